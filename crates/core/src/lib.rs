@@ -1,0 +1,17 @@
+//! Core vocabulary shared by every Pincer crate: typed ids, time, paging, principals, secrets and
+//! the storage error every port returns. Pure: no I/O, no runtime.
+
+pub mod crypto;
+pub mod id;
+pub mod page;
+pub mod principal;
+pub mod secret;
+pub mod store_error;
+pub mod time;
+
+pub use id::{InviteId, SessionId, UserId};
+pub use page::{Page, PageRequest};
+pub use principal::{Principal, Role};
+pub use secret::Secret;
+pub use store_error::StoreError;
+pub use time::{Clock, SystemClock, Timestamp};

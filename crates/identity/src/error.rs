@@ -1,0 +1,82 @@
+//! The semantic errors of the identity domain. Only the HTTP layer maps them to status codes.
+
+use pincer_core::StoreError;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IdentityError {
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    WeakPassword(&'static str),
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    #[error("current password is incorrect")]
+    WrongCurrentPassword,
+    #[error("authentication required")]
+    NotAuthenticated,
+    #[error("admin role required")]
+    AdminRequired,
+    #[error("setup has already been completed")]
+    SetupComplete,
+    #[error("a user with this email already exists")]
+    EmailTaken,
+    #[error("user not found")]
+    UserNotFound,
+    #[error("invite not found")]
+    InviteNotFound,
+    #[error("user is not deactivated")]
+    NotDeactivated,
+    #[error("you cannot do this to your own account")]
+    SelfAction,
+    #[error("the last admin cannot be demoted or deactivated")]
+    LastAdmin,
+    #[error("invalid or expired token")]
+    InvalidToken,
+    #[error("unknown group")]
+    UnknownGroup,
+    #[error("too many attempts, try again later")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("stored secret could not be decrypted")]
+    SecretUnreadable,
+    #[error("storage unavailable")]
+    Unavailable,
+}
+
+impl IdentityError {
+    /// A stable, snake_case code for clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidInput(_) => "invalid_input",
+            Self::WeakPassword(_) => "weak_password",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::WrongCurrentPassword => "wrong_current_password",
+            Self::NotAuthenticated => "not_authenticated",
+            Self::AdminRequired => "admin_required",
+            Self::SetupComplete => "setup_complete",
+            Self::EmailTaken => "email_taken",
+            Self::UserNotFound => "user_not_found",
+            Self::InviteNotFound => "invite_not_found",
+            Self::NotDeactivated => "user_not_deactivated",
+            Self::SelfAction => "self_action",
+            Self::LastAdmin => "last_admin",
+            Self::InvalidToken => "invalid_token",
+            Self::UnknownGroup => "unknown_group",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::SecretUnreadable => "secret_unreadable",
+            Self::Unavailable => "storage_unavailable",
+        }
+    }
+}
+
+impl From<StoreError> for IdentityError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::UserNotFound,
+            StoreError::Conflict("email") => Self::EmailTaken,
+            StoreError::Conflict("last_admin") => Self::LastAdmin,
+            StoreError::Conflict("setup_complete") => Self::SetupComplete,
+            StoreError::Conflict(_) => Self::InvalidToken,
+            StoreError::Unavailable => Self::Unavailable,
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Ports the identity services need. The `store` crate implements them for SQLite and PostgreSQL;
+//! one contract suite (in `store`) checks every implementation.
+
+use async_trait::async_trait;
+use pincer_core::{
+    InviteId, Page, PageRequest, Role, Secret, SessionId, StoreError, Timestamp, UserId,
+};
+
+use crate::model::{Invite, Session, Setting, User};
+
+#[async_trait]
+pub trait UserStore: Send + Sync + 'static {
+    /// Inserts a user; `Conflict("email")` when the email is taken.
+    async fn insert(&self, user: &User) -> Result<(), StoreError>;
+    /// Inserts the first admin atomically: `Conflict("setup_complete")` if any admin exists.
+    async fn insert_first_admin(&self, user: &User) -> Result<(), StoreError>;
+    async fn get(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    async fn find_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
+    /// Users ordered by creation.
+    async fn list(&self, page: PageRequest) -> Result<Page<User>, StoreError>;
+    /// Whether any admin account exists (banned or not).
+    async fn any_admin(&self) -> Result<bool, StoreError>;
+    /// Changes the role; `Conflict("last_admin")` if no active admin would remain. Atomic.
+    async fn set_role(&self, id: UserId, role: Role, now: Timestamp) -> Result<(), StoreError>;
+    /// Bans or unbans; banning fails with `Conflict("last_admin")` if no active admin would remain.
+    async fn set_banned(&self, id: UserId, banned: bool, now: Timestamp) -> Result<(), StoreError>;
+    async fn set_name(&self, id: UserId, name: &str, now: Timestamp) -> Result<(), StoreError>;
+    async fn set_context(
+        &self,
+        id: UserId,
+        context: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
+    async fn insert(&self, session: &Session) -> Result<(), StoreError>;
+    /// The unexpired session with this token hash, with its (possibly banned) user.
+    async fn find_active(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(Session, User)>, StoreError>;
+    /// Deletes one session; returns whether it existed.
+    async fn delete(&self, id: SessionId) -> Result<bool, StoreError>;
+    /// Deletes every session of a user except `keep`; returns how many went.
+    async fn delete_for_user(
+        &self,
+        user_id: UserId,
+        keep: Option<SessionId>,
+    ) -> Result<u64, StoreError>;
+    /// Removes sessions that expired before `now`.
+    async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError>;
+}
+
+#[async_trait]
+pub trait InviteStore: Send + Sync + 'static {
+    async fn insert(&self, invite: &Invite) -> Result<(), StoreError>;
+    /// Newest first.
+    async fn list(&self) -> Result<Vec<Invite>, StoreError>;
+    async fn find_by_token_hash(&self, token_hash: &str) -> Result<Option<Invite>, StoreError>;
+    /// Deletes an unclaimed invite; `NotFound` when there is none with this id.
+    async fn delete(&self, id: InviteId) -> Result<(), StoreError>;
+    /// In one transaction: marks the invite used (if still unused and unexpired at `now`) and
+    /// inserts the account. `Conflict("invite_used")` or `Conflict("email")` leave nothing changed.
+    async fn claim_for_new_user(
+        &self,
+        id: InviteId,
+        now: Timestamp,
+        user: &User,
+    ) -> Result<(), StoreError>;
+    /// In one transaction: marks the reset used, sets the password hash and deletes all sessions.
+    async fn claim_for_reset(
+        &self,
+        id: InviteId,
+        now: Timestamp,
+        user_id: UserId,
+        hash: &str,
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait SettingStore: Send + Sync + 'static {
+    /// All settings ordered by key.
+    async fn list(&self) -> Result<Vec<Setting>, StoreError>;
+    async fn get(&self, key: &str) -> Result<Option<Setting>, StoreError>;
+    /// Inserts or replaces the setting with this key.
+    async fn upsert(&self, setting: &Setting) -> Result<(), StoreError>;
+}
+
+/// Password hashing is CPU-heavy: implementations run it off the async executor.
+#[async_trait]
+pub trait PasswordHasher: Send + Sync + 'static {
+    async fn hash(&self, password: Secret<String>) -> Result<String, StoreError>;
+    /// Verifies in constant time. With `hash == None` it still does the full work against a dummy
+    /// hash, so an unknown email costs the same time as a wrong password.
+    async fn verify(&self, password: Secret<String>, hash: Option<String>) -> bool;
+}

@@ -1,0 +1,239 @@
+//! Setup of the first admin, login, logout, request authentication and password change.
+
+use pincer_audit::{Actor, AuditEvent};
+use pincer_core::crypto::{random_token, sha256_hex};
+use pincer_core::{Principal, Role, Secret, SessionId, Timestamp, UserId};
+use serde_json::json;
+
+use super::{Identity, SESSION_TTL_MS, actor};
+use crate::model::{Session, User};
+use crate::{IdentityError, password, validate};
+
+/// A fresh session: the plaintext token goes to the client once and is never stored.
+#[derive(Debug)]
+pub struct LoginOutcome {
+    pub token: Secret<String>,
+    pub user: User,
+    pub expires_at: Timestamp,
+}
+
+impl Identity {
+    /// Whether the first admin exists.
+    pub async fn setup_complete(&self) -> Result<bool, IdentityError> {
+        Ok(self.deps.users.any_admin().await?)
+    }
+
+    /// Creates the first admin and logs them in. Refused once any admin exists.
+    pub async fn setup(
+        &self,
+        name: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<LoginOutcome, IdentityError> {
+        let name = validate::name(name)?;
+        let email = validate::email(email)?;
+        password::check_policy(password)?;
+        if self.setup_complete().await? {
+            return Err(IdentityError::SetupComplete);
+        }
+        let now = self.now();
+        let user = User {
+            id: UserId::new(),
+            email,
+            name,
+            role: Role::Admin,
+            banned: false,
+            password_hash: self.hash_password(password).await?,
+            context: String::new(),
+            created_at: now,
+            updated_at: now,
+        };
+        // The store re-checks inside one transaction, so two racing setups cannot both win.
+        self.deps.users.insert_first_admin(&user).await?;
+        self.audit(
+            AuditEvent::new(Actor::User(user.id.to_string()), "user.setup")
+                .resource(format!("user:{}", user.id)),
+        )
+        .await;
+        self.start_session(user).await
+    }
+
+    /// Verifies credentials, throttled per source address and per account.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        source: &str,
+    ) -> Result<LoginOutcome, IdentityError> {
+        let now = self.now();
+        let email = email.trim().to_lowercase();
+        let ip_key = format!("ip:{source}");
+        let account_key = format!("account:{email}");
+        if let Err(retry_after_secs) = self
+            .per_ip
+            .check(&ip_key, now)
+            .and(self.per_account.check(&account_key, now))
+        {
+            self.audit(
+                AuditEvent::new(Actor::System, "auth.failed")
+                    .detail(json!({"reason": "rate_limited"}))
+                    .failed(),
+            )
+            .await;
+            return Err(IdentityError::RateLimited { retry_after_secs });
+        }
+        self.per_ip.hit(&ip_key, now);
+        if password.is_empty() || password.chars().count() > password::MAX_LENGTH {
+            self.per_account.hit(&account_key, now);
+            return Err(IdentityError::InvalidCredentials);
+        }
+        let user = self.deps.users.find_by_email(&email).await?;
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        let verified = self
+            .deps
+            .hasher
+            .verify(Secret::new(password.to_string()), hash)
+            .await;
+        match user {
+            Some(user) if verified && !user.banned => {
+                self.per_account.reset(&account_key);
+                self.audit(
+                    AuditEvent::new(Actor::User(user.id.to_string()), "auth.login")
+                        .resource(format!("user:{}", user.id)),
+                )
+                .await;
+                self.start_session(user).await
+            }
+            other => {
+                self.per_account.hit(&account_key, now);
+                let reason = match &other {
+                    None => "unknown_account",
+                    Some(u) if u.banned => "deactivated",
+                    Some(_) => "wrong_password",
+                };
+                let mut event = AuditEvent::new(Actor::System, "auth.failed")
+                    .detail(json!({ "reason": reason }))
+                    .failed();
+                if let Some(u) = other {
+                    event = event.resource(format!("user:{}", u.id));
+                }
+                self.audit(event).await;
+                Err(IdentityError::InvalidCredentials)
+            }
+        }
+    }
+
+    async fn start_session(&self, user: User) -> Result<LoginOutcome, IdentityError> {
+        let now = self.now();
+        let token = random_token();
+        let session = Session {
+            id: SessionId::new(),
+            user_id: user.id,
+            token_hash: sha256_hex(token.as_bytes()),
+            created_at: now,
+            expires_at: now.plus_millis(SESSION_TTL_MS),
+        };
+        self.deps.sessions.insert(&session).await?;
+        Ok(LoginOutcome {
+            token: Secret::new(token),
+            user,
+            expires_at: session.expires_at,
+        })
+    }
+
+    /// Resolves a session token to its principal. Served from the cache when possible.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, IdentityError> {
+        if token.is_empty() || token.len() > 128 {
+            return Err(IdentityError::NotAuthenticated);
+        }
+        let now = self.now();
+        let token_hash = sha256_hex(token.as_bytes());
+        if let Some(principal) = self.cache.get(&token_hash, now) {
+            return Ok(principal);
+        }
+        let Some((session, user)) = self.deps.sessions.find_active(&token_hash, now).await? else {
+            return Err(IdentityError::NotAuthenticated);
+        };
+        if user.banned {
+            return Err(IdentityError::NotAuthenticated);
+        }
+        let principal = Principal {
+            user_id: user.id,
+            role: user.role,
+            name: user.name,
+            session_id: Some(session.id),
+        };
+        self.cache
+            .insert(token_hash, principal.clone(), session.expires_at, now);
+        Ok(principal)
+    }
+
+    /// Ends the session of this token (idempotent).
+    pub async fn logout(&self, principal: &Principal, token: &str) -> Result<(), IdentityError> {
+        self.cache.remove(&sha256_hex(token.as_bytes()));
+        if let Some(session_id) = principal.session_id {
+            self.deps.sessions.delete(session_id).await?;
+        }
+        self.audit(
+            AuditEvent::new(actor(principal), "auth.logout")
+                .resource(format!("user:{}", principal.user_id)),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Changes the caller's password and ends their other sessions.
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        current: &str,
+        new: &str,
+    ) -> Result<(), IdentityError> {
+        if current.is_empty() {
+            return Err(IdentityError::InvalidInput(
+                "currentPassword is required".into(),
+            ));
+        }
+        password::check_policy(new)?;
+        let user = self
+            .deps
+            .users
+            .get(principal.user_id)
+            .await?
+            .ok_or(IdentityError::NotAuthenticated)?;
+        if !self
+            .deps
+            .hasher
+            .verify(
+                Secret::new(current.to_string()),
+                Some(user.password_hash.clone()),
+            )
+            .await
+        {
+            self.audit(
+                AuditEvent::new(actor(principal), "user.password_changed")
+                    .resource(format!("user:{}", user.id))
+                    .detail(json!({"reason": "wrong_current_password"}))
+                    .failed(),
+            )
+            .await;
+            return Err(IdentityError::WrongCurrentPassword);
+        }
+        let hash = self.hash_password(new).await?;
+        self.deps
+            .users
+            .set_password_hash(user.id, &hash, self.now())
+            .await?;
+        self.deps
+            .sessions
+            .delete_for_user(user.id, principal.session_id)
+            .await?;
+        self.cache.remove_user(user.id);
+        self.audit(
+            AuditEvent::new(actor(principal), "user.password_changed")
+                .resource(format!("user:{}", user.id)),
+        )
+        .await;
+        Ok(())
+    }
+}

@@ -1,0 +1,158 @@
+//! Invites: created by admins, shown once, claimed to create an account or reset a password.
+
+use pincer_audit::{Actor, AuditEvent};
+use pincer_core::crypto::{random_token, sha256_hex};
+use pincer_core::{InviteId, Principal, Role, Secret, UserId};
+use serde_json::json;
+
+use super::{INVITE_TTL_MS, Identity, actor, require_admin};
+use crate::model::{Invite, InviteKind, InviteStatus, User};
+use crate::{IdentityError, password, validate};
+
+/// What an admin asks for when inviting.
+#[derive(Debug, Default)]
+pub struct NewInvite {
+    pub role: String,
+    pub email: Option<String>,
+    pub group_ids: Vec<String>,
+}
+
+impl Identity {
+    /// Creates an invite; the plaintext token is returned once and only its hash is stored.
+    pub async fn create_invite(
+        &self,
+        principal: &Principal,
+        req: NewInvite,
+    ) -> Result<(Invite, Secret<String>), IdentityError> {
+        require_admin(principal)?;
+        let role = Role::parse(&req.role)
+            .ok_or_else(|| IdentityError::InvalidInput("role must be admin or member".into()))?;
+        let email = match req.email.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(validate::email(raw)?),
+        };
+        // Groups arrive with the enterprise licence; until then no group exists to join.
+        if !req.group_ids.is_empty() {
+            return Err(IdentityError::UnknownGroup);
+        }
+        let now = self.now();
+        let token = random_token();
+        let invite = Invite {
+            id: InviteId::new(),
+            kind: InviteKind::Invite,
+            token_hash: sha256_hex(token.as_bytes()),
+            email,
+            role,
+            user_id: None,
+            created_by: principal.user_id,
+            created_at: now,
+            expires_at: now.plus_millis(INVITE_TTL_MS),
+            used_at: None,
+        };
+        self.deps.invites.insert(&invite).await?;
+        self.audit(
+            AuditEvent::new(actor(principal), "user.invited")
+                .resource(format!("invite:{}", invite.id))
+                .detail(json!({"role": role.as_str()})),
+        )
+        .await;
+        Ok((invite, Secret::new(token)))
+    }
+
+    pub async fn list_invites(&self, principal: &Principal) -> Result<Vec<Invite>, IdentityError> {
+        require_admin(principal)?;
+        Ok(self.deps.invites.list().await?)
+    }
+
+    pub async fn revoke_invite(
+        &self,
+        principal: &Principal,
+        id: InviteId,
+    ) -> Result<(), IdentityError> {
+        require_admin(principal)?;
+        self.deps.invites.delete(id).await.map_err(|e| match e {
+            pincer_core::StoreError::NotFound => IdentityError::InviteNotFound,
+            other => other.into(),
+        })?;
+        self.audit(
+            AuditEvent::new(actor(principal), "user.invite_revoked")
+                .resource(format!("invite:{id}")),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Claims an invite (creates the account) or a reset (sets the password, ends all sessions).
+    /// `email` is needed only when the invite did not name one.
+    pub async fn claim(
+        &self,
+        token: &str,
+        name: Option<&str>,
+        email: Option<&str>,
+        password: &str,
+    ) -> Result<(), IdentityError> {
+        password::check_policy(password)?;
+        let now = self.now();
+        let invite = match self
+            .deps
+            .invites
+            .find_by_token_hash(&sha256_hex(token.trim().as_bytes()))
+            .await?
+        {
+            Some(invite) if invite.status(now) == InviteStatus::Pending => invite,
+            _ => return Err(IdentityError::InvalidToken),
+        };
+        match invite.kind {
+            InviteKind::Invite => {
+                let name = validate::name(name.unwrap_or_default())?;
+                let email = match (&invite.email, email) {
+                    (Some(invited), _) => invited.clone(),
+                    (None, Some(given)) => validate::email(given)?,
+                    (None, None) => {
+                        return Err(IdentityError::InvalidInput(
+                            "email is required for this invite".into(),
+                        ));
+                    }
+                };
+                let user = User {
+                    id: UserId::new(),
+                    email,
+                    name,
+                    role: invite.role,
+                    banned: false,
+                    password_hash: self.hash_password(password).await?,
+                    context: String::new(),
+                    created_at: now,
+                    updated_at: now,
+                };
+                self.deps
+                    .invites
+                    .claim_for_new_user(invite.id, now, &user)
+                    .await?;
+                self.audit(
+                    AuditEvent::new(Actor::User(user.id.to_string()), "user.created")
+                        .resource(format!("user:{}", user.id))
+                        .detail(
+                            json!({"invite": invite.id.to_string(), "role": user.role.as_str()}),
+                        ),
+                )
+                .await;
+            }
+            InviteKind::Reset => {
+                let user_id = invite.user_id.ok_or(IdentityError::InvalidToken)?;
+                let hash = self.hash_password(password).await?;
+                self.deps
+                    .invites
+                    .claim_for_reset(invite.id, now, user_id, &hash)
+                    .await?;
+                self.cache.remove_user(user_id);
+                self.audit(
+                    AuditEvent::new(Actor::User(user_id.to_string()), "user.password_reset")
+                        .resource(format!("user:{user_id}")),
+                )
+                .await;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,92 @@
+//! The identity services. One [`Identity`] value holds the ports and the in-memory state
+//! (session cache, login throttles); its methods are split by capability across this folder.
+
+mod auth;
+mod invites;
+mod profile;
+mod settings;
+mod users;
+
+use std::sync::Arc;
+
+use pincer_audit::{Actor, AuditEvent, AuditSink};
+use pincer_core::{Clock, Principal, Secret, Timestamp};
+
+pub use auth::LoginOutcome;
+pub use invites::NewInvite;
+pub use settings::{SettingView, SettingsService};
+
+use crate::IdentityError;
+use crate::ports::{InviteStore, PasswordHasher, SessionStore, UserStore};
+use crate::rate_limit::RateLimiter;
+use crate::session_cache::SessionCache;
+
+/// Sessions last this long from login.
+pub const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
+/// Invites are valid for seven days.
+pub const INVITE_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+/// Password-reset links are valid for one day.
+pub const RESET_TTL_MS: i64 = 24 * 3600 * 1000;
+/// Login attempts per source address per minute.
+pub const LOGIN_PER_IP_PER_MINUTE: u32 = 20;
+/// Failed logins per account per fifteen minutes.
+pub const LOGIN_FAILURES_PER_ACCOUNT: u32 = 10;
+
+/// The ports the identity services run on.
+pub struct IdentityDeps {
+    pub users: Arc<dyn UserStore>,
+    pub sessions: Arc<dyn SessionStore>,
+    pub invites: Arc<dyn InviteStore>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub clock: Arc<dyn Clock>,
+    pub audit: Arc<dyn AuditSink>,
+}
+
+/// Users, sessions, invites and profiles.
+pub struct Identity {
+    deps: IdentityDeps,
+    cache: SessionCache,
+    per_ip: RateLimiter,
+    per_account: RateLimiter,
+}
+
+impl Identity {
+    pub fn new(deps: IdentityDeps) -> Self {
+        Self {
+            deps,
+            cache: SessionCache::default(),
+            per_ip: RateLimiter::new(LOGIN_PER_IP_PER_MINUTE, 60_000),
+            per_account: RateLimiter::new(LOGIN_FAILURES_PER_ACCOUNT, 15 * 60_000),
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.deps.clock.now()
+    }
+
+    async fn audit(&self, event: AuditEvent) {
+        self.deps.audit.record(event).await;
+    }
+
+    async fn hash_password(&self, password: &str) -> Result<String, IdentityError> {
+        Ok(self
+            .deps
+            .hasher
+            .hash(Secret::new(password.to_string()))
+            .await?)
+    }
+}
+
+/// The audit actor for a principal.
+fn actor(principal: &Principal) -> Actor {
+    Actor::User(principal.user_id.to_string())
+}
+
+/// Deny by default: only admins pass.
+fn require_admin(principal: &Principal) -> Result<(), IdentityError> {
+    if principal.is_admin() {
+        Ok(())
+    } else {
+        Err(IdentityError::AdminRequired)
+    }
+}

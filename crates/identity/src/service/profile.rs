@@ -1,0 +1,47 @@
+//! The caller's own profile: display name and personal context.
+
+use pincer_audit::AuditEvent;
+use pincer_core::Principal;
+
+use super::{Identity, actor};
+use crate::{IdentityError, validate};
+
+impl Identity {
+    pub async fn rename(&self, principal: &Principal, name: &str) -> Result<(), IdentityError> {
+        let name = validate::name(name)?;
+        self.deps
+            .users
+            .set_name(principal.user_id, &name, self.now())
+            .await?;
+        // Cached principals carry the name.
+        self.cache.remove_user(principal.user_id);
+        self.audit(
+            AuditEvent::new(actor(principal), "user.updated")
+                .resource(format!("user:{}", principal.user_id)),
+        )
+        .await;
+        Ok(())
+    }
+
+    pub async fn context(&self, principal: &Principal) -> Result<String, IdentityError> {
+        Ok(self.current_user(principal).await?.context)
+    }
+
+    pub async fn set_context(
+        &self,
+        principal: &Principal,
+        content: &str,
+    ) -> Result<(), IdentityError> {
+        validate::context(content)?;
+        self.deps
+            .users
+            .set_context(principal.user_id, content, self.now())
+            .await?;
+        self.audit(
+            AuditEvent::new(actor(principal), "user.context_updated")
+                .resource(format!("user:{}", principal.user_id)),
+        )
+        .await;
+        Ok(())
+    }
+}

@@ -1,0 +1,122 @@
+//! Admin management of user accounts: listing, roles, deactivation and password resets.
+
+use pincer_audit::AuditEvent;
+use pincer_core::crypto::{random_token, sha256_hex};
+use pincer_core::{InviteId, Page, PageRequest, Principal, Role, Secret, UserId};
+use serde_json::json;
+
+use super::{Identity, RESET_TTL_MS, actor, require_admin};
+use crate::IdentityError;
+use crate::model::{Invite, InviteKind, User};
+
+impl Identity {
+    /// The caller's own account.
+    pub async fn current_user(&self, principal: &Principal) -> Result<User, IdentityError> {
+        self.deps
+            .users
+            .get(principal.user_id)
+            .await?
+            .ok_or(IdentityError::NotAuthenticated)
+    }
+
+    pub async fn list_users(
+        &self,
+        principal: &Principal,
+        page: PageRequest,
+    ) -> Result<Page<User>, IdentityError> {
+        require_admin(principal)?;
+        Ok(self.deps.users.list(page).await?)
+    }
+
+    async fn existing_user(&self, id: UserId) -> Result<User, IdentityError> {
+        self.deps
+            .users
+            .get(id)
+            .await?
+            .ok_or(IdentityError::UserNotFound)
+    }
+
+    /// Soft-deletes an account: bans it and ends all its sessions.
+    pub async fn deactivate(&self, principal: &Principal, id: UserId) -> Result<(), IdentityError> {
+        require_admin(principal)?;
+        if id == principal.user_id {
+            return Err(IdentityError::SelfAction);
+        }
+        self.existing_user(id).await?;
+        self.deps.users.set_banned(id, true, self.now()).await?;
+        self.deps.sessions.delete_for_user(id, None).await?;
+        self.cache.remove_user(id);
+        self.audit(
+            AuditEvent::new(actor(principal), "user.deleted").resource(format!("user:{id}")),
+        )
+        .await;
+        Ok(())
+    }
+
+    pub async fn reactivate(&self, principal: &Principal, id: UserId) -> Result<(), IdentityError> {
+        require_admin(principal)?;
+        if !self.existing_user(id).await?.banned {
+            return Err(IdentityError::NotDeactivated);
+        }
+        self.deps.users.set_banned(id, false, self.now()).await?;
+        self.audit(
+            AuditEvent::new(actor(principal), "user.reactivated").resource(format!("user:{id}")),
+        )
+        .await;
+        Ok(())
+    }
+
+    pub async fn change_role(
+        &self,
+        principal: &Principal,
+        id: UserId,
+        role: &str,
+    ) -> Result<(), IdentityError> {
+        require_admin(principal)?;
+        let role = Role::parse(role)
+            .ok_or_else(|| IdentityError::InvalidInput("role must be admin or member".into()))?;
+        if id == principal.user_id {
+            return Err(IdentityError::SelfAction);
+        }
+        let before = self.existing_user(id).await?.role;
+        self.deps.users.set_role(id, role, self.now()).await?;
+        self.cache.remove_user(id);
+        self.audit(
+            AuditEvent::new(actor(principal), "user.role_updated")
+                .resource(format!("user:{id}"))
+                .detail(json!({"from": before.as_str(), "to": role.as_str()})),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Creates a single-use password-reset token for a user; returned once, stored hashed.
+    pub async fn create_reset(
+        &self,
+        principal: &Principal,
+        id: UserId,
+    ) -> Result<Secret<String>, IdentityError> {
+        require_admin(principal)?;
+        let user = self.existing_user(id).await?;
+        let now = self.now();
+        let token = random_token();
+        let invite = Invite {
+            id: InviteId::new(),
+            kind: InviteKind::Reset,
+            token_hash: sha256_hex(token.as_bytes()),
+            email: Some(user.email),
+            role: user.role,
+            user_id: Some(id),
+            created_by: principal.user_id,
+            created_at: now,
+            expires_at: now.plus_millis(RESET_TTL_MS),
+            used_at: None,
+        };
+        self.deps.invites.insert(&invite).await?;
+        self.audit(
+            AuditEvent::new(actor(principal), "user.reset_created").resource(format!("user:{id}")),
+        )
+        .await;
+        Ok(Secret::new(token))
+    }
+}
