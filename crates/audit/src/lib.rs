@@ -38,13 +38,7 @@ pub struct AuditEvent {
 
 impl AuditEvent {
     pub fn new(actor: Actor, event_type: &'static str) -> Self {
-        Self {
-            actor,
-            event_type,
-            resource: None,
-            detail: Value::Object(Default::default()),
-            outcome: Outcome::Success,
-        }
+        Self { actor, event_type, resource: None, detail: Value::Object(Default::default()), outcome: Outcome::Success }
     }
 
     pub fn resource(mut self, resource: impl Into<String>) -> Self {

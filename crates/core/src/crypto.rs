@@ -15,9 +15,7 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     // The system RNG only fails when the OS cannot provide entropy at all; there is no safe
     // fallback, so refusing to continue is the correct behaviour.
     #[allow(clippy::expect_used)]
-    SystemRandom::new()
-        .fill(&mut buf)
-        .expect("operating system random source failed");
+    SystemRandom::new().fill(&mut buf).expect("operating system random source failed");
     buf
 }
 
@@ -67,9 +65,7 @@ impl Cipher {
         // A 32-byte key is always valid for AES-256.
         #[allow(clippy::expect_used)]
         let unbound = UnboundKey::new(&AES_256_GCM, key).expect("32-byte AES-256 key");
-        Self {
-            key: LessSafeKey::new(unbound),
-        }
+        Self { key: LessSafeKey::new(unbound) }
     }
 
     /// Seals `plaintext`; `context` (e.g. the setting key) is bound as associated data so a sealed
@@ -93,9 +89,7 @@ impl Cipher {
 
     /// Opens a value produced by [`Cipher::seal`] with the same `context`.
     pub fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, CipherError> {
-        let hex_part = sealed
-            .strip_prefix(SEALED_PREFIX)
-            .ok_or(CipherError::Malformed)?;
+        let hex_part = sealed.strip_prefix(SEALED_PREFIX).ok_or(CipherError::Malformed)?;
         let raw = hex::decode(hex_part).map_err(|_| CipherError::Malformed)?;
         if raw.len() < NONCE_LEN + AES_256_GCM.tag_len() {
             return Err(CipherError::Malformed);
@@ -125,10 +119,7 @@ mod tests {
 
     #[test]
     fn sha256_matches_known_vector() {
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]
@@ -143,24 +134,11 @@ mod tests {
         let cipher = Cipher::new(&[7u8; 32]);
         let sealed = cipher.seal(b"sk-live-123", "anthropic_api_key");
         assert!(!sealed.contains("sk-live"));
-        assert_eq!(
-            cipher.open(&sealed, "anthropic_api_key").unwrap(),
-            b"sk-live-123"
-        );
-        assert_eq!(
-            cipher.open(&sealed, "openai_api_key"),
-            Err(CipherError::Unauthentic)
-        );
-        assert_eq!(
-            Cipher::new(&[8u8; 32]).open(&sealed, "anthropic_api_key"),
-            Err(CipherError::Unauthentic)
-        );
+        assert_eq!(cipher.open(&sealed, "anthropic_api_key").unwrap(), b"sk-live-123");
+        assert_eq!(cipher.open(&sealed, "openai_api_key"), Err(CipherError::Unauthentic));
+        assert_eq!(Cipher::new(&[8u8; 32]).open(&sealed, "anthropic_api_key"), Err(CipherError::Unauthentic));
         assert_eq!(cipher.open("plain", "x"), Err(CipherError::Malformed));
-        assert_ne!(
-            sealed,
-            cipher.seal(b"sk-live-123", "anthropic_api_key"),
-            "nonce must be fresh"
-        );
+        assert_ne!(sealed, cipher.seal(b"sk-live-123", "anthropic_api_key"), "nonce must be fresh");
     }
 
     #[test]

@@ -21,12 +21,7 @@ pub enum PageError {
 impl PageRequest {
     /// Builds a page request from optional raw values, applying `default_limit` and refusing a
     /// limit above `max_limit` (a silent clamp would hide client bugs).
-    pub fn new(
-        page: Option<i64>,
-        limit: Option<i64>,
-        default_limit: u32,
-        max_limit: u32,
-    ) -> Result<Self, PageError> {
+    pub fn new(page: Option<i64>, limit: Option<i64>, default_limit: u32, max_limit: u32) -> Result<Self, PageError> {
         let page = match page {
             None => 1,
             Some(p) if p >= 1 && p <= i64::from(u32::MAX) => p as u32,
@@ -58,29 +53,11 @@ mod tests {
 
     #[test]
     fn defaults_and_bounds() {
-        assert_eq!(
-            PageRequest::new(None, None, 50, 100),
-            Ok(PageRequest { page: 1, limit: 50 })
-        );
-        assert_eq!(
-            PageRequest::new(Some(3), Some(10), 50, 100).map(PageRequest::offset),
-            Ok(20)
-        );
-        assert_eq!(
-            PageRequest::new(Some(0), None, 50, 100),
-            Err(PageError::BadPage)
-        );
-        assert_eq!(
-            PageRequest::new(Some(-1), None, 50, 100),
-            Err(PageError::BadPage)
-        );
-        assert_eq!(
-            PageRequest::new(None, Some(101), 50, 100),
-            Err(PageError::BadLimit(100))
-        );
-        assert_eq!(
-            PageRequest::new(None, Some(0), 50, 100),
-            Err(PageError::BadLimit(100))
-        );
+        assert_eq!(PageRequest::new(None, None, 50, 100), Ok(PageRequest { page: 1, limit: 50 }));
+        assert_eq!(PageRequest::new(Some(3), Some(10), 50, 100).map(PageRequest::offset), Ok(20));
+        assert_eq!(PageRequest::new(Some(0), None, 50, 100), Err(PageError::BadPage));
+        assert_eq!(PageRequest::new(Some(-1), None, 50, 100), Err(PageError::BadPage));
+        assert_eq!(PageRequest::new(None, Some(101), 50, 100), Err(PageError::BadLimit(100)));
+        assert_eq!(PageRequest::new(None, Some(0), 50, 100), Err(PageError::BadLimit(100)));
     }
 }

@@ -48,8 +48,7 @@ impl Timestamp {
         if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
             return Some(Self((t.unix_timestamp_nanos() / 1_000_000) as i64));
         }
-        let date =
-            time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
+        let date = time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
         let t = date.midnight().assume_utc();
         Some(Self(t.unix_timestamp() * 1000))
     }
@@ -78,26 +77,14 @@ mod tests {
     #[test]
     fn formats_with_milliseconds_in_utc() {
         assert_eq!(Timestamp(0).to_rfc3339(), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            Timestamp(1_736_935_200_123).to_rfc3339(),
-            "2025-01-15T10:00:00.123Z"
-        );
+        assert_eq!(Timestamp(1_736_935_200_123).to_rfc3339(), "2025-01-15T10:00:00.123Z");
     }
 
     #[test]
     fn parses_offsets_and_plain_dates() {
-        assert_eq!(
-            Timestamp::parse_rfc3339("2025-01-15T10:00:00.123Z"),
-            Some(Timestamp(1_736_935_200_123))
-        );
-        assert_eq!(
-            Timestamp::parse_rfc3339("2025-01-15T11:00:00+01:00"),
-            Some(Timestamp(1_736_935_200_000))
-        );
-        assert_eq!(
-            Timestamp::parse_rfc3339("2025-01-15"),
-            Some(Timestamp(1_736_899_200_000))
-        );
+        assert_eq!(Timestamp::parse_rfc3339("2025-01-15T10:00:00.123Z"), Some(Timestamp(1_736_935_200_123)));
+        assert_eq!(Timestamp::parse_rfc3339("2025-01-15T11:00:00+01:00"), Some(Timestamp(1_736_935_200_000)));
+        assert_eq!(Timestamp::parse_rfc3339("2025-01-15"), Some(Timestamp(1_736_899_200_000)));
         assert_eq!(Timestamp::parse_rfc3339("yesterday"), None);
         assert_eq!(Timestamp::parse_rfc3339("2025-13-01"), None);
     }

@@ -16,14 +16,10 @@ const COMMON: &str = include_str!("common_passwords.txt");
 pub fn check_policy(password: &str) -> Result<(), IdentityError> {
     let chars = password.chars().count();
     if chars < MIN_LENGTH {
-        return Err(IdentityError::WeakPassword(
-            "password must be at least 8 characters",
-        ));
+        return Err(IdentityError::WeakPassword("password must be at least 8 characters"));
     }
     if chars > MAX_LENGTH {
-        return Err(IdentityError::WeakPassword(
-            "password must be at most 256 characters",
-        ));
+        return Err(IdentityError::WeakPassword("password must be at most 256 characters"));
     }
     let lower = password.to_lowercase();
     if COMMON.lines().any(|common| common == lower) {
@@ -44,17 +40,13 @@ fn argon2() -> Argon2<'static> {
 pub fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt_bytes = pincer_core::crypto::random_bytes::<16>();
     let salt = SaltString::encode_b64(&salt_bytes)?;
-    Ok(argon2()
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
+    Ok(argon2().hash_password(password.as_bytes(), &salt)?.to_string())
 }
 
 /// Verifies a password against a PHC string. The comparison inside argon2 is constant-time.
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => argon2()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -79,10 +71,6 @@ mod tests {
         assert!(verify("correct horse battery", &phc));
         assert!(!verify("wrong horse battery", &phc));
         assert!(!verify("correct horse battery", "not a hash"));
-        assert_ne!(
-            phc,
-            hash("correct horse battery").unwrap(),
-            "salt must be random"
-        );
+        assert_ne!(phc, hash("correct horse battery").unwrap(), "salt must be random");
     }
 }

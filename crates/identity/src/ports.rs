@@ -2,9 +2,7 @@
 //! one contract suite (in `store`) checks every implementation.
 
 use async_trait::async_trait;
-use pincer_core::{
-    InviteId, Page, PageRequest, Role, Secret, SessionId, StoreError, Timestamp, UserId,
-};
+use pincer_core::{InviteId, Page, PageRequest, Role, Secret, SessionId, StoreError, Timestamp, UserId};
 
 use crate::model::{Invite, Session, Setting, User};
 
@@ -25,37 +23,19 @@ pub trait UserStore: Send + Sync + 'static {
     /// Bans or unbans; banning fails with `Conflict("last_admin")` if no active admin would remain.
     async fn set_banned(&self, id: UserId, banned: bool, now: Timestamp) -> Result<(), StoreError>;
     async fn set_name(&self, id: UserId, name: &str, now: Timestamp) -> Result<(), StoreError>;
-    async fn set_context(
-        &self,
-        id: UserId,
-        context: &str,
-        now: Timestamp,
-    ) -> Result<(), StoreError>;
-    async fn set_password_hash(
-        &self,
-        id: UserId,
-        hash: &str,
-        now: Timestamp,
-    ) -> Result<(), StoreError>;
+    async fn set_context(&self, id: UserId, context: &str, now: Timestamp) -> Result<(), StoreError>;
+    async fn set_password_hash(&self, id: UserId, hash: &str, now: Timestamp) -> Result<(), StoreError>;
 }
 
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
     async fn insert(&self, session: &Session) -> Result<(), StoreError>;
     /// The unexpired session with this token hash, with its (possibly banned) user.
-    async fn find_active(
-        &self,
-        token_hash: &str,
-        now: Timestamp,
-    ) -> Result<Option<(Session, User)>, StoreError>;
+    async fn find_active(&self, token_hash: &str, now: Timestamp) -> Result<Option<(Session, User)>, StoreError>;
     /// Deletes one session; returns whether it existed.
     async fn delete(&self, id: SessionId) -> Result<bool, StoreError>;
     /// Deletes every session of a user except `keep`; returns how many went.
-    async fn delete_for_user(
-        &self,
-        user_id: UserId,
-        keep: Option<SessionId>,
-    ) -> Result<u64, StoreError>;
+    async fn delete_for_user(&self, user_id: UserId, keep: Option<SessionId>) -> Result<u64, StoreError>;
     /// Removes sessions that expired before `now`.
     async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError>;
 }
@@ -70,12 +50,7 @@ pub trait InviteStore: Send + Sync + 'static {
     async fn delete(&self, id: InviteId) -> Result<(), StoreError>;
     /// In one transaction: marks the invite used (if still unused and unexpired at `now`) and
     /// inserts the account. `Conflict("invite_used")` or `Conflict("email")` leave nothing changed.
-    async fn claim_for_new_user(
-        &self,
-        id: InviteId,
-        now: Timestamp,
-        user: &User,
-    ) -> Result<(), StoreError>;
+    async fn claim_for_new_user(&self, id: InviteId, now: Timestamp, user: &User) -> Result<(), StoreError>;
     /// In one transaction: marks the reset used, sets the password hash and deletes all sessions.
     async fn claim_for_reset(
         &self,

@@ -20,11 +20,7 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(limit: u32, window_ms: i64) -> Self {
-        Self {
-            limit,
-            window_ms,
-            windows: Mutex::new(HashMap::new()),
-        }
+        Self { limit, window_ms, windows: Mutex::new(HashMap::new()) }
     }
 
     /// `Err(retry_after_secs)` when `key` has used up its window.
@@ -33,9 +29,7 @@ impl RateLimiter {
             return Ok(());
         };
         match windows.get(key) {
-            Some(&(start, count))
-                if count >= self.limit && now.millis() < start.millis() + self.window_ms =>
-            {
+            Some(&(start, count)) if count >= self.limit && now.millis() < start.millis() + self.window_ms => {
                 let remaining_ms = start.millis() + self.window_ms - now.millis();
                 Err(((remaining_ms + 999) / 1000).max(1) as u64)
             }
@@ -84,10 +78,7 @@ mod tests {
         assert!(rl.check("other", t0).is_ok());
         assert!(rl.check("ip", t0.plus_millis(60_000)).is_ok());
         rl.hit("ip", t0.plus_millis(60_000));
-        assert!(
-            rl.check("ip", t0.plus_millis(60_001)).is_ok(),
-            "a new window starts from zero"
-        );
+        assert!(rl.check("ip", t0.plus_millis(60_001)).is_ok(), "a new window starts from zero");
     }
 
     #[test]

@@ -36,25 +36,12 @@ impl SessionCache {
         Some(entry.principal.clone())
     }
 
-    pub fn insert(
-        &self,
-        token_hash: String,
-        principal: Principal,
-        expires_at: Timestamp,
-        now: Timestamp,
-    ) {
+    pub fn insert(&self, token_hash: String, principal: Principal, expires_at: Timestamp, now: Timestamp) {
         if let Ok(mut map) = self.by_token_hash.write() {
             if map.len() >= CAPACITY {
                 map.clear();
             }
-            map.insert(
-                token_hash,
-                Entry {
-                    principal,
-                    expires_at,
-                    cached_at: now,
-                },
-            );
+            map.insert(token_hash, Entry { principal, expires_at, cached_at: now });
         }
     }
 
@@ -78,12 +65,7 @@ mod tests {
     use pincer_core::Role;
 
     fn principal(user_id: UserId) -> Principal {
-        Principal {
-            user_id,
-            role: Role::Member,
-            name: "A".into(),
-            session_id: None,
-        }
+        Principal { user_id, role: Role::Member, name: "A".into(), session_id: None }
     }
 
     #[test]
@@ -92,15 +74,9 @@ mod tests {
         let u = UserId::new();
         cache.insert("h".into(), principal(u), Timestamp(100_000), Timestamp(0));
         assert!(cache.get("h", Timestamp(10)).is_some());
-        assert!(
-            cache.get("h", Timestamp(MAX_AGE_MS)).is_none(),
-            "stale entries re-validate"
-        );
+        assert!(cache.get("h", Timestamp(MAX_AGE_MS)).is_none(), "stale entries re-validate");
         cache.insert("h".into(), principal(u), Timestamp(50), Timestamp(0));
-        assert!(
-            cache.get("h", Timestamp(50)).is_none(),
-            "expired sessions never hit"
-        );
+        assert!(cache.get("h", Timestamp(50)).is_none(), "expired sessions never hit");
     }
 
     #[test]

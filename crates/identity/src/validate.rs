@@ -13,14 +13,10 @@ pub fn name(raw: &str) -> Result<String, IdentityError> {
         return Err(IdentityError::InvalidInput("name must not be empty".into()));
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(IdentityError::InvalidInput(format!(
-            "name must be at most {MAX_NAME_CHARS} characters"
-        )));
+        return Err(IdentityError::InvalidInput(format!("name must be at most {MAX_NAME_CHARS} characters")));
     }
     if name.chars().any(char::is_control) {
-        return Err(IdentityError::InvalidInput(
-            "name must not contain control characters".into(),
-        ));
+        return Err(IdentityError::InvalidInput("name must not contain control characters".into()));
     }
     Ok(name.to_string())
 }
@@ -40,21 +36,13 @@ pub fn email(raw: &str) -> Result<String, IdentityError> {
             }
             None => false,
         };
-    if valid {
-        Ok(email)
-    } else {
-        Err(IdentityError::InvalidInput(
-            "email is not a valid address".into(),
-        ))
-    }
+    if valid { Ok(email) } else { Err(IdentityError::InvalidInput("email is not a valid address".into())) }
 }
 
 /// Checks a Markdown context document.
 pub fn context(raw: &str) -> Result<(), IdentityError> {
     if raw.chars().count() > MAX_CONTEXT_CHARS {
-        return Err(IdentityError::InvalidInput(format!(
-            "content must be at most {MAX_CONTEXT_CHARS} characters"
-        )));
+        return Err(IdentityError::InvalidInput(format!("content must be at most {MAX_CONTEXT_CHARS} characters")));
     }
     Ok(())
 }
@@ -74,16 +62,7 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(email(" Alice@Example.COM ").unwrap(), "alice@example.com");
-        for bad in [
-            "",
-            "alice",
-            "@example.com",
-            "alice@",
-            "alice@example",
-            "a b@example.com",
-            "a@b@c.com",
-            "a@.com",
-        ] {
+        for bad in ["", "alice", "@example.com", "alice@", "alice@example", "a b@example.com", "a@b@c.com", "a@.com"] {
             assert!(email(bad).is_err(), "{bad} should be refused");
         }
     }

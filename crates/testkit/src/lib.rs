@@ -1,1 +1,8 @@
-//! placeholder
+//! Dev-only test harness: fresh databases, the real `pincer` binary on an ephemeral port, and fake
+//! upstreams that speak genuine wire formats.
+
+pub mod db;
+pub mod server;
+
+pub use db::TestDatabase;
+pub use server::TestServer;

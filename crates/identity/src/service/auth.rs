@@ -24,12 +24,7 @@ impl Identity {
     }
 
     /// Creates the first admin and logs them in. Refused once any admin exists.
-    pub async fn setup(
-        &self,
-        name: &str,
-        email: &str,
-        password: &str,
-    ) -> Result<LoginOutcome, IdentityError> {
+    pub async fn setup(&self, name: &str, email: &str, password: &str) -> Result<LoginOutcome, IdentityError> {
         let name = validate::name(name)?;
         let email = validate::email(email)?;
         password::check_policy(password)?;
@@ -51,33 +46,21 @@ impl Identity {
         // The store re-checks inside one transaction, so two racing setups cannot both win.
         self.deps.users.insert_first_admin(&user).await?;
         self.audit(
-            AuditEvent::new(Actor::User(user.id.to_string()), "user.setup")
-                .resource(format!("user:{}", user.id)),
+            AuditEvent::new(Actor::User(user.id.to_string()), "user.setup").resource(format!("user:{}", user.id)),
         )
         .await;
         self.start_session(user).await
     }
 
     /// Verifies credentials, throttled per source address and per account.
-    pub async fn login(
-        &self,
-        email: &str,
-        password: &str,
-        source: &str,
-    ) -> Result<LoginOutcome, IdentityError> {
+    pub async fn login(&self, email: &str, password: &str, source: &str) -> Result<LoginOutcome, IdentityError> {
         let now = self.now();
         let email = email.trim().to_lowercase();
         let ip_key = format!("ip:{source}");
         let account_key = format!("account:{email}");
-        if let Err(retry_after_secs) = self
-            .per_ip
-            .check(&ip_key, now)
-            .and(self.per_account.check(&account_key, now))
-        {
+        if let Err(retry_after_secs) = self.per_ip.check(&ip_key, now).and(self.per_account.check(&account_key, now)) {
             self.audit(
-                AuditEvent::new(Actor::System, "auth.failed")
-                    .detail(json!({"reason": "rate_limited"}))
-                    .failed(),
+                AuditEvent::new(Actor::System, "auth.failed").detail(json!({"reason": "rate_limited"})).failed(),
             )
             .await;
             return Err(IdentityError::RateLimited { retry_after_secs });
@@ -89,11 +72,7 @@ impl Identity {
         }
         let user = self.deps.users.find_by_email(&email).await?;
         let hash = user.as_ref().map(|u| u.password_hash.clone());
-        let verified = self
-            .deps
-            .hasher
-            .verify(Secret::new(password.to_string()), hash)
-            .await;
+        let verified = self.deps.hasher.verify(Secret::new(password.to_string()), hash).await;
         match user {
             Some(user) if verified && !user.banned => {
                 self.per_account.reset(&account_key);
@@ -111,9 +90,8 @@ impl Identity {
                     Some(u) if u.banned => "deactivated",
                     Some(_) => "wrong_password",
                 };
-                let mut event = AuditEvent::new(Actor::System, "auth.failed")
-                    .detail(json!({ "reason": reason }))
-                    .failed();
+                let mut event =
+                    AuditEvent::new(Actor::System, "auth.failed").detail(json!({ "reason": reason })).failed();
                 if let Some(u) = other {
                     event = event.resource(format!("user:{}", u.id));
                 }
@@ -134,11 +112,7 @@ impl Identity {
             expires_at: now.plus_millis(SESSION_TTL_MS),
         };
         self.deps.sessions.insert(&session).await?;
-        Ok(LoginOutcome {
-            token: Secret::new(token),
-            user,
-            expires_at: session.expires_at,
-        })
+        Ok(LoginOutcome { token: Secret::new(token), user, expires_at: session.expires_at })
     }
 
     /// Resolves a session token to its principal. Served from the cache when possible.
@@ -157,14 +131,8 @@ impl Identity {
         if user.banned {
             return Err(IdentityError::NotAuthenticated);
         }
-        let principal = Principal {
-            user_id: user.id,
-            role: user.role,
-            name: user.name,
-            session_id: Some(session.id),
-        };
-        self.cache
-            .insert(token_hash, principal.clone(), session.expires_at, now);
+        let principal = Principal { user_id: user.id, role: user.role, name: user.name, session_id: Some(session.id) };
+        self.cache.insert(token_hash, principal.clone(), session.expires_at, now);
         Ok(principal)
     }
 
@@ -174,42 +142,19 @@ impl Identity {
         if let Some(session_id) = principal.session_id {
             self.deps.sessions.delete(session_id).await?;
         }
-        self.audit(
-            AuditEvent::new(actor(principal), "auth.logout")
-                .resource(format!("user:{}", principal.user_id)),
-        )
-        .await;
+        self.audit(AuditEvent::new(actor(principal), "auth.logout").resource(format!("user:{}", principal.user_id)))
+            .await;
         Ok(())
     }
 
     /// Changes the caller's password and ends their other sessions.
-    pub async fn change_password(
-        &self,
-        principal: &Principal,
-        current: &str,
-        new: &str,
-    ) -> Result<(), IdentityError> {
+    pub async fn change_password(&self, principal: &Principal, current: &str, new: &str) -> Result<(), IdentityError> {
         if current.is_empty() {
-            return Err(IdentityError::InvalidInput(
-                "currentPassword is required".into(),
-            ));
+            return Err(IdentityError::InvalidInput("currentPassword is required".into()));
         }
         password::check_policy(new)?;
-        let user = self
-            .deps
-            .users
-            .get(principal.user_id)
-            .await?
-            .ok_or(IdentityError::NotAuthenticated)?;
-        if !self
-            .deps
-            .hasher
-            .verify(
-                Secret::new(current.to_string()),
-                Some(user.password_hash.clone()),
-            )
-            .await
-        {
+        let user = self.deps.users.get(principal.user_id).await?.ok_or(IdentityError::NotAuthenticated)?;
+        if !self.deps.hasher.verify(Secret::new(current.to_string()), Some(user.password_hash.clone())).await {
             self.audit(
                 AuditEvent::new(actor(principal), "user.password_changed")
                     .resource(format!("user:{}", user.id))
@@ -220,20 +165,11 @@ impl Identity {
             return Err(IdentityError::WrongCurrentPassword);
         }
         let hash = self.hash_password(new).await?;
-        self.deps
-            .users
-            .set_password_hash(user.id, &hash, self.now())
-            .await?;
-        self.deps
-            .sessions
-            .delete_for_user(user.id, principal.session_id)
-            .await?;
+        self.deps.users.set_password_hash(user.id, &hash, self.now()).await?;
+        self.deps.sessions.delete_for_user(user.id, principal.session_id).await?;
         self.cache.remove_user(user.id);
-        self.audit(
-            AuditEvent::new(actor(principal), "user.password_changed")
-                .resource(format!("user:{}", user.id)),
-        )
-        .await;
+        self.audit(AuditEvent::new(actor(principal), "user.password_changed").resource(format!("user:{}", user.id)))
+            .await;
         Ok(())
     }
 }

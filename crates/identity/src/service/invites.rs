@@ -25,8 +25,8 @@ impl Identity {
         req: NewInvite,
     ) -> Result<(Invite, Secret<String>), IdentityError> {
         require_admin(principal)?;
-        let role = Role::parse(&req.role)
-            .ok_or_else(|| IdentityError::InvalidInput("role must be admin or member".into()))?;
+        let role =
+            Role::parse(&req.role).ok_or_else(|| IdentityError::InvalidInput("role must be admin or member".into()))?;
         let email = match req.email.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(raw) => Some(validate::email(raw)?),
@@ -64,21 +64,13 @@ impl Identity {
         Ok(self.deps.invites.list().await?)
     }
 
-    pub async fn revoke_invite(
-        &self,
-        principal: &Principal,
-        id: InviteId,
-    ) -> Result<(), IdentityError> {
+    pub async fn revoke_invite(&self, principal: &Principal, id: InviteId) -> Result<(), IdentityError> {
         require_admin(principal)?;
         self.deps.invites.delete(id).await.map_err(|e| match e {
             pincer_core::StoreError::NotFound => IdentityError::InviteNotFound,
             other => other.into(),
         })?;
-        self.audit(
-            AuditEvent::new(actor(principal), "user.invite_revoked")
-                .resource(format!("invite:{id}")),
-        )
-        .await;
+        self.audit(AuditEvent::new(actor(principal), "user.invite_revoked").resource(format!("invite:{id}"))).await;
         Ok(())
     }
 
@@ -93,12 +85,7 @@ impl Identity {
     ) -> Result<(), IdentityError> {
         password::check_policy(password)?;
         let now = self.now();
-        let invite = match self
-            .deps
-            .invites
-            .find_by_token_hash(&sha256_hex(token.trim().as_bytes()))
-            .await?
-        {
+        let invite = match self.deps.invites.find_by_token_hash(&sha256_hex(token.trim().as_bytes())).await? {
             Some(invite) if invite.status(now) == InviteStatus::Pending => invite,
             _ => return Err(IdentityError::InvalidToken),
         };
@@ -109,9 +96,7 @@ impl Identity {
                     (Some(invited), _) => invited.clone(),
                     (None, Some(given)) => validate::email(given)?,
                     (None, None) => {
-                        return Err(IdentityError::InvalidInput(
-                            "email is required for this invite".into(),
-                        ));
+                        return Err(IdentityError::InvalidInput("email is required for this invite".into()));
                     }
                 };
                 let user = User {
@@ -125,26 +110,18 @@ impl Identity {
                     created_at: now,
                     updated_at: now,
                 };
-                self.deps
-                    .invites
-                    .claim_for_new_user(invite.id, now, &user)
-                    .await?;
+                self.deps.invites.claim_for_new_user(invite.id, now, &user).await?;
                 self.audit(
                     AuditEvent::new(Actor::User(user.id.to_string()), "user.created")
                         .resource(format!("user:{}", user.id))
-                        .detail(
-                            json!({"invite": invite.id.to_string(), "role": user.role.as_str()}),
-                        ),
+                        .detail(json!({"invite": invite.id.to_string(), "role": user.role.as_str()})),
                 )
                 .await;
             }
             InviteKind::Reset => {
                 let user_id = invite.user_id.ok_or(IdentityError::InvalidToken)?;
                 let hash = self.hash_password(password).await?;
-                self.deps
-                    .invites
-                    .claim_for_reset(invite.id, now, user_id, &hash)
-                    .await?;
+                self.deps.invites.claim_for_reset(invite.id, now, user_id, &hash).await?;
                 self.cache.remove_user(user_id);
                 self.audit(
                     AuditEvent::new(Actor::User(user_id.to_string()), "user.password_reset")

@@ -69,11 +69,7 @@ impl Identity {
     }
 
     async fn hash_password(&self, password: &str) -> Result<String, IdentityError> {
-        Ok(self
-            .deps
-            .hasher
-            .hash(Secret::new(password.to_string()))
-            .await?)
+        Ok(self.deps.hasher.hash(Secret::new(password.to_string())).await?)
     }
 }
 
@@ -84,9 +80,5 @@ fn actor(principal: &Principal) -> Actor {
 
 /// Deny by default: only admins pass.
 fn require_admin(principal: &Principal) -> Result<(), IdentityError> {
-    if principal.is_admin() {
-        Ok(())
-    } else {
-        Err(IdentityError::AdminRequired)
-    }
+    if principal.is_admin() { Ok(()) } else { Err(IdentityError::AdminRequired) }
 }

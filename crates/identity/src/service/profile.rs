@@ -9,17 +9,11 @@ use crate::{IdentityError, validate};
 impl Identity {
     pub async fn rename(&self, principal: &Principal, name: &str) -> Result<(), IdentityError> {
         let name = validate::name(name)?;
-        self.deps
-            .users
-            .set_name(principal.user_id, &name, self.now())
-            .await?;
+        self.deps.users.set_name(principal.user_id, &name, self.now()).await?;
         // Cached principals carry the name.
         self.cache.remove_user(principal.user_id);
-        self.audit(
-            AuditEvent::new(actor(principal), "user.updated")
-                .resource(format!("user:{}", principal.user_id)),
-        )
-        .await;
+        self.audit(AuditEvent::new(actor(principal), "user.updated").resource(format!("user:{}", principal.user_id)))
+            .await;
         Ok(())
     }
 
@@ -27,19 +21,11 @@ impl Identity {
         Ok(self.current_user(principal).await?.context)
     }
 
-    pub async fn set_context(
-        &self,
-        principal: &Principal,
-        content: &str,
-    ) -> Result<(), IdentityError> {
+    pub async fn set_context(&self, principal: &Principal, content: &str) -> Result<(), IdentityError> {
         validate::context(content)?;
-        self.deps
-            .users
-            .set_context(principal.user_id, content, self.now())
-            .await?;
+        self.deps.users.set_context(principal.user_id, content, self.now()).await?;
         self.audit(
-            AuditEvent::new(actor(principal), "user.context_updated")
-                .resource(format!("user:{}", principal.user_id)),
+            AuditEvent::new(actor(principal), "user.context_updated").resource(format!("user:{}", principal.user_id)),
         )
         .await;
         Ok(())

@@ -42,9 +42,7 @@ pub fn is_secret_key(key: &str) -> bool {
 fn validate_key(key: &str) -> Result<(), IdentityError> {
     let ok = !key.is_empty()
         && key.len() <= MAX_KEY_CHARS
-        && key
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
+        && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
     if ok {
         Ok(())
     } else {
@@ -61,12 +59,7 @@ impl SettingsService {
         clock: Arc<dyn Clock>,
         audit: Arc<dyn AuditSink>,
     ) -> Self {
-        Self {
-            store,
-            cipher,
-            clock,
-            audit,
-        }
+        Self { store, cipher, clock, audit }
     }
 
     pub async fn list(&self, principal: &Principal) -> Result<Vec<SettingView>, IdentityError> {
@@ -77,43 +70,23 @@ impl SettingsService {
             .await?
             .into_iter()
             .map(|s| SettingView {
-                value: if s.encrypted {
-                    MASK.to_string()
-                } else {
-                    s.value
-                },
+                value: if s.encrypted { MASK.to_string() } else { s.value },
                 key: s.key,
                 encrypted: s.encrypted,
             })
             .collect())
     }
 
-    pub async fn set(
-        &self,
-        principal: &Principal,
-        key: &str,
-        value: &str,
-    ) -> Result<(), IdentityError> {
+    pub async fn set(&self, principal: &Principal, key: &str, value: &str) -> Result<(), IdentityError> {
         require_admin(principal)?;
         validate_key(key)?;
         if value.len() > MAX_VALUE_BYTES {
-            return Err(IdentityError::InvalidInput(
-                "value must be at most 64 KiB".into(),
-            ));
+            return Err(IdentityError::InvalidInput("value must be at most 64 KiB".into()));
         }
         let encrypted = is_secret_key(key);
-        let stored = if encrypted {
-            self.cipher.seal(value.as_bytes(), key)
-        } else {
-            value.to_string()
-        };
+        let stored = if encrypted { self.cipher.seal(value.as_bytes(), key) } else { value.to_string() };
         self.store
-            .upsert(&Setting {
-                key: key.to_string(),
-                value: stored,
-                encrypted,
-                updated_at: self.clock.now(),
-            })
+            .upsert(&Setting { key: key.to_string(), value: stored, encrypted, updated_at: self.clock.now() })
             .await?;
         self.audit
             .record(
@@ -133,13 +106,8 @@ impl SettingsService {
         if !setting.encrypted {
             return Ok(Some(Secret::new(setting.value)));
         }
-        let plain = self
-            .cipher
-            .open(&setting.value, key)
-            .map_err(|_| IdentityError::SecretUnreadable)?;
-        String::from_utf8(plain)
-            .map(|s| Some(Secret::new(s)))
-            .map_err(|_| IdentityError::SecretUnreadable)
+        let plain = self.cipher.open(&setting.value, key).map_err(|_| IdentityError::SecretUnreadable)?;
+        String::from_utf8(plain).map(|s| Some(Secret::new(s))).map_err(|_| IdentityError::SecretUnreadable)
     }
 }
 

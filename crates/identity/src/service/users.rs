@@ -12,28 +12,16 @@ use crate::model::{Invite, InviteKind, User};
 impl Identity {
     /// The caller's own account.
     pub async fn current_user(&self, principal: &Principal) -> Result<User, IdentityError> {
-        self.deps
-            .users
-            .get(principal.user_id)
-            .await?
-            .ok_or(IdentityError::NotAuthenticated)
+        self.deps.users.get(principal.user_id).await?.ok_or(IdentityError::NotAuthenticated)
     }
 
-    pub async fn list_users(
-        &self,
-        principal: &Principal,
-        page: PageRequest,
-    ) -> Result<Page<User>, IdentityError> {
+    pub async fn list_users(&self, principal: &Principal, page: PageRequest) -> Result<Page<User>, IdentityError> {
         require_admin(principal)?;
         Ok(self.deps.users.list(page).await?)
     }
 
     async fn existing_user(&self, id: UserId) -> Result<User, IdentityError> {
-        self.deps
-            .users
-            .get(id)
-            .await?
-            .ok_or(IdentityError::UserNotFound)
+        self.deps.users.get(id).await?.ok_or(IdentityError::UserNotFound)
     }
 
     /// Soft-deletes an account: bans it and ends all its sessions.
@@ -46,10 +34,7 @@ impl Identity {
         self.deps.users.set_banned(id, true, self.now()).await?;
         self.deps.sessions.delete_for_user(id, None).await?;
         self.cache.remove_user(id);
-        self.audit(
-            AuditEvent::new(actor(principal), "user.deleted").resource(format!("user:{id}")),
-        )
-        .await;
+        self.audit(AuditEvent::new(actor(principal), "user.deleted").resource(format!("user:{id}"))).await;
         Ok(())
     }
 
@@ -59,22 +44,14 @@ impl Identity {
             return Err(IdentityError::NotDeactivated);
         }
         self.deps.users.set_banned(id, false, self.now()).await?;
-        self.audit(
-            AuditEvent::new(actor(principal), "user.reactivated").resource(format!("user:{id}")),
-        )
-        .await;
+        self.audit(AuditEvent::new(actor(principal), "user.reactivated").resource(format!("user:{id}"))).await;
         Ok(())
     }
 
-    pub async fn change_role(
-        &self,
-        principal: &Principal,
-        id: UserId,
-        role: &str,
-    ) -> Result<(), IdentityError> {
+    pub async fn change_role(&self, principal: &Principal, id: UserId, role: &str) -> Result<(), IdentityError> {
         require_admin(principal)?;
-        let role = Role::parse(role)
-            .ok_or_else(|| IdentityError::InvalidInput("role must be admin or member".into()))?;
+        let role =
+            Role::parse(role).ok_or_else(|| IdentityError::InvalidInput("role must be admin or member".into()))?;
         if id == principal.user_id {
             return Err(IdentityError::SelfAction);
         }
@@ -91,11 +68,7 @@ impl Identity {
     }
 
     /// Creates a single-use password-reset token for a user; returned once, stored hashed.
-    pub async fn create_reset(
-        &self,
-        principal: &Principal,
-        id: UserId,
-    ) -> Result<Secret<String>, IdentityError> {
+    pub async fn create_reset(&self, principal: &Principal, id: UserId) -> Result<Secret<String>, IdentityError> {
         require_admin(principal)?;
         let user = self.existing_user(id).await?;
         let now = self.now();
@@ -113,10 +86,7 @@ impl Identity {
             used_at: None,
         };
         self.deps.invites.insert(&invite).await?;
-        self.audit(
-            AuditEvent::new(actor(principal), "user.reset_created").resource(format!("user:{id}")),
-        )
-        .await;
+        self.audit(AuditEvent::new(actor(principal), "user.reset_created").resource(format!("user:{id}"))).await;
         Ok(Secret::new(token))
     }
 }
