@@ -1,1 +1,56 @@
-//! placeholder
+//! The HTTP shell: actix-web routes, DTOs, error mapping and auth extractors.
+//!
+//! Handlers are thin: extract, call one service, map the result. No business rule lives here.
+
+mod auth;
+mod csrf;
+mod dto;
+mod error;
+mod routes;
+mod state;
+mod trace;
+
+use actix_web::{App, HttpServer, dev::Server, middleware::DefaultHeaders, web};
+
+pub use error::ApiError;
+pub use state::{AppState, HttpConfig, Readiness};
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Registers every route, extractor configuration and middleware on an actix `App`.
+pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(state)
+            .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES).error_handler(error::json_error))
+            .app_data(web::QueryConfig::default().error_handler(error::query_error))
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES));
+        routes::register(cfg);
+    }
+}
+
+/// Builds and binds the server. The caller owns shutdown (signals are not installed here).
+pub fn server(state: web::Data<AppState>, listener: std::net::TcpListener) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .configure(configure(state.clone()))
+            .default_service(web::to(routes::route_not_found))
+            .wrap(actix_web::middleware::from_fn(csrf::same_origin_for_mutations))
+            .wrap(security_headers())
+            .wrap(actix_web::middleware::from_fn(trace::log_request))
+    })
+    .disable_signals()
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add(("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'"))
+        .add(("Cache-Control", "no-store"))
+}

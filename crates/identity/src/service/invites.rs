@@ -59,9 +59,21 @@ impl Identity {
         Ok((invite, Secret::new(token)))
     }
 
-    pub async fn list_invites(&self, principal: &Principal) -> Result<Vec<Invite>, IdentityError> {
+    /// Every invite and reset link with where it stands now, newest first.
+    pub async fn list_invites(&self, principal: &Principal) -> Result<Vec<(Invite, InviteStatus)>, IdentityError> {
         require_admin(principal)?;
-        Ok(self.deps.invites.list().await?)
+        let now = self.now();
+        Ok(self
+            .deps
+            .invites
+            .list()
+            .await?
+            .into_iter()
+            .map(|i| {
+                let status = i.status(now);
+                (i, status)
+            })
+            .collect())
     }
 
     pub async fn revoke_invite(&self, principal: &Principal, id: InviteId) -> Result<(), IdentityError> {

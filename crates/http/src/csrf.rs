@@ -1,0 +1,62 @@
+//! Cross-site request forgery defence. A mutating request that carries the session cookie must come
+//! from our own origin (Origin, else Referer). Bearer-token requests carry no ambient credential and
+//! need no check. A mutating request whose Origin is foreign is refused even without a cookie, so
+//! a hostile page cannot log a victim into an attacker's account.
+
+use actix_web::Error;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web;
+
+use crate::auth::SESSION_COOKIE;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub async fn same_origin_for_mutations(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if is_mutating(req.method()) {
+        let claimed = claimed_origin(&req);
+        let has_cookie = req.cookie(SESSION_COOKIE).is_some();
+        let allowed = match &claimed {
+            Some(origin) => is_own_origin(&req, origin),
+            None => !has_cookie,
+        };
+        if !allowed {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_rejected", "cross-site request refused").into());
+        }
+    }
+    next.call(req).await
+}
+
+fn is_mutating(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// `scheme://host[:port]` from Origin, or from Referer when Origin is absent.
+fn claimed_origin(req: &ServiceRequest) -> Option<String> {
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    if let Some(origin) = header("Origin") {
+        return Some(origin);
+    }
+    let referer = header("Referer")?;
+    let (scheme, rest) = referer.split_once("://")?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    Some(format!("{scheme}://{authority}"))
+}
+
+fn is_own_origin(req: &ServiceRequest, origin: &str) -> bool {
+    let origin = origin.trim_end_matches('/');
+    if let Some(public) = req.app_data::<web::Data<AppState>>().and_then(|s| s.config.public_url.clone())
+        && origin.eq_ignore_ascii_case(public.trim_end_matches('/'))
+    {
+        return true;
+    }
+    // Without a configured public URL, the origin must name the host the request was sent to.
+    let Some((_, authority)) = origin.split_once("://") else { return false };
+    let host = req.headers().get("Host").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    !host.is_empty() && authority.eq_ignore_ascii_case(host)
+}

@@ -1,0 +1,117 @@
+//! Every error leaves as `{"error": "<human message>", "code": "<stable_snake_case>"}` with the right
+//! status. Domain errors are mapped here and only here; causes never reach the client.
+
+use actix_web::error::{JsonPayloadError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use pincer_identity::IdentityError;
+use serde::Serialize;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    retry_after_secs: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    code: &'a str,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), retry_after_secs: None }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn invalid_id() -> Self {
+        Self::bad_request("invalid_id", "id is not a valid UUID")
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after_secs {
+            res.insert_header(("Retry-After", secs.to_string()));
+        }
+        res.json(Body { error: &self.message, code: self.code })
+    }
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(e: IdentityError) -> Self {
+        use IdentityError as E;
+        let status = match &e {
+            E::InvalidInput(_)
+            | E::WeakPassword(_)
+            | E::SelfAction
+            | E::LastAdmin
+            | E::InvalidToken
+            | E::UnknownGroup => StatusCode::BAD_REQUEST,
+            E::InvalidCredentials | E::WrongCurrentPassword | E::NotAuthenticated => StatusCode::UNAUTHORIZED,
+            E::AdminRequired => StatusCode::FORBIDDEN,
+            E::UserNotFound | E::InviteNotFound | E::NotDeactivated => StatusCode::NOT_FOUND,
+            E::SetupComplete | E::EmailTaken => StatusCode::CONFLICT,
+            E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            E::SecretUnreadable => StatusCode::INTERNAL_SERVER_ERROR,
+            E::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        let retry_after_secs = match e {
+            E::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
+        Self { status, code: e.code(), message: e.to_string(), retry_after_secs }
+    }
+}
+
+/// Turns body extraction failures into 400/413/415 without echoing the client's values.
+pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let api = match &err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body is too large")
+        }
+        JsonPayloadError::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Content-Type must be application/json",
+        ),
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            ApiError::bad_request("invalid_input", describe_shape_error(e))
+        }
+        _ => ApiError::bad_request("invalid_json", "request body is not valid JSON"),
+    };
+    api.into()
+}
+
+/// serde's data errors can quote the offending value (which may be a password): keep only the
+/// field-level part of the message.
+fn describe_shape_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let head = msg.split(" at line ").next().unwrap_or_default();
+    if head.starts_with("missing field") || head.starts_with("unknown field") {
+        head.to_string()
+    } else {
+        "a field has the wrong type".to_string()
+    }
+}
+
+pub fn query_error(_err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request("invalid_query", "query parameters are invalid").into()
+}

@@ -1,0 +1,36 @@
+//! What every handler can reach: the services and the HTTP-level configuration.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use pincer_identity::{Identity, SettingsService};
+
+/// Whether the dependencies the server needs are reachable (for `/api/health`).
+#[async_trait]
+pub trait Readiness: Send + Sync + 'static {
+    async fn database_ok(&self) -> bool;
+}
+
+/// HTTP-level settings derived from the server configuration.
+#[derive(Clone, Debug, Default)]
+pub struct HttpConfig {
+    /// `PINCER_PUBLIC_URL`, without a trailing slash: also an allowed origin for CSRF checks.
+    pub public_url: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl HttpConfig {
+    /// Session cookies get `Secure` when the public URL is HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+pub struct AppState {
+    pub identity: Arc<Identity>,
+    pub settings: Arc<SettingsService>,
+    pub readiness: Arc<dyn Readiness>,
+    pub config: HttpConfig,
+}
