@@ -60,7 +60,9 @@ impl Identity {
         let account_key = format!("account:{email}");
         if let Err(retry_after_secs) = self.per_ip.check(&ip_key, now).and(self.per_account.check(&account_key, now)) {
             self.audit(
-                AuditEvent::new(Actor::System, "auth.failed").detail(json!({"reason": "rate_limited"})).failed(),
+                AuditEvent::new(Actor::System, "auth.failed")
+                    .detail(json!({"reason": "rate_limited", "source": source}))
+                    .failed(),
             )
             .await;
             return Err(IdentityError::RateLimited { retry_after_secs });
@@ -90,8 +92,9 @@ impl Identity {
                     Some(u) if u.banned => "deactivated",
                     Some(_) => "wrong_password",
                 };
-                let mut event =
-                    AuditEvent::new(Actor::System, "auth.failed").detail(json!({ "reason": reason })).failed();
+                let mut event = AuditEvent::new(Actor::System, "auth.failed")
+                    .detail(json!({ "reason": reason, "source": source }))
+                    .failed();
                 if let Some(u) = other {
                     event = event.resource(format!("user:{}", u.id));
                 }

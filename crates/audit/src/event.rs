@@ -1,0 +1,84 @@
+//! Events as services report them, and the sink port they report to.
+
+use async_trait::async_trait;
+use serde::Serialize;
+use serde_json::Value;
+
+/// Who performed an action.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "actorType", content = "actorId", rename_all = "snake_case")]
+pub enum Actor {
+    User(String),
+    Agent(String),
+    System,
+    ApiKey(String),
+}
+
+/// Whether the audited action succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+/// One thing that happened, as services report it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AuditEvent {
+    pub actor: Actor,
+    /// Dotted name, e.g. `auth.login`.
+    pub event_type: &'static str,
+    /// `kind:id`, e.g. `user:0190…`.
+    pub resource: Option<String>,
+    pub detail: Value,
+    pub outcome: Outcome,
+}
+
+impl AuditEvent {
+    pub fn new(actor: Actor, event_type: &'static str) -> Self {
+        Self { actor, event_type, resource: None, detail: Value::Object(Default::default()), outcome: Outcome::Success }
+    }
+
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
+        self
+    }
+
+    pub fn detail(mut self, detail: Value) -> Self {
+        self.detail = detail;
+        self
+    }
+
+    pub fn failed(mut self) -> Self {
+        self.outcome = Outcome::Failure;
+        self
+    }
+}
+
+/// Where services send audit events. Recording never fails the caller's action: an
+/// implementation that cannot persist an event must report that itself (log, metric).
+#[async_trait]
+pub trait AuditSink: Send + Sync + 'static {
+    async fn record(&self, event: AuditEvent);
+}
+
+/// A sink that keeps events in memory; used by unit tests of the services that emit them.
+#[derive(Debug, Default)]
+pub struct MemorySink {
+    events: std::sync::Mutex<Vec<AuditEvent>>,
+}
+
+impl MemorySink {
+    pub fn events(&self) -> Vec<AuditEvent> {
+        self.events.lock().map(|e| e.clone()).unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl AuditSink for MemorySink {
+    async fn record(&self, event: AuditEvent) {
+        if let Ok(mut events) = self.events.lock() {
+            events.push(event);
+        }
+    }
+}

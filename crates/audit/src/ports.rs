@@ -1,0 +1,51 @@
+//! The storage port of the audit log.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use pincer_core::{Page, PageRequest, StoreError, Timestamp};
+
+use crate::chain::{AuditEntry, ChainKey, PendingEntry};
+
+/// Which rows a query or export returns. `actor_id` is already the stored pseudonym.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub event_type: Option<String>,
+    pub actor_id: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+/// A stored row with its actor resolved back to a user, when the pseudonym still maps to one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRow {
+    pub entry: AuditEntry,
+    /// The user behind a `user` actor's pseudonym; `None` once the mapping was erased.
+    pub actor_user_id: Option<String>,
+    pub actor_name: Option<String>,
+}
+
+#[async_trait]
+pub trait AuditStore: Send + Sync + 'static {
+    /// Appends one row: under a lock serialising all appenders (across processes on PostgreSQL),
+    /// reads the last row and stores `key.seal(entry, last)`. Returns the stored row.
+    async fn append(&self, entry: PendingEntry, key: Arc<ChainKey>) -> Result<AuditEntry, StoreError>;
+    /// The pseudonym of a user, created on first use.
+    async fn pseudonym(&self, user_id: &str) -> Result<String, StoreError>;
+    /// The pseudonym of a user if one exists (for filtering; never creates).
+    async fn find_pseudonym(&self, user_id: &str) -> Result<Option<String>, StoreError>;
+    /// Newest first.
+    async fn query(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditRow>, StoreError>;
+    /// Rows with `id > after_id` (and `id <= to_id`) matching `filter`, ascending, at most `limit`.
+    async fn scan(
+        &self,
+        filter: &AuditFilter,
+        after_id: i64,
+        to_id: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditRow>, StoreError>;
+    /// The row with this id, if any.
+    async fn get(&self, id: i64) -> Result<Option<AuditEntry>, StoreError>;
+    /// Distinct event types, sorted.
+    async fn event_types(&self) -> Result<Vec<String>, StoreError>;
+}
