@@ -4,6 +4,7 @@
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use pincer_audit::AuditError;
 use pincer_identity::IdentityError;
 use serde::Serialize;
 
@@ -114,4 +115,15 @@ fn describe_shape_error(e: &serde_json::Error) -> String {
 
 pub fn query_error(_err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::bad_request("invalid_query", "query parameters are invalid").into()
+}
+
+impl From<AuditError> for ApiError {
+    fn from(e: AuditError) -> Self {
+        let status = match &e {
+            AuditError::AdminRequired => StatusCode::FORBIDDEN,
+            AuditError::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            AuditError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
 }

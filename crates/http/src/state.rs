@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use pincer_audit::AuditService;
 use pincer_identity::{Identity, SettingsService};
 
 /// Whether the dependencies the server needs are reachable (for `/api/health`).
@@ -31,6 +32,7 @@ impl HttpConfig {
 pub struct AppState {
     pub identity: Arc<Identity>,
     pub settings: Arc<SettingsService>,
+    pub audit: Arc<AuditService>,
     pub readiness: Arc<dyn Readiness>,
     pub config: HttpConfig,
 }

@@ -1,6 +1,7 @@
 //! Route table. Each module registers one area of the API; order matters where a literal segment
 //! (`/api/users/me`, `/api/users/invites`) shares a prefix with a parameter (`/api/users/{id}`).
 
+mod audit;
 mod auth;
 mod health;
 mod invites;
@@ -23,6 +24,7 @@ pub fn register(cfg: &mut web::ServiceConfig) {
     invites::register(cfg);
     users::register(cfg);
     settings::register(cfg);
+    audit::register(cfg);
 }
 
 /// A resource whose unmatched methods answer 405 in our error shape.

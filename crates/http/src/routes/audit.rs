@@ -1,0 +1,193 @@
+//! The audit log (admin only): paginated entries, chain verification, event types, CSV export.
+
+use actix_web::web::Bytes;
+use actix_web::{HttpResponse, web};
+use futures::StreamExt as _;
+use futures::stream;
+use pincer_audit::service::AuditQuery;
+use pincer_audit::{AuditFilter, AuditRow};
+use pincer_core::{PageRequest, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::resource;
+use crate::auth::Authed;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 100;
+
+pub fn register(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/api/audit").route(web::get().to(list)))
+        .service(resource("/api/audit/verify").route(web::get().to(verify)))
+        .service(resource("/api/audit/event-types").route(web::get().to(event_types)))
+        .service(resource("/api/audit/export").route(web::get().to(export)));
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FilterQuery {
+    page: Option<i64>,
+    limit: Option<i64>,
+    event_type: Option<String>,
+    actor_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl FilterQuery {
+    fn audit_query(&self) -> Result<AuditQuery, ApiError> {
+        let date = |name: &str, raw: &Option<String>| -> Result<Option<Timestamp>, ApiError> {
+            match raw.as_deref().filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(s) => Timestamp::parse_rfc3339(s)
+                    .map(Some)
+                    .ok_or_else(|| ApiError::bad_request("invalid_query", format!("{name} must be an ISO 8601 date"))),
+            }
+        };
+        let non_empty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        Ok(AuditQuery {
+            event_type: non_empty(&self.event_type),
+            actor_user_id: non_empty(&self.actor_id),
+            from: date("from", &self.from)?,
+            to: date("to", &self.to)?,
+        })
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EntryDto {
+    id: i64,
+    timestamp: String,
+    actor_type: String,
+    actor_id: Option<String>,
+    actor_name: Option<String>,
+    actor_deleted: bool,
+    event_type: String,
+    resource: Option<String>,
+    detail: Value,
+    outcome: String,
+    row_hmac: String,
+}
+
+impl From<AuditRow> for EntryDto {
+    fn from(row: AuditRow) -> Self {
+        let e = row.entry;
+        let is_user = e.pending.actor_type == "user";
+        Self {
+            id: e.id,
+            timestamp: e.pending.timestamp.to_rfc3339(),
+            actor_deleted: is_user && row.actor_name.is_none(),
+            // A user actor is shown by user id; once the pseudonym is erased, only the pseudonym.
+            actor_id: if is_user { row.actor_user_id.or(e.pending.actor_id) } else { e.pending.actor_id },
+            actor_name: row.actor_name,
+            actor_type: e.pending.actor_type,
+            event_type: e.pending.event_type,
+            resource: e.pending.resource,
+            detail: serde_json::from_str(&e.pending.detail).unwrap_or(Value::Null),
+            outcome: e.pending.outcome,
+            row_hmac: e.row_hmac,
+        }
+    }
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    authed: Authed,
+    q: web::Query<FilterQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = PageRequest::new(q.page, q.limit, DEFAULT_LIMIT, MAX_LIMIT)
+        .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
+    let result = state.audit.list(&authed.principal, q.audit_query()?, page).await?;
+    let entries: Vec<EntryDto> = result.items.into_iter().map(EntryDto::from).collect();
+    Ok(HttpResponse::Ok()
+        .json(json!({"entries": entries, "total": result.total, "page": page.page, "limit": page.limit})))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VerifyQuery {
+    from_id: Option<i64>,
+    to_id: Option<i64>,
+}
+
+async fn verify(
+    state: web::Data<AppState>,
+    authed: Authed,
+    q: web::Query<VerifyQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if q.from_id.is_some_and(|v| v < 1) || q.to_id.is_some_and(|v| v < 1) {
+        return Err(ApiError::bad_request("invalid_query", "fromId and toId must be positive"));
+    }
+    let report = state.audit.verify(&authed.principal, q.from_id, q.to_id).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+async fn event_types(state: web::Data<AppState>, authed: Authed) -> Result<HttpResponse, ApiError> {
+    let types = state.audit.event_types(&authed.principal).await?;
+    Ok(HttpResponse::Ok().json(json!({ "eventTypes": types })))
+}
+
+const CSV_HEADER: [&str; 10] =
+    ["id", "timestamp", "actorType", "actorId", "actorName", "eventType", "resource", "outcome", "detail", "rowHmac"];
+
+/// Streams the export batch by batch; memory stays bounded whatever the log's size.
+async fn export(
+    state: web::Data<AppState>,
+    authed: Authed,
+    q: web::Query<FilterQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = state.audit.export_filter(&authed.principal, q.audit_query()?).await?;
+    let header = csv_bytes(|w| w.write_record(CSV_HEADER));
+    let body = stream::once(async move { header }).chain(stream::unfold(
+        Some((state, filter, 0_i64)),
+        |cursor: Option<(web::Data<AppState>, AuditFilter, i64)>| async move {
+            let (state, filter, after) = cursor?;
+            match state.audit.export_batch(&filter, after).await {
+                Ok(rows) if rows.is_empty() => None,
+                Ok(rows) => {
+                    let last = rows.last().map_or(after, |r| r.entry.id);
+                    let chunk = csv_bytes(|w| rows.into_iter().map(EntryDto::from).try_for_each(|e| write_entry(w, e)));
+                    Some((chunk, Some((state, filter, last))))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "audit export stopped");
+                    Some((Err(ApiError::from(e).into()), None))
+                }
+            }
+        },
+    ));
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"audit-log.csv\""))
+        .streaming(body))
+}
+
+fn write_entry(w: &mut csv::Writer<Vec<u8>>, e: EntryDto) -> csv::Result<()> {
+    w.write_record([
+        e.id.to_string(),
+        e.timestamp,
+        e.actor_type,
+        e.actor_id.unwrap_or_default(),
+        e.actor_name.unwrap_or_default(),
+        e.event_type,
+        e.resource.unwrap_or_default(),
+        e.outcome,
+        e.detail.to_string(),
+        e.row_hmac,
+    ])
+}
+
+fn csv_bytes(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Result<Bytes, actix_web::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let written = write(&mut w).and_then(|()| w.flush().map_err(csv::Error::from));
+    match (written, w.into_inner()) {
+        (Ok(()), Ok(buf)) => Ok(Bytes::from(buf)),
+        _ => {
+            Err(ApiError::new(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR, "export_failed", "export failed")
+                .into())
+        }
+    }
+}
