@@ -1,1 +1,93 @@
-fn main() {}
+//! Project automation: `cargo xtask <command>` (the alias lives in `.cargo/config.toml`).
+
+mod cargo;
+// mod db; (enabled once pincer-store exposes Database)
+mod tidy;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "Pincer project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// The project's test command: builds the `pincer` binary, then runs every workspace test
+    /// against it (SQLite; PostgreSQL too when PINCER_TEST_DATABASE_URL is set).
+    Test {
+        /// Extra arguments for `cargo test`, after `--`.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Applies pending migrations, or reverts the newest one.
+    Migrate {
+        /// `sqlite://path`, a file path, or `postgres://…`.
+        #[arg(long, env = "PINCER_DATABASE_URL", hide_env_values = true)]
+        database_url: String,
+        /// Revert the newest applied migration instead.
+        #[arg(long)]
+        revert: bool,
+    },
+    /// Creates demo accounts through the identity services (admin@pincer.local and members).
+    Seed {
+        #[arg(long, env = "PINCER_DATABASE_URL", hide_env_values = true)]
+        database_url: String,
+        /// Give every account this password instead of a random one each.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Checks the dependency rules of DESIGN.md §2 over `cargo metadata`.
+    Tidy,
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Cmd::Test { args } => test(&args),
+        Cmd::Migrate { .. } => Err("not yet available".to_string()),
+        Cmd::Seed { .. } => Err("not yet available".to_string()),
+        Cmd::Tidy => tidy(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds the binary the black-box tests spawn, then runs the whole workspace's tests and closes
+/// with one `tests: N passed, M failed` line summed over every test binary.
+fn test(extra: &[String]) -> Result<(), String> {
+    cargo::run(cargo::command().args(["build", "-p", "pincer-server", "--bin", "pincer"]))?;
+    let bin = cargo::target_dir()?.join("debug").join("pincer");
+    if !bin.is_file() {
+        return Err(format!("the build did not produce {}", bin.display()));
+    }
+    match std::env::var("PINCER_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => eprintln!("xtask: testing on SQLite and on PINCER_TEST_DATABASE_URL"),
+        _ => eprintln!("xtask: testing on SQLite (set PINCER_TEST_DATABASE_URL to add PostgreSQL)"),
+    }
+    let mut cmd = cargo::command();
+    cmd.args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("PINCER_BIN", &bin);
+    let (result, summary) = cargo::run_counting_tests(&mut cmd);
+    println!("tests: {} passed, {} failed", summary.passed, summary.failed);
+    result
+}
+
+fn tidy() -> Result<(), String> {
+    let violations = tidy::violations(&cargo::metadata(false)?);
+    if violations.is_empty() {
+        println!("tidy: dependency rules hold");
+        return Ok(());
+    }
+    for line in &violations {
+        println!("{line}");
+    }
+    Err(format!("{} dependency rule violation(s)", violations.len()))
+}
