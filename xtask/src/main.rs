@@ -1,7 +1,7 @@
 //! Project automation: `cargo xtask <command>` (the alias lives in `.cargo/config.toml`).
 
 mod cargo;
-// mod db; (enabled once pincer-store exposes Database)
+mod db;
 mod tidy;
 
 use std::process::ExitCode;
@@ -48,8 +48,8 @@ enum Cmd {
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Cmd::Test { args } => test(&args),
-        Cmd::Migrate { .. } => Err("not yet available".to_string()),
-        Cmd::Seed { .. } => Err("not yet available".to_string()),
+        Cmd::Migrate { database_url, revert } => db::migrate(&database_url, revert),
+        Cmd::Seed { database_url, password } => db::seed(&database_url, password.as_deref()),
         Cmd::Tidy => tidy(),
     };
     match result {
