@@ -1,0 +1,60 @@
+//! Command line and environment: every `PINCER_*` variable is also a `pincer serve` flag
+//! (DESIGN.md §9). Flags win over the environment, which wins over the defaults.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::builder::BoolishValueParser;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "pincer", version, about = "Pincer: a self-hosted AI agent platform for teams")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "PINCER_BIND", default_value = "127.0.0.1:7777")]
+    pub bind: String,
+    /// Holds the SQLite file and the secrets/ folder.
+    #[arg(long, env = "PINCER_DATA_DIR", default_value = "./pincer-data")]
+    pub data_dir: PathBuf,
+    /// `sqlite://path` or `postgres://…`; default: SQLite in the data directory.
+    #[arg(long, env = "PINCER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// 64 hex characters; default: generated into <data dir>/secrets/encryption.key.
+    #[arg(long, env = "PINCER_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
+    /// 64 hex characters; default: generated into <data dir>/secrets/audit.key.
+    #[arg(long, env = "PINCER_AUDIT_KEY", hide_env_values = true)]
+    pub audit_key: Option<String>,
+    /// Tracing filter, e.g. `info` or `pincer_http=debug,info`.
+    #[arg(long, env = "PINCER_LOG", default_value = "info")]
+    pub log: String,
+    #[arg(long, env = "PINCER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+    /// The URL users reach Pincer at; https here makes session cookies Secure.
+    #[arg(long, env = "PINCER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Comma-separated proxy addresses whose X-Forwarded-For is believed.
+    #[arg(long, env = "PINCER_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Reserved for the dashboard API: trust loopback callers (off by default).
+    #[arg(long, env = "PINCER_LOOPBACK_TRUST", value_parser = BoolishValueParser::new(), default_value = "false")]
+    pub loopback_trust: bool,
+    /// Root of the folders agents may be granted (used by the agents issue).
+    #[arg(long, env = "PINCER_DOCUMENTS_DIR", default_value = "/data")]
+    pub documents_dir: PathBuf,
+    /// Reserved: allow provider and integration URLs on private networks.
+    #[arg(long, env = "PINCER_ALLOW_PRIVATE_URLS", value_parser = BoolishValueParser::new(), default_value = "false")]
+    pub allow_private_urls: bool,
+}

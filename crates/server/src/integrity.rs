@@ -1,0 +1,47 @@
+//! The periodic audit integrity check: verifies the chain from the last verified checkpoint,
+//! records `audit.integrity_check`, and logs loudly when a row was edited or removed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pincer_audit::{Actor, AuditEvent, AuditService};
+use serde_json::json;
+
+/// How often the chain is re-verified. The first check runs shortly after start.
+const INTERVAL: Duration = Duration::from_secs(15 * 60);
+const FIRST_DELAY: Duration = Duration::from_secs(5);
+
+pub async fn run_periodically(audit: Arc<AuditService>) {
+    let mut checkpoint = None;
+    let mut delay = FIRST_DELAY;
+    loop {
+        tokio::time::sleep(delay).await;
+        delay = INTERVAL;
+        match audit.verify_since(checkpoint.clone()).await {
+            Ok((report, next)) => {
+                let mut event = AuditEvent::new(Actor::System, "audit.integrity_check").detail(json!({
+                    "checked": report.total_checked,
+                    "invalidIds": report.invalid_ids,
+                    "chainBreakIds": report.chain_break_ids,
+                    "fromId": checkpoint.as_ref().map_or(1, |(id, _)| id + 1),
+                }));
+                if report.valid {
+                    tracing::info!(checked = report.total_checked, "audit chain verified");
+                    // Only a clean stretch becomes the new starting point.
+                    if next.is_some() {
+                        checkpoint = next;
+                    }
+                } else {
+                    event = event.failed();
+                    tracing::error!(
+                        invalid = ?report.invalid_ids,
+                        chain_breaks = ?report.chain_break_ids,
+                        "AUDIT LOG INTEGRITY VIOLATION: rows were edited or removed"
+                    );
+                }
+                audit.append(event).await.ok();
+            }
+            Err(e) => tracing::error!(error = %e, "audit integrity check could not run"),
+        }
+    }
+}
