@@ -1,1 +1,1 @@
-
+//! Black-box tests live in `it/`; this library is empty.

@@ -65,13 +65,15 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let server = pincer_http::server(state, listener).map_err(|e| e.to_string())?;
     let handle = server.handle();
+    // Installed before the address is announced, so a SIGTERM right after start is graceful too.
+    let shutdown = shutdown_signal()?;
     // Tests and operators read this line to learn the address (the port may be ephemeral).
     println!("pincer listening on http://{local}");
     tracing::info!(%local, "listening");
 
     let checker = actix_web::rt::spawn(integrity::run_periodically(audit));
     actix_web::rt::spawn(async move {
-        wait_for_shutdown_signal().await;
+        shutdown.await;
         tracing::info!("shutdown signal received, draining connections");
         handle.stop(true).await;
     });
@@ -81,20 +83,17 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
-async fn wait_for_shutdown_signal() {
+/// A future that resolves on SIGTERM or SIGINT. The handlers are registered when this returns.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
     use tokio::signal::unix::{SignalKind, signal};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
+    let mut term = signal(SignalKind::terminate()).map_err(|e| format!("cannot install a SIGTERM handler: {e}"))?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| format!("cannot install a SIGINT handler: {e}"))?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-        _ => {
-            tracing::error!("cannot install signal handlers; stop the process with SIGKILL");
-            std::future::pending::<()>().await;
-        }
-    }
+    })
 }
 
 struct DatabaseReadiness(Database);

@@ -1,0 +1,8 @@
+//! Black-box tests: each test starts the real `pincer` binary (SQLite, or PostgreSQL when
+//! `PINCER_TEST_DATABASE_URL` is set) and talks to it over HTTP like a browser or a script.
+
+mod health_shell;
+mod restart;
+mod settings;
+mod setup_auth;
+mod support;

@@ -1,0 +1,61 @@
+//! Settings: admin only; secret keys sealed at rest, masked in responses, absent from logs.
+
+use pincer_testkit::TestServer;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{assert_error, query_text};
+
+const SECRET: &str = "sk-test-4f7b9c1e2d3a5b6c7d8e9f00";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secret_settings_are_encrypted_masked_and_never_logged() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (status, body) =
+        admin.send_json("POST", "/api/settings", json!({"key": "anthropic_api_key", "value": SECRET})).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"success": true})));
+    admin.send_json("POST", "/api/settings", json!({"key": "default_provider", "value": "anthropic"})).await;
+
+    let (_, list) = admin.send_json("GET", "/api/settings", Value::Null).await;
+    assert_eq!(
+        list,
+        json!([
+            {"key": "anthropic_api_key", "value": "••••••••", "encrypted": true},
+            {"key": "default_provider", "value": "anthropic", "encrypted": false},
+        ])
+    );
+
+    let stored = query_text(server.database(), "SELECT value AS value FROM settings WHERE key = 'anthropic_api_key'");
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].contains(SECRET) && !stored[0].contains("4f7b9c1e"), "stored in plaintext: {}", stored[0]);
+    assert!(stored[0].starts_with("v1:"));
+
+    assert!(!server.logs().contains("4f7b9c1e"), "the secret appeared in the log output");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_are_admin_only_and_validated() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (_, member) = server.create_member(&admin, "m@example.com").await;
+    assert_error(&member.send_json("GET", "/api/settings", Value::Null).await, 403, "admin_required");
+    assert_error(
+        &member.send_json("POST", "/api/settings", json!({"key": "default_provider", "value": "x"})).await,
+        403,
+        "admin_required",
+    );
+    assert_error(&server.browser().send_json("GET", "/api/settings", Value::Null).await, 401, "not_authenticated");
+    assert_error(
+        &admin.send_json("POST", "/api/settings", json!({"key": "Bad Key", "value": "x"})).await,
+        400,
+        "invalid_input",
+    );
+    assert_error(
+        &admin.send_json("POST", "/api/settings", json!({"key": "k", "value": 5})).await,
+        400,
+        "invalid_input",
+    );
+    let (_, list) = admin.send_json("GET", "/api/settings", Value::Null).await;
+    assert_eq!(list, json!([]), "refused writes change nothing");
+}
