@@ -1,8 +1,12 @@
 //! Black-box tests: each test starts the real `pincer` binary (SQLite, or PostgreSQL when
 //! `PINCER_TEST_DATABASE_URL` is set) and talks to it over HTTP like a browser or a script.
 
+mod audit;
 mod health_shell;
+mod invites;
+mod profile;
 mod restart;
 mod settings;
 mod setup_auth;
 mod support;
+mod users;
