@@ -74,10 +74,22 @@ fn test(extra: &[String]) -> Result<(), String> {
         _ => eprintln!("xtask: testing on SQLite (set PINCER_TEST_DATABASE_URL to add PostgreSQL)"),
     }
     let mut cmd = cargo::command();
-    cmd.args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("PINCER_BIN", &bin);
+    cmd.args(["test", "--no-fail-fast"]);
+    // `--workspace` would override a package selection given after `--`.
+    if !selects_packages(extra) {
+        cmd.arg("--workspace");
+    }
+    cmd.args(extra).env("PINCER_BIN", &bin);
     let (result, summary) = cargo::run_counting_tests(&mut cmd);
     println!("tests: {} passed, {} failed", summary.passed, summary.failed);
     result
+}
+
+/// Whether `cargo test` arguments name packages (`-p x`, `-px`, `--package x`, `--package=x`).
+fn selects_packages(args: &[String]) -> bool {
+    args.iter()
+        .take_while(|a| a.as_str() != "--")
+        .any(|a| a == "-p" || a == "--package" || a.starts_with("--package=") || (a.starts_with("-p") && a.len() > 2))
 }
 
 fn tidy() -> Result<(), String> {
@@ -90,4 +102,22 @@ fn tidy() -> Result<(), String> {
         println!("{line}");
     }
     Err(format!("{} dependency rule violation(s)", violations.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn package_selection_is_recognised_before_the_test_binary_arguments() {
+        assert!(selects_packages(&args(&["-p", "pincer-identity"])));
+        assert!(selects_packages(&args(&["-ppincer-identity"])));
+        assert!(selects_packages(&args(&["--package=pincer-core"])));
+        assert!(!selects_packages(&args(&["--", "-p"])));
+        assert!(!selects_packages(&args(&["--release", "login"])));
+    }
 }
