@@ -1,6 +1,9 @@
 //! Black-box tests: each test starts the real `pincer` binary (SQLite, or PostgreSQL when
 //! `PINCER_TEST_DATABASE_URL` is set) and talks to it over HTTP like a browser or a script.
 
+// Test helpers may panic freely: a failed setup step is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod audit;
 mod health_shell;
 mod invites;
