@@ -4,3 +4,154 @@
 //! - [`Database`]: `open(url)`, `migrate()`, `revert_last()`, `ping()`, `backend()`; it is `Clone`
 //!   and implements every identity store port.
 //! - [`BlockingPasswordHasher`]: argon2id off the async executor.
+//!
+//! Every call runs in `spawn_blocking` with `pool.get()` inside ([`Database::run`]); diesel is
+//! synchronous and must never block an async worker.
+
+mod backend;
+mod conn;
+mod error;
+mod hasher;
+mod invites;
+mod migrate;
+mod rows;
+mod schema;
+mod sessions;
+mod settings;
+mod users;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::Pool;
+use pincer_core::StoreError;
+
+pub use conn::{AnyConn, Backend};
+pub use hasher::BlockingPasswordHasher;
+
+use crate::conn::{Manager, Target};
+use crate::error::{DbError, to_store_error};
+
+/// How long a caller waits for a pooled connection before the store reports `Unavailable`.
+const POOL_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Why the database could not be opened, migrated or reverted. Carries the driver's reason for
+/// operators (startup logs, CLI); URLs in it have their password masked.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("invalid database URL {url}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    #[error("could not connect to {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("could not set up the connection pool for {url}: {reason}")]
+    Pool { url: String, reason: String },
+    #[error("migrating {url} failed: {reason}")]
+    Migration { url: String, reason: String },
+    #[error("the database task failed: {0}")]
+    Task(String),
+}
+
+/// A pool of connections to one SQLite file or PostgreSQL database. Cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<Manager>,
+    target: Target,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").field("url", &self.target.display).finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// Opens a pool on `url`: `sqlite://path`, `sqlite:path`, a plain file path (created if
+    /// missing), or `postgres://…` / `postgresql://…`. One connection is made right away, so a
+    /// bad URL or an unreachable server fails here with the driver's reason.
+    pub async fn open(url: &str) -> Result<Database, OpenError> {
+        let target =
+            Target::parse(url).map_err(|reason| OpenError::InvalidUrl { url: conn::redact(url.trim()), reason })?;
+        let manager = Manager { target: target.clone() };
+        let max_size = match target.backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        };
+        tokio::task::spawn_blocking(move || {
+            let url = manager.target.display.clone();
+            // The eager connection: its error is the driver's, not the pool's timeout.
+            drop(manager.target.connect().map_err(|e| OpenError::Connect { url: url.clone(), reason: e.0 })?);
+            let pool = Pool::builder()
+                .max_size(max_size)
+                .min_idle(Some(1))
+                .connection_timeout(POOL_TIMEOUT)
+                .build_unchecked(manager.clone());
+            Ok(Database { pool, target: manager.target })
+        })
+        .await
+        .map_err(|e| OpenError::Task(e.to_string()))?
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.target.backend
+    }
+
+    /// Applies pending embedded migrations and returns their versions. On PostgreSQL this holds
+    /// an advisory lock, so replicas starting together migrate one at a time.
+    pub async fn migrate(&self) -> Result<Vec<String>, OpenError> {
+        self.migration_task(migrate::run_pending).await
+    }
+
+    /// Reverts the newest applied migration; `None` when there is none.
+    pub async fn revert_last(&self) -> Result<Option<String>, OpenError> {
+        self.migration_task(migrate::revert_last).await
+    }
+
+    /// `SELECT 1` through the pool. Fails within the pool timeout when the database is unreachable.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.run("ping", |conn| Ok(conn.batch_execute("SELECT 1")?)).await
+    }
+
+    /// Migrations run on a dedicated connection (not a pooled one), so a PostgreSQL session lock
+    /// can never be left behind in the pool.
+    async fn migration_task<T: Send + 'static>(
+        &self,
+        job: fn(&mut AnyConn) -> Result<T, Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Result<T, OpenError> {
+        let target = self.target.clone();
+        tokio::task::spawn_blocking(move || {
+            let url = target.display.clone();
+            let mut conn = target.connect().map_err(|e| OpenError::Connect { url: url.clone(), reason: e.0 })?;
+            job(&mut conn).map_err(|e| OpenError::Migration { url, reason: e.to_string() })
+        })
+        .await
+        .map_err(|e| OpenError::Task(e.to_string()))?
+    }
+
+    /// Runs `f` on a pooled connection in the blocking thread pool. `op` names the operation in
+    /// logs; failures other than `NotFound` and `Conflict` are logged and become `Unavailable`.
+    pub(crate) async fn run<T, F>(&self, op: &'static str, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConn) -> Result<T, DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut conn = match pool.get() {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::error!(op, error = %e, "no database connection");
+                    return Err(StoreError::Unavailable);
+                }
+            };
+            f(&mut conn).map_err(|e| to_store_error(op, e))
+        })
+        .await;
+        match joined {
+            Ok(result) => result,
+            Err(e) => {
+                tracing::error!(op, error = %e, "database task failed");
+                Err(StoreError::Unavailable)
+            }
+        }
+    }
+}

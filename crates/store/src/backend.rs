@@ -1,0 +1,137 @@
+//! The only place with backend-specific SQL: how a write transaction begins, the settings upsert,
+//! and the migration lock. Every branch here is exercised by the contract suite on both backends.
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel::upsert::excluded;
+
+use crate::conn::AnyConn;
+use crate::error::DbError;
+use crate::rows::SettingRow;
+use crate::schema::settings;
+
+/// A rule whose check-then-write must be serialised against every other writer of that rule.
+#[derive(Clone, Copy, Debug)]
+pub enum Guard {
+    /// "At least one active admin" and "only the first admin via setup".
+    Admins,
+}
+
+impl Guard {
+    /// PostgreSQL advisory lock keys: arbitrary, distinct, stable constants.
+    fn key(self) -> i64 {
+        match self {
+            Guard::Admins => 0x7069_6e63_0001, // "pinc" + 1
+        }
+    }
+}
+
+/// The session-level PostgreSQL advisory lock held while migrating.
+const MIGRATION_LOCK_KEY: i64 = 0x7069_6e63_0000;
+
+/// Runs `f` in a write transaction, committing on `Ok` and rolling back on `Err`.
+///
+/// - SQLite: `BEGIN IMMEDIATE`, so the write lock is taken up front. A deferred transaction that
+///   reads and then writes could fail with `SQLITE_BUSY` without waiting; an immediate one waits
+///   (`busy_timeout`) and serialises all writers, which also makes every read-check-write atomic.
+/// - PostgreSQL: `BEGIN` (read committed), plus `pg_advisory_xact_lock` when a `guard` is given,
+///   so two transactions checking the same rule run one after the other; the second one's
+///   statements then see the first one's committed rows.
+///
+/// `MultiConnection` has no immediate-transaction API, so the SQLite branch begins the transaction
+/// on the inner connection with `AnsiTransactionManager::begin_transaction_sql`. That records the
+/// open transaction in the inner connection's transaction state, which is exactly the state that
+/// `AnyConn`'s derived transaction manager delegates to for commit and rollback, so the pair stays
+/// consistent (and nested `conn.transaction` calls inside `f` become savepoints as usual).
+pub fn write<T>(
+    conn: &mut AnyConn,
+    guard: Option<Guard>,
+    f: impl FnOnce(&mut AnyConn) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    immediate(conn, |conn| {
+        take_guard(conn, guard)?;
+        f(conn)
+    })
+}
+
+/// `BEGIN IMMEDIATE` on SQLite, `BEGIN` on PostgreSQL; commit on `Ok`, roll back on `Err`.
+fn immediate<T, E>(conn: &mut AnyConn, f: impl FnOnce(&mut AnyConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    type Tm = <AnyConn as Connection>::TransactionManager;
+    match conn {
+        AnyConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        AnyConn::Postgres(_) => Tm::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            Tm::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // If the rollback fails too, the transaction manager is marked broken and the pool
+            // discards the connection; the original error is the one worth reporting.
+            if let Err(rollback) = Tm::rollback_transaction(conn) {
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(e)
+        }
+    }
+}
+
+fn take_guard(conn: &mut AnyConn, guard: Option<Guard>) -> Result<(), DbError> {
+    if let (AnyConn::Postgres(c), Some(guard)) = (conn, guard) {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(guard.key()).execute(c)?;
+    }
+    Ok(())
+}
+
+/// Inserts a setting or replaces the one with the same key.
+pub fn upsert_setting(conn: &mut AnyConn, row: &SettingRow) -> QueryResult<usize> {
+    // The statement is the same on both backends, but `ON CONFLICT` is not part of the common
+    // subset `MultiConnection` offers, so it is built per backend.
+    macro_rules! upsert {
+        ($c:expr) => {
+            diesel::insert_into(settings::table)
+                .values(row)
+                .on_conflict(settings::key)
+                .do_update()
+                .set((
+                    settings::value.eq(excluded(settings::value)),
+                    settings::encrypted.eq(excluded(settings::encrypted)),
+                    settings::updated_at.eq(excluded(settings::updated_at)),
+                ))
+                .execute($c)
+        };
+    }
+    match conn {
+        AnyConn::Sqlite(c) => upsert!(c),
+        AnyConn::Postgres(c) => upsert!(c),
+    }
+}
+
+/// Runs `f` while holding the migration lock, so that processes starting together migrate one
+/// after the other:
+/// - PostgreSQL: a session advisory lock (replicas share the database).
+/// - SQLite: one `BEGIN IMMEDIATE` transaction around the whole run. The harness's per-migration
+///   transactions nest inside it as savepoints, so a run applies all its migrations or none.
+///   (A SQLite migration therefore cannot leave the transaction: `run_in_transaction = false` has
+///   no effect, and table rebuilds use `PRAGMA defer_foreign_keys` rather than `foreign_keys = OFF`.)
+pub fn with_migration_lock<T, E>(conn: &mut AnyConn, f: impl FnOnce(&mut AnyConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let AnyConn::Postgres(c) = conn else { return immediate(conn, f) };
+    diesel::sql_query("SELECT pg_advisory_lock($1)").bind::<BigInt, _>(MIGRATION_LOCK_KEY).execute(c)?;
+    let result = f(conn);
+    let AnyConn::Postgres(c) = conn else { return result };
+    let unlocked = diesel::sql_query("SELECT pg_advisory_unlock($1)").bind::<BigInt, _>(MIGRATION_LOCK_KEY).execute(c);
+    // The caller drops this dedicated connection afterwards, which frees the lock in any case.
+    let unlocked = unlocked.map_err(E::from);
+    match (result, unlocked) {
+        (Ok(value), Ok(_)) => Ok(value),
+        (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+    }
+}

@@ -1,0 +1,68 @@
+//! From diesel's errors to the port's [`StoreError`]: conflicts and absences by meaning, everything
+//! else logged here (never with values) and reported as `Unavailable`.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use pincer_core::StoreError;
+
+/// What a store closure can fail with. `?` works on diesel errors and on port errors alike.
+#[derive(Debug)]
+pub enum DbError {
+    Diesel(DieselError),
+    Store(StoreError),
+    /// A stored value that does not decode (bad UUID, unknown role): names the column.
+    Corrupt(&'static str),
+}
+
+impl From<DieselError> for DbError {
+    fn from(e: DieselError) -> Self {
+        Self::Diesel(e)
+    }
+}
+
+impl From<StoreError> for DbError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// Unique constraints by the names both backends report: SQLite says `table.column` in its
+/// message, PostgreSQL names the constraint (named identically in both migration sets).
+const UNIQUE_RULES: &[(&str, &str, &str)] = &[
+    ("users.email", "users_email_key", "email"),
+    ("sessions.token_hash", "sessions_token_hash_key", "token_hash"),
+    ("invites.token_hash", "invites_token_hash_key", "token_hash"),
+    ("users.id", "users_pkey", "id"),
+    ("sessions.id", "sessions_pkey", "id"),
+    ("invites.id", "invites_pkey", "id"),
+    ("settings.key", "settings_pkey", "key"),
+];
+
+/// Turns a failure into the port error, logging what the caller must not see.
+pub fn to_store_error(op: &'static str, e: DbError) -> StoreError {
+    match e {
+        DbError::Store(e) => e,
+        DbError::Corrupt(column) => {
+            tracing::error!(op, column, "stored value does not decode");
+            StoreError::Unavailable
+        }
+        DbError::Diesel(DieselError::NotFound) => StoreError::NotFound,
+        DbError::Diesel(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
+            let constraint = info.constraint_name().unwrap_or_default();
+            // SQLite: "UNIQUE constraint failed: users.email".
+            let failed_column = info.message().rsplit_once(": ").map(|(_, column)| column);
+            let rule = UNIQUE_RULES
+                .iter()
+                .find(|(column, name, _)| constraint == *name || failed_column == Some(*column))
+                .map_or("unique", |(_, _, rule)| rule);
+            StoreError::Conflict(rule)
+        }
+        DbError::Diesel(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
+            StoreError::Conflict("foreign_key")
+        }
+        DbError::Diesel(e) => {
+            // Diesel's Display carries the driver's message, not bound values.
+            tracing::error!(op, error = %e, "database error");
+            StoreError::Unavailable
+        }
+    }
+}

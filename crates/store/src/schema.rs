@@ -1,0 +1,54 @@
+//! The one portable schema, kept by hand in step with both migration folders. Portable types only:
+//! ids are UUID strings, times BIGINT milliseconds, booleans, nullable where the domain says so.
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        banned -> Bool,
+        password_hash -> Text,
+        context -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    invites (id) {
+        id -> Text,
+        kind -> Text,
+        token_hash -> Text,
+        email -> Nullable<Text>,
+        role -> Text,
+        user_id -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+        encrypted -> Bool,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(invites -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, invites, settings);

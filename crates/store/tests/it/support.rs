@@ -1,0 +1,75 @@
+//! Fresh migrated databases per backend, and records to store.
+
+use std::future::Future;
+
+use pincer_core::{InviteId, Role, SessionId, Timestamp, UserId};
+use pincer_identity::{Invite, InviteKind, Session, User};
+use pincer_store::Database;
+use pincer_testkit::TestDatabase;
+
+/// A fixed "now" for tests (2026-01-01T00:00:00Z).
+pub const NOW: Timestamp = Timestamp(1_767_225_600_000);
+pub const HOUR: i64 = 3_600_000;
+
+/// Runs `test` once per backend, each time on a fresh, migrated database.
+pub async fn each_backend<F, Fut>(test: F)
+where
+    F: Fn(Database) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for fresh in TestDatabase::all() {
+        let db = Database::open(fresh.url()).await.unwrap();
+        // Printed output is shown when the test fails: it tells which backend did.
+        println!("backend: {:?}", db.backend());
+        let applied = db.migrate().await.unwrap();
+        assert!(!applied.is_empty());
+        test(db).await;
+    }
+}
+
+pub fn user(email: &str, role: Role) -> User {
+    user_at(email, role, NOW)
+}
+
+pub fn user_at(email: &str, role: Role, created_at: Timestamp) -> User {
+    User {
+        id: UserId::new(),
+        email: email.to_string(),
+        name: format!("Name of {email}"),
+        role,
+        banned: false,
+        password_hash: format!("$argon2id$hash-of-{email}"),
+        context: String::new(),
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+pub fn session(user: &User, token_hash: &str, expires_at: Timestamp) -> Session {
+    Session {
+        id: SessionId::new(),
+        user_id: user.id,
+        token_hash: token_hash.to_string(),
+        created_at: NOW.plus_millis(-HOUR),
+        expires_at,
+    }
+}
+
+pub fn invite(created_by: &User, token_hash: &str, email: Option<&str>) -> Invite {
+    Invite {
+        id: InviteId::new(),
+        kind: InviteKind::Invite,
+        token_hash: token_hash.to_string(),
+        email: email.map(str::to_string),
+        role: Role::Member,
+        user_id: None,
+        created_by: created_by.id,
+        created_at: NOW.plus_millis(-HOUR),
+        expires_at: NOW.plus_millis(HOUR),
+        used_at: None,
+    }
+}
+
+pub fn reset(created_by: &User, target: &User, token_hash: &str) -> Invite {
+    Invite { kind: InviteKind::Reset, user_id: Some(target.id), ..invite(created_by, token_hash, None) }
+}
