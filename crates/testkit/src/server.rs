@@ -59,8 +59,15 @@ impl TestServerBuilder {
             )
         });
         let database = self.database.unwrap_or_else(|| Arc::new(TestDatabase::from_env()));
-        let mut server =
-            TestServer { child: None, base: String::new(), logs: Arc::default(), data_dir, database, env: self.env };
+        let mut server = TestServer {
+            child: None,
+            readers: Vec::new(),
+            base: String::new(),
+            logs: Arc::default(),
+            data_dir,
+            database,
+            env: self.env,
+        };
         server.spawn().await;
         server
     }
@@ -69,6 +76,8 @@ impl TestServerBuilder {
 /// A running `pincer serve`. Dropping it kills the process.
 pub struct TestServer {
     child: Option<Child>,
+    /// The threads copying the child's stdout and stderr into `logs`; they end at its exit.
+    readers: Vec<std::thread::JoinHandle<()>>,
     base: String,
     logs: Arc<Mutex<Vec<String>>>,
     data_dir: Arc<tempfile::TempDir>,
@@ -104,7 +113,7 @@ impl TestServer {
         for stream in [stdout, stderr].into_iter().flatten() {
             let logs = self.logs.clone();
             let ready_tx = ready_tx.clone();
-            std::thread::spawn(move || {
+            self.readers.push(std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
                     if let Some(url) = line.strip_prefix(READY_LINE) {
                         ready_tx.send(url.trim().to_string()).ok();
@@ -113,7 +122,7 @@ impl TestServer {
                         logs.push(line);
                     }
                 }
-            });
+            }));
         }
         drop(ready_tx);
         self.child = Some(child);
@@ -145,7 +154,13 @@ impl TestServer {
         })
         .await;
         match waited {
-            Ok(Some(status)) => status,
+            Ok(Some(status)) => {
+                // The pipes are closed now: wait for the last lines (e.g. "stopped") to reach `logs`.
+                for reader in self.readers.drain(..) {
+                    reader.join().ok();
+                }
+                status
+            }
             _ => panic!("pincer did not stop within {STOP_TIMEOUT:?} of SIGTERM"),
         }
     }
