@@ -121,3 +121,51 @@ async fn sigterm_shuts_down_gracefully() {
     assert!(status.success(), "exit status {status}");
     assert!(server.logs().contains("stopped"));
 }
+
+// Known server bug: the CSRF middleware refuses with `Err(..)`, which `DefaultHeaders` passes through
+// untouched, so the 403 has no security headers. Remove the ignore once the refusal is an `Ok`
+// response (run it meanwhile with `cargo test -p pincer-tests -- --ignored`).
+#[ignore = "server bug: csrf_rejected responses lack the security headers"]
+#[tokio::test(flavor = "multi_thread")]
+async fn security_headers_are_on_every_response_including_refusals() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let client = server.client();
+    let responses = [
+        ("404 route", client.get(server.url("/api/does-not-exist")).send().await.unwrap()),
+        ("405 method", client.delete(server.url("/api/health")).send().await.unwrap()),
+        ("401 anonymous", client.get(server.url("/api/auth/me")).send().await.unwrap()),
+        (
+            "400 bad json",
+            client
+                .post(server.url("/api/auth/login"))
+                .header("Content-Type", "application/json")
+                .body("{")
+                .send()
+                .await
+                .unwrap(),
+        ),
+        (
+            "403 csrf",
+            admin
+                .client()
+                .post(server.url("/api/settings"))
+                .header("Origin", "https://evil.example")
+                .json(&json!({"key": "default_provider", "value": "evil"}))
+                .send()
+                .await
+                .unwrap(),
+        ),
+        ("200 me", admin.get("/api/auth/me").await),
+    ];
+    for (what, res) in responses {
+        let headers = res.headers();
+        let missing: Vec<&str> = ["x-content-type-options", "x-frame-options", "referrer-policy"]
+            .into_iter()
+            .filter(|h| !headers.contains_key(*h))
+            .collect();
+        assert!(missing.is_empty(), "{what} ({}) lacks {missing:?}; headers: {headers:?}", res.status());
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{what}");
+    }
+}
