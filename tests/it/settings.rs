@@ -59,3 +59,37 @@ async fn settings_are_admin_only_and_validated() {
     let (_, list) = admin.send_json("GET", "/api/settings", Value::Null).await;
     assert_eq!(list, json!([]), "refused writes change nothing");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_secret_word_seals_the_value_and_a_second_write_replaces_the_first() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    for (key, value) in [
+        ("webhook_secret", "plain-webhook-9d41"),
+        ("telegram_bot_token", "plain-bot-7c22"),
+        ("smtp_password", "plain-smtp-5e83"),
+        ("default_provider", "anthropic"),
+        ("default_provider", "openai"),
+    ] {
+        let (status, body) = admin.send_json("POST", "/api/settings", json!({"key": key, "value": value})).await;
+        assert_eq!((status, body), (StatusCode::OK, json!({"success": true})), "{key}");
+    }
+    let (_, list) = admin.send_json("GET", "/api/settings", Value::Null).await;
+    let mut list = list.as_array().unwrap_or_else(|| panic!("not an array: {list}")).clone();
+    list.sort_by_key(|s| s["key"].as_str().unwrap_or_default().to_string());
+    assert_eq!(
+        Value::Array(list),
+        json!([
+            {"key": "default_provider", "value": "openai", "encrypted": false},
+            {"key": "smtp_password", "value": "••••••••", "encrypted": true},
+            {"key": "telegram_bot_token", "value": "••••••••", "encrypted": true},
+            {"key": "webhook_secret", "value": "••••••••", "encrypted": true},
+        ])
+    );
+    let stored = query_text(server.database(), "SELECT value AS value FROM settings ORDER BY key");
+    assert_eq!(stored.len(), 4, "{stored:?}");
+    for plain in ["plain-webhook-9d41", "plain-bot-7c22", "plain-smtp-5e83"] {
+        assert!(!stored.iter().any(|v| v.contains(plain)), "{plain} stored in plaintext: {stored:?}");
+        assert!(!server.logs().contains(plain), "{plain} appeared in the log output");
+    }
+}
