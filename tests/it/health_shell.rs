@@ -122,10 +122,6 @@ async fn sigterm_shuts_down_gracefully() {
     assert!(server.logs().contains("stopped"));
 }
 
-// Known server bug: the CSRF middleware refuses with `Err(..)`, which `DefaultHeaders` passes through
-// untouched, so the 403 has no security headers. Remove the ignore once the refusal is an `Ok`
-// response (run it meanwhile with `cargo test -p pincer-tests -- --ignored`).
-#[ignore = "server bug: csrf_rejected responses lack the security headers"]
 #[tokio::test(flavor = "multi_thread")]
 async fn security_headers_are_on_every_response_including_refusals() {
     let server = TestServer::start().await;

@@ -3,21 +3,21 @@
 //! need no check. A mutating request whose Origin is foreign is refused even without a cookie, so
 //! a hostile page cannot log a victim into an attacker's account.
 
-use actix_web::Error;
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web;
+use actix_web::{Error, ResponseError};
 
 use crate::auth::SESSION_COOKIE;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub async fn same_origin_for_mutations(
+pub async fn same_origin_for_mutations<B: MessageBody + 'static>(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
     if is_mutating(req.method()) {
         let claimed = claimed_origin(&req);
         let has_cookie = req.cookie(SESSION_COOKIE).is_some();
@@ -26,10 +26,13 @@ pub async fn same_origin_for_mutations(
             None => !has_cookie,
         };
         if !allowed {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_rejected", "cross-site request refused").into());
+            // A response, not an `Err`: errors bypass the outer middleware that adds the security
+            // headers, and a refusal deserves them as much as any other response.
+            let refusal = ApiError::new(StatusCode::FORBIDDEN, "csrf_rejected", "cross-site request refused");
+            return Ok(req.into_response(refusal.error_response()).map_into_right_body());
         }
     }
-    next.call(req).await
+    next.call(req).await.map(ServiceResponse::map_into_left_body)
 }
 
 fn is_mutating(method: &Method) -> bool {

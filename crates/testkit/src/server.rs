@@ -19,6 +19,8 @@ use crate::TestDatabase;
 const READY_LINE: &str = "pincer listening on ";
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 const STOP_TIMEOUT: Duration = Duration::from_secs(20);
+/// A hung server fails the test instead of hanging it.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// The password every helper-created account gets.
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -96,6 +98,12 @@ impl TestServer {
 
     async fn spawn(&mut self) {
         let mut cmd = Command::new(binary_path());
+        // The child sees only the configuration given here, never the caller's PINCER_* variables.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("PINCER_") {
+                cmd.env_remove(key);
+            }
+        }
         cmd.arg("serve")
             .env("PINCER_BIND", "127.0.0.1:0")
             .env("PINCER_DATA_DIR", self.data_dir.path())
@@ -195,7 +203,10 @@ impl TestServer {
 
     /// A client with no cookie store and no Origin header: a script, not a browser.
     pub fn client(&self) -> reqwest::Client {
-        reqwest::Client::builder().build().unwrap_or_else(|e| panic!("cannot build a client: {e}"))
+        reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .unwrap_or_else(|e| panic!("cannot build a client: {e}"))
     }
 
     /// A fresh browser on this server's origin, logged in as nobody.
@@ -270,6 +281,7 @@ impl Browser {
         let client = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .default_headers(headers)
+            .timeout(REQUEST_TIMEOUT)
             .build()
             .unwrap_or_else(|e| panic!("cannot build a client: {e}"));
         Browser { client, jar, base: base.to_string() }
