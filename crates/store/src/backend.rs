@@ -16,6 +16,8 @@ use crate::schema::settings;
 pub enum Guard {
     /// "At least one active admin" and "only the first admin via setup".
     Admins,
+    /// The audit chain: appenders read the last row and write the next one.
+    Audit,
 }
 
 impl Guard {
@@ -23,6 +25,7 @@ impl Guard {
     fn key(self) -> i64 {
         match self {
             Guard::Admins => 0x7069_6e63_0001, // "pinc" + 1
+            Guard::Audit => 0x7069_6e63_0002,
         }
     }
 }

@@ -35,6 +35,8 @@ const UNIQUE_RULES: &[(&str, &str, &str)] = &[
     ("sessions.id", "sessions_pkey", "id"),
     ("invites.id", "invites_pkey", "id"),
     ("settings.key", "settings_pkey", "key"),
+    ("audit_pseudonyms.user_id", "audit_pseudonyms_pkey", "pseudonym"),
+    ("audit_pseudonyms.pseudonym", "audit_pseudonyms_pseudonym_key", "pseudonym"),
 ];
 
 /// Turns a failure into the port error, logging what the caller must not see.

@@ -8,6 +8,7 @@
 //! Every call runs in `spawn_blocking` with `pool.get()` inside ([`Database::run`]); diesel is
 //! synchronous and must never block an async worker.
 
+mod audit;
 mod backend;
 mod conn;
 mod error;

@@ -52,3 +52,29 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(invites -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, sessions, invites, settings);
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        version -> Integer,
+        timestamp -> BigInt,
+        actor_type -> Text,
+        actor_id -> Nullable<Text>,
+        event_type -> Text,
+        resource -> Nullable<Text>,
+        detail -> Text,
+        outcome -> Text,
+        prev_hmac -> Text,
+        row_hmac -> Text,
+    }
+}
+
+diesel::table! {
+    audit_pseudonyms (user_id) {
+        user_id -> Text,
+        pseudonym -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(audit_pseudonyms, users);

@@ -1,0 +1,233 @@
+//! [`AuditStore`] on [`Database`]: serialised appends to the hash chain, pseudonyms, and the
+//! admin queries.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use pincer_audit::{AuditEntry, AuditFilter, AuditRow, AuditStore, ChainKey, PendingEntry};
+use pincer_core::{Clock, Page, PageRequest, StoreError, SystemClock, Timestamp};
+
+use crate::Database;
+use crate::backend::{self, Guard};
+use crate::conn::AnyConn;
+use crate::error::DbError;
+use crate::schema::{audit_log, audit_pseudonyms, users};
+
+type Backend = <AnyConn as Connection>::Backend;
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_log, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+#[diesel(treat_none_as_default_value = false)]
+struct AuditLogRow {
+    id: i64,
+    version: i32,
+    timestamp: i64,
+    actor_type: String,
+    actor_id: Option<String>,
+    event_type: String,
+    resource: Option<String>,
+    detail: String,
+    outcome: String,
+    prev_hmac: String,
+    row_hmac: String,
+}
+
+impl From<&AuditEntry> for AuditLogRow {
+    fn from(e: &AuditEntry) -> Self {
+        let p = &e.pending;
+        Self {
+            id: e.id,
+            version: e.version,
+            timestamp: p.timestamp.millis(),
+            actor_type: p.actor_type.clone(),
+            actor_id: p.actor_id.clone(),
+            event_type: p.event_type.clone(),
+            resource: p.resource.clone(),
+            detail: p.detail.clone(),
+            outcome: p.outcome.clone(),
+            prev_hmac: e.prev_hmac.clone(),
+            row_hmac: e.row_hmac.clone(),
+        }
+    }
+}
+
+impl From<AuditLogRow> for AuditEntry {
+    fn from(r: AuditLogRow) -> Self {
+        AuditEntry {
+            id: r.id,
+            version: r.version,
+            pending: PendingEntry {
+                timestamp: Timestamp(r.timestamp),
+                actor_type: r.actor_type,
+                actor_id: r.actor_id,
+                event_type: r.event_type,
+                resource: r.resource,
+                detail: r.detail,
+                outcome: r.outcome,
+            },
+            prev_hmac: r.prev_hmac,
+            row_hmac: r.row_hmac,
+        }
+    }
+}
+
+/// The filtered log as a boxed query, shared by page, count and scan.
+fn filtered(filter: &AuditFilter) -> audit_log::BoxedQuery<'static, Backend> {
+    let mut q = audit_log::table.into_boxed();
+    if let Some(t) = &filter.event_type {
+        q = q.filter(audit_log::event_type.eq(t.clone()));
+    }
+    if let Some(a) = &filter.actor_id {
+        q = q.filter(audit_log::actor_id.eq(a.clone()));
+    }
+    if let Some(from) = filter.from {
+        q = q.filter(audit_log::timestamp.ge(from.millis()));
+    }
+    if let Some(to) = filter.to {
+        q = q.filter(audit_log::timestamp.le(to.millis()));
+    }
+    q
+}
+
+/// Resolves the user actors of `entries` back to users, in one query.
+fn with_actors(conn: &mut AnyConn, entries: Vec<AuditLogRow>) -> Result<Vec<AuditRow>, DbError> {
+    let mut pseudonyms: Vec<String> =
+        entries.iter().filter(|e| e.actor_type == "user").filter_map(|e| e.actor_id.clone()).collect();
+    pseudonyms.sort_unstable();
+    pseudonyms.dedup();
+    let resolved: HashMap<String, (String, Option<String>)> = if pseudonyms.is_empty() {
+        HashMap::new()
+    } else {
+        audit_pseudonyms::table
+            .left_join(users::table.on(users::id.eq(audit_pseudonyms::user_id)))
+            .filter(audit_pseudonyms::pseudonym.eq_any(pseudonyms))
+            .select((audit_pseudonyms::pseudonym, audit_pseudonyms::user_id, users::name.nullable()))
+            .load::<(String, String, Option<String>)>(conn)?
+            .into_iter()
+            .map(|(p, user_id, name)| (p, (user_id, name)))
+            .collect()
+    };
+    Ok(entries
+        .into_iter()
+        .map(|row| {
+            let actor =
+                if row.actor_type == "user" { row.actor_id.as_ref().and_then(|p| resolved.get(p)) } else { None };
+            AuditRow {
+                actor_user_id: actor.map(|(id, _)| id.clone()),
+                actor_name: actor.and_then(|(_, name)| name.clone()),
+                entry: row.into(),
+            }
+        })
+        .collect())
+}
+
+fn find_pseudonym(conn: &mut AnyConn, user_id: &str) -> QueryResult<Option<String>> {
+    audit_pseudonyms::table.find(user_id).select(audit_pseudonyms::pseudonym).first(conn).optional()
+}
+
+#[async_trait]
+impl AuditStore for Database {
+    async fn append(&self, entry: PendingEntry, key: Arc<ChainKey>) -> Result<AuditEntry, StoreError> {
+        self.run("audit.append", move |conn| {
+            backend::write(conn, Some(Guard::Audit), |conn| {
+                let last: Option<(i64, String)> = audit_log::table
+                    .order(audit_log::id.desc())
+                    .select((audit_log::id, audit_log::row_hmac))
+                    .first(conn)
+                    .optional()?;
+                let sealed = key.seal(entry, last.as_ref().map(|(id, mac)| (*id, mac.as_str())));
+                diesel::insert_into(audit_log::table).values(AuditLogRow::from(&sealed)).execute(conn)?;
+                Ok(sealed)
+            })
+        })
+        .await
+    }
+
+    async fn pseudonym(&self, user_id: &str) -> Result<String, StoreError> {
+        let user_id = user_id.to_string();
+        self.run("audit.pseudonym", move |conn| {
+            if let Some(existing) = find_pseudonym(conn, &user_id)? {
+                return Ok(existing);
+            }
+            let fresh = uuid::Uuid::now_v7().to_string();
+            let inserted = diesel::insert_into(audit_pseudonyms::table)
+                .values((
+                    audit_pseudonyms::user_id.eq(&user_id),
+                    audit_pseudonyms::pseudonym.eq(&fresh),
+                    audit_pseudonyms::created_at.eq(SystemClock.now().millis()),
+                ))
+                .execute(conn);
+            match inserted {
+                Ok(_) => Ok(fresh),
+                // Another appender created it first: use theirs.
+                Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+                    Ok(find_pseudonym(conn, &user_id)?.ok_or(StoreError::Unavailable)?)
+                }
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+    }
+
+    async fn find_pseudonym(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+        let user_id = user_id.to_string();
+        self.run("audit.find_pseudonym", move |conn| Ok(find_pseudonym(conn, &user_id)?)).await
+    }
+
+    async fn query(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditRow>, StoreError> {
+        let filter = filter.clone();
+        self.run("audit.query", move |conn| {
+            let total: i64 = filtered(&filter).count().get_result(conn)?;
+            let rows: Vec<AuditLogRow> = filtered(&filter)
+                .order(audit_log::id.desc())
+                .limit(i64::from(page.limit))
+                .offset(page.offset())
+                .select(AuditLogRow::as_select())
+                .load(conn)?;
+            Ok(Page { items: with_actors(conn, rows)?, total })
+        })
+        .await
+    }
+
+    async fn scan(
+        &self,
+        filter: &AuditFilter,
+        after_id: i64,
+        to_id: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        let filter = filter.clone();
+        self.run("audit.scan", move |conn| {
+            let mut q = filtered(&filter).filter(audit_log::id.gt(after_id));
+            if let Some(to) = to_id {
+                q = q.filter(audit_log::id.le(to));
+            }
+            let rows: Vec<AuditLogRow> =
+                q.order(audit_log::id.asc()).limit(limit as i64).select(AuditLogRow::as_select()).load(conn)?;
+            with_actors(conn, rows)
+        })
+        .await
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<AuditEntry>, StoreError> {
+        self.run("audit.get", move |conn| {
+            let row: Option<AuditLogRow> =
+                audit_log::table.find(id).select(AuditLogRow::as_select()).first(conn).optional()?;
+            Ok(row.map(AuditEntry::from))
+        })
+        .await
+    }
+
+    async fn event_types(&self) -> Result<Vec<String>, StoreError> {
+        self.run("audit.event_types", |conn| {
+            Ok(audit_log::table
+                .select(audit_log::event_type)
+                .distinct()
+                .order(audit_log::event_type.asc())
+                .load(conn)?)
+        })
+        .await
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE audit_pseudonyms;
+DROP TABLE audit_log;
