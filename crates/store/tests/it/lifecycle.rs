@@ -72,6 +72,22 @@ async fn ping_and_backend() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn ping_fails_fast_once_the_database_is_gone() {
+    // PostgreSQL only: a SQLite file cannot be taken away from an open connection.
+    let Some(admin_url) = std::env::var("PINCER_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+        return;
+    };
+    let fresh = TestDatabase::postgres(&admin_url);
+    let db = Database::open(fresh.url()).await.unwrap();
+    db.ping().await.unwrap();
+    // Dropping the test database terminates every connection to it.
+    drop(fresh);
+    let started = std::time::Instant::now();
+    assert_eq!(db.ping().await, Err(StoreError::Unavailable));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn unreachable_postgres_fails_at_open_with_the_driver_reason() {
     let err = Database::open("postgres://pincer:hunter2@127.0.0.1:1/pincer").await.unwrap_err();
     let text = err.to_string();
