@@ -6,6 +6,7 @@
 
 mod audit;
 mod health_shell;
+mod integrity;
 mod invites;
 mod profile;
 mod restart;

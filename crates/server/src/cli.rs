@@ -57,4 +57,7 @@ pub struct ServeArgs {
     /// Reserved: allow provider and integration URLs on private networks.
     #[arg(long, env = "PINCER_ALLOW_PRIVATE_URLS", value_parser = BoolishValueParser::new(), default_value = "false")]
     pub allow_private_urls: bool,
+    /// Seconds between background verifications of the audit chain.
+    #[arg(long, env = "PINCER_AUDIT_CHECK_INTERVAL", default_value_t = 900)]
+    pub audit_check_interval: u64,
 }

@@ -7,16 +7,15 @@ use std::time::Duration;
 use pincer_audit::{Actor, AuditEvent, AuditService};
 use serde_json::json;
 
-/// How often the chain is re-verified. The first check runs shortly after start.
-const INTERVAL: Duration = Duration::from_secs(15 * 60);
+/// The first check runs shortly after start, then every `interval`.
 const FIRST_DELAY: Duration = Duration::from_secs(5);
 
-pub async fn run_periodically(audit: Arc<AuditService>) {
+pub async fn run_periodically(audit: Arc<AuditService>, interval: Duration) {
     let mut checkpoint = None;
-    let mut delay = FIRST_DELAY;
+    let mut delay = FIRST_DELAY.min(interval);
     loop {
         tokio::time::sleep(delay).await;
-        delay = INTERVAL;
+        delay = interval;
         match audit.verify_since(checkpoint.clone()).await {
             Ok((report, next)) => {
                 let mut event = AuditEvent::new(Actor::System, "audit.integrity_check").detail(json!({

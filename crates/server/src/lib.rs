@@ -71,7 +71,10 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     println!("pincer listening on http://{local}");
     tracing::info!(%local, "listening");
 
-    let checker = actix_web::rt::spawn(integrity::run_periodically(audit));
+    let checker = actix_web::rt::spawn(integrity::run_periodically(
+        audit,
+        std::time::Duration::from_secs(args.audit_check_interval.max(1)),
+    ));
     actix_web::rt::spawn(async move {
         shutdown.await;
         tracing::info!("shutdown signal received, draining connections");
