@@ -30,6 +30,16 @@ pub trait AuditStore: Send + Sync + 'static {
     /// Appends one row: under a lock serialising all appenders (across processes on PostgreSQL),
     /// reads the last row and stores `key.seal(entry, last)`. Returns the stored row.
     async fn append(&self, entry: PendingEntry, key: Arc<ChainKey>) -> Result<AuditEntry, StoreError>;
+    /// Appends `entries` in order, continuing the chain exactly as `append` would, and returns
+    /// the ids of the stored rows. Adapters override this to seal and insert the whole batch in
+    /// one write transaction under the appenders' lock; this default appends one row at a time.
+    async fn append_batch(&self, entries: Vec<PendingEntry>, key: Arc<ChainKey>) -> Result<Vec<i64>, StoreError> {
+        let mut ids = Vec::with_capacity(entries.len());
+        for entry in entries {
+            ids.push(self.append(entry, key.clone()).await?.id);
+        }
+        Ok(ids)
+    }
     /// The pseudonym of a user, created on first use.
     async fn pseudonym(&self, user_id: &str) -> Result<String, StoreError>;
     /// The pseudonym of a user if one exists (for filtering; never creates).

@@ -1,5 +1,6 @@
 //! The audit service: the real [`AuditSink`] and the admin queries over the log.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -71,26 +72,59 @@ impl AuditService {
                 Decision::Write { .. } => {}
             }
         }
+        let pending = self.pending(AuditEvent { detail, ..event }, now, &mut HashMap::new()).await?;
+        Ok(Some(self.store.append(pending, self.key.clone()).await?.id))
+    }
+
+    /// Appends events in order in one store transaction (bulk loads, benchmarks), returning the
+    /// stored row ids. Redacted and pseudonymised like [`AuditService::append`], never throttled.
+    pub async fn append_batch(&self, events: Vec<AuditEvent>) -> Result<Vec<i64>, StoreError> {
+        let now = self.clock.now();
+        let mut pending = Vec::with_capacity(events.len());
+        let mut pseudonyms = HashMap::new();
+        for event in events {
+            pending.push(self.pending(event, now, &mut pseudonyms).await?);
+        }
+        self.store.append_batch(pending, self.key.clone()).await
+    }
+
+    /// The event as it is chained: actor pseudonymised (looked up once per user in `pseudonyms`),
+    /// detail redacted and canonical.
+    async fn pending(
+        &self,
+        event: AuditEvent,
+        now: Timestamp,
+        pseudonyms: &mut HashMap<String, String>,
+    ) -> Result<PendingEntry, StoreError> {
         let (actor_type, actor_id) = match event.actor {
-            Actor::User(id) => ("user", Some(self.store.pseudonym(&id).await?)),
+            Actor::User(id) => {
+                let pseudonym = match pseudonyms.get(&id) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let fresh = self.store.pseudonym(&id).await?;
+                        pseudonyms.insert(id, fresh.clone());
+                        fresh
+                    }
+                };
+                ("user", Some(pseudonym))
+            }
             Actor::Agent(id) => ("agent", Some(id)),
             Actor::System => ("system", None),
             Actor::ApiKey(id) => ("api_key", Some(id)),
         };
-        let pending = PendingEntry {
+        Ok(PendingEntry {
             timestamp: now,
             actor_type: actor_type.into(),
             actor_id,
             event_type: event.event_type.into(),
             resource: event.resource,
-            detail: self.redactor.detail(detail),
+            detail: self.redactor.detail(event.detail),
             outcome: match event.outcome {
                 Outcome::Success => "success",
                 Outcome::Failure => "failure",
             }
             .into(),
-        };
-        Ok(Some(self.store.append(pending, self.key.clone()).await?.id))
+        })
     }
 
     async fn filter(&self, query: AuditQuery) -> Result<AuditFilter, AuditError> {

@@ -53,6 +53,25 @@ impl From<&AuditEntry> for AuditLogRow {
     }
 }
 
+impl From<AuditEntry> for AuditLogRow {
+    fn from(e: AuditEntry) -> Self {
+        let p = e.pending;
+        Self {
+            id: e.id,
+            version: e.version,
+            timestamp: p.timestamp.millis(),
+            actor_type: p.actor_type,
+            actor_id: p.actor_id,
+            event_type: p.event_type,
+            resource: p.resource,
+            detail: p.detail,
+            outcome: p.outcome,
+            prev_hmac: e.prev_hmac,
+            row_hmac: e.row_hmac,
+        }
+    }
+}
+
 impl From<AuditLogRow> for AuditEntry {
     fn from(r: AuditLogRow) -> Self {
         AuditEntry {
@@ -123,6 +142,18 @@ fn with_actors(conn: &mut AnyConn, entries: Vec<AuditLogRow>) -> Result<Vec<Audi
         .collect())
 }
 
+/// Rows per multi-row INSERT: 11 bound parameters each, well under SQLite's limit (32,766 since
+/// 3.32) and PostgreSQL's (65,535).
+const INSERT_CHUNK: usize = 900;
+
+/// One multi-row INSERT, built per backend so that each uses its native batch insert.
+fn insert_rows(conn: &mut AnyConn, rows: &[AuditLogRow]) -> QueryResult<usize> {
+    match conn {
+        AnyConn::Sqlite(c) => diesel::insert_into(audit_log::table).values(rows).execute(c),
+        AnyConn::Postgres(c) => diesel::insert_into(audit_log::table).values(rows).execute(c),
+    }
+}
+
 fn find_pseudonym(conn: &mut AnyConn, user_id: &str) -> QueryResult<Option<String>> {
     audit_pseudonyms::table.find(user_id).select(audit_pseudonyms::pseudonym).first(conn).optional()
 }
@@ -140,6 +171,38 @@ impl AuditStore for Database {
                 let sealed = key.seal(entry, last.as_ref().map(|(id, mac)| (*id, mac.as_str())));
                 diesel::insert_into(audit_log::table).values(AuditLogRow::from(&sealed)).execute(conn)?;
                 Ok(sealed)
+            })
+        })
+        .await
+    }
+
+    async fn append_batch(&self, entries: Vec<PendingEntry>, key: Arc<ChainKey>) -> Result<Vec<i64>, StoreError> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.run("audit.append_batch", move |conn| {
+            backend::write(conn, Some(Guard::Audit), |conn| {
+                let mut last: Option<(i64, String)> = audit_log::table
+                    .order(audit_log::id.desc())
+                    .select((audit_log::id, audit_log::row_hmac))
+                    .first(conn)
+                    .optional()?;
+                let mut ids = Vec::with_capacity(entries.len());
+                let mut chunk = Vec::with_capacity(INSERT_CHUNK.min(entries.len()));
+                for entry in entries {
+                    let sealed = key.seal(entry, last.as_ref().map(|(id, mac)| (*id, mac.as_str())));
+                    ids.push(sealed.id);
+                    last = Some((sealed.id, sealed.row_hmac.clone()));
+                    chunk.push(AuditLogRow::from(sealed));
+                    if chunk.len() == INSERT_CHUNK {
+                        insert_rows(conn, &chunk)?;
+                        chunk.clear();
+                    }
+                }
+                if !chunk.is_empty() {
+                    insert_rows(conn, &chunk)?;
+                }
+                Ok(ids)
             })
         })
         .await
