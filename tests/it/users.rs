@@ -20,8 +20,20 @@ async fn admins_list_users_page_by_page_and_others_cannot() {
     assert_eq!(status, StatusCode::OK, "{list}");
     assert_eq!(list["total"], 2, "{list}");
     assert_eq!(list["page"], 1, "{list}");
+    assert_eq!(list["limit"], 50, "the default limit: {list}");
     let users = list["users"].as_array().unwrap();
     assert_eq!(users.len(), 2, "{list}");
+    // Ordered by creation: the setup admin first.
+    assert_eq!(users[0]["email"], "admin@example.com", "{list}");
+    assert_eq!((users[0]["role"].clone(), users[0]["name"].clone()), (json!("admin"), json!("Admin")), "{list}");
+    for user in users {
+        let mut keys: Vec<&str> = user.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["banned", "createdAt", "email", "groups", "id", "name", "role"], "{user}");
+        assert_eq!(user["id"].as_str().map(str::len), Some(36), "a UUID string: {user}");
+        let created = user["createdAt"].as_str().unwrap();
+        assert!(created.len() == 24 && created.ends_with('Z') && created.as_bytes()[19] == b'.', "{created}");
+    }
     let m = users.iter().find(|u| u["id"] == member_id.as_str()).unwrap_or_else(|| panic!("member missing: {list}"));
     assert_eq!(m["email"], "m@example.com");
     assert_eq!(m["role"], "member");
@@ -36,9 +48,89 @@ async fn admins_list_users_page_by_page_and_others_cannot() {
     assert_eq!(first["users"].as_array().map(Vec::len), Some(1), "{first}");
     assert_eq!(second["users"].as_array().map(Vec::len), Some(1), "{second}");
     assert_ne!(first["users"][0]["id"], second["users"][0]["id"], "pages must not overlap");
+    assert_eq!(second["page"], 2, "{second}");
+    assert_eq!(second["users"][0]["id"], member_id.as_str(), "page 2 of 1 holds the second user: {second}");
+    let (status, past) = admin.send_json("GET", "/api/users?page=3&limit=1", Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{past}");
+    assert_eq!((past["users"].clone(), past["total"].clone()), (json!([]), json!(2)), "{past}");
+    let (status, most) = admin.send_json("GET", "/api/users?limit=100", Value::Null).await;
+    assert_eq!((status, most["limit"].clone()), (StatusCode::OK, json!(100)), "{most}");
 
     assert_error(&member.send_json("GET", "/api/users", Value::Null).await, 403, "admin_required");
     assert_error(&server.browser().send_json("GET", "/api/users", Value::Null).await, 401, "not_authenticated");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_paging_is_refused_not_clamped() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    for query in [
+        "page=0",
+        "page=-1",
+        "page=abc",
+        "page=1.5",
+        "page=",
+        "limit=101",
+        "limit=0",
+        "limit=-5",
+        "limit=ten",
+        "page=2&limit=1000",
+    ] {
+        let got = admin.send_json("GET", &format!("/api/users?{query}"), Value::Null).await;
+        assert_error(&got, 400, "invalid_query");
+        assert!(got.1.get("users").is_none(), "{query}: a refused query lists nothing: {}", got.1);
+    }
+    let (status, list) = admin.send_json("GET", "/api/users", Value::Null).await;
+    assert_eq!((status, list["total"].clone()), (StatusCode::OK, json!(1)), "{list}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_admin_route_refuses_members_and_anonymous_callers_and_changes_nothing() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let admin_id = me_id(&admin).await;
+    let (member_id, member) = server.create_member(&admin, "m@example.com").await;
+    let (status, invite) = admin.send_json("POST", "/api/users/invite", json!({"role": "member"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{invite}");
+    let invite_id = invite["id"].as_str().unwrap().to_string();
+    let invites_before = admin.send_json("GET", "/api/users/invites", Value::Null).await.1;
+    let users_before = admin.send_json("GET", "/api/users", Value::Null).await.1;
+
+    let routes: Vec<(&str, String, Value)> = vec![
+        ("GET", "/api/users".into(), Value::Null),
+        ("GET", "/api/users?page=1&limit=1".into(), Value::Null),
+        ("DELETE", format!("/api/users/{admin_id}"), Value::Null),
+        ("DELETE", format!("/api/users/{member_id}"), Value::Null),
+        ("PATCH", format!("/api/users/{admin_id}"), json!({"role": "member"})),
+        ("PATCH", format!("/api/users/{member_id}"), json!({"role": "admin"})),
+        ("POST", format!("/api/users/{admin_id}/reactivate"), Value::Null),
+        ("POST", format!("/api/users/{admin_id}/reset"), Value::Null),
+        ("POST", format!("/api/users/{member_id}/reset"), Value::Null),
+        ("POST", "/api/users/invite".into(), json!({"role": "admin", "email": "eve@example.com"})),
+        ("GET", "/api/users/invites".into(), Value::Null),
+        ("DELETE", format!("/api/users/invites/{invite_id}"), Value::Null),
+    ];
+    let anonymous = server.browser();
+    for (method, path, body) in &routes {
+        let as_member = member.send_json(method, path, body.clone()).await;
+        assert_eq!(as_member.0, StatusCode::FORBIDDEN, "{method} {path} as a member: {}", as_member.1);
+        assert_error(&as_member, 403, "admin_required");
+        let as_nobody = anonymous.send_json(method, path, body.clone()).await;
+        assert_eq!(as_nobody.0, StatusCode::UNAUTHORIZED, "{method} {path} anonymously: {}", as_nobody.1);
+        assert_error(&as_nobody, 401, "not_authenticated");
+        let forged = bearer(&server, &"0".repeat(64), method, path.clone(), body.clone()).await;
+        assert_error(&forged, 401, "not_authenticated");
+    }
+
+    // Nothing changed: same users, roles and flags, same invites (no reset issued, none revoked),
+    // and both accounts keep their sessions and passwords.
+    assert_eq!(admin.send_json("GET", "/api/users", Value::Null).await.1, users_before);
+    assert_eq!(admin.send_json("GET", "/api/users/invites", Value::Null).await.1, invites_before);
+    assert_eq!(invites_before.as_array().map(Vec::len), Some(2), "the member's invite and this one: {invites_before}");
+    let (_, me) = member.send_json("GET", "/api/auth/me", Value::Null).await;
+    assert_eq!(me["role"], "member", "{me}");
+    server.login("m@example.com", PASSWORD).await;
+    server.login("admin@example.com", PASSWORD).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -147,6 +239,83 @@ async fn role_changes_take_effect_on_the_next_request() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_demoted_admin_loses_admin_rights_on_their_existing_session() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (member_id, member) = server.create_member(&admin, "m@example.com").await;
+    let token = member.session_token().expect("the member's session cookie");
+    let path = format!("/api/users/{member_id}");
+
+    assert_eq!(admin.send_json("PATCH", &path, json!({"role": "admin"})).await.0, StatusCode::OK);
+    assert_eq!(member.send_json("GET", "/api/users", Value::Null).await.0, StatusCode::OK);
+    let (status, body) = admin.send_json("PATCH", &path, json!({"role": "member"})).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"success": true})));
+
+    assert_error(&member.send_json("GET", "/api/users", Value::Null).await, 403, "admin_required");
+    assert_error(&member.send_json("POST", "/api/users/invite", json!({"role": "admin"})).await, 403, "admin_required");
+    let bearer = server.client().get(server.url("/api/users")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(bearer.status(), StatusCode::FORBIDDEN, "the same session presented as a bearer token");
+    // Demotion is not a logout: the session lives on, as a member.
+    let (status, me) = member.send_json("GET", "/api/auth/me", Value::Null).await;
+    assert_eq!((status, me["role"].clone()), (StatusCode::OK, json!("member")), "{me}");
+    assert_eq!(roles(&admin).await, json!({"admin@example.com": "admin", "m@example.com": "member"}));
+    let (_, invites) = admin.send_json("GET", "/api/users/invites", Value::Null).await;
+    assert_eq!(invites.as_array().map(Vec::len), Some(1), "the refused invite was not created: {invites}");
+}
+
+/// Within one replica an admin cannot demote or deactivate themself, and any other caller who
+/// passes the admin check is itself an active admin, so `last_admin` is reachable only when the
+/// caller's admin check is out of date. Two replicas on one database give exactly that: each keeps
+/// its own session cache, whose entries may lag another replica's change by up to 30 seconds
+/// (`session_cache::MAX_AGE_MS`, by design). The store's guard must still refuse.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stale_admin_on_another_replica_cannot_remove_the_last_active_admin() {
+    let one = TestServer::start().await;
+    let a = one.setup_admin().await;
+    let a_id = me_id(&a).await;
+    let (b_id, b_on_one) = one.create_user(&a, "b@example.com", "admin").await;
+    let b_token = b_on_one.session_token().expect("b's session cookie");
+    let data_dir = one.data_dir().to_str().unwrap().to_string();
+    let two = TestServer::builder()
+        .env("PINCER_DATABASE_URL", one.database().url())
+        .env("PINCER_DATA_DIR", &data_dir)
+        .start()
+        .await;
+    let b_on_two = |method: &'static str, path: String, body: Value| bearer(&two, &b_token, method, path, body);
+
+    // Replica two now knows B as an admin.
+    assert_eq!(b_on_two("GET", "/api/users".into(), Value::Null).await.0, StatusCode::OK);
+
+    // A demotes B on replica one; B, still an admin as far as replica two remembers, tries to demote A.
+    assert_eq!(a.send_json("PATCH", &format!("/api/users/{b_id}"), json!({"role": "member"})).await.0, StatusCode::OK);
+    assert_error(&b_on_one.send_json("GET", "/api/users", Value::Null).await, 403, "admin_required");
+    let refused = b_on_two("PATCH", format!("/api/users/{a_id}"), json!({"role": "member"})).await;
+    assert_error(&refused, 400, "last_admin");
+    let refused = b_on_two("DELETE", format!("/api/users/{a_id}"), Value::Null).await;
+    assert_error(&refused, 400, "last_admin");
+    assert_eq!(roles(&a).await, json!({"admin@example.com": "admin", "b@example.com": "member"}));
+    assert_eq!(banned_flags(&a).await, json!({"admin@example.com": false, "b@example.com": false}));
+
+    // The same with deactivation: A promotes B again, B is seen as admin on two, A deactivates B.
+    assert_eq!(a.send_json("PATCH", &format!("/api/users/{b_id}"), json!({"role": "admin"})).await.0, StatusCode::OK);
+    let b2 = one.login("b@example.com", PASSWORD).await.session_token().expect("b's new session");
+    assert_eq!(bearer(&two, &b2, "GET", "/api/users".into(), Value::Null).await.0, StatusCode::OK);
+    assert_eq!(a.send_json("DELETE", &format!("/api/users/{b_id}"), Value::Null).await.0, StatusCode::OK);
+    let on_one = one.client().get(one.url("/api/auth/me")).bearer_auth(&b2).send().await.unwrap();
+    assert_eq!(on_one.status(), StatusCode::UNAUTHORIZED, "on the replica that deactivated B, at once");
+    assert_error(&bearer(&two, &b2, "DELETE", format!("/api/users/{a_id}"), Value::Null).await, 400, "last_admin");
+    assert_error(
+        &bearer(&two, &b2, "PATCH", format!("/api/users/{a_id}"), json!({"role": "member"})).await,
+        400,
+        "last_admin",
+    );
+    assert_eq!(roles(&a).await, json!({"admin@example.com": "admin", "b@example.com": "admin"}));
+    assert_eq!(banned_flags(&a).await, json!({"admin@example.com": false, "b@example.com": true}));
+    one.login("admin@example.com", PASSWORD).await;
+    two.login("admin@example.com", PASSWORD).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
     let server = TestServer::start().await;
     let a = server.setup_admin().await;
@@ -210,6 +379,18 @@ async fn reset_tokens_are_issued_by_admins_for_existing_users() {
     // Issuing a reset changes nothing by itself: the member's session and password still work.
     assert_eq!(member.send_json("GET", "/api/auth/me", Value::Null).await.0, StatusCode::OK);
     server.login("m@example.com", PASSWORD).await;
+}
+
+/// Sends a request with a bearer token (no cookie, no Origin) and returns the status and JSON body.
+async fn bearer(server: &TestServer, token: &str, method: &str, path: String, body: Value) -> (StatusCode, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = server.client().request(method, server.url(&path)).bearer_auth(token);
+    if !body.is_null() {
+        req = req.json(&body);
+    }
+    let res = req.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
 }
 
 async fn me_id(browser: &pincer_testkit::server::Browser) -> String {
