@@ -1,0 +1,64 @@
+//! Folders an agent may be granted (`pluginConfig.allowed_paths`): lexically normalised and
+//! confined to the documents root. This is the grant-time check; the tools re-check at use time
+//! after resolving symlinks on the real filesystem.
+
+use std::path::{Component, Path, PathBuf};
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PathError {
+    #[error("path must be absolute")]
+    NotAbsolute,
+    #[error("path must not contain '..'")]
+    Traversal,
+    #[error("path must be a folder under the documents root")]
+    OutsideRoot,
+    #[error("hidden folders cannot be granted")]
+    Hidden,
+}
+
+/// Normalises `raw` (drops `.` and duplicate separators) and checks that it names a folder strictly
+/// inside `root`, with no `..` and no hidden segment.
+pub fn grantable_folder(root: &Path, raw: &str) -> Result<PathBuf, PathError> {
+    let path = Path::new(raw.trim());
+    if !path.is_absolute() {
+        return Err(PathError::NotAbsolute);
+    }
+    let mut normal = PathBuf::from("/");
+    for component in path.components() {
+        match component {
+            Component::RootDir | Component::CurDir => {}
+            Component::ParentDir => return Err(PathError::Traversal),
+            Component::Normal(segment) => {
+                if segment.to_string_lossy().starts_with('.') {
+                    return Err(PathError::Hidden);
+                }
+                normal.push(segment);
+            }
+            Component::Prefix(_) => return Err(PathError::OutsideRoot),
+        }
+    }
+    // `starts_with` compares whole components, so /data/hr2 is not inside /data/hr.
+    if normal == root || !normal.starts_with(root) {
+        return Err(PathError::OutsideRoot);
+    }
+    Ok(normal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confined_to_the_root() {
+        let root = Path::new("/data");
+        assert_eq!(grantable_folder(root, "/data/hr-policies"), Ok(PathBuf::from("/data/hr-policies")));
+        assert_eq!(grantable_folder(root, "/data//hr/./2025/"), Ok(PathBuf::from("/data/hr/2025")));
+        assert_eq!(grantable_folder(root, "/data/hr/../../etc"), Err(PathError::Traversal));
+        assert_eq!(grantable_folder(root, "/etc"), Err(PathError::OutsideRoot));
+        assert_eq!(grantable_folder(root, "/data"), Err(PathError::OutsideRoot));
+        assert_eq!(grantable_folder(root, "/database"), Err(PathError::OutsideRoot));
+        assert_eq!(grantable_folder(root, "data/hr"), Err(PathError::NotAbsolute));
+        assert_eq!(grantable_folder(root, "/data/.git"), Err(PathError::Hidden));
+        assert_eq!(grantable_folder(Path::new("/data/hr"), "/data/hr2/x"), Err(PathError::OutsideRoot));
+    }
+}

@@ -1,0 +1,158 @@
+//! Server-side request forgery guard. A URL an admin types (a provider endpoint, an Odoo server)
+//! must not let Pincer reach its own host or the private network behind it, unless the operator
+//! allows private URLs (`PINCER_ALLOW_PRIVATE_URLS`). The caller resolves the host name and checks
+//! every address it resolves to, then connects to one of the checked addresses (no second lookup).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("URL must start with http:// or https://")]
+    Scheme,
+    #[error("URL has no host")]
+    NoHost,
+    #[error("URL must not contain credentials")]
+    Credentials,
+    #[error("URL points to a private, loopback or link-local address")]
+    PrivateAddress,
+}
+
+/// The parts of a URL the guard needs: scheme, host (without brackets) and port.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Target {
+    pub https: bool,
+    pub host: String,
+    pub port: u16,
+}
+
+/// Splits `http(s)://host[:port][/…]` without a URL library; refuses user-info (`user@host`).
+pub fn parse_target(url: &str) -> Result<Target, UrlError> {
+    let url = url.trim();
+    let (https, rest) = if let Some(rest) = url.strip_prefix("https://") {
+        (true, rest)
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        (false, rest)
+    } else {
+        return Err(UrlError::Scheme);
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(UrlError::Credentials);
+    }
+    let default_port = if https { 443 } else { 80 };
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6.split_once(']').ok_or(UrlError::NoHost)?;
+        let port = after.strip_prefix(':').map(str::parse).transpose().map_err(|_| UrlError::NoHost)?;
+        (host.to_string(), port.unwrap_or(default_port))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) => (host.to_string(), port.parse().map_err(|_| UrlError::NoHost)?),
+            None => (authority.to_string(), default_port),
+        }
+    };
+    if host.is_empty() {
+        return Err(UrlError::NoHost);
+    }
+    Ok(Target { https, host: host.to_ascii_lowercase(), port })
+}
+
+/// Whether an address is one a user-supplied URL must not reach.
+pub fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_private_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_private_v4(v4),
+            None => is_private_v6(v6),
+        },
+    }
+}
+
+fn is_private_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    ip.is_private()
+        || ip.is_loopback()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
+        || (a == 198 && (b == 18 || b == 19)) // benchmarking
+        || a >= 224 // multicast and reserved
+}
+
+fn is_private_v6(ip: Ipv6Addr) -> bool {
+    let first = ip.segments()[0];
+    ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        || (first & 0xfe00) == 0xfc00 // unique local
+        || (first & 0xffc0) == 0xfe80 // link local
+        || ip.to_ipv4().is_some_and(is_private_v4) // IPv4-compatible
+}
+
+/// Checks every address a host resolved to; one private address is enough to refuse.
+pub fn check_addresses(addresses: &[IpAddr], allow_private: bool) -> Result<(), UrlError> {
+    if allow_private || addresses.iter().all(|ip| !is_private(*ip)) { Ok(()) } else { Err(UrlError::PrivateAddress) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn private_and_public_addresses() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "224.0.0.1",
+        ] {
+            assert!(is_private(ip(private)), "{private}");
+        }
+        for public in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "172.32.0.1"] {
+            assert!(!is_private(ip(public)), "{public}");
+        }
+    }
+
+    #[test]
+    fn one_private_address_refuses_unless_allowed() {
+        let mixed = [ip("8.8.8.8"), ip("10.0.0.1")];
+        assert_eq!(check_addresses(&mixed, false), Err(UrlError::PrivateAddress));
+        assert_eq!(check_addresses(&mixed, true), Ok(()));
+        assert_eq!(check_addresses(&[ip("8.8.8.8")], false), Ok(()));
+    }
+
+    #[test]
+    fn parses_targets() {
+        assert_eq!(
+            parse_target("https://API.example.com/v1/models"),
+            Ok(Target { https: true, host: "api.example.com".into(), port: 443 })
+        );
+        assert_eq!(
+            parse_target("http://[::1]:11434/api"),
+            Ok(Target { https: false, host: "::1".into(), port: 11434 })
+        );
+        assert_eq!(
+            parse_target("http://127.0.0.1:8080"),
+            Ok(Target { https: false, host: "127.0.0.1".into(), port: 8080 })
+        );
+        assert_eq!(parse_target("ftp://x"), Err(UrlError::Scheme));
+        assert_eq!(parse_target("https://user:pw@evil.example"), Err(UrlError::Credentials));
+        assert_eq!(parse_target("https:///path"), Err(UrlError::NoHost));
+        assert_eq!(parse_target("https://host:notaport"), Err(UrlError::NoHost));
+    }
+}
