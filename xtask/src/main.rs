@@ -1,5 +1,6 @@
 //! Project automation: `cargo xtask <command>` (the alias lives in `.cargo/config.toml`).
 
+mod bench;
 mod cargo;
 mod db;
 mod tidy;
@@ -43,6 +44,11 @@ enum Cmd {
     },
     /// Checks the dependency rules of DESIGN.md §2 over `cargo metadata`.
     Tidy,
+    /// Benchmarks on a fresh database (docs/PERFORMANCE.md); builds and runs in release mode.
+    Bench(bench::Args),
+    /// What `bench` runs after building in release mode: the scenarios, in this process.
+    #[command(hide = true)]
+    BenchRun(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +57,8 @@ fn main() -> ExitCode {
         Cmd::Migrate { database_url, revert } => db::migrate(&database_url, revert),
         Cmd::Seed { database_url, password } => db::seed(&database_url, password.as_deref()),
         Cmd::Tidy => tidy(),
+        Cmd::Bench(args) => bench::bench(&args),
+        Cmd::BenchRun(args) => bench::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
