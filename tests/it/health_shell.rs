@@ -165,3 +165,25 @@ async fn security_headers_are_on_every_response_including_refusals() {
         assert_eq!(headers["x-frame-options"], "DENY", "{what}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_credential_is_reported_before_a_bad_body() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (_, me) = admin.send_json("GET", "/api/auth/me", Value::Null).await;
+    let path = format!("/api/users/{}", me["id"].as_str().unwrap());
+    let forged = "f".repeat(64);
+    let res = server.client().patch(server.url(&path)).bearer_auth(&forged).json(&json!({})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "not_authenticated");
+    let res = server
+        .client()
+        .patch(server.url(&path))
+        .bearer_auth(&forged)
+        .header("Content-Type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "auth comes before the content type");
+}

@@ -3,10 +3,14 @@
 
 use std::net::IpAddr;
 
+use actix_web::HttpMessage as _;
+use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite, time::Duration};
 use actix_web::dev::Payload;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpRequest, web};
-use futures::future::LocalBoxFuture;
+use futures::future::{Ready, ready};
 use pincer_core::Principal;
 use pincer_identity::IdentityError;
 use pincer_identity::service::SESSION_TTL_MS;
@@ -17,6 +21,7 @@ use crate::state::{AppState, HttpConfig};
 pub const SESSION_COOKIE: &str = "pincer_session";
 
 /// An authenticated caller and the token that authenticated them.
+#[derive(Clone)]
 pub struct Authed {
     pub principal: Principal,
     pub token: String,
@@ -43,20 +48,39 @@ struct TokenQuery {
     token: Option<String>,
 }
 
+/// What the authentication middleware found for this request.
+struct AuthOutcome(Result<Authed, ApiError>);
+
+/// Resolves the request's credential once, before any extractor runs, so a handler's auth
+/// failure is reported before problems with its body (extractors are polled together).
+pub async fn authenticate<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    if let Some(token) = request_token(req.request()) {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let outcome = match state {
+            Some(state) => match state.identity.authenticate(&token).await {
+                Ok(principal) => Ok(Authed { principal, token }),
+                Err(e) => Err(e.into()),
+            },
+            None => Err(IdentityError::NotAuthenticated.into()),
+        };
+        req.extensions_mut().insert(AuthOutcome(outcome));
+    }
+    next.call(req).await
+}
+
 impl FromRequest for Authed {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = request_token(req);
-        Box::pin(async move {
-            let (Some(state), Some(token)) = (state, token) else {
-                return Err(IdentityError::NotAuthenticated.into());
-            };
-            let principal = state.identity.authenticate(&token).await?;
-            Ok(Authed { principal, token })
-        })
+        let outcome = match req.extensions().get::<AuthOutcome>() {
+            Some(AuthOutcome(outcome)) => outcome.clone(),
+            None => Err(IdentityError::NotAuthenticated.into()),
+        };
+        ready(outcome)
     }
 }
 

@@ -35,6 +35,7 @@ pub fn server(state: web::Data<AppState>, listener: std::net::TcpListener) -> st
         App::new()
             .configure(configure(state.clone()))
             .default_service(web::to(routes::route_not_found))
+            .wrap(actix_web::middleware::from_fn(auth::authenticate))
             .wrap(actix_web::middleware::from_fn(csrf::same_origin_for_mutations))
             .wrap(security_headers())
             .wrap(actix_web::middleware::from_fn(trace::log_request))
