@@ -54,6 +54,22 @@ pub trait AuditStore: Send + Sync + 'static {
         to_id: Option<i64>,
         limit: usize,
     ) -> Result<Vec<AuditRow>, StoreError>;
+    /// Rows with `id > after_id` (and `id <= to_id`), ascending, at most `limit`, without
+    /// resolving actors: what verification reads.
+    async fn scan_entries(
+        &self,
+        after_id: i64,
+        to_id: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = self.scan(&AuditFilter::default(), after_id, to_id, limit).await?;
+        Ok(rows.into_iter().map(|row| row.entry).collect())
+    }
+    /// The id of the newest row, if any.
+    async fn last_id(&self) -> Result<Option<i64>, StoreError> {
+        let newest = self.query(&AuditFilter::default(), PageRequest { page: 1, limit: 1 }).await?;
+        Ok(newest.items.first().map(|row| row.entry.id))
+    }
     /// The row with this id, if any.
     async fn get(&self, id: i64) -> Result<Option<AuditEntry>, StoreError>;
     /// Distinct event types, sorted.

@@ -46,7 +46,14 @@ impl<'k> Verifier<'k> {
         if !linked && self.report.chain_break_ids.len() < MAX_REPORTED_IDS {
             self.report.chain_break_ids.push(row.id);
         }
-        self.prev = Some((row.id, row.row_hmac.clone()));
+        // Reuses the previous MAC's buffer rather than allocating one per row.
+        match &mut self.prev {
+            Some((id, mac)) => {
+                *id = row.id;
+                mac.clone_from(&row.row_hmac);
+            }
+            None => self.prev = Some((row.id, row.row_hmac.clone())),
+        }
     }
 
     /// The id and MAC of the last row fed: a checkpoint to resume from.

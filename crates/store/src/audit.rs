@@ -274,6 +274,43 @@ impl AuditStore for Database {
         .await
     }
 
+    async fn scan_entries(
+        &self,
+        after_id: i64,
+        to_id: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        // Built per backend: loading through the inner connection skips `AnyConn`'s row
+        // wrapper, which is measurable over the millions of rows a verification reads.
+        macro_rules! load {
+            ($c:expr) => {{
+                let mut q = audit_log::table.filter(audit_log::id.gt(after_id)).into_boxed();
+                if let Some(to) = to_id {
+                    q = q.filter(audit_log::id.le(to));
+                }
+                q.order(audit_log::id.asc())
+                    .limit(limit as i64)
+                    .select(AuditLogRow::as_select())
+                    .load::<AuditLogRow>($c)
+            }};
+        }
+        self.run("audit.scan_entries", move |conn| {
+            let entries = match conn {
+                AnyConn::Sqlite(c) => load!(c),
+                AnyConn::Postgres(c) => load!(c),
+            };
+            Ok(entries?.into_iter().map(AuditEntry::from).collect())
+        })
+        .await
+    }
+
+    async fn last_id(&self) -> Result<Option<i64>, StoreError> {
+        self.run("audit.last_id", |conn| {
+            Ok(audit_log::table.select(audit_log::id).order(audit_log::id.desc()).first(conn).optional()?)
+        })
+        .await
+    }
+
     async fn get(&self, id: i64) -> Result<Option<AuditEntry>, StoreError> {
         self.run("audit.get", move |conn| {
             let row: Option<AuditLogRow> =
