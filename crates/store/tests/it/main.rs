@@ -5,6 +5,7 @@
 // clippy.toml allowance for tests does not reach them).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod audit_batch;
 mod hasher;
 mod invites;
