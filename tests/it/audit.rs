@@ -300,6 +300,20 @@ async fn admin_lists_filters_pages_and_exports_what_happened() {
         let rows: Vec<&Value> = expected.iter().rev().map(|id| &all[all.len() - *id as usize]).collect();
         assert_csv_matches(&records, &rows);
     }
+
+    // User-provided text reaches the export through the actor's name (resolved at read time):
+    // commas and quotes must survive a real CSV reader.
+    let name = r#"Ada, "the" Admin; x"#;
+    let (status, body) = admin.send_json("PATCH", "/api/users/me", json!({"name": name})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mine = list(&admin, &format!("?limit=100&actorId={admin_id}")).await;
+    let mine: Vec<&Value> = entries(&mine).iter().rev().collect();
+    assert_eq!(mine.last().map(|e| (&e["eventType"], &e["actorName"])), Some((&json!("user.updated"), &json!(name))));
+    assert!(mine.iter().all(|e| e["actorName"] == name));
+    let (text, records) = export(&admin, &format!("?actorId={admin_id}")).await;
+    assert_csv_matches(&records, &mine);
+    assert!(records[1..].iter().all(|r| &r[4] == name));
+    assert!(text.contains(r#","Ada, ""the"" Admin; x","#), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
