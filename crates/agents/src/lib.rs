@@ -1,11 +1,25 @@
 //! Agents: the governed catalogue (templates, agents, tool grants, providers and models) and, in
 //! later steps, conversations and the runtime loop.
 //!
-//! What exists so far are the pure rules the agents issue builds on: templates, model ids,
-//! visibility and the confinement of granted folders. Ports, services and routes come with it.
+//! Services hold the rules ("personal agents cannot be deleted", "the last provider stays");
+//! stores, the model lister and the documents folders are ports implemented by adapters.
 
+pub mod catalogue;
+pub mod error;
+pub mod model;
 pub mod model_id;
 pub mod paths;
+pub mod ports;
 pub mod provider;
+pub mod rules;
+pub mod service;
 pub mod template;
 pub mod visibility;
+
+pub use error::AgentError;
+pub use model::{Agent, DataDirectory, ModelInfo, Provider, RemoteModel};
+pub use ports::{
+    AgentStore, DocumentFolders, Endpoint, ModelLister, ProbeError, ProviderStore, RemovalPlan, RemovalRefused,
+    RemovalRule,
+};
+pub use provider::ProviderKind;

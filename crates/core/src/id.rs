@@ -49,6 +49,10 @@ typed_id!(
     /// An invite or password-reset link.
     InviteId
 );
+typed_id!(
+    /// An agent, shared or personal.
+    AgentId
+);
 
 #[cfg(test)]
 mod tests {
