@@ -4,6 +4,7 @@
 // Test helpers may panic freely: a failed setup step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agents;
 mod audit;
 mod health_shell;
 mod integrity;

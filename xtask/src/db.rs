@@ -1,9 +1,11 @@
 //! `cargo xtask migrate` and `cargo xtask seed`: the database through the store adapter and the
-//! identity services, never raw SQL.
+//! domain services, never raw SQL.
 
 use std::sync::Arc;
 
+use pincer_agents::service::{AgentService, AgentServiceDeps, NewAgent};
 use pincer_audit::MemorySink;
+use pincer_connectors::documents::LocalDocumentFolders;
 use pincer_core::crypto::random_token;
 use pincer_core::{Principal, SystemClock};
 use pincer_identity::{Identity, IdentityDeps, InviteStore, NewInvite, SessionStore, UserStore};
@@ -11,6 +13,9 @@ use pincer_store::{BlockingPasswordHasher, Database};
 
 /// The demo admin `seed` creates through the setup flow.
 const ADMIN: (&str, &str) = ("Demo Admin", "admin@pincer.local");
+
+/// Shared demo agents: (name, template).
+const AGENTS: &[(&str, &str)] = &[("General Assistant", "custom"), ("HR Policies", "knowledge-base")];
 
 /// Members invited and claimed by `seed`: (name, email, whether the invite names the email).
 const MEMBERS: &[(&str, &str, bool)] = &[
@@ -53,8 +58,9 @@ pub fn migrate(url: &str, revert: bool) -> Result<(), String> {
     })
 }
 
-/// Demo data through the identity services: the first admin via setup, then members via invites.
-/// With `password`, every account gets it; otherwise each gets a random one. Printed once.
+/// Demo data through the domain services: the first admin via setup, members via invites (each
+/// account with its personal agent), and shared demo agents. With `password`, every account gets
+/// it; otherwise each gets a random one. Printed once.
 pub fn seed(url: &str, password: Option<&str>) -> Result<(), String> {
     runtime()?.block_on(async {
         let db = open(url).await?;
@@ -62,6 +68,16 @@ pub fn seed(url: &str, password: Option<&str>) -> Result<(), String> {
             println!("applied {version}");
         }
         let audit = Arc::new(MemorySink::default());
+        let store = Arc::new(db.clone());
+        let agents = Arc::new(AgentService::new(AgentServiceDeps {
+            agents: store.clone(),
+            providers: store.clone(),
+            settings: store,
+            folders: Arc::new(LocalDocumentFolders),
+            clock: Arc::new(SystemClock),
+            audit: audit.clone(),
+            documents_root: "/data".into(),
+        }));
         let identity = Identity::new(IdentityDeps {
             users: Arc::new(db.clone()) as Arc<dyn UserStore>,
             sessions: Arc::new(db.clone()) as Arc<dyn SessionStore>,
@@ -69,6 +85,7 @@ pub fn seed(url: &str, password: Option<&str>) -> Result<(), String> {
             hasher: Arc::new(BlockingPasswordHasher),
             clock: Arc::new(SystemClock),
             audit: audit.clone(),
+            accounts: agents.clone(),
         });
         let err = |what: &str| {
             let what = what.to_string();
@@ -100,12 +117,17 @@ pub fn seed(url: &str, password: Option<&str>) -> Result<(), String> {
                 .map_err(err("claiming the invite failed"))?;
             credentials.push(("member", email, member_password));
         }
+        for &(name, template) in AGENTS {
+            let request = NewAgent { name: name.into(), template_id: template.into(), ..NewAgent::default() };
+            agents.create(&admin, request).await.map_err(|e| format!("creating agent {name} failed: {e}"))?;
+        }
         // The seeding session is not needed any more.
         identity.logout(&admin, outcome.token.expose()).await.map_err(err("logout failed"))?;
 
         println!(
-            "seeded {} accounts (audit events, kept in memory only: {}):",
+            "seeded {} accounts and {} shared agents (audit events, kept in memory only: {}):",
             credentials.len(),
+            AGENTS.len(),
             audit.events().len()
         );
         for (role, email, password) in &credentials {

@@ -78,7 +78,9 @@ pub fn is_chat_model(kind: ProviderKind, id: &str) -> bool {
     }
     match kind {
         ProviderKind::Openai => {
-            id.starts_with("gpt-") || id.starts_with("chatgpt-") || id.starts_with('o') && id[1..].starts_with(char::is_numeric)
+            id.starts_with("gpt-")
+                || id.starts_with("chatgpt-")
+                || id.starts_with('o') && id[1..].starts_with(char::is_numeric)
         }
         ProviderKind::Google => id.starts_with("gemini") || id.starts_with("gemma"),
         _ => true,
@@ -93,8 +95,18 @@ pub fn supports_tools(kind: ProviderKind, id: &str) -> bool {
         ProviderKind::OllamaCloud | ProviderKind::OllamaLocal | ProviderKind::OpenaiCompatible => {
             let id = id.to_ascii_lowercase();
             const TOOL_FAMILIES: [&str; 12] = [
-                "llama3.1", "llama3.2", "llama3.3", "llama-3.1", "llama-3.3", "qwen2.5", "qwen3", "mistral", "mixtral",
-                "gpt-oss", "command-r", "deepseek-v3",
+                "llama3.1",
+                "llama3.2",
+                "llama3.3",
+                "llama-3.1",
+                "llama-3.3",
+                "qwen2.5",
+                "qwen3",
+                "mistral",
+                "mixtral",
+                "gpt-oss",
+                "command-r",
+                "deepseek-v3",
             ];
             TOOL_FAMILIES.iter().any(|family| id.contains(family)) || id.contains("tool")
         }
@@ -126,12 +138,18 @@ mod tests {
     #[test]
     fn defaults_prefer_known_models_and_skip_non_chat_ones() {
         let anthropic = remote(&["claude-opus-4-1-20250805", "claude-haiku-4-5-20251001"]);
-        assert_eq!(choose_default_model(ProviderKind::Anthropic, &anthropic).as_deref(), Some("claude-haiku-4-5-20251001"));
+        assert_eq!(
+            choose_default_model(ProviderKind::Anthropic, &anthropic).as_deref(),
+            Some("claude-haiku-4-5-20251001")
+        );
         let openai = remote(&["text-embedding-3-small", "whisper-1", "gpt-4o-mini", "o3"]);
         assert_eq!(choose_default_model(ProviderKind::Openai, &openai).as_deref(), Some("gpt-4o-mini"));
         let ollama = remote(&["nomic-embed-text:latest", "phi3:mini", "llama3.1:8b"]);
         assert_eq!(choose_default_model(ProviderKind::OllamaLocal, &ollama).as_deref(), Some("llama3.1:8b"));
-        assert_eq!(choose_default_model(ProviderKind::OllamaLocal, &remote(&["phi3:mini"])).as_deref(), Some("phi3:mini"));
+        assert_eq!(
+            choose_default_model(ProviderKind::OllamaLocal, &remote(&["phi3:mini"])).as_deref(),
+            Some("phi3:mini")
+        );
         assert_eq!(choose_default_model(ProviderKind::OllamaLocal, &remote(&["nomic-embed-text"])), None);
     }
 
@@ -148,7 +166,10 @@ mod tests {
             })
         );
         let phi = RemoteModel { id: "phi3:mini".into(), display_name: None };
-        assert_eq!(describe(ProviderKind::OllamaLocal, "ollama-local", &phi).map(|i| (i.display_name, i.tool_use)), Some(("phi3:mini".into(), false)));
+        assert_eq!(
+            describe(ProviderKind::OllamaLocal, "ollama-local", &phi).map(|i| (i.display_name, i.tool_use)),
+            Some(("phi3:mini".into(), false))
+        );
         let embed = RemoteModel { id: "text-embedding-3-large".into(), display_name: None };
         assert_eq!(describe(ProviderKind::Openai, "openai", &embed), None);
     }

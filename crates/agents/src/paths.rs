@@ -17,7 +17,8 @@ pub enum PathError {
 }
 
 /// Normalises `raw` (drops `.` and duplicate separators) and checks that it names a folder strictly
-/// inside `root`, with no `..` and no hidden segment.
+/// inside `root`, with no `..` and no hidden segment below the root (the root itself is the
+/// operator's choice and may live anywhere).
 pub fn grantable_folder(root: &Path, raw: &str) -> Result<PathBuf, PathError> {
     let path = Path::new(raw.trim());
     if !path.is_absolute() {
@@ -28,18 +29,17 @@ pub fn grantable_folder(root: &Path, raw: &str) -> Result<PathBuf, PathError> {
         match component {
             Component::RootDir | Component::CurDir => {}
             Component::ParentDir => return Err(PathError::Traversal),
-            Component::Normal(segment) => {
-                if segment.to_string_lossy().starts_with('.') {
-                    return Err(PathError::Hidden);
-                }
-                normal.push(segment);
-            }
+            Component::Normal(segment) => normal.push(segment),
             Component::Prefix(_) => return Err(PathError::OutsideRoot),
         }
     }
-    // `starts_with` compares whole components, so /data/hr2 is not inside /data/hr.
-    if normal == root || !normal.starts_with(root) {
-        return Err(PathError::OutsideRoot);
+    // `strip_prefix` compares whole components, so /data/hr2 is not inside /data/hr.
+    let below = match normal.strip_prefix(root) {
+        Ok(below) if below.components().next().is_some() => below,
+        _ => return Err(PathError::OutsideRoot),
+    };
+    if below.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.')) {
+        return Err(PathError::Hidden);
     }
     Ok(normal)
 }
@@ -60,5 +60,9 @@ mod tests {
         assert_eq!(grantable_folder(root, "data/hr"), Err(PathError::NotAbsolute));
         assert_eq!(grantable_folder(root, "/data/.git"), Err(PathError::Hidden));
         assert_eq!(grantable_folder(Path::new("/data/hr"), "/data/hr2/x"), Err(PathError::OutsideRoot));
+        assert_eq!(grantable_folder(root, "/data/hr/.ssh/keys"), Err(PathError::Hidden));
+        // Only segments below the root count: a root inside a hidden folder is the operator's call.
+        let hidden_root = Path::new("/tmp/.tmpAbC");
+        assert_eq!(grantable_folder(hidden_root, "/tmp/.tmpAbC/hr"), Ok(PathBuf::from("/tmp/.tmpAbC/hr")));
     }
 }

@@ -130,7 +130,10 @@ mod tests {
         // Removing the default: the oldest remaining takes over and receives the agents.
         assert_eq!(
             plan_provider_removal(&anthropic, &[groq.clone(), openai.clone()]),
-            Ok(RemovalPlan { new_default: Some("openai".into()), replacement_model: Some("openai/openai-model".into()) })
+            Ok(RemovalPlan {
+                new_default: Some("openai".into()),
+                replacement_model: Some("openai/openai-model".into())
+            })
         );
         // Removing another: the default stays and receives the agents.
         assert_eq!(

@@ -1,5 +1,6 @@
 //! Wire shapes (camelCase, RFC 3339 timestamps) and their conversion from domain records.
 
+use pincer_agents::Agent;
 use pincer_identity::{Invite, User};
 use serde::Serialize;
 
@@ -71,3 +72,49 @@ pub struct Success {
 }
 
 pub const SUCCESS: Success = Success { success: true };
+
+#[derive(Serialize)]
+pub struct PluginConfigDto {
+    pub allowed_paths: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentDto {
+    pub id: String,
+    pub name: String,
+    pub model: Option<String>,
+    pub template_id: String,
+    pub allowed_tools: Vec<String>,
+    pub plugin_config: PluginConfigDto,
+    pub is_personal: bool,
+    /// The personal agent's owner, or the shared agent's creator.
+    pub owner_id: Option<String>,
+    pub greeting: String,
+    pub instructions: String,
+    pub tagline: String,
+    pub starter_prompts: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&Agent> for AgentDto {
+    fn from(a: &Agent) -> Self {
+        Self {
+            id: a.id.to_string(),
+            name: a.name.clone(),
+            model: a.model.clone(),
+            template_id: a.template_id.clone(),
+            allowed_tools: a.allowed_tools.clone(),
+            plugin_config: PluginConfigDto { allowed_paths: a.allowed_paths.clone() },
+            is_personal: a.is_personal(),
+            owner_id: a.personal_owner.or(a.created_by).map(|id| id.to_string()),
+            greeting: a.greeting.clone(),
+            instructions: a.instructions.clone(),
+            tagline: a.tagline.clone(),
+            starter_prompts: a.starter_prompts.clone(),
+            created_at: a.created_at.to_rfc3339(),
+            updated_at: a.updated_at.to_rfc3339(),
+        }
+    }
+}

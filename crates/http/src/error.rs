@@ -4,6 +4,7 @@
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use pincer_agents::{AgentError, ProbeError};
 use pincer_audit::AuditError;
 use pincer_identity::IdentityError;
 use serde::Serialize;
@@ -123,6 +124,30 @@ impl From<AuditError> for ApiError {
             AuditError::AdminRequired => StatusCode::FORBIDDEN,
             AuditError::InvalidInput(_) => StatusCode::BAD_REQUEST,
             AuditError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}
+
+impl From<AgentError> for ApiError {
+    fn from(e: AgentError) -> Self {
+        use AgentError as E;
+        let status = match &e {
+            E::InvalidInput(_) | E::PersonalAgentDelete | E::PersonalAgentPermissions | E::LastProvider => {
+                StatusCode::BAD_REQUEST
+            }
+            E::AdminRequired => StatusCode::FORBIDDEN,
+            E::AgentNotFound | E::ProviderNotFound => StatusCode::NOT_FOUND,
+            // The admin's input was checked against the provider and refused.
+            E::Provider(ProbeError::Rejected | ProbeError::BadUrl(_) | ProbeError::PrivateAddress) => {
+                StatusCode::BAD_REQUEST
+            }
+            // The provider itself failed: a gateway error, not the caller's mistake.
+            E::Provider(
+                ProbeError::Unreachable | ProbeError::Timeout | ProbeError::Upstream(_) | ProbeError::BadResponse,
+            ) => StatusCode::BAD_GATEWAY,
+            E::SecretUnreadable => StatusCode::INTERNAL_SERVER_ERROR,
+            E::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         };
         Self::new(status, e.code(), e.to_string())
     }

@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use pincer_agents::service::{AgentService, ProviderService};
 use pincer_audit::AuditService;
 use pincer_identity::{Identity, SettingsService};
 
@@ -33,6 +34,8 @@ pub struct AppState {
     pub identity: Arc<Identity>,
     pub settings: Arc<SettingsService>,
     pub audit: Arc<AuditService>,
+    pub agents: Arc<AgentService>,
+    pub providers: Arc<ProviderService>,
     pub readiness: Arc<dyn Readiness>,
     pub config: HttpConfig,
 }

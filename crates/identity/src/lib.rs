@@ -14,5 +14,5 @@ pub mod validate;
 
 pub use error::IdentityError;
 pub use model::{Invite, InviteKind, InviteStatus, Session, Setting, User};
-pub use ports::{InviteStore, PasswordHasher, SessionStore, SettingStore, UserStore};
+pub use ports::{AccountHook, InviteStore, NoAccountHook, PasswordHasher, SessionStore, SettingStore, UserStore};
 pub use service::{Identity, IdentityDeps, LoginOutcome, NewInvite, SettingsService};

@@ -70,6 +70,23 @@ pub trait SettingStore: Send + Sync + 'static {
     async fn upsert(&self, setting: &Setting) -> Result<(), StoreError>;
 }
 
+/// Told about every account once it exists (setup, invite claim), so other domains can provision
+/// what an account comes with (its personal agent). It must not fail the account's creation: an
+/// implementation repairs a missed call itself later.
+#[async_trait]
+pub trait AccountHook: Send + Sync + 'static {
+    async fn account_created(&self, user: &User);
+}
+
+/// An [`AccountHook`] that does nothing (for tools and tests without other domains).
+#[derive(Debug, Default)]
+pub struct NoAccountHook;
+
+#[async_trait]
+impl AccountHook for NoAccountHook {
+    async fn account_created(&self, _user: &User) {}
+}
+
 /// Password hashing is CPU-heavy: implementations run it off the async executor.
 #[async_trait]
 pub trait PasswordHasher: Send + Sync + 'static {

@@ -54,7 +54,22 @@ pub struct ServeArgs {
     /// Root of the folders agents may be granted (used by the agents issue).
     #[arg(long, env = "PINCER_DOCUMENTS_DIR", default_value = "/data")]
     pub documents_dir: PathBuf,
-    /// Reserved: allow provider and integration URLs on private networks.
+    /// Base URL of the Anthropic API (proxies, tests).
+    #[arg(long, env = "PINCER_PROVIDER_BASEURL_ANTHROPIC")]
+    pub provider_baseurl_anthropic: Option<String>,
+    /// Base URL of the OpenAI API.
+    #[arg(long, env = "PINCER_PROVIDER_BASEURL_OPENAI")]
+    pub provider_baseurl_openai: Option<String>,
+    /// Base URL of the Google Gemini API.
+    #[arg(long, env = "PINCER_PROVIDER_BASEURL_GOOGLE")]
+    pub provider_baseurl_google: Option<String>,
+    /// Base URL of Ollama's cloud API.
+    #[arg(long, env = "PINCER_PROVIDER_BASEURL_OLLAMA_CLOUD")]
+    pub provider_baseurl_ollama_cloud: Option<String>,
+    /// Default base URL of a local Ollama server (when the admin gives none).
+    #[arg(long, env = "PINCER_PROVIDER_BASEURL_OLLAMA_LOCAL")]
+    pub provider_baseurl_ollama_local: Option<String>,
+    /// Allow provider and integration URLs on private, loopback and link-local networks.
     #[arg(long, env = "PINCER_ALLOW_PRIVATE_URLS", value_parser = BoolishValueParser::new(), default_value = "false")]
     pub allow_private_urls: bool,
     /// Seconds between background verifications of the audit chain.

@@ -10,14 +10,38 @@ use std::sync::Arc;
 
 use actix_web::web;
 use async_trait::async_trait;
+use pincer_agents::ProviderKind;
+use pincer_agents::catalogue::BaseUrls;
+use pincer_agents::service::{AgentService, AgentServiceDeps, ProviderService, ProviderServiceDeps};
 use pincer_audit::AuditService;
+use pincer_connectors::documents::LocalDocumentFolders;
 use pincer_core::SystemClock;
 use pincer_core::crypto::Cipher;
 use pincer_http::{AppState, HttpConfig, Readiness};
 use pincer_identity::{Identity, IdentityDeps, SettingsService};
+use pincer_llm::HttpModelLister;
 use pincer_store::{BlockingPasswordHasher, Database};
 
 use crate::cli::ServeArgs;
+
+/// How long a provider may take to answer a credential check or a model list.
+const PROVIDER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The providers' base URLs: built-in defaults with the operator's overrides.
+fn base_urls(args: &ServeArgs) -> BaseUrls {
+    [
+        (ProviderKind::Anthropic, &args.provider_baseurl_anthropic),
+        (ProviderKind::Openai, &args.provider_baseurl_openai),
+        (ProviderKind::Google, &args.provider_baseurl_google),
+        (ProviderKind::OllamaCloud, &args.provider_baseurl_ollama_cloud),
+        (ProviderKind::OllamaLocal, &args.provider_baseurl_ollama_local),
+    ]
+    .into_iter()
+    .fold(BaseUrls::default(), |urls, (kind, url)| match url {
+        Some(url) if !url.trim().is_empty() => urls.with_override(kind, url),
+        _ => urls,
+    })
+}
 
 /// Runs the server until SIGTERM or SIGINT, then shuts down gracefully.
 pub fn serve(args: ServeArgs) -> Result<(), String> {
@@ -41,6 +65,26 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     let clock = Arc::new(SystemClock);
     let store = Arc::new(db.clone());
     let audit = Arc::new(AuditService::new(store.clone(), &keys.audit, clock.clone()));
+    let cipher = Arc::new(Cipher::new(&keys.encryption));
+    let agents = Arc::new(AgentService::new(AgentServiceDeps {
+        agents: store.clone(),
+        providers: store.clone(),
+        settings: store.clone(),
+        folders: Arc::new(LocalDocumentFolders),
+        clock: clock.clone(),
+        audit: audit.clone(),
+        documents_root: args.documents_dir.clone(),
+    }));
+    let providers = Arc::new(ProviderService::new(ProviderServiceDeps {
+        providers: store.clone(),
+        agents: store.clone(),
+        lister: Arc::new(HttpModelLister::new(PROVIDER_TIMEOUT)),
+        cipher: cipher.clone(),
+        clock: clock.clone(),
+        audit: audit.clone(),
+        base_urls: base_urls(&args),
+        allow_private_urls: args.allow_private_urls,
+    }));
     let identity = Identity::new(IdentityDeps {
         users: store.clone(),
         sessions: store.clone(),
@@ -48,12 +92,15 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         hasher: Arc::new(BlockingPasswordHasher),
         clock: clock.clone(),
         audit: audit.clone(),
+        accounts: agents.clone(),
     });
-    let settings = SettingsService::new(store, Arc::new(Cipher::new(&keys.encryption)), clock, audit.clone());
+    let settings = SettingsService::new(store, cipher, clock, audit.clone());
     let state = web::Data::new(AppState {
         identity: Arc::new(identity),
         settings: Arc::new(settings),
         audit: audit.clone(),
+        agents,
+        providers,
         readiness: Arc::new(DatabaseReadiness(db)),
         config: HttpConfig {
             public_url: args.public_url.as_deref().map(|u| u.trim_end_matches('/').to_string()),

@@ -1,15 +1,16 @@
-//! The only place with backend-specific SQL: how a write transaction begins, the settings upsert,
-//! and the migration lock. Every branch here is exercised by the contract suite on both backends.
+//! The only place with backend-specific SQL: how a write transaction begins, the settings and
+//! provider upserts, and the migration lock. Every branch here is exercised by the contract suite on both backends.
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel::upsert::excluded;
 
+use crate::agent_rows::ProviderRow;
 use crate::conn::AnyConn;
 use crate::error::DbError;
 use crate::rows::SettingRow;
-use crate::schema::settings;
+use crate::schema::{providers, settings};
 
 /// A rule whose check-then-write must be serialised against every other writer of that rule.
 #[derive(Clone, Copy, Debug)]
@@ -18,6 +19,8 @@ pub enum Guard {
     Admins,
     /// The audit chain: appenders read the last row and write the next one.
     Audit,
+    /// "One default provider" and the removal plan, which reads the providers that remain.
+    Providers,
 }
 
 impl Guard {
@@ -26,6 +29,7 @@ impl Guard {
         match self {
             Guard::Admins => 0x7069_6e63_0001, // "pinc" + 1
             Guard::Audit => 0x7069_6e63_0002,
+            Guard::Providers => 0x7069_6e63_0003,
         }
     }
 }
@@ -105,6 +109,32 @@ pub fn upsert_setting(conn: &mut AnyConn, row: &SettingRow) -> QueryResult<usize
                     settings::value.eq(excluded(settings::value)),
                     settings::encrypted.eq(excluded(settings::encrypted)),
                     settings::updated_at.eq(excluded(settings::updated_at)),
+                ))
+                .execute($c)
+        };
+    }
+    match conn {
+        AnyConn::Sqlite(c) => upsert!(c),
+        AnyConn::Postgres(c) => upsert!(c),
+    }
+}
+
+/// Inserts a provider or replaces every field but `created_at` of the one with the same name.
+pub fn upsert_provider(conn: &mut AnyConn, row: &ProviderRow) -> QueryResult<usize> {
+    macro_rules! upsert {
+        ($c:expr) => {
+            diesel::insert_into(providers::table)
+                .values(row)
+                .on_conflict(providers::name)
+                .do_update()
+                .set((
+                    providers::kind.eq(excluded(providers::kind)),
+                    providers::sealed_api_key.eq(excluded(providers::sealed_api_key)),
+                    providers::key_hint.eq(excluded(providers::key_hint)),
+                    providers::base_url.eq(excluded(providers::base_url)),
+                    providers::default_model.eq(excluded(providers::default_model)),
+                    providers::is_default.eq(excluded(providers::is_default)),
+                    providers::updated_at.eq(excluded(providers::updated_at)),
                 ))
                 .execute($c)
         };

@@ -37,6 +37,10 @@ const UNIQUE_RULES: &[(&str, &str, &str)] = &[
     ("settings.key", "settings_pkey", "key"),
     ("audit_pseudonyms.user_id", "audit_pseudonyms_pkey", "pseudonym"),
     ("audit_pseudonyms.pseudonym", "audit_pseudonyms_pseudonym_key", "pseudonym"),
+    // A partial unique index: a user's second live personal agent.
+    ("agents.personal_owner", "agents_personal_owner_key", "personal_agent"),
+    ("agents.id", "agents_pkey", "id"),
+    ("providers.is_default", "providers_default_key", "default_provider"),
 ];
 
 /// Turns a failure into the port error, logging what the caller must not see.

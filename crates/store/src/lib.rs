@@ -2,12 +2,14 @@
 //!
 //! Public surface (kept stable for `server`, `xtask` and tests):
 //! - [`Database`]: `open(url)`, `migrate()`, `revert_last()`, `ping()`, `backend()`; it is `Clone`
-//!   and implements every identity store port.
+//!   and implements every store port: identity, audit, and agents (`AgentStore`, `ProviderStore`).
 //! - [`BlockingPasswordHasher`]: argon2id off the async executor.
 //!
 //! Every call runs in `spawn_blocking` with `pool.get()` inside ([`Database::run`]); diesel is
 //! synchronous and must never block an async worker.
 
+mod agent_rows;
+mod agents;
 mod audit;
 mod backend;
 mod conn;
@@ -15,6 +17,7 @@ mod error;
 mod hasher;
 mod invites;
 mod migrate;
+mod providers;
 mod rows;
 mod schema;
 mod sessions;

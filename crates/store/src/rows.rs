@@ -58,7 +58,7 @@ pub struct SettingRow {
     pub updated_at: i64,
 }
 
-fn id<T: std::str::FromStr>(s: &str, column: &'static str) -> Result<T, DbError> {
+pub fn id<T: std::str::FromStr>(s: &str, column: &'static str) -> Result<T, DbError> {
     s.parse().map_err(|_| DbError::Corrupt(column))
 }
 

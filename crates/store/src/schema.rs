@@ -78,3 +78,43 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(audit_pseudonyms, users);
+
+diesel::table! {
+    agents (id) {
+        id -> Text,
+        name -> Text,
+        model -> Nullable<Text>,
+        template_id -> Text,
+        /// JSON array of tool ids.
+        allowed_tools -> Text,
+        /// JSON array of folders.
+        allowed_paths -> Text,
+        personal_owner -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        greeting -> Text,
+        instructions -> Text,
+        tagline -> Text,
+        /// JSON array of prompts.
+        starter_prompts -> Text,
+        deleted_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    providers (name) {
+        name -> Text,
+        kind -> Text,
+        sealed_api_key -> Nullable<Text>,
+        key_hint -> Text,
+        base_url -> Nullable<Text>,
+        default_model -> Nullable<Text>,
+        is_default -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::joinable!(agents -> users (personal_owner));
+diesel::allow_tables_to_appear_in_same_query!(agents, providers, users);

@@ -2,7 +2,9 @@
 //! upstreams that speak genuine wire formats.
 
 pub mod db;
+pub mod fakes;
 pub mod server;
 
 pub use db::TestDatabase;
+pub use fakes::{Behaviour, FakeKind, FakeModel, FakeProvider, RecordedRequest};
 pub use server::TestServer;

@@ -3,6 +3,9 @@
 mod agents;
 mod providers;
 
+pub use agents::{AgentChanges, AgentService, AgentServiceDeps, NewAgent, ORG_CONTEXT_KEY};
+pub use providers::{ModelCatalogue, ProviderInput, ProviderService, ProviderServiceDeps, ProviderView};
+
 use pincer_audit::Actor;
 use pincer_core::Principal;
 

@@ -1,11 +1,13 @@
 //! Route table. Each module registers one area of the API; order matters where a literal segment
 //! (`/api/users/me`, `/api/users/invites`) shares a prefix with a parameter (`/api/users/{id}`).
 
+mod agents;
 mod audit;
 mod auth;
 mod health;
 mod invites;
 mod profile;
+mod providers;
 mod settings;
 mod setup;
 mod users;
@@ -25,6 +27,8 @@ pub fn register(cfg: &mut web::ServiceConfig) {
     users::register(cfg);
     settings::register(cfg);
     audit::register(cfg);
+    providers::register(cfg);
+    agents::register(cfg);
 }
 
 /// A resource whose unmatched methods answer 405 in our error shape.

@@ -17,8 +17,8 @@ pub fn register(cfg: &mut web::ServiceConfig) {
 
 async fn status(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let complete = state.identity.setup_complete().await?;
-    // Providers arrive with the agents issue; until then none can be configured.
-    Ok(HttpResponse::Ok().json(json!({"setupComplete": complete, "providerConfigured": false})))
+    let provider = state.providers.any_configured().await?;
+    Ok(HttpResponse::Ok().json(json!({"setupComplete": complete, "providerConfigured": provider})))
 }
 
 #[derive(Deserialize)]

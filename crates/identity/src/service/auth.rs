@@ -49,6 +49,7 @@ impl Identity {
             AuditEvent::new(Actor::User(user.id.to_string()), "user.setup").resource(format!("user:{}", user.id)),
         )
         .await;
+        self.deps.accounts.account_created(&user).await;
         self.start_session(user).await
     }
 

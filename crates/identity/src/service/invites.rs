@@ -129,6 +129,7 @@ impl Identity {
                         .detail(json!({"invite": invite.id.to_string(), "role": user.role.as_str()})),
                 )
                 .await;
+                self.deps.accounts.account_created(&user).await;
             }
             InviteKind::Reset => {
                 let user_id = invite.user_id.ok_or(IdentityError::InvalidToken)?;

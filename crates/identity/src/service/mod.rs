@@ -17,7 +17,7 @@ pub use invites::NewInvite;
 pub use settings::{SettingView, SettingsService};
 
 use crate::IdentityError;
-use crate::ports::{InviteStore, PasswordHasher, SessionStore, UserStore};
+use crate::ports::{AccountHook, InviteStore, PasswordHasher, SessionStore, UserStore};
 use crate::rate_limit::RateLimiter;
 use crate::session_cache::SessionCache;
 
@@ -40,6 +40,8 @@ pub struct IdentityDeps {
     pub hasher: Arc<dyn PasswordHasher>,
     pub clock: Arc<dyn Clock>,
     pub audit: Arc<dyn AuditSink>,
+    /// Provisions what a new account comes with (its personal agent).
+    pub accounts: Arc<dyn AccountHook>,
 }
 
 /// Users, sessions, invites and profiles.

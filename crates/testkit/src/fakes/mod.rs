@@ -1,0 +1,13 @@
+//! Fake upstreams that speak the genuine wire formats of the services Pincer calls, each on its own
+//! ephemeral port on 127.0.0.1. The real binary (black-box tests) and the adapters' own tests
+//! connect to them over real HTTP; every fake keeps a log of what it received, so a test can
+//! assert what was sent, and that nothing was.
+//!
+//! So far: the LLM providers ([`provider`]). Other fakes (the Telegram Bot API, Odoo, …) reuse the
+//! same server scaffolding ([`server::FakeServer`]).
+
+pub mod provider;
+pub mod server;
+
+pub use provider::{Behaviour, FakeKind, FakeModel, FakeProvider, FakeProviderBuilder, RecordedRequest};
+pub use server::FakeServer;

@@ -1,0 +1,501 @@
+//! Fake LLM providers: one [`FakeProvider`] per kind, speaking that provider's genuine wire format
+//! (paths, auth headers, response and error shapes, pagination) on an ephemeral port.
+//!
+//! ```no_run
+//! use pincer_testkit::fakes::{Behaviour, FakeKind, FakeModel, FakeProvider};
+//!
+//! let fake = FakeProvider::builder(FakeKind::Anthropic)
+//!     .models(vec![FakeModel::new("claude-haiku-4-5-20251001").display_name("Claude Haiku 4.5")])
+//!     .start();
+//! // Point the code under test at `fake.base_url()` with `fake.api_key()`, then:
+//! let sent = fake.requests();
+//! assert_eq!(sent[0].header("x-api-key"), fake.api_key());
+//! fake.set_behaviour(Behaviour::Status(529));
+//! ```
+//!
+//! Every request is recorded first, then the [`Behaviour`] switch applies, then the kind's routes
+//! answer. Each kind lives in its own module (`anthropic`, `openai`, `google`, `ollama`) with
+//! its auth check, its error shape and its routes; the chat endpoints (Messages SSE, Chat
+//! Completions SSE, `streamGenerateContent`, `/api/chat` NDJSON) go there too, next to the model
+//! list, using the same [`Shared`] state (a script of replies can join the models there).
+
+mod anthropic;
+mod google;
+mod ollama;
+mod openai;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
+
+use super::server::FakeServer;
+
+/// Request bodies up to this size are accepted (chat requests carry whole conversations).
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// The provider kinds, named as Pincer names them (`ProviderKind::as_str`), so a test can map
+/// one to the other without this crate knowing the domain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FakeKind {
+    Anthropic,
+    Openai,
+    Google,
+    OllamaCloud,
+    OllamaLocal,
+    OpenaiCompatible,
+}
+
+impl FakeKind {
+    pub const ALL: [FakeKind; 6] =
+        [Self::Anthropic, Self::Openai, Self::Google, Self::OllamaCloud, Self::OllamaLocal, Self::OpenaiCompatible];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Anthropic => "anthropic",
+            Self::Openai => "openai",
+            Self::Google => "google",
+            Self::OllamaCloud => "ollama-cloud",
+            Self::OllamaLocal => "ollama-local",
+            Self::OpenaiCompatible => "openai-compatible",
+        }
+    }
+
+    /// The variable that points the binary's provider of this kind elsewhere
+    /// (`PINCER_PROVIDER_BASEURL_OLLAMA_CLOUD`, DESIGN.md §7).
+    pub fn base_url_variable(self) -> String {
+        format!("PINCER_PROVIDER_BASEURL_{}", self.as_str().replace('-', "_").to_ascii_uppercase())
+    }
+
+    /// The key a fake of this kind accepts unless told otherwise; `None` for a local Ollama, which
+    /// has no authentication.
+    pub fn default_api_key(self) -> Option<&'static str> {
+        match self {
+            Self::Anthropic => Some("sk-ant-api03-fake-test-key-0001"),
+            Self::Openai => Some("sk-proj-fake-test-key-0001"),
+            Self::Google => Some("AIzaSyFake-test-key-0001"),
+            Self::OllamaCloud => Some("ollama-fake-test-key-0001"),
+            Self::OllamaLocal => None,
+            Self::OpenaiCompatible => Some("sk-compat-fake-test-key-0001"),
+        }
+    }
+
+    /// A real-looking model list for the kind, including models a chat agent cannot use
+    /// (embeddings, speech, images), so filters get exercised.
+    pub fn default_models(self) -> Vec<FakeModel> {
+        match self {
+            Self::Anthropic => vec![
+                FakeModel::new("claude-sonnet-4-5-20250929").display_name("Claude Sonnet 4.5"),
+                FakeModel::new("claude-haiku-4-5-20251001").display_name("Claude Haiku 4.5"),
+                FakeModel::new("claude-opus-4-1-20250805").display_name("Claude Opus 4.1"),
+                FakeModel::new("claude-3-5-haiku-20241022").display_name("Claude Haiku 3.5"),
+            ],
+            Self::Openai => vec![
+                FakeModel::new("gpt-4.1-mini"),
+                FakeModel::new("gpt-4.1"),
+                FakeModel::new("gpt-4o-mini"),
+                FakeModel::new("gpt-4o"),
+                FakeModel::new("o4-mini"),
+                FakeModel::new("text-embedding-3-small"),
+                FakeModel::new("whisper-1"),
+                FakeModel::new("dall-e-3"),
+                FakeModel::new("tts-1"),
+            ],
+            Self::Google => vec![
+                FakeModel::new("gemini-2.5-flash").display_name("Gemini 2.5 Flash"),
+                FakeModel::new("gemini-2.5-pro").display_name("Gemini 2.5 Pro"),
+                FakeModel::new("gemini-2.0-flash").display_name("Gemini 2.0 Flash"),
+                FakeModel::new("text-embedding-004")
+                    .display_name("Text Embedding 004")
+                    .generation_methods(&["embedContent"]),
+                FakeModel::new("imagen-4.0-generate-001").display_name("Imagen 4").generation_methods(&["predict"]),
+            ],
+            Self::OllamaCloud => {
+                vec![
+                    FakeModel::new("gpt-oss:120b"),
+                    FakeModel::new("gpt-oss:20b"),
+                    FakeModel::new("deepseek-v3.1:671b"),
+                ]
+            }
+            Self::OllamaLocal => vec![
+                FakeModel::new("llama3.1:8b"),
+                FakeModel::new("qwen2.5:7b"),
+                FakeModel::new("nomic-embed-text:latest"),
+            ],
+            Self::OpenaiCompatible => vec![
+                FakeModel::new("llama-3.3-70b-versatile"),
+                FakeModel::new("llama-3.1-8b-instant"),
+                FakeModel::new("mixtral-8x7b-32768"),
+            ],
+        }
+    }
+
+    /// Where the routes of the kind start, relative to the server's origin: OpenAI-compatible
+    /// endpoints are configured with their `/v1` included.
+    fn base_path(self) -> &'static str {
+        match self {
+            Self::OpenaiCompatible => "/v1",
+            _ => "",
+        }
+    }
+}
+
+/// A model the fake lists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeModel {
+    /// The bare id (`gemini-2.5-flash`; the Google fake lists it as `models/gemini-2.5-flash`).
+    pub id: String,
+    /// Listed by the kinds that have one (Anthropic, Google).
+    pub display_name: Option<String>,
+    /// Google's `supportedGenerationMethods`; other kinds ignore it.
+    pub generation_methods: Vec<String>,
+}
+
+impl FakeModel {
+    /// A chat model: Google lists it with `generateContent` and `countTokens`.
+    pub fn new(id: &str) -> FakeModel {
+        FakeModel {
+            id: id.to_string(),
+            display_name: None,
+            generation_methods: vec!["generateContent".to_string(), "countTokens".to_string()],
+        }
+    }
+
+    pub fn display_name(mut self, name: &str) -> FakeModel {
+        self.display_name = Some(name.to_string());
+        self
+    }
+
+    pub fn generation_methods(mut self, methods: &[&str]) -> FakeModel {
+        self.generation_methods = methods.iter().map(|m| m.to_string()).collect();
+        self
+    }
+}
+
+/// How the fake answers, switchable while it runs. Requests are recorded whatever the behaviour.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Speak the protocol: check the key, answer the routes.
+    #[default]
+    Normal,
+    /// Refuse every key (even the configured one) the way the provider refuses a wrong key.
+    RejectEveryKey,
+    /// Answer every request with this status and the kind's error body.
+    Status(u16),
+    /// Accept the request and never answer (until the fake is dropped).
+    Hang,
+    /// Answer `200 OK` with `Content-Type: application/json` and a body that is not JSON.
+    Garbage,
+    /// Answer `307 Temporary Redirect` to this URL.
+    Redirect(String),
+}
+
+/// A request as the fake received it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// The path and query as sent (`/v1/models?limit=1000&after_id=x`), relative to the origin.
+    pub path: String,
+    /// Every header, names lower-case, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RecordedRequest {
+    /// The first value of a header (name case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The path without the query.
+    pub fn path_only(&self) -> &str {
+        self.path.split_once('?').map_or(self.path.as_str(), |(path, _)| path)
+    }
+
+    /// The raw query string (`""` when there is none).
+    pub fn query_string(&self) -> &str {
+        self.path.split_once('?').map_or("", |(_, query)| query)
+    }
+
+    /// A query parameter, percent-decoded; `None` when absent or the query is malformed.
+    pub fn query(&self, name: &str) -> Option<String> {
+        web::Query::<HashMap<String, String>>::from_query(self.query_string()).ok()?.get(name).cloned()
+    }
+
+    /// The body parsed as JSON, if it is JSON.
+    pub fn body_json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    fn from_actix(req: &HttpRequest, body: &[u8]) -> RecordedRequest {
+        RecordedRequest {
+            method: req.method().to_string(),
+            path: req.uri().path_and_query().map_or_else(|| req.path().to_string(), |pq| pq.as_str().to_string()),
+            headers: req
+                .headers()
+                .iter()
+                .map(|(name, value)| {
+                    (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned())
+                })
+                .collect(),
+            body: body.to_vec(),
+        }
+    }
+}
+
+/// The state the routes of every kind share.
+struct Shared {
+    kind: FakeKind,
+    api_key: Option<String>,
+    /// The most items one page holds (the kinds that paginate cap the client's page size to it).
+    page_size: usize,
+    models: Mutex<Vec<FakeModel>>,
+    behaviour: Mutex<Behaviour>,
+    log: Mutex<Vec<RecordedRequest>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    fn models(&self) -> Vec<FakeModel> {
+        lock(&self.models).clone()
+    }
+
+    fn rejects_every_key(&self) -> bool {
+        *lock(&self.behaviour) == Behaviour::RejectEveryKey
+    }
+
+    /// What a presented key amounts to, given the configured key and the behaviour.
+    fn check_key(&self, presented: Option<&str>) -> KeyCheck {
+        match (&self.api_key, presented) {
+            _ if self.rejects_every_key() => match presented {
+                Some(_) => KeyCheck::Wrong,
+                None => KeyCheck::Missing,
+            },
+            (None, _) => KeyCheck::Valid,
+            (Some(_), None) => KeyCheck::Missing,
+            (Some(expected), Some(presented)) if expected == presented => KeyCheck::Valid,
+            (Some(_), Some(_)) => KeyCheck::Wrong,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyCheck {
+    Valid,
+    Missing,
+    Wrong,
+}
+
+/// The key in `Authorization: Bearer <key>`, if that is how the header reads.
+fn bearer(req: &RecordedRequest) -> Option<&str> {
+    req.header("authorization").and_then(|v| v.strip_prefix("Bearer "))
+}
+
+/// A JSON response with this status.
+fn json(status: u16, body: Value) -> HttpResponse {
+    HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)).json(body)
+}
+
+/// One fake provider on its own port. Dropping it stops the server.
+pub struct FakeProvider {
+    server: FakeServer,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for FakeProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeProvider").field("kind", &self.shared.kind).field("base_url", &self.base_url()).finish()
+    }
+}
+
+/// Options for a [`FakeProvider`]; every one has a default for the kind.
+#[derive(Debug)]
+pub struct FakeProviderBuilder {
+    kind: FakeKind,
+    api_key: Option<String>,
+    models: Vec<FakeModel>,
+    page_size: usize,
+    behaviour: Behaviour,
+}
+
+impl FakeProviderBuilder {
+    /// The key the fake accepts (and requires).
+    pub fn api_key(mut self, key: &str) -> Self {
+        self.api_key = Some(key.to_string());
+        self
+    }
+
+    /// Accept requests without any key (a local Ollama's default).
+    pub fn no_api_key(mut self) -> Self {
+        self.api_key = None;
+        self
+    }
+
+    pub fn models(mut self, models: Vec<FakeModel>) -> Self {
+        self.models = models;
+        self
+    }
+
+    /// The most items one page of a paginated list holds (Anthropic, Google), whatever page size
+    /// the client asks for; default 1000, the providers' own maximum.
+    pub fn page_size(mut self, size: usize) -> Self {
+        self.page_size = size.max(1);
+        self
+    }
+
+    pub fn behaviour(mut self, behaviour: Behaviour) -> Self {
+        self.behaviour = behaviour;
+        self
+    }
+
+    pub fn start(self) -> FakeProvider {
+        let shared = Arc::new(Shared {
+            kind: self.kind,
+            api_key: self.api_key,
+            page_size: self.page_size,
+            models: Mutex::new(self.models),
+            behaviour: Mutex::new(self.behaviour),
+            log: Mutex::new(Vec::new()),
+        });
+        let data = web::Data::from(shared.clone());
+        let server = FakeServer::start(self.kind.as_str(), move |cfg: &mut web::ServiceConfig| {
+            cfg.app_data(data.clone())
+                .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+                .default_service(web::to(handle));
+        });
+        FakeProvider { server, shared }
+    }
+}
+
+impl FakeProvider {
+    /// A fake of this kind with its default key and models.
+    pub fn start(kind: FakeKind) -> FakeProvider {
+        Self::builder(kind).start()
+    }
+
+    pub fn builder(kind: FakeKind) -> FakeProviderBuilder {
+        FakeProviderBuilder {
+            kind,
+            api_key: kind.default_api_key().map(str::to_string),
+            models: kind.default_models(),
+            page_size: 1000,
+            behaviour: Behaviour::Normal,
+        }
+    }
+
+    pub fn kind(&self) -> FakeKind {
+        self.shared.kind
+    }
+
+    /// The URL to configure as the provider's base URL: the origin, plus `/v1` for an
+    /// OpenAI-compatible endpoint. No trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("{}{}", self.server.origin(), self.shared.kind.base_path())
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn origin(&self) -> String {
+        self.server.origin()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.server.addr().port()
+    }
+
+    /// The key the fake accepts, if it requires one.
+    pub fn api_key(&self) -> Option<&str> {
+        self.shared.api_key.as_deref()
+    }
+
+    pub fn models(&self) -> Vec<FakeModel> {
+        self.shared.models()
+    }
+
+    pub fn set_models(&self, models: Vec<FakeModel>) {
+        *lock(&self.shared.models) = models;
+    }
+
+    pub fn set_behaviour(&self, behaviour: Behaviour) {
+        *lock(&self.shared.behaviour) = behaviour;
+    }
+
+    /// Every request received so far, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.log).clone()
+    }
+
+    pub fn request_count(&self) -> usize {
+        lock(&self.shared.log).len()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.shared.log).clear();
+    }
+}
+
+/// Every request lands here: record it, apply the behaviour, then route it by kind.
+async fn handle(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -> HttpResponse {
+    let request = RecordedRequest::from_actix(&req, &body);
+    lock(&shared.log).push(request.clone());
+    let behaviour = lock(&shared.behaviour).clone();
+    let kind = shared.kind;
+    match behaviour {
+        Behaviour::Normal | Behaviour::RejectEveryKey => {}
+        Behaviour::Hang => return std::future::pending().await,
+        Behaviour::Status(status) => return error(kind, status, "the fake provider was told to fail"),
+        Behaviour::Garbage => {
+            return HttpResponse::Ok().content_type("application/json").body("<html><body>Bad gateway</body></html>");
+        }
+        Behaviour::Redirect(location) => {
+            return HttpResponse::TemporaryRedirect().insert_header(("Location", location)).finish();
+        }
+    }
+    let path = request.path_only().strip_prefix(kind.base_path()).unwrap_or_default().to_string();
+    match kind {
+        FakeKind::Anthropic => anthropic::route(&request, &path, &shared),
+        FakeKind::Openai | FakeKind::OpenaiCompatible => openai::route(&request, &path, &shared),
+        FakeKind::Google => google::route(&request, &path, &shared),
+        FakeKind::OllamaCloud | FakeKind::OllamaLocal => ollama::route(&request, &path, &shared),
+    }
+}
+
+/// The kind's error body for this status.
+fn error(kind: FakeKind, status: u16, message: &str) -> HttpResponse {
+    match kind {
+        FakeKind::Anthropic => anthropic::error(status, message),
+        FakeKind::Openai | FakeKind::OpenaiCompatible => openai::error(status, message, None),
+        FakeKind::Google => google::error(status, message),
+        FakeKind::OllamaCloud | FakeKind::OllamaLocal => ollama::error(status, message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters_are_decoded() {
+        let req = RecordedRequest {
+            method: "GET".into(),
+            path: "/v1beta/models?pageSize=2&pageToken=a%2Fb%2B%3D".into(),
+            headers: vec![("x-goog-api-key".into(), "k".into())],
+            body: Vec::new(),
+        };
+        assert_eq!(req.path_only(), "/v1beta/models");
+        assert_eq!(req.query("pageToken").as_deref(), Some("a/b+="));
+        assert_eq!(req.query("missing"), None);
+        assert_eq!(req.header("X-Goog-Api-Key"), Some("k"));
+    }
+
+    #[test]
+    fn variables_follow_the_kind_names() {
+        assert_eq!(FakeKind::OllamaCloud.base_url_variable(), "PINCER_PROVIDER_BASEURL_OLLAMA_CLOUD");
+        assert_eq!(FakeKind::OllamaLocal.default_api_key(), None);
+    }
+}
