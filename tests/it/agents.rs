@@ -145,8 +145,8 @@ async fn shared_agents_are_visible_to_everyone_until_deleted() {
         &format!("SELECT name AS value FROM agents WHERE id = '{id}' AND deleted_at IS NOT NULL"),
     );
     assert_eq!(kept, ["HR Policy Assistant"]);
-    // Ids that are not UUIDs name no agent either.
-    assert_error(&admin.send_json("GET", "/api/agents/not-a-uuid", Value::Null).await, 404, "agent_not_found");
+    // Ids that are not UUIDs are refused as such, as for users.
+    assert_error(&admin.send_json("GET", "/api/agents/not-a-uuid", Value::Null).await, 400, "invalid_id");
 }
 
 #[tokio::test(flavor = "multi_thread")]

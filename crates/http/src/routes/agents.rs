@@ -25,10 +25,8 @@ pub fn register(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/data-directories").route(web::get().to(data_directories)));
 }
 
-/// An id that is not a UUID names no agent: the same 404 as an unknown one, so probing ids
-/// learns nothing.
 fn parse_agent_id(raw: &str) -> Result<AgentId, ApiError> {
-    raw.parse().map_err(|_| pincer_agents::AgentError::AgentNotFound.into())
+    raw.parse().map_err(|_| ApiError::invalid_id())
 }
 
 async fn list(state: web::Data<AppState>, authed: Authed) -> Result<HttpResponse, ApiError> {

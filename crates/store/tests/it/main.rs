@@ -5,11 +5,13 @@
 // clippy.toml allowance for tests does not reach them).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agents;
 mod audit;
 mod audit_batch;
 mod hasher;
 mod invites;
 mod lifecycle;
+mod providers;
 mod sessions;
 mod settings;
 mod support;

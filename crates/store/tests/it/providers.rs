@@ -4,7 +4,7 @@
 
 use pincer_agents::rules::plan_provider_removal;
 use pincer_agents::{Agent, AgentStore, Provider, ProviderKind, ProviderStore, RemovalPlan, RemovalRefused};
-use pincer_core::{AgentId, StoreError, Timestamp, UserId};
+use pincer_core::{AgentId, StoreError, Timestamp};
 use pincer_store::Database;
 
 use crate::agents::{agent, each_backend_with_url, execute};
@@ -156,7 +156,6 @@ async fn concurrent_default_upserts_leave_exactly_one_default() {
 #[tokio::test(flavor = "multi_thread")]
 async fn removing_a_provider_moves_exactly_its_agents_to_the_default() {
     each_backend(|db| async move {
-        let user = UserId::new();
         db.upsert(&provider("openai", 0, true)).await.unwrap();
         db.upsert(&provider("open", 1, false)).await.unwrap();
         db.upsert(&provider("groq", 2, false)).await.unwrap();
@@ -189,7 +188,6 @@ async fn removing_a_provider_moves_exactly_its_agents_to_the_default() {
         }
         assert_eq!(all(&db).await, vec![provider("openai", 0, true), provider("groq", 2, false)]);
         assert_eq!(ProviderStore::get(&db, "open").await.unwrap(), None);
-        let _ = user;
     })
     .await;
 }
@@ -328,7 +326,14 @@ async fn a_remove_that_fails_midway_is_rolled_back() {
         assert_eq!(get_agent(&db, a.id).await, a);
 
         // Without the trigger the same removal goes through.
-        execute(&url, "DROP TRIGGER refuse_agent_updates ON agents").await.ok_or_sqlite(&url).await;
+        let drop = if url.starts_with("postgres") {
+            "DROP TRIGGER refuse_agent_updates ON agents"
+        } else {
+            "DROP TRIGGER refuse_agent_updates"
+        };
+        execute(&url, drop).await;
+        let (plan, moved) = db.remove("anthropic", NOW.plus_millis(5), plan_provider_removal).await.unwrap();
+        assert_eq!((plan.new_default.as_deref(), moved), (Some("openai"), 1));
     })
     .await;
 }
