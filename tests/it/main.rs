@@ -10,6 +10,7 @@ mod health_shell;
 mod integrity;
 mod invites;
 mod profile;
+mod providers;
 mod restart;
 mod settings;
 mod setup_auth;

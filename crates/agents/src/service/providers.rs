@@ -103,7 +103,7 @@ impl ProviderService {
         require_admin(principal)?;
         let (name, kind) = rules::provider_name(&input.provider).map_err(invalid)?;
         let existing = self.deps.providers.get(&name).await?;
-        let api_key = self.api_key_for(kind, &name, input.api_key, existing.as_ref())?;
+        let (api_key, key_changed) = self.api_key_for(kind, &name, input.api_key, existing.as_ref())?;
         let base_url = self.base_url_for(kind, input.base_url.as_deref(), existing.as_ref())?;
         let endpoint = Endpoint {
             kind,
@@ -121,9 +121,10 @@ impl ProviderService {
         let provider = Provider {
             name: name.clone(),
             kind,
-            sealed_api_key: api_key
-                .as_ref()
-                .map(|k| self.deps.cipher.seal(k.expose().as_bytes(), &Provider::seal_context(&name))),
+            sealed_api_key: match (&existing, key_changed) {
+                (Some(existing), false) => existing.sealed_api_key.clone(),
+                _ => api_key.as_ref().map(|k| self.deps.cipher.seal(k.expose().as_bytes(), &Provider::seal_context(&name))),
+            },
             key_hint: api_key.as_ref().map(|k| hint(k.expose())).unwrap_or_default(),
             // Cloud kinds follow the operator's base URL, so only the others store theirs.
             base_url: kind.needs_base_url().then_some(base_url),
@@ -146,7 +147,7 @@ impl ProviderService {
                 "kind": kind.as_str(),
                 "isDefault": is_default,
                 "baseUrl": provider.base_url,
-                "keyChanged": existing.as_ref().is_none_or(|e| e.sealed_api_key != provider.sealed_api_key),
+                "keyChanged": key_changed,
                 "agentsAssigned": assigned,
             })))
             .await;
@@ -241,30 +242,32 @@ impl ProviderService {
         })
     }
 
-    /// The key to check and store: the one given, else the stored one (an update that only
-    /// changes the default flag or the URL keeps the key).
+    /// The key to check and store — the one given, else the stored one (an update that only
+    /// changes the default flag or the URL keeps the key) — and whether it differs from the
+    /// stored one.
     fn api_key_for(
         &self,
         kind: ProviderKind,
         name: &str,
         given: Option<Secret<String>>,
         existing: Option<&Provider>,
-    ) -> Result<Option<Secret<String>>, AgentError> {
+    ) -> Result<(Option<Secret<String>>, bool), AgentError> {
         let given = given.map(|k| Secret::new(k.expose().trim().to_string())).filter(|k| !k.expose().is_empty());
         if let Some(key) = &given
             && (key.expose().chars().count() > rules::MAX_API_KEY_CHARS || key.expose().chars().any(char::is_control))
         {
             return Err(invalid("apiKey is not a valid key"));
         }
-        let key = match (given, existing) {
-            (Some(key), _) => Some(key),
-            (None, Some(existing)) => self.endpoint(existing)?.api_key,
-            (None, None) => None,
+        let stored = match existing {
+            Some(existing) => self.endpoint(existing)?.api_key,
+            None => None,
         };
+        let changed = existing.is_none() || given.as_ref().is_some_and(|k| Some(k) != stored.as_ref());
+        let key = given.or(stored);
         if key.is_none() && kind.needs_api_key() {
             return Err(invalid(format!("apiKey is required for {name}")));
         }
-        Ok(key)
+        Ok((key, changed))
     }
 
     fn base_url_for(

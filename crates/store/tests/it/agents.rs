@@ -8,7 +8,7 @@ use diesel::connection::SimpleConnection as _;
 use diesel::{Connection, PgConnection, SqliteConnection};
 use pincer_agents::{Agent, AgentStore};
 use pincer_core::{AgentId, Role, StoreError, Timestamp, UserId};
-use pincer_identity::{User, UserStore};
+use pincer_identity::User;
 use pincer_store::Database;
 use pincer_testkit::TestDatabase;
 
@@ -72,7 +72,7 @@ pub fn personal(owner: &User, ms: i64) -> Agent {
 
 async fn insert_user(db: &Database, email: &str) -> User {
     let u = user(email, Role::Member);
-    UserStore::insert(db, &u).await.unwrap();
+    pincer_identity::UserStore::insert(db, &u).await.unwrap();
     u
 }
 
