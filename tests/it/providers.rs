@@ -141,8 +141,15 @@ async fn the_model_catalogue_lists_chat_models_and_caches_cloud_lists() {
     let find = |provider: &str, id: &str| models.iter().find(|m| m["provider"] == provider && m["id"] == id).cloned();
     assert_eq!(
         find("anthropic", "claude-haiku-4-5-20251001"),
-        Some(json!({"id": "claude-haiku-4-5-20251001", "provider": "anthropic", "displayName": "Claude Haiku 4.5", "toolUse": true}))
+        Some(json!({
+            "id": "claude-haiku-4-5-20251001",
+            "provider": "anthropic",
+            "displayName": "Claude Haiku 4.5",
+            "toolUse": true,
+            "pricing": {"input": 1.0, "output": 5.0, "cacheRead": 0.1, "cacheWrite": 1.25},
+        }))
     );
+    assert_eq!(find("ollama-local", "llama3.1:8b").map(|m| m["pricing"]["output"].clone()), Some(json!(0.0)), "local is free");
     assert_eq!(find("openai", "gpt-4o").map(|m| m["displayName"].clone()), Some(json!("gpt-4o")));
     assert_eq!(find("google", "gemini-2.5-flash").map(|m| m["displayName"].clone()), Some(json!("Gemini 2.5 Flash")));
     assert_eq!(find("ollama-local", "llama3.1:8b").map(|m| m["toolUse"].clone()), Some(json!(true)));

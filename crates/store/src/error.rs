@@ -38,7 +38,7 @@ const UNIQUE_RULES: &[(&str, &str, &str)] = &[
     ("audit_pseudonyms.user_id", "audit_pseudonyms_pkey", "pseudonym"),
     ("audit_pseudonyms.pseudonym", "audit_pseudonyms_pseudonym_key", "pseudonym"),
     // A partial unique index: a user's second live personal agent.
-    ("agents.personal_owner", "agents_personal_owner_keyX", "personal_agent"),
+    ("agents.personal_owner", "agents_personal_owner_key", "personal_agent"),
     ("agents.id", "agents_pkey", "id"),
     ("providers.is_default", "providers_default_key", "default_provider"),
 ];

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use pincer_agents::service::{ProviderInput, ProviderView};
 use pincer_core::Secret;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::resource;
 use crate::auth::Authed;
@@ -115,7 +115,30 @@ async fn models(state: web::Data<AppState>, authed: Authed) -> Result<HttpRespon
     let models: Vec<_> = catalogue
         .models
         .iter()
-        .map(|m| json!({"id": m.id, "provider": m.provider, "displayName": m.display_name, "toolUse": m.tool_use}))
+        .map(|m| {
+            json!({
+                "id": m.id,
+                "provider": m.provider,
+                "displayName": m.display_name,
+                "toolUse": m.tool_use,
+                "pricing": pricing(&m.provider, &m.id),
+            })
+        })
         .collect();
     Ok(HttpResponse::Ok().json(json!({"models": models, "unavailable": catalogue.unavailable})))
+}
+
+/// List prices in USD per million tokens, from the catalogue; `null` when Pincer has none. (A
+/// provider's name is its kind for the built-in kinds, the only ones with prices.)
+fn pricing(provider: &str, model: &str) -> Value {
+    let per_million = |micros: u64| micros as f64 / 1_000_000.0;
+    match pincer_usage::price_for(provider, model) {
+        Some(p) => json!({
+            "input": per_million(p.input),
+            "output": per_million(p.output),
+            "cacheRead": per_million(p.cache_read),
+            "cacheWrite": per_million(p.cache_write),
+        }),
+        None => Value::Null,
+    }
 }
