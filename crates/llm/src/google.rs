@@ -135,9 +135,7 @@ mod tests {
         let (models, next) = page.split();
         assert_eq!(
             models,
-            vec![
-                RemoteModel { id: "gemini-2.5-flash".into(), display_name: Some("Gemini 2.5 Flash".into()) },
-            ]
+            vec![RemoteModel { id: "gemini-2.5-flash".into(), display_name: Some("Gemini 2.5 Flash".into()) },]
         );
         assert_eq!(next.as_deref(), Some("Cg/x+1=="));
     }

@@ -64,7 +64,9 @@ impl ModelLister for HttpModelLister {
             Err(_) => Err(ProbeError::Timeout),
         };
         match &result {
-            Ok(models) => tracing::debug!(kind = endpoint.kind.as_str(), count = models.len(), "listed provider models"),
+            Ok(models) => {
+                tracing::debug!(kind = endpoint.kind.as_str(), count = models.len(), "listed provider models")
+            }
             Err(e) => tracing::info!(kind = endpoint.kind.as_str(), error = %e, "listing provider models failed"),
         }
         result

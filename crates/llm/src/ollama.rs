@@ -34,7 +34,10 @@ impl Tags {
 }
 
 /// `key` is `None` for a local server.
-pub(crate) async fn list_models(upstream: &Upstream, key: Option<&Secret<String>>) -> Result<Vec<RemoteModel>, ProbeError> {
+pub(crate) async fn list_models(
+    upstream: &Upstream,
+    key: Option<&Secret<String>>,
+) -> Result<Vec<RemoteModel>, ProbeError> {
     let tags: Tags = upstream.get("/api/tags", &[], bearer_headers(key)?).await?.into_json()?;
     Ok(tags.into_models())
 }

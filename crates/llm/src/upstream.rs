@@ -55,7 +55,8 @@ pub(crate) fn parse_base(raw: &str) -> Result<Base, ProbeError> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(ProbeError::BadUrl("URL must not contain a query or a fragment".to_string()));
     }
-    let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| ProbeError::BadUrl(UrlError::NoHost.to_string()))?;
+    let host =
+        url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| ProbeError::BadUrl(UrlError::NoHost.to_string()))?;
     let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     let host = match bare.parse::<IpAddr>() {
         Ok(ip) => Host::Ip(ip),
@@ -129,9 +130,15 @@ impl Upstream {
     }
 
     /// `GET <base><path>?<query>` with these extra headers; reads the whole answer.
-    pub(crate) async fn get(&self, path: &str, query: &[(&str, &str)], headers: HeaderMap) -> Result<Reply, ProbeError> {
+    pub(crate) async fn get(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: HeaderMap,
+    ) -> Result<Reply, ProbeError> {
         let url = format!("{}{path}", self.base.url);
-        let mut request = self.client.get(url).header(ACCEPT, HeaderValue::from_static("application/json")).headers(headers);
+        let mut request =
+            self.client.get(url).header(ACCEPT, HeaderValue::from_static("application/json")).headers(headers);
         if !query.is_empty() {
             request = request.query(query);
         }
@@ -240,7 +247,10 @@ mod tests {
         assert_eq!(parse_base("http://2130706433:80").unwrap().host, loopback);
         assert_eq!(parse_base("http://127.1").unwrap().host, loopback);
         assert_eq!(parse_base("http://0x7f.0.0.1").unwrap().host, loopback);
-        assert_eq!(parse_base("http://[::ffff:127.0.0.1]").unwrap().host, Host::Ip("::ffff:127.0.0.1".parse().unwrap()));
+        assert_eq!(
+            parse_base("http://[::ffff:127.0.0.1]").unwrap().host,
+            Host::Ip("::ffff:127.0.0.1".parse().unwrap())
+        );
     }
 
     #[test]

@@ -72,10 +72,12 @@ pub struct ModelCatalogue {
     pub unavailable: Vec<String>,
 }
 
+/// Model lists by provider name, with when they were fetched.
+type ModelCache = HashMap<String, (Timestamp, Arc<Vec<RemoteModel>>)>;
+
 pub struct ProviderService {
     deps: ProviderServiceDeps,
-    /// Cloud model lists by provider name, with when they were fetched.
-    cache: Mutex<HashMap<String, (Timestamp, Arc<Vec<RemoteModel>>)>>,
+    cache: Mutex<ModelCache>,
 }
 
 fn invalid(message: impl Into<String>) -> AgentError {

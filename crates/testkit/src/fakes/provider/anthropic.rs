@@ -10,7 +10,7 @@ use super::{FakeModel, KeyCheck, RecordedRequest, Shared, json};
 const DEFAULT_LIMIT: usize = 20;
 
 pub(super) fn route(req: &RecordedRequest, path: &str, shared: &Shared) -> HttpResponse {
-    if let Err(refused) = authorise(req, shared) {
+    if let Some(refused) = refusal(req, shared) {
         return refused;
     }
     match (req.method.as_str(), path) {
@@ -26,16 +26,17 @@ pub(super) fn route(req: &RecordedRequest, path: &str, shared: &Shared) -> HttpR
     }
 }
 
-fn authorise(req: &RecordedRequest, shared: &Shared) -> Result<(), HttpResponse> {
+/// The answer to a request without a valid key or without `anthropic-version`, if it lacks one.
+fn refusal(req: &RecordedRequest, shared: &Shared) -> Option<HttpResponse> {
     match shared.check_key(req.header("x-api-key")) {
         KeyCheck::Valid => {}
-        KeyCheck::Missing => return Err(error(401, "x-api-key header is required")),
-        KeyCheck::Wrong => return Err(error(401, "invalid x-api-key")),
+        KeyCheck::Missing => return Some(error(401, "x-api-key header is required")),
+        KeyCheck::Wrong => return Some(error(401, "invalid x-api-key")),
     }
     if req.header("anthropic-version").is_none() {
-        return Err(error(400, "anthropic-version: header is required"));
+        return Some(error(400, "anthropic-version: header is required"));
     }
-    Ok(())
+    None
 }
 
 fn list_models(req: &RecordedRequest, shared: &Shared) -> HttpResponse {

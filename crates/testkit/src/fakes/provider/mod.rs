@@ -132,8 +132,8 @@ impl FakeKind {
         }
     }
 
-    /// Where the routes of the kind start, relative to the server's origin: OpenAI-compatible
-    /// endpoints are configured with their `/v1` included.
+    /// What [`FakeProvider::base_url`] adds to the origin: OpenAI-compatible endpoints are
+    /// configured with their `/v1` included (routes still match the full path).
     fn base_path(self) -> &'static str {
         match self {
             Self::OpenaiCompatible => "/v1",
@@ -456,7 +456,7 @@ async fn handle(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -
             return HttpResponse::TemporaryRedirect().insert_header(("Location", location)).finish();
         }
     }
-    let path = request.path_only().strip_prefix(kind.base_path()).unwrap_or_default().to_string();
+    let path = request.path_only().to_string();
     match kind {
         FakeKind::Anthropic => anthropic::route(&request, &path, &shared),
         FakeKind::Openai | FakeKind::OpenaiCompatible => openai::route(&request, &path, &shared),

@@ -1,0 +1,5 @@
+//! The connectors against real resources: a temporary directory for the documents root.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod documents;
