@@ -5,6 +5,7 @@
 //! stores, the model lister and the documents folders are ports implemented by adapters.
 
 pub mod catalogue;
+pub mod chat;
 pub mod error;
 pub mod model;
 pub mod model_id;

@@ -53,6 +53,22 @@ typed_id!(
     /// An agent, shared or personal.
     AgentId
 );
+typed_id!(
+    /// A conversation of one user with one agent.
+    ChatId
+);
+typed_id!(
+    /// One message of a conversation.
+    MessageId
+);
+typed_id!(
+    /// One agent run: the answer to one user message, over all its model steps.
+    RunId
+);
+typed_id!(
+    /// One usage record (one model call).
+    UsageId
+);
 
 #[cfg(test)]
 mod tests {

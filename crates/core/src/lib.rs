@@ -9,7 +9,7 @@ pub mod secret;
 pub mod store_error;
 pub mod time;
 
-pub use id::{AgentId, InviteId, SessionId, UserId};
+pub use id::{AgentId, ChatId, InviteId, MessageId, RunId, SessionId, UsageId, UserId};
 pub use page::{Page, PageRequest};
 pub use principal::{Principal, Role};
 pub use secret::Secret;

@@ -1,9 +1,12 @@
-//! Usage: what model calls cost. So far the price catalogue ([`prices`]) and the token counts it
-//! prices ([`TokenCounts`]); usage records, aggregation and CSV come with the usage issue.
+//! Usage: what model calls cost. So far the price catalogue ([`prices`]), the token counts it
+//! prices ([`TokenCounts`]) and the usage records every model call writes ([`record`]);
+//! aggregation and CSV come with the usage issue.
 
 pub mod prices;
+pub mod record;
 
 pub use prices::{Price, price_for};
+pub use record::{UsageRecord, UsageSource, UsageStore};
 
 /// Tokens of one model call, normalised across providers: `input` excludes the cached tokens,
 /// which are counted in `cache_read` (read from the provider's prompt cache) and `cache_write`

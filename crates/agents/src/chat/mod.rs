@@ -1,0 +1,10 @@
+//! Chat: conversations, the agent runtime loop and the governed file tools.
+
+pub mod model;
+pub mod ports;
+
+pub use model::{Chat, DEFAULT_CHAT_KEY, Message, MessageRole, MessageStatus, ToolStep};
+pub use ports::{
+    ConversationStore, DocumentReader, FolderEntry, ModelClient, ModelError, ModelRequest, ModelStream, StopReason,
+    StreamEvent, ToolCall, ToolSpec, Turn,
+};
