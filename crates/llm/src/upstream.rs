@@ -84,7 +84,8 @@ impl Reply {
     pub(crate) fn into_json<T: DeserializeOwned>(self) -> Result<T, ProbeError> {
         match self.status {
             200..=299 => serde_json::from_slice(&self.body).map_err(|e| {
-                tracing::debug!(error = %e, "provider answer is not the expected JSON");
+                // The message of a serde error can quote the body: log only where and what kind.
+                tracing::info!(category = ?e.classify(), line = e.line(), column = e.column(), "provider answer is not the expected JSON");
                 ProbeError::BadResponse
             }),
             401 | 403 => Err(ProbeError::Rejected),
@@ -157,7 +158,7 @@ impl Upstream {
                 Ok(None) => break,
                 Err(e) if e.is_timeout() => return Err(ProbeError::Timeout),
                 Err(e) => {
-                    tracing::info!(host = %self.host(), error = %e.without_url(), "provider answer cut off");
+                    tracing::info!(host = %self.host(), error = %ErrorChain(&e), "provider answer cut off");
                     return Err(ProbeError::BadResponse);
                 }
             }
@@ -181,7 +182,6 @@ impl Upstream {
         } else {
             ProbeError::Unreachable
         };
-        // Neither the URL nor the cause chain can carry the key; still, keep the URL out.
         tracing::info!(host = %self.host(), error = %ErrorChain(e), "provider request failed");
         error
     }
@@ -201,8 +201,7 @@ struct ErrorChain<'a>(&'a reqwest::Error);
 impl std::fmt::Display for ErrorChain<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         use std::error::Error;
-        // `without_url` needs ownership; the URL is the only part of the top-level message that
-        // names the request, so print the kind of failure and the sources instead.
+        // The top-level message names the URL: print the kind of failure and the causes instead.
         let kind = if self.0.is_timeout() {
             "timed out"
         } else if self.0.is_connect() {
@@ -274,6 +273,19 @@ mod tests {
         assert_eq!(reply(403, "{}").into_json::<Vec<u8>>(), Err(ProbeError::Rejected));
         assert_eq!(reply(500, "{}").into_json::<Vec<u8>>(), Err(ProbeError::Upstream(500)));
         assert_eq!(reply(307, "").into_json::<Vec<u8>>(), Err(ProbeError::Upstream(307)));
+    }
+
+    #[tokio::test]
+    async fn clients_build_for_http_and_https() {
+        for base_url in ["https://127.0.0.1:9", "http://127.0.0.1:9", "https://localhost:9/v1"] {
+            let endpoint = Endpoint {
+                kind: pincer_agents::ProviderKind::Openai,
+                base_url: base_url.to_string(),
+                api_key: None,
+                allow_private: true,
+            };
+            assert!(Upstream::connect(&endpoint, Duration::from_secs(1)).await.is_ok(), "{base_url}");
+        }
     }
 
     #[test]

@@ -21,6 +21,8 @@ async fn loopback_is_refused_and_nothing_is_sent() {
         format!("http://127.1:{port}"),
         format!("http://0x7f.0.0.1:{port}"),
         format!("http://[::ffff:127.0.0.1]:{port}"),
+        format!("http://[::1]:{port}"),
+        format!("https://127.0.0.1:{port}"),
     ] {
         assert_eq!(list(&refused_private(&fake, base.clone())).await, Err(ProbeError::PrivateAddress), "{base}");
     }
@@ -49,5 +51,14 @@ async fn bad_urls_are_refused() {
         let endpoint = Endpoint { base_url: base.clone(), ..endpoint(&fake) };
         assert!(matches!(list(&endpoint).await, Err(ProbeError::BadUrl(_))), "{base}");
     }
+    assert_eq!(fake.request_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn https_goes_through_rustls() {
+    // The fake speaks plain HTTP: the TLS handshake fails, before any HTTP request is made.
+    let fake = FakeProvider::start(FakeKind::Openai);
+    let endpoint = Endpoint { base_url: format!("https://127.0.0.1:{}", fake.port()), ..endpoint(&fake) };
+    assert_eq!(list(&endpoint).await, Err(ProbeError::Unreachable));
     assert_eq!(fake.request_count(), 0);
 }
