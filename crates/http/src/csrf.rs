@@ -7,8 +7,7 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::web;
-use actix_web::{Error, ResponseError};
+use actix_web::{Error, HttpRequest, ResponseError, web};
 
 use crate::auth::SESSION_COOKIE;
 use crate::error::ApiError;
@@ -19,13 +18,7 @@ pub async fn same_origin_for_mutations<B: MessageBody + 'static>(
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
     if is_mutating(req.method()) {
-        let claimed = claimed_origin(&req);
-        let has_cookie = req.cookie(SESSION_COOKIE).is_some();
-        let allowed = match &claimed {
-            Some(origin) => is_own_origin(&req, origin),
-            None => !has_cookie,
-        };
-        if !allowed {
+        if !origin_allowed(req.request()) {
             // A response, not an `Err`: errors bypass the outer middleware that adds the security
             // headers, and a refusal deserves them as much as any other response.
             let refusal = ApiError::new(StatusCode::FORBIDDEN, "csrf_rejected", "cross-site request refused");
@@ -39,8 +32,18 @@ fn is_mutating(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// Whether a request may act with its ambient credential: its Origin (or Referer) is our own, or
+/// it claims no origin and carries no session cookie. The WebSocket upgrade (a GET) uses it too:
+/// a cross-site page must not open a chat socket with the victim's cookie.
+pub fn origin_allowed(req: &HttpRequest) -> bool {
+    match claimed_origin(req) {
+        Some(origin) => is_own_origin(req, &origin),
+        None => req.cookie(SESSION_COOKIE).is_none(),
+    }
+}
+
 /// `scheme://host[:port]` from Origin, or from Referer when Origin is absent.
-fn claimed_origin(req: &ServiceRequest) -> Option<String> {
+fn claimed_origin(req: &HttpRequest) -> Option<String> {
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     if let Some(origin) = header("Origin") {
         return Some(origin);
@@ -51,7 +54,7 @@ fn claimed_origin(req: &ServiceRequest) -> Option<String> {
     Some(format!("{scheme}://{authority}"))
 }
 
-fn is_own_origin(req: &ServiceRequest, origin: &str) -> bool {
+fn is_own_origin(req: &HttpRequest, origin: &str) -> bool {
     let origin = origin.trim_end_matches('/');
     if let Some(public) = req.app_data::<web::Data<AppState>>().and_then(|s| s.config.public_url.clone())
         && origin.eq_ignore_ascii_case(public.trim_end_matches('/'))

@@ -32,6 +32,11 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
+        self
+    }
+
     pub fn invalid_id() -> Self {
         Self::bad_request("invalid_id", "id is not a valid UUID")
     }

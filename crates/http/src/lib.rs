@@ -9,11 +9,13 @@ mod error;
 mod routes;
 mod state;
 mod trace;
+mod ws;
 
 use actix_web::{App, HttpServer, dev::Server, middleware::DefaultHeaders, web};
 
 pub use error::ApiError;
 pub use state::{AppState, HttpConfig, Readiness};
+pub use ws::ChatHubs;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use pincer_agents::chat::ChatService;
 use pincer_agents::service::{AgentService, ProviderService};
 use pincer_audit::AuditService;
 use pincer_identity::{Identity, SettingsService};
@@ -36,6 +37,9 @@ pub struct AppState {
     pub audit: Arc<AuditService>,
     pub agents: Arc<AgentService>,
     pub providers: Arc<ProviderService>,
+    pub chat: Arc<ChatService>,
+    /// The live side of chats on this node (runs going, sockets following them).
+    pub hubs: Arc<crate::ws::ChatHubs>,
     pub readiness: Arc<dyn Readiness>,
     pub config: HttpConfig,
 }

@@ -2,9 +2,13 @@
 
 pub mod model;
 pub mod ports;
+pub mod prompt;
+pub mod service;
+pub mod tools;
 
 pub use model::{Chat, DEFAULT_CHAT_KEY, Message, MessageRole, MessageStatus, ToolStep};
 pub use ports::{
     ConversationStore, DocumentReader, FolderEntry, ModelClient, ModelError, ModelRequest, ModelStream, StopReason,
     StreamEvent, ToolCall, ToolSpec, Turn,
 };
+pub use service::{ChatError, ChatService, ChatServiceDeps, PreparedRun, RunEvent, RunFailure, RunLimits, RunSink, TurnRequest};

@@ -164,9 +164,10 @@ pub struct FolderEntry {
 pub trait DocumentReader: Send + Sync + 'static {
     /// The canonical path (every symlink resolved); `NotFound` when it does not exist.
     async fn resolve(&self, path: &Path) -> Result<PathBuf, StoreError>;
-    /// The entries of a directory (symlinks reported as what they point to is not needed:
-    /// entries are listed by name, the domain resolves each one it uses).
+    /// The entries of a directory, by name (`is_dir` and `size` as the entry itself says, a
+    /// symlink not followed); `Conflict("not_a_folder")` when `dir` is not a directory.
     async fn list(&self, dir: &Path) -> Result<Vec<FolderEntry>, StoreError>;
-    /// At most `max_bytes` of a regular file, and whether it was cut.
+    /// At most `max_bytes` of a regular file, and whether it was cut;
+    /// `Conflict("is_a_folder")` when `file` is a directory.
     async fn read(&self, file: &Path, max_bytes: usize) -> Result<(Vec<u8>, bool), StoreError>;
 }

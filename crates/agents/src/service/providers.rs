@@ -217,6 +217,12 @@ impl ProviderService {
         }
     }
 
+    /// How to reach the configured provider with this name, with its key opened.
+    pub async fn endpoint_for(&self, name: &str) -> Result<Endpoint, AgentError> {
+        let provider = self.deps.providers.get(name).await?.ok_or(AgentError::ProviderNotFound)?;
+        self.endpoint(&provider)
+    }
+
     /// How to reach a configured provider, with its key opened.
     pub fn endpoint(&self, provider: &Provider) -> Result<Endpoint, AgentError> {
         let api_key = match &provider.sealed_api_key {

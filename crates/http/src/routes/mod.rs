@@ -29,10 +29,11 @@ pub fn register(cfg: &mut web::ServiceConfig) {
     audit::register(cfg);
     providers::register(cfg);
     agents::register(cfg);
+    crate::ws::register(cfg);
 }
 
 /// A resource whose unmatched methods answer 405 in our error shape.
-fn resource(path: &str) -> Resource {
+pub(crate) fn resource(path: &str) -> Resource {
     web::resource(path).default_service(web::to(method_not_allowed))
 }
 

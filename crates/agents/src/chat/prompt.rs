@@ -1,0 +1,87 @@
+//! The system prompt of a run: the agent's instructions, the context it carries (the
+//! organisation's for shared agents, the user's own for their personal agent), who it talks to,
+//! and which folders its file tools reach.
+
+use crate::model::Agent;
+use crate::template::{TOOL_LS, TOOL_READ};
+
+/// What a prompt is built from besides the agent.
+#[derive(Clone, Copy, Debug)]
+pub struct PromptContext<'a> {
+    pub user_name: &'a str,
+    /// The organisation context (shared agents) or the user's personal context (personal agent).
+    pub context: &'a str,
+}
+
+pub fn system_prompt(agent: &Agent, ctx: PromptContext<'_>) -> String {
+    let mut prompt = String::with_capacity(agent.instructions.len() + ctx.context.len() + 256);
+    prompt.push_str(agent.instructions.trim());
+    let context = ctx.context.trim();
+    if !context.is_empty() {
+        let heading = if agent.is_personal() { "About the user" } else { "About the organisation" };
+        prompt.push_str(&format!("\n\n## {heading}\n\n{context}"));
+    }
+    let name = ctx.user_name.trim();
+    if !name.is_empty() {
+        prompt.push_str(&format!("\n\nYou are talking to {name}."));
+    }
+    let file_tools = agent.allowed_tools.iter().any(|t| t == TOOL_LS || t == TOOL_READ);
+    if file_tools {
+        if agent.allowed_paths.is_empty() {
+            prompt.push_str("\n\nNo folders have been granted to you yet, so your file tools find nothing.");
+        } else {
+            prompt.push_str("\n\nYour file tools can reach these folders (absolute paths):");
+            for path in &agent.allowed_paths {
+                prompt.push_str(&format!("\n- {path}"));
+            }
+        }
+    }
+    prompt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pincer_core::{AgentId, Timestamp, UserId};
+
+    fn agent(personal: bool, tools: &[&str], paths: &[&str]) -> Agent {
+        Agent {
+            id: AgentId::new(),
+            name: "A".into(),
+            model: None,
+            template_id: "custom".into(),
+            allowed_tools: tools.iter().map(|t| t.to_string()).collect(),
+            allowed_paths: paths.iter().map(|p| p.to_string()).collect(),
+            personal_owner: personal.then(UserId::new),
+            created_by: None,
+            greeting: String::new(),
+            instructions: "Be brief.".into(),
+            tagline: String::new(),
+            starter_prompts: Vec::new(),
+            deleted_at: None,
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn shared_agents_carry_the_organisation_and_their_folders() {
+        let prompt = system_prompt(
+            &agent(false, &[TOOL_LS], &["/data/hr"]),
+            PromptContext { user_name: "Ada", context: "Acme sells anvils." },
+        );
+        assert!(prompt.starts_with("Be brief."));
+        assert!(prompt.contains("## About the organisation\n\nAcme sells anvils."));
+        assert!(prompt.contains("You are talking to Ada."));
+        assert!(prompt.contains("- /data/hr"));
+    }
+
+    #[test]
+    fn personal_agents_carry_the_user_and_no_folder_list_without_tools() {
+        let prompt = system_prompt(&agent(true, &[], &[]), PromptContext { user_name: "Ada", context: "I like tea." });
+        assert!(prompt.contains("## About the user\n\nI like tea."));
+        assert!(!prompt.contains("folders"));
+        let bare = system_prompt(&agent(true, &[], &[]), PromptContext { user_name: "", context: "  " });
+        assert_eq!(bare, "Be brief.");
+    }
+}

@@ -1,0 +1,509 @@
+//! The agent runtime: one run answers one user message. It builds the context, streams the model,
+//! executes the tool calls the agent is granted (deny by default), feeds the results back and
+//! repeats up to a step limit; every tool call is audited and every model call writes one usage
+//! record. The loop is pure: time, storage, the model and the files are ports; cancellation is a
+//! future the caller completes (abort, a newer message, shutdown).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::{FutureExt, StreamExt};
+use pincer_audit::{Actor, AuditEvent, AuditSink};
+use pincer_core::{AgentId, Clock, MessageId, Principal, RunId, StoreError, UsageId, UserId};
+use pincer_identity::{SettingStore, UserStore};
+use pincer_usage::{UsageRecord, UsageSource, UsageStore, price_for};
+use serde_json::json;
+
+use super::model::{Chat, DEFAULT_CHAT_KEY, Message, MessageRole, MessageStatus, ToolStep};
+use super::ports::{
+    ConversationStore, DocumentReader, ModelClient, ModelError, ModelRequest, StopReason, StreamEvent, ToolCall, Turn,
+};
+use super::prompt::{PromptContext, system_prompt};
+use super::tools::{self, FileTools};
+use crate::model::Agent;
+use crate::model_id::ModelId;
+use crate::ports::Endpoint;
+use crate::service::{AgentService, ORG_CONTEXT_KEY, ProviderService};
+use crate::template::{TOOL_LS, TOOL_READ};
+use crate::AgentError;
+
+/// Bounds of one run.
+#[derive(Clone, Copy, Debug)]
+pub struct RunLimits {
+    /// Model calls per run; a run that still wants tools after the last one ends as failed.
+    pub max_steps: u32,
+    pub max_output_tokens: u32,
+    /// Earlier messages sent to the model as history.
+    pub history_messages: u32,
+    /// The longest accepted user message, in characters.
+    pub max_message_chars: usize,
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        Self { max_steps: 8, max_output_tokens: 4096, history_messages: 40, max_message_chars: 32_000 }
+    }
+}
+
+/// The longest tool result preview kept in the conversation.
+const RESULT_PREVIEW_CHARS: usize = 500;
+/// The longest chat key (`chatId`) a client may use.
+const MAX_CHAT_KEY_CHARS: usize = 64;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ChatError {
+    /// Unknown, deleted or not visible: the same answer on purpose.
+    #[error("Agent not found")]
+    AgentNotFound,
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("this agent has no model yet; an admin must configure a provider")]
+    NoModel,
+    #[error("the provider of this agent's model is not configured")]
+    ProviderMissing,
+    #[error("this message was already received")]
+    Duplicate,
+    #[error("stored secret could not be decrypted")]
+    SecretUnreadable,
+    #[error("storage unavailable")]
+    Unavailable,
+}
+
+impl ChatError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::AgentNotFound => "agent_not_found",
+            Self::InvalidInput(_) => "invalid_input",
+            Self::NoModel => "agent_has_no_model",
+            Self::ProviderMissing => "provider_not_configured",
+            Self::Duplicate => "duplicate_message",
+            Self::SecretUnreadable => "secret_unreadable",
+            Self::Unavailable => "storage_unavailable",
+        }
+    }
+}
+
+impl From<StoreError> for ChatError {
+    fn from(_: StoreError) -> Self {
+        Self::Unavailable
+    }
+}
+
+impl From<AgentError> for ChatError {
+    fn from(e: AgentError) -> Self {
+        match e {
+            AgentError::AgentNotFound => Self::AgentNotFound,
+            AgentError::ProviderNotFound => Self::ProviderMissing,
+            AgentError::SecretUnreadable => Self::SecretUnreadable,
+            AgentError::InvalidInput(m) => Self::InvalidInput(m),
+            _ => Self::Unavailable,
+        }
+    }
+}
+
+/// What the runtime reports while a run goes, in order: `Thinking` first, then chunks and tool
+/// steps, then exactly one `Finished`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunEvent {
+    /// The model is being asked (`tool: None`) or a tool is running.
+    Thinking { tool: Option<String> },
+    Chunk(String),
+    Step(ToolStep),
+    Finished { status: MessageStatus, error: Option<RunFailure> },
+}
+
+/// Why a run failed, safe to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunFailure {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Where a run's events go (the WebSocket layer fans them out to every socket on the chat).
+#[async_trait]
+pub trait RunSink: Send {
+    async fn emit(&mut self, event: RunEvent);
+}
+
+/// A run that has been accepted: the user message is stored, the assistant message exists (as
+/// `Streaming`), and everything the loop needs is resolved.
+#[derive(Debug)]
+pub struct PreparedRun {
+    pub run_id: RunId,
+    pub chat: Chat,
+    pub user_message: Message,
+    pub assistant_message_id: MessageId,
+    user_id: UserId,
+    agent: Agent,
+    endpoint: Endpoint,
+    provider: String,
+    model: String,
+    system: String,
+    turns: Vec<Turn>,
+}
+
+/// A user message for an agent, as a client sends it.
+#[derive(Clone, Debug, Default)]
+pub struct TurnRequest {
+    pub agent_id: AgentId,
+    pub chat_key: Option<String>,
+    pub content: String,
+    pub client_message_id: Option<String>,
+}
+
+pub struct ChatServiceDeps {
+    pub agents: Arc<AgentService>,
+    pub providers: Arc<ProviderService>,
+    pub conversations: Arc<dyn ConversationStore>,
+    pub usage: Arc<dyn UsageStore>,
+    pub model: Arc<dyn ModelClient>,
+    pub documents: Arc<dyn DocumentReader>,
+    pub users: Arc<dyn UserStore>,
+    pub settings: Arc<dyn SettingStore>,
+    pub clock: Arc<dyn Clock>,
+    pub audit: Arc<dyn AuditSink>,
+    pub limits: RunLimits,
+}
+
+pub struct ChatService {
+    deps: ChatServiceDeps,
+}
+
+/// A chat key as the client gave it, or the default one.
+pub fn chat_key(raw: Option<&str>) -> Result<String, ChatError> {
+    let key = raw.map(str::trim).filter(|k| !k.is_empty()).unwrap_or(DEFAULT_CHAT_KEY);
+    let ok = key.chars().count() <= MAX_CHAT_KEY_CHARS
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    if ok {
+        Ok(key.to_string())
+    } else {
+        Err(ChatError::InvalidInput(format!(
+            "chatId must be 1-{MAX_CHAT_KEY_CHARS} characters of A-Z, a-z, 0-9, '-', '_', '.', ':'"
+        )))
+    }
+}
+
+impl ChatService {
+    pub fn new(deps: ChatServiceDeps) -> Self {
+        Self { deps }
+    }
+
+    /// The stored messages of a chat (newest `history_messages`, oldest first); empty when the
+    /// chat does not exist yet.
+    pub async fn history(
+        &self,
+        principal: &Principal,
+        agent_id: AgentId,
+        chat_key: Option<&str>,
+    ) -> Result<Vec<Message>, ChatError> {
+        let key = self::chat_key(chat_key)?;
+        self.deps.agents.get(principal, agent_id).await?;
+        match self.deps.conversations.find_chat(principal.user_id, agent_id, &key).await? {
+            Some(chat) => Ok(self.deps.conversations.recent_messages(chat.id, self.deps.limits.history_messages).await?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Checks and stores a user message and opens the assistant message that will answer it.
+    pub async fn start(&self, principal: &Principal, req: TurnRequest) -> Result<PreparedRun, ChatError> {
+        let key = chat_key(req.chat_key.as_deref())?;
+        let content = req.content.trim();
+        if content.is_empty() {
+            return Err(ChatError::InvalidInput("content must not be empty".into()));
+        }
+        if content.chars().count() > self.deps.limits.max_message_chars {
+            return Err(ChatError::InvalidInput(format!(
+                "content must be at most {} characters",
+                self.deps.limits.max_message_chars
+            )));
+        }
+        let client_message_id = match req.client_message_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(id) if id.len() <= 100 && !id.chars().any(char::is_control) => Some(id.to_string()),
+            Some(_) => return Err(ChatError::InvalidInput("clientMessageId must be at most 100 characters".into())),
+        };
+        let agent = self.deps.agents.get(principal, req.agent_id).await?;
+        let model_id = agent.model.as_deref().ok_or(ChatError::NoModel)?;
+        let model = ModelId::parse(model_id).map_err(|_| ChatError::NoModel)?;
+        let endpoint = self.deps.providers.endpoint_for(&model.provider).await?;
+        let context = if agent.is_personal() {
+            self.deps.users.get(principal.user_id).await?.map(|u| u.context).unwrap_or_default()
+        } else {
+            self.deps.settings.get(ORG_CONTEXT_KEY).await?.map(|s| s.value).unwrap_or_default()
+        };
+        let system = system_prompt(&agent, PromptContext { user_name: &principal.name, context: &context });
+
+        let now = self.deps.clock.now();
+        let chat = self.deps.conversations.chat(principal.user_id, agent.id, &key, now).await?;
+        let history = self.deps.conversations.recent_messages(chat.id, self.deps.limits.history_messages).await?;
+        let run_id = RunId::new();
+        let user_message = Message {
+            id: MessageId::new(),
+            chat_id: chat.id,
+            role: MessageRole::User,
+            content: content.to_string(),
+            status: MessageStatus::Complete,
+            steps: Vec::new(),
+            client_message_id,
+            run_id: Some(run_id),
+            error: None,
+            created_at: now,
+            updated_at: now,
+        };
+        match self.deps.conversations.insert_message(&user_message).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Err(ChatError::Duplicate),
+            Err(e) => return Err(e.into()),
+        }
+        let assistant = Message {
+            id: MessageId::new(),
+            role: MessageRole::Assistant,
+            content: String::new(),
+            status: MessageStatus::Streaming,
+            client_message_id: None,
+            ..user_message.clone()
+        };
+        self.deps.conversations.insert_message(&assistant).await?;
+
+        let mut turns = history_turns(&history);
+        turns.push(Turn::User { text: user_message.content.clone() });
+        Ok(PreparedRun {
+            run_id,
+            chat,
+            user_message,
+            assistant_message_id: assistant.id,
+            user_id: principal.user_id,
+            agent,
+            endpoint,
+            provider: model.provider,
+            model: model.model,
+            system,
+            turns,
+        })
+    }
+
+    /// Runs the loop until the answer is complete, it fails, or `cancel` completes. The assistant
+    /// message is stored at every step and at the end, whatever the outcome.
+    pub async fn run<C>(&self, run: PreparedRun, sink: &mut dyn RunSink, cancel: C) -> MessageStatus
+    where
+        C: Future<Output = ()> + Send,
+    {
+        let mut cancel = std::pin::pin!(cancel.fuse());
+        let mut state = RunState { text: String::new(), steps: Vec::new(), turns: run.turns.clone() };
+        sink.emit(RunEvent::Thinking { tool: None }).await;
+        let tools = tools::specs(&run.agent.allowed_tools);
+        for step in 0..self.deps.limits.max_steps {
+            let request = ModelRequest {
+                endpoint: run.endpoint.clone(),
+                model: run.model.clone(),
+                system: run.system.clone(),
+                turns: state.turns.clone(),
+                tools: tools.clone(),
+                max_output_tokens: self.deps.limits.max_output_tokens,
+            };
+            let mut step_text = String::new();
+            let mut calls: Vec<ToolCall> = Vec::new();
+            let outcome = futures::select_biased! {
+                () = cancel.as_mut() => Err(None),
+                result = self.stream_step(&run, step, request, sink, &mut step_text, &mut calls).fuse() => {
+                    result.map_err(Some)
+                }
+            };
+            if let Err(error) = outcome {
+                // What arrived before the cancellation or the failure is kept.
+                state.text.push_str(&step_text);
+                let (status, failure) = match error {
+                    None => (MessageStatus::Aborted, None),
+                    Some(e) => (MessageStatus::Failed, Some(RunFailure { code: e.code(), message: e.to_string() })),
+                };
+                return self.finish(&run, &state, sink, status, failure).await;
+            }
+            state.text.push_str(&step_text);
+            if calls.is_empty() {
+                return self.finish(&run, &state, sink, MessageStatus::Complete, None).await;
+            }
+            state.turns.push(Turn::Assistant { text: step_text, tool_calls: calls.clone() });
+            for call in calls {
+                sink.emit(RunEvent::Thinking { tool: Some(call.name.clone()) }).await;
+                let (step, content) = self.execute_tool(&run, &call).await;
+                state.turns.push(Turn::ToolResult {
+                    call_id: call.id.clone(),
+                    name: call.name.clone(),
+                    content,
+                    is_error: step.is_error,
+                });
+                state.steps.push(step.clone());
+                sink.emit(RunEvent::Step(step)).await;
+            }
+            self.save(&run, &state, MessageStatus::Streaming, None).await;
+        }
+        let failure = RunFailure {
+            code: "step_limit_reached",
+            message: format!("the agent did not finish within {} steps", self.deps.limits.max_steps),
+        };
+        self.finish(&run, &state, sink, MessageStatus::Failed, Some(failure)).await
+    }
+
+    /// One model call, streamed to the sink; its text and tool calls accumulate in `text` and
+    /// `calls`, so what arrived survives a cancellation (which drops this future and with it the
+    /// upstream stream). A stream that ends without finishing is `BrokenStream`.
+    async fn stream_step(
+        &self,
+        run: &PreparedRun,
+        step: u32,
+        request: ModelRequest,
+        sink: &mut dyn RunSink,
+        text: &mut String,
+        calls: &mut Vec<ToolCall>,
+    ) -> Result<(), ModelError> {
+        let mut stream = self.deps.model.stream(request).await?;
+        loop {
+            match stream.next().await {
+                Some(Ok(StreamEvent::Text(delta))) => {
+                    if !delta.is_empty() {
+                        text.push_str(&delta);
+                        sink.emit(RunEvent::Chunk(delta)).await;
+                    }
+                }
+                Some(Ok(StreamEvent::ToolCall(call))) => calls.push(call),
+                Some(Ok(StreamEvent::Finished { stop, tokens })) => {
+                    self.record_usage(run, step, tokens).await;
+                    // A model that says it is done but also asked for tools gets its tools run.
+                    if stop == StopReason::ToolUse && calls.is_empty() {
+                        return Err(ModelError::BadResponse);
+                    }
+                    return Ok(());
+                }
+                Some(Err(error)) => return Err(error),
+                None => return Err(ModelError::BrokenStream),
+            }
+        }
+    }
+
+    /// Runs one tool call: refused and audited as `tool.denied` unless the agent is granted the
+    /// tool; otherwise executed and audited as `tool.<name>`. Returns the step and the content
+    /// the model sees.
+    async fn execute_tool(&self, run: &PreparedRun, call: &ToolCall) -> (ToolStep, String) {
+        let arguments = tools::sanitised_arguments(&call.arguments);
+        let granted = run.agent.allowed_tools.iter().any(|t| *t == call.name);
+        let event_type = match call.name.as_str() {
+            TOOL_LS if granted => Some("tool.pinchy_ls"),
+            TOOL_READ if granted => Some("tool.pinchy_read"),
+            _ => None,
+        };
+        let actor = Actor::User(run.user_id.to_string());
+        let resource = format!("agent:{}", run.agent.id);
+        let Some(event_type) = event_type else {
+            let name: String = call.name.chars().take(100).collect();
+            self.deps
+                .audit
+                .record(
+                    AuditEvent::new(actor, "tool.denied")
+                        .resource(resource)
+                        .detail(json!({"tool": name, "arguments": arguments}))
+                        .failed(),
+                )
+                .await;
+            let content = format!("access denied: this agent is not allowed to use the tool {name}");
+            let step = ToolStep {
+                call_id: call.id.clone(),
+                name,
+                arguments,
+                result_preview: content.clone(),
+                is_error: true,
+                denied: true,
+            };
+            return (step, content);
+        };
+        let result = FileTools::new(self.deps.documents.as_ref(), &run.agent.allowed_paths)
+            .call(&call.name, &call.arguments)
+            .await;
+        let (content, is_error) = match result {
+            Ok(text) => (text, false),
+            Err(e) => (e.to_string(), true),
+        };
+        let mut event = AuditEvent::new(actor, event_type)
+            .resource(resource)
+            .detail(json!({"arguments": arguments, "error": is_error.then(|| content.clone())}));
+        if is_error {
+            event = event.failed();
+        }
+        self.deps.audit.record(event).await;
+        let step = ToolStep {
+            call_id: call.id.clone(),
+            name: call.name.clone(),
+            arguments,
+            result_preview: content.chars().take(RESULT_PREVIEW_CHARS).collect(),
+            is_error,
+            denied: false,
+        };
+        (step, content)
+    }
+
+    async fn record_usage(&self, run: &PreparedRun, step: u32, tokens: pincer_usage::TokenCounts) {
+        let record = UsageRecord {
+            id: UsageId::new(),
+            user_id: Some(run.user_id),
+            agent_id: Some(run.agent.id),
+            provider: run.provider.clone(),
+            model: run.model.clone(),
+            tokens,
+            cost_nanos: price_for(&run.provider, &run.model).map(|p| p.cost_nanos(tokens)),
+            source: UsageSource::Chat,
+            run_id: run.run_id,
+            step,
+            created_at: self.deps.clock.now(),
+        };
+        // The ledger must not break a chat; a failed write is retried by nobody and shows up
+        // as a missing record (the store logs it).
+        let _ = self.deps.usage.record(&record).await;
+    }
+
+    async fn save(&self, run: &PreparedRun, state: &RunState, status: MessageStatus, error: Option<&str>) {
+        let _ = self
+            .deps
+            .conversations
+            .update_message(run.assistant_message_id, &state.text, status, &state.steps, error, self.deps.clock.now())
+            .await;
+    }
+
+    async fn finish(
+        &self,
+        run: &PreparedRun,
+        state: &RunState,
+        sink: &mut dyn RunSink,
+        status: MessageStatus,
+        error: Option<RunFailure>,
+    ) -> MessageStatus {
+        self.save(run, state, status, error.as_ref().map(|e| e.code)).await;
+        sink.emit(RunEvent::Finished { status, error }).await;
+        status
+    }
+
+    /// At start no run is alive: messages left `Streaming` by a stopped server become
+    /// `Interrupted`.
+    pub async fn interrupt_leftovers(&self) -> Result<u64, ChatError> {
+        Ok(self.deps.conversations.interrupt_streaming(self.deps.clock.now()).await?)
+    }
+}
+
+/// What a run has produced so far.
+struct RunState {
+    text: String,
+    steps: Vec<ToolStep>,
+    turns: Vec<Turn>,
+}
+
+/// Earlier messages as model turns: user messages and assistant answers with text (tool steps of
+/// earlier runs are not replayed; their outcome is in the answer).
+fn history_turns(history: &[Message]) -> Vec<Turn> {
+    history
+        .iter()
+        .filter(|m| !m.content.trim().is_empty())
+        .map(|m| match m.role {
+            MessageRole::User => Turn::User { text: m.content.clone() },
+            MessageRole::Assistant => Turn::Assistant { text: m.content.clone(), tool_calls: Vec::new() },
+        })
+        .collect()
+}

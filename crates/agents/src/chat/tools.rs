@@ -1,0 +1,261 @@
+//! The file tools (`pinchy_ls`, `pinchy_read`) and their confinement: a path is resolved on the
+//! real filesystem (symlinks included) and must then lie inside a granted folder — checked as a
+//! string prefix with a trailing separator, so `/data/hr2` is not inside `/data/hr` — with no
+//! hidden segment anywhere below it. Deny by default: anything unclear is refused.
+
+use std::path::{Component, Path, PathBuf};
+
+use pincer_core::StoreError;
+use serde_json::{Value, json};
+
+use super::ports::{DocumentReader, ToolSpec};
+use crate::template::{TOOL_LS, TOOL_READ};
+
+/// The most a read returns to the model.
+pub const MAX_READ_BYTES: usize = 256 * 1024;
+/// The most entries a listing returns.
+pub const MAX_LIST_ENTRIES: usize = 500;
+/// Files the reader treats as text by extension (others must look like UTF-8 text).
+const TEXT_EXTENSIONS: [&str; 14] =
+    ["txt", "md", "markdown", "csv", "tsv", "json", "yaml", "yml", "log", "xml", "html", "htm", "rst", "ini"];
+
+/// Why a tool call produced no result. The message goes to the model (and the conversation),
+/// so it names no path outside the grant.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ToolError {
+    #[error("arguments are invalid: {0}")]
+    BadArguments(&'static str),
+    #[error("access denied: the path is outside the folders this agent may read")]
+    OutsideGrant,
+    #[error("access denied: hidden files and folders cannot be read")]
+    Hidden,
+    #[error("no such file or folder")]
+    NotFound,
+    #[error("this is a folder; use pinchy_ls")]
+    IsFolder,
+    #[error("this is not a folder; use pinchy_read")]
+    NotFolder,
+    #[error("the file is not a text file")]
+    NotText,
+    #[error("the file system is unavailable")]
+    Unavailable,
+}
+
+impl From<StoreError> for ToolError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::NotFound,
+            _ => Self::Unavailable,
+        }
+    }
+}
+
+/// The tool specs for the tools an agent is granted, in a fixed order.
+pub fn specs(granted: &[String]) -> Vec<ToolSpec> {
+    let mut out = Vec::new();
+    if granted.iter().any(|t| t == TOOL_LS) {
+        out.push(ToolSpec {
+            name: TOOL_LS.to_string(),
+            description: "List the files and folders in a folder you have access to. Without a path, lists the \
+                          folders you were granted."
+                .to_string(),
+            parameters: json!({
+                "type": "object",
+                "properties": {"path": {"type": "string", "description": "Absolute path of the folder"}},
+            }),
+        });
+    }
+    if granted.iter().any(|t| t == TOOL_READ) {
+        out.push(ToolSpec {
+            name: TOOL_READ.to_string(),
+            description: "Read a text file (plain text, Markdown, CSV, JSON, …) in a folder you have access to."
+                .to_string(),
+            parameters: json!({
+                "type": "object",
+                "properties": {"path": {"type": "string", "description": "Absolute path of the file"}},
+                "required": ["path"],
+            }),
+        });
+    }
+    out
+}
+
+/// The `path` argument, if present and a string.
+fn path_argument(arguments: &Value) -> Result<Option<&str>, ToolError> {
+    match arguments.get("path") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) if s.len() <= 4096 => Ok(Some(s.trim())),
+        Some(_) => Err(ToolError::BadArguments("path must be a string of at most 4096 bytes")),
+    }
+}
+
+/// The arguments as they may be recorded: only the path, shortened.
+pub fn sanitised_arguments(arguments: &Value) -> Value {
+    match arguments.get("path").and_then(Value::as_str) {
+        Some(path) => json!({"path": path.chars().take(300).collect::<String>()}),
+        None => json!({}),
+    }
+}
+
+/// Runs the file tools for one agent, confined to its granted folders.
+pub struct FileTools<'a> {
+    reader: &'a dyn DocumentReader,
+    grants: &'a [String],
+}
+
+impl<'a> FileTools<'a> {
+    pub fn new(reader: &'a dyn DocumentReader, grants: &'a [String]) -> Self {
+        Self { reader, grants }
+    }
+
+    /// Runs a granted file tool. The caller has checked the grant of the tool itself.
+    pub async fn call(&self, tool: &str, arguments: &Value) -> Result<String, ToolError> {
+        match tool {
+            TOOL_LS => self.list(path_argument(arguments)?).await,
+            TOOL_READ => {
+                let path = path_argument(arguments)?.ok_or(ToolError::BadArguments("path is required"))?;
+                self.read(path).await
+            }
+            _ => Err(ToolError::BadArguments("unknown tool")),
+        }
+    }
+
+    async fn list(&self, path: Option<&str>) -> Result<String, ToolError> {
+        let Some(path) = path else {
+            if self.grants.is_empty() {
+                return Ok("No folders have been granted to this agent.".to_string());
+            }
+            return Ok(self.grants.iter().map(|g| format!("{g}/")).collect::<Vec<_>>().join("\n"));
+        };
+        let dir = self.confine(path).await?;
+        let mut entries = match self.reader.list(&dir).await {
+            Ok(entries) => entries,
+            Err(StoreError::Conflict(_)) => return Err(ToolError::NotFolder),
+            Err(e) => return Err(e.into()),
+        };
+        entries.retain(|e| !e.name.starts_with('.'));
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        let total = entries.len();
+        let mut lines: Vec<String> = entries
+            .iter()
+            .take(MAX_LIST_ENTRIES)
+            .map(|e| if e.is_dir { format!("{}/", e.name) } else { format!("{} ({} bytes)", e.name, e.size) })
+            .collect();
+        if total > MAX_LIST_ENTRIES {
+            lines.push(format!("… and {} more", total - MAX_LIST_ENTRIES));
+        }
+        if lines.is_empty() {
+            return Ok("The folder is empty.".to_string());
+        }
+        Ok(lines.join("\n"))
+    }
+
+    async fn read(&self, path: &str) -> Result<String, ToolError> {
+        let file = self.confine(path).await?;
+        let (bytes, cut) = match self.reader.read(&file, MAX_READ_BYTES).await {
+            Ok(read) => read,
+            Err(StoreError::Conflict(_)) => return Err(ToolError::IsFolder),
+            Err(e) => return Err(e.into()),
+        };
+        let mut text = extract_text(&file, bytes, cut)?;
+        if cut {
+            text.push_str(&format!("\n\n[… the file is longer; only the first {} KiB are shown]", MAX_READ_BYTES / 1024));
+        }
+        Ok(text)
+    }
+
+    /// The canonical path for `raw` if it lies inside a granted folder.
+    async fn confine(&self, raw: &str) -> Result<PathBuf, ToolError> {
+        let requested = Path::new(raw);
+        // A relative path is taken relative to the only grant; with several it is ambiguous.
+        let requested = if requested.is_absolute() {
+            requested.to_path_buf()
+        } else {
+            match self.grants {
+                [only] => Path::new(only).join(requested),
+                _ => return Err(ToolError::BadArguments("path must be absolute")),
+            }
+        };
+        // Refused before touching the filesystem: traversal and hidden segments.
+        for component in requested.components() {
+            match component {
+                Component::ParentDir => return Err(ToolError::OutsideGrant),
+                Component::Normal(segment) if segment.to_string_lossy().starts_with('.') => {
+                    return Err(ToolError::Hidden);
+                }
+                _ => {}
+            }
+        }
+        let resolved = self.reader.resolve(&requested).await?;
+        let resolved_text = resolved.to_string_lossy();
+        for grant in self.grants {
+            let Ok(grant_root) = self.reader.resolve(Path::new(grant)).await else { continue };
+            let root = grant_root.to_string_lossy();
+            let inside = resolved_text == root
+                || resolved_text.strip_prefix(root.as_ref()).is_some_and(|rest| rest.starts_with('/'));
+            if !inside {
+                continue;
+            }
+            // A symlink inside the grant may lead to a hidden place inside the grant too.
+            let below = &resolved_text[root.len()..];
+            if below.split('/').any(|segment| segment.starts_with('.')) {
+                return Err(ToolError::Hidden);
+            }
+            return Ok(resolved);
+        }
+        Err(ToolError::OutsideGrant)
+    }
+}
+
+/// The text of a file: plain text and Markdown (and other text formats) as they are; anything
+/// that does not decode as text is refused.
+fn extract_text(path: &Path, bytes: Vec<u8>, cut: bool) -> Result<String, ToolError> {
+    let known_text = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| TEXT_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+    if bytes.contains(&0) {
+        return Err(ToolError::NotText);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        // A cut may split a multi-byte character at the very end; keep the valid part.
+        Err(e) if cut && e.utf8_error().error_len().is_none() => {
+            let valid = e.utf8_error().valid_up_to();
+            let mut bytes = e.into_bytes();
+            bytes.truncate(valid);
+            String::from_utf8(bytes).map_err(|_| ToolError::NotText)
+        }
+        Err(e) if known_text => Ok(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        Err(_) => Err(ToolError::NotText),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_follow_the_grant() {
+        assert!(specs(&[]).is_empty());
+        let names: Vec<String> = specs(&[TOOL_READ.into(), TOOL_LS.into()]).into_iter().map(|s| s.name).collect();
+        assert_eq!(names, [TOOL_LS, TOOL_READ]);
+    }
+
+    #[test]
+    fn arguments_are_sanitised_to_the_path() {
+        let args = json!({"path": "/data/hr/a.md", "token": "secret"});
+        assert_eq!(sanitised_arguments(&args), json!({"path": "/data/hr/a.md"}));
+        assert_eq!(sanitised_arguments(&json!({"x": 1})), json!({}));
+    }
+
+    #[test]
+    fn text_extraction() {
+        assert_eq!(extract_text(Path::new("a.md"), b"# Hi".to_vec(), false), Ok("# Hi".into()));
+        assert_eq!(extract_text(Path::new("a.bin"), vec![0x7f, 0x45, 0x00, 0x01], false), Err(ToolError::NotText));
+        assert_eq!(extract_text(Path::new("a.bin"), vec![0xff, 0xfe, 0x41], false), Err(ToolError::NotText));
+        // "é" is two bytes; a cut after the first keeps the text before it.
+        assert_eq!(extract_text(Path::new("a.txt"), vec![b'a', 0xc3], true), Ok("a".into()));
+    }
+}

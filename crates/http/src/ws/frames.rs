@@ -1,0 +1,132 @@
+//! The WebSocket chat protocol (DESIGN.md §5): client frames `message`, `history`, `abort`;
+//! server frames `ack`, `thinking`, `chunk`, `done`, `complete`, `error`, `history`. Every server
+//! frame about a chat names its `agentId` and `chatId`, so one socket can follow several chats.
+
+use pincer_agents::chat::{Message, ToolStep};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", rename_all_fields = "camelCase", deny_unknown_fields)]
+pub enum ClientFrame {
+    Message { agent_id: String, content: String, chat_id: Option<String>, client_message_id: Option<String> },
+    History { agent_id: String, chat_id: Option<String> },
+    Abort { agent_id: String, chat_id: Option<String> },
+}
+
+/// A message as the `history` frame lists it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageDto {
+    pub id: String,
+    pub role: &'static str,
+    pub content: String,
+    pub status: &'static str,
+    pub steps: Vec<ToolStep>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_message_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub created_at: String,
+}
+
+impl From<&Message> for MessageDto {
+    fn from(m: &Message) -> Self {
+        Self {
+            id: m.id.to_string(),
+            role: m.role.as_str(),
+            content: m.content.clone(),
+            status: m.status.as_str(),
+            steps: m.steps.clone(),
+            client_message_id: m.client_message_id.clone(),
+            error: m.error.clone(),
+            created_at: m.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// The run going on in a chat, as a (re)connecting client needs it: the text so far arrives here,
+/// the rest as `chunk` frames.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActiveRunDto {
+    pub message_id: String,
+    pub content: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase", rename_all_fields = "camelCase")]
+pub enum ServerFrame {
+    /// The user message is stored and a run answers it in `messageId`.
+    Ack {
+        agent_id: String,
+        chat_id: String,
+        client_message_id: Option<String>,
+        user_message_id: String,
+        message_id: String,
+    },
+    /// The model is being asked, or a tool runs.
+    Thinking {
+        agent_id: String,
+        chat_id: String,
+        message_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tool: Option<String>,
+    },
+    Chunk { agent_id: String, chat_id: String, message_id: String, content: String },
+    /// The assistant message is final (`status`: complete, aborted or failed).
+    Done { agent_id: String, chat_id: String, message_id: String, status: &'static str },
+    /// The run is over; the chat accepts the next message.
+    Complete { agent_id: String, chat_id: String, message_id: String },
+    Error {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        agent_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        chat_id: Option<String>,
+        message: String,
+        code: &'static str,
+    },
+    History { agent_id: String, chat_id: String, messages: Vec<MessageDto>, active_run: Option<ActiveRunDto> },
+}
+
+impl ServerFrame {
+    pub fn error(agent_id: Option<&str>, chat_id: Option<&str>, code: &'static str, message: impl Into<String>) -> Self {
+        Self::Error {
+            agent_id: agent_id.map(str::to_string),
+            chat_id: chat_id.map(str::to_string),
+            message: message.into(),
+            code,
+        }
+    }
+
+    /// The JSON text of the frame. Serialising these plain structs cannot fail; should it ever,
+    /// the client gets a generic error frame rather than nothing.
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| r#"{"type":"error","message":"internal error","code":"internal"}"#.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_frames_parse_strictly() {
+        let frame: ClientFrame = serde_json::from_str(
+            r#"{"type":"message","agentId":"a","content":"hi","chatId":"c","clientMessageId":"m1"}"#,
+        )
+        .unwrap();
+        assert!(matches!(frame, ClientFrame::Message { ref chat_id, .. } if chat_id.as_deref() == Some("c")));
+        assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"history","agentId":"a"}"#).is_ok());
+        assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"shell","cmd":"ls"}"#).is_err());
+        assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"abort","agentId":"a","extra":1}"#).is_err());
+    }
+
+    #[test]
+    fn server_frames_are_tagged_camel_case() {
+        let frame = ServerFrame::Chunk { agent_id: "a".into(), chat_id: "c".into(), message_id: "m".into(), content: "x".into() };
+        assert_eq!(frame.to_text(), r#"{"type":"chunk","agentId":"a","chatId":"c","messageId":"m","content":"x"}"#);
+        let error = ServerFrame::error(Some("a"), None, "agent_not_found", "Agent not found");
+        assert_eq!(error.to_text(), r#"{"type":"error","agentId":"a","message":"Agent not found","code":"agent_not_found"}"#);
+    }
+}

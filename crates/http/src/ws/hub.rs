@@ -1,0 +1,227 @@
+//! The live side of chats on this node: which chats have a run going, the text it has produced
+//! so far, and the sockets following each chat. Frames are serialised once and fanned out over a
+//! bounded broadcast channel, so a slow socket lags (and is told so) instead of slowing the run.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use pincer_core::{AgentId, MessageId, RunId, UserId};
+use tokio::sync::{broadcast, oneshot};
+
+use super::frames::{ActiveRunDto, ServerFrame};
+
+/// Frames a socket may fall behind by before it is told it lagged.
+const CHAT_BUFFER: usize = 256;
+
+/// One conversation: a user, an agent and the chat key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ChatRef {
+    pub user: UserId,
+    pub agent: AgentId,
+    pub key: String,
+}
+
+struct Active {
+    run_id: RunId,
+    message_id: MessageId,
+    partial: String,
+    cancel: Option<oneshot::Sender<()>>,
+}
+
+struct Hub {
+    tx: broadcast::Sender<Arc<str>>,
+    active: Option<Active>,
+}
+
+impl Hub {
+    fn new() -> Self {
+        Self { tx: broadcast::channel(CHAT_BUFFER).0, active: None }
+    }
+}
+
+#[derive(Default)]
+pub struct ChatHubs {
+    hubs: Mutex<HashMap<ChatRef, Hub>>,
+    connections: Mutex<HashMap<UserId, usize>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl ChatHubs {
+    /// Follows a chat: frames published from now on, and the run going on (its text so far),
+    /// taken together so that no chunk is missed or seen twice.
+    pub fn subscribe(&self, chat: &ChatRef) -> (broadcast::Receiver<Arc<str>>, Option<ActiveRunDto>) {
+        let mut hubs = lock(&self.hubs);
+        let hub = hubs.entry(chat.clone()).or_insert_with(Hub::new);
+        let active = hub
+            .active
+            .as_ref()
+            .map(|a| ActiveRunDto { message_id: a.message_id.to_string(), content: a.partial.clone() });
+        (hub.tx.subscribe(), active)
+    }
+
+    /// Registers a new run on a chat and returns what cancels it. A run already going on the chat
+    /// is cancelled: a new message supersedes it.
+    pub fn begin(&self, chat: &ChatRef, run_id: RunId, message_id: MessageId) -> oneshot::Receiver<()> {
+        let (cancel, cancelled) = oneshot::channel();
+        let mut hubs = lock(&self.hubs);
+        let hub = hubs.entry(chat.clone()).or_insert_with(Hub::new);
+        if let Some(previous) = hub.active.take()
+            && let Some(cancel) = previous.cancel
+        {
+            cancel.send(()).ok();
+        }
+        hub.active = Some(Active { run_id, message_id, partial: String::new(), cancel: Some(cancel) });
+        cancelled
+    }
+
+    /// Cancels the run going on a chat; whether there was one.
+    pub fn cancel(&self, chat: &ChatRef) -> bool {
+        let mut hubs = lock(&self.hubs);
+        match hubs.get_mut(chat).and_then(|h| h.active.as_mut()).and_then(|a| a.cancel.take()) {
+            Some(cancel) => cancel.send(()).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Cancels every run (shutdown).
+    pub fn cancel_all(&self) -> usize {
+        let mut hubs = lock(&self.hubs);
+        hubs.values_mut()
+            .filter_map(|h| h.active.as_mut().and_then(|a| a.cancel.take()))
+            .map(|cancel| cancel.send(()).is_ok())
+            .filter(|sent| *sent)
+            .count()
+    }
+
+    /// Sends a frame to every socket following the chat; `text` is appended to the run's partial
+    /// text in the same critical section, so a subscriber sees it either in the snapshot or as a
+    /// frame, never both.
+    pub fn publish(&self, chat: &ChatRef, run_id: RunId, frame: &ServerFrame, text: Option<&str>) {
+        let payload: Arc<str> = Arc::from(frame.to_text());
+        let mut hubs = lock(&self.hubs);
+        let Some(hub) = hubs.get_mut(chat) else { return };
+        if let (Some(text), Some(active)) = (text, hub.active.as_mut())
+            && active.run_id == run_id
+        {
+            active.partial.push_str(text);
+        }
+        // No receiver is fine: the run goes on (and is stored) without anyone watching.
+        hub.tx.send(payload).ok();
+    }
+
+    /// The run is over: forget it (unless a newer one took its place) and drop the chat when
+    /// nobody follows it.
+    pub fn end(&self, chat: &ChatRef, run_id: RunId) {
+        let mut hubs = lock(&self.hubs);
+        if let Some(hub) = hubs.get_mut(chat) {
+            if hub.active.as_ref().is_some_and(|a| a.run_id == run_id) {
+                hub.active = None;
+            }
+            if hub.active.is_none() && hub.tx.receiver_count() == 0 {
+                hubs.remove(chat);
+            }
+        }
+    }
+
+    /// Drops chats nobody follows and no run uses (after a socket went away).
+    pub fn release(&self, chats: &[ChatRef]) {
+        let mut hubs = lock(&self.hubs);
+        for chat in chats {
+            if hubs.get(chat).is_some_and(|h| h.active.is_none() && h.tx.receiver_count() == 0) {
+                hubs.remove(chat);
+            }
+        }
+    }
+
+    /// Counts a new socket of `user`; `None` when the user already has `cap` open.
+    pub fn connect(self: &Arc<Self>, user: UserId, cap: usize) -> Option<ConnectionGuard> {
+        let mut connections = lock(&self.connections);
+        let count = connections.entry(user).or_insert(0);
+        if *count >= cap {
+            return None;
+        }
+        *count += 1;
+        Some(ConnectionGuard { hubs: self.clone(), user })
+    }
+
+    /// Chats with a run going (for tests of the hub and for metrics).
+    pub fn active_runs(&self) -> usize {
+        lock(&self.hubs).values().filter(|h| h.active.is_some()).count()
+    }
+}
+
+/// One counted socket; dropping it frees the slot.
+pub struct ConnectionGuard {
+    hubs: Arc<ChatHubs>,
+    user: UserId,
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        let mut connections = lock(&self.hubs.connections);
+        if let Some(count) = connections.get_mut(&self.user) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                connections.remove(&self.user);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chat() -> ChatRef {
+        ChatRef { user: UserId::new(), agent: AgentId::new(), key: "main".into() }
+    }
+
+    fn chunk(text: &str) -> ServerFrame {
+        ServerFrame::Chunk { agent_id: "a".into(), chat_id: "main".into(), message_id: "m".into(), content: text.into() }
+    }
+
+    #[test]
+    fn a_late_subscriber_gets_the_partial_text_then_only_new_chunks() {
+        let hubs = ChatHubs::default();
+        let chat = chat();
+        let run = RunId::new();
+        let _cancel = hubs.begin(&chat, run, MessageId::new());
+        hubs.publish(&chat, run, &chunk("Hel"), Some("Hel"));
+        let (mut rx, active) = hubs.subscribe(&chat);
+        assert_eq!(active.map(|a| a.content), Some("Hel".to_string()));
+        hubs.publish(&chat, run, &chunk("lo"), Some("lo"));
+        assert!(rx.try_recv().is_ok_and(|f| f.contains("\"content\":\"lo\"")));
+        assert!(rx.try_recv().is_err(), "nothing seen twice");
+    }
+
+    #[test]
+    fn a_new_run_cancels_the_previous_one_and_end_keeps_the_newer() {
+        let hubs = ChatHubs::default();
+        let chat = chat();
+        let (first, second) = (RunId::new(), RunId::new());
+        let mut first_cancelled = hubs.begin(&chat, first, MessageId::new());
+        let _second_cancel = hubs.begin(&chat, second, MessageId::new());
+        assert!(first_cancelled.try_recv().is_ok(), "superseded");
+        hubs.end(&chat, first);
+        assert_eq!(hubs.active_runs(), 1, "the newer run is still registered");
+        assert!(hubs.cancel(&chat));
+        hubs.end(&chat, second);
+        assert_eq!(hubs.active_runs(), 0);
+    }
+
+    #[test]
+    fn connections_are_capped_per_user() {
+        let hubs = Arc::new(ChatHubs::default());
+        let user = UserId::new();
+        let first = hubs.connect(user, 2);
+        let second = hubs.connect(user, 2);
+        assert!(first.is_some() && second.is_some());
+        assert!(hubs.connect(user, 2).is_none());
+        assert!(hubs.connect(UserId::new(), 2).is_some(), "per user");
+        drop(first);
+        assert!(hubs.connect(user, 2).is_some(), "a closed socket frees its slot");
+    }
+}

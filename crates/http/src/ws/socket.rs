@@ -1,0 +1,340 @@
+//! One chat socket: reads client frames, starts and aborts runs, answers history, and writes
+//! everything through one bounded queue whose writer gives every send a deadline. Runs are
+//! spawned apart from the socket, so closing the tab does not stop (or lose) an answer.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
+use async_trait::async_trait;
+use pincer_agents::chat::{ChatError, MessageStatus, PreparedRun, RunEvent, RunSink, TurnRequest, service::chat_key};
+use pincer_core::{AgentId, Principal, RunId};
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+
+use super::frames::{ClientFrame, MessageDto, ServerFrame};
+use super::hub::{ChatHubs, ChatRef, ConnectionGuard};
+use crate::state::AppState;
+
+/// Frames queued for one socket before producers wait.
+const OUTBOUND_QUEUE: usize = 64;
+/// Every write to the socket must finish within this, or the socket is closed.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the server pings, and how long a silent client is kept.
+const PING_EVERY: Duration = Duration::from_secs(15);
+const IDLE_LIMIT: Duration = Duration::from_secs(45);
+/// The largest client frame accepted.
+pub const MAX_FRAME_BYTES: usize = 256 * 1024;
+/// Close code for a client that stopped answering pings (private range).
+const CLOSE_IDLE: u16 = 4408;
+
+enum Outbound {
+    Text(Arc<str>),
+    Ping,
+    Close(CloseReason),
+}
+
+fn close(code: CloseCode, description: &str) -> Outbound {
+    Outbound::Close(CloseReason { code, description: Some(description.to_string()) })
+}
+
+/// Writes queued frames, each within [`SEND_TIMEOUT`]; ends (closing the socket) on a close
+/// frame, a failed or late send, or when every producer is gone.
+async fn write_loop(mut session: Session, mut queue: mpsc::Receiver<Outbound>) {
+    while let Some(item) = queue.recv().await {
+        let sent = match item {
+            Outbound::Text(text) => tokio::time::timeout(SEND_TIMEOUT, session.text(text.as_ref().to_owned())).await,
+            Outbound::Ping => tokio::time::timeout(SEND_TIMEOUT, session.ping(b"")).await,
+            Outbound::Close(reason) => {
+                tokio::time::timeout(SEND_TIMEOUT, session.close(Some(reason))).await.ok();
+                return;
+            }
+        };
+        if !matches!(sent, Ok(Ok(()))) {
+            tokio::time::timeout(SEND_TIMEOUT, session.close(None)).await.ok();
+            return;
+        }
+    }
+    tokio::time::timeout(SEND_TIMEOUT, session.close(None)).await.ok();
+}
+
+/// Copies one chat's frames into the socket's queue (waiting when it is full, which only slows
+/// this socket); a socket that fell too far behind is told to ask for the history again.
+fn forward(mut rx: broadcast::Receiver<Arc<str>>, out: mpsc::Sender<Outbound>, agent: String, chat: String) -> JoinHandle<()> {
+    actix_web::rt::spawn(async move {
+        loop {
+            let item = match rx.recv().await {
+                Ok(text) => Outbound::Text(text),
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let frame = ServerFrame::error(Some(&agent), Some(&chat), "lagged", "missed part of the stream; request the history again");
+                    Outbound::Text(Arc::from(frame.to_text()))
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            if out.send(item).await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+pub struct Socket {
+    state: actix_web::web::Data<AppState>,
+    principal: Principal,
+    token: String,
+    out: mpsc::Sender<Outbound>,
+    follows: HashMap<ChatRef, JoinHandle<()>>,
+    _slot: ConnectionGuard,
+}
+
+/// Runs a socket until the client leaves, is idle too long, or breaks the protocol.
+pub async fn serve(
+    state: actix_web::web::Data<AppState>,
+    principal: Principal,
+    token: String,
+    session: Session,
+    stream: actix_ws::MessageStream,
+    slot: ConnectionGuard,
+) {
+    let (out, queue) = mpsc::channel(OUTBOUND_QUEUE);
+    let writer = actix_web::rt::spawn(write_loop(session, queue));
+    let mut socket = Socket { state, principal, token, out, follows: HashMap::new(), _slot: slot };
+    let mut stream = stream.max_frame_size(MAX_FRAME_BYTES).aggregate_continuations().max_continuation_size(MAX_FRAME_BYTES);
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    let mut last_seen = Instant::now();
+    loop {
+        tokio::select! {
+            message = stream.recv() => {
+                last_seen = Instant::now();
+                match message {
+                    Some(Ok(AggregatedMessage::Text(text))) => {
+                        if !socket.on_text(&text).await {
+                            break;
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                        // The writer owns the session; a pong is a cheap courtesy, not needed for liveness.
+                        let _ = bytes;
+                    }
+                    Some(Ok(AggregatedMessage::Pong(_))) => {}
+                    Some(Ok(AggregatedMessage::Binary(_))) => {
+                        socket.send(close(CloseCode::Unsupported, "text frames only")).await;
+                        break;
+                    }
+                    Some(Ok(AggregatedMessage::Close(_))) | None => {
+                        socket.send(close(CloseCode::Normal, "bye")).await;
+                        break;
+                    }
+                    Some(Err(actix_ws::ProtocolError::Overflow)) => {
+                        socket.send(close(CloseCode::Size, "frame too large")).await;
+                        break;
+                    }
+                    Some(Err(_)) => {
+                        socket.send(close(CloseCode::Protocol, "protocol error")).await;
+                        break;
+                    }
+                }
+            }
+            _ = ping.tick() => {
+                if last_seen.elapsed() > IDLE_LIMIT {
+                    socket.send(close(CloseCode::Other(CLOSE_IDLE), "no answer to pings")).await;
+                    break;
+                }
+                socket.send(Outbound::Ping).await;
+            }
+        }
+    }
+    let chats: Vec<ChatRef> = socket.follows.keys().cloned().collect();
+    for (_, forwarder) in socket.follows.drain() {
+        forwarder.abort();
+    }
+    socket.state.hubs.release(&chats);
+    drop(socket);
+    writer.await.ok();
+}
+
+impl Socket {
+    async fn send(&self, item: Outbound) {
+        // A full queue means a stuck client; the writer's deadline will close it.
+        let _ = tokio::time::timeout(SEND_TIMEOUT, self.out.send(item)).await;
+    }
+
+    async fn frame(&self, frame: ServerFrame) {
+        self.send(Outbound::Text(Arc::from(frame.to_text()))).await;
+    }
+
+    /// Handles one text frame; `false` ends the socket.
+    async fn on_text(&mut self, text: &str) -> bool {
+        // The session may have ended since the upgrade (logout, deactivation, role change).
+        match self.state.identity.authenticate(&self.token).await {
+            Ok(principal) => self.principal = principal,
+            Err(_) => {
+                self.frame(ServerFrame::error(None, None, "not_authenticated", "session ended")).await;
+                self.send(close(CloseCode::Policy, "session ended")).await;
+                return false;
+            }
+        }
+        let frame: ClientFrame = match serde_json::from_str(text) {
+            Ok(frame) => frame,
+            Err(_) => {
+                self.frame(ServerFrame::error(None, None, "invalid_frame", "frame is not a valid message, history or abort"))
+                    .await;
+                return true;
+            }
+        };
+        match frame {
+            ClientFrame::Message { agent_id, content, chat_id, client_message_id } => {
+                self.on_message(agent_id, content, chat_id, client_message_id).await;
+            }
+            ClientFrame::History { agent_id, chat_id } => self.on_history(agent_id, chat_id).await,
+            ClientFrame::Abort { agent_id, chat_id } => {
+                if let Some((agent, key)) = self.target(&agent_id, chat_id.as_deref()).await {
+                    self.state.hubs.cancel(&ChatRef { user: self.principal.user_id, agent, key });
+                }
+            }
+        }
+        true
+    }
+
+    /// The agent id and chat key of a frame, or an error frame sent.
+    async fn target(&self, agent_id: &str, chat_id: Option<&str>) -> Option<(AgentId, String)> {
+        let Ok(agent) = agent_id.parse::<AgentId>() else {
+            let error = ChatError::AgentNotFound;
+            self.frame(ServerFrame::error(Some(agent_id), chat_id, error.code(), error.to_string())).await;
+            return None;
+        };
+        match chat_key(chat_id) {
+            Ok(key) => Some((agent, key)),
+            Err(e) => {
+                self.frame(ServerFrame::error(Some(agent_id), chat_id, e.code(), e.to_string())).await;
+                None
+            }
+        }
+    }
+
+    /// Follows a chat (again): returns the snapshot of its run, and starts forwarding after
+    /// `first` has been queued, so the client sees it before any later chunk.
+    async fn follow(&mut self, chat: &ChatRef, agent_id: &str, first: impl FnOnce(Option<super::frames::ActiveRunDto>) -> Option<ServerFrame>) {
+        if let Some(old) = self.follows.remove(chat) {
+            old.abort();
+        }
+        let (rx, active) = self.state.hubs.subscribe(chat);
+        if let Some(frame) = first(active) {
+            self.frame(frame).await;
+        }
+        let forwarder = forward(rx, self.out.clone(), agent_id.to_string(), chat.key.clone());
+        self.follows.insert(chat.clone(), forwarder);
+    }
+
+    async fn on_history(&mut self, agent_id: String, chat_id: Option<String>) {
+        let Some((agent, key)) = self.target(&agent_id, chat_id.as_deref()).await else { return };
+        let messages = match self.state.chat.history(&self.principal, agent, Some(&key)).await {
+            Ok(messages) => messages,
+            Err(e) => {
+                self.frame(ServerFrame::error(Some(&agent_id), Some(&key), e.code(), e.to_string())).await;
+                return;
+            }
+        };
+        let chat = ChatRef { user: self.principal.user_id, agent, key: key.clone() };
+        let dtos: Vec<MessageDto> = messages.iter().map(MessageDto::from).collect();
+        let frame_agent = agent_id.clone();
+        self.follow(&chat, &agent_id, move |active_run| {
+            Some(ServerFrame::History { agent_id: frame_agent, chat_id: key, messages: dtos, active_run })
+        })
+        .await;
+    }
+
+    async fn on_message(&mut self, agent_id: String, content: String, chat_id: Option<String>, client_message_id: Option<String>) {
+        let Some((agent, key)) = self.target(&agent_id, chat_id.as_deref()).await else { return };
+        let chat = ChatRef { user: self.principal.user_id, agent, key: key.clone() };
+        // A new message supersedes the run going on in this chat.
+        self.state.hubs.cancel(&chat);
+        let request = TurnRequest { agent_id: agent, chat_key: Some(key.clone()), content, client_message_id: client_message_id.clone() };
+        let prepared = match self.state.chat.start(&self.principal, request).await {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                self.frame(ServerFrame::error(Some(&agent_id), Some(&key), e.code(), e.to_string())).await;
+                return;
+            }
+        };
+        if !self.follows.contains_key(&chat) {
+            self.follow(&chat, &agent_id, |_| None).await;
+        }
+        let message_id = prepared.assistant_message_id.to_string();
+        self.frame(ServerFrame::Ack {
+            agent_id: agent_id.clone(),
+            chat_id: key.clone(),
+            client_message_id,
+            user_message_id: prepared.user_message.id.to_string(),
+            message_id: message_id.clone(),
+        })
+        .await;
+        spawn_run(self.state.clone(), chat, prepared, agent_id);
+    }
+}
+
+/// Runs an accepted turn on its own task: it outlives the socket that started it.
+fn spawn_run(state: actix_web::web::Data<AppState>, chat: ChatRef, prepared: PreparedRun, agent_id: String) {
+    let run_id = prepared.run_id;
+    let message_id = prepared.assistant_message_id.to_string();
+    let cancelled = state.hubs.begin(&chat, run_id, prepared.assistant_message_id);
+    actix_web::rt::spawn(async move {
+        let mut sink = HubSink { hubs: state.hubs.clone(), chat: chat.clone(), run_id, agent_id, message_id };
+        // A dropped sender (the hub forgot the run) cancels too.
+        let cancel = async move {
+            let _ = cancelled.await;
+        };
+        state.chat.run(prepared, &mut sink, cancel).await;
+        state.hubs.end(&chat, run_id);
+    });
+}
+
+/// Turns run events into frames for every socket following the chat.
+struct HubSink {
+    hubs: Arc<ChatHubs>,
+    chat: ChatRef,
+    run_id: RunId,
+    agent_id: String,
+    message_id: String,
+}
+
+impl HubSink {
+    fn publish(&self, frame: ServerFrame, text: Option<&str>) {
+        self.hubs.publish(&self.chat, self.run_id, &frame, text);
+    }
+}
+
+#[async_trait]
+impl RunSink for HubSink {
+    async fn emit(&mut self, event: RunEvent) {
+        let (agent_id, chat_id, message_id) = (self.agent_id.clone(), self.chat.key.clone(), self.message_id.clone());
+        match event {
+            RunEvent::Thinking { tool } => self.publish(ServerFrame::Thinking { agent_id, chat_id, message_id, tool }, None),
+            RunEvent::Chunk(text) => {
+                let frame = ServerFrame::Chunk { agent_id, chat_id, message_id, content: text.clone() };
+                self.publish(frame, Some(&text));
+            }
+            // Tool steps are kept in the message and shown by the history.
+            RunEvent::Step(_) => {}
+            RunEvent::Finished { status, error } => {
+                if let Some(error) = error {
+                    self.publish(ServerFrame::error(Some(&agent_id), Some(&chat_id), error.code, error.message), None);
+                }
+                let done = ServerFrame::Done {
+                    agent_id: agent_id.clone(),
+                    chat_id: chat_id.clone(),
+                    message_id: message_id.clone(),
+                    status: status_name(status),
+                };
+                self.publish(done, None);
+                self.publish(ServerFrame::Complete { agent_id, chat_id, message_id }, None);
+            }
+        }
+    }
+}
+
+fn status_name(status: MessageStatus) -> &'static str {
+    status.as_str()
+}
