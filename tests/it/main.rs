@@ -16,3 +16,4 @@ mod settings;
 mod setup_auth;
 mod support;
 mod users;
+mod ws;

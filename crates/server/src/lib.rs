@@ -12,12 +12,13 @@ use actix_web::web;
 use async_trait::async_trait;
 use pincer_agents::ProviderKind;
 use pincer_agents::catalogue::BaseUrls;
+use pincer_agents::chat::{ChatService, ChatServiceDeps, RunLimits};
 use pincer_agents::service::{AgentService, AgentServiceDeps, ProviderService, ProviderServiceDeps};
 use pincer_audit::AuditService;
 use pincer_connectors::documents::LocalDocumentFolders;
 use pincer_core::SystemClock;
 use pincer_core::crypto::Cipher;
-use pincer_http::{AppState, HttpConfig, Readiness};
+use pincer_http::{AppState, ChatHubs, HttpConfig, Readiness};
 use pincer_identity::{Identity, IdentityDeps, SettingsService};
 use pincer_llm::HttpModelLister;
 use pincer_store::{BlockingPasswordHasher, Database};
@@ -85,6 +86,25 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         base_urls: base_urls(&args),
         allow_private_urls: args.allow_private_urls,
     }));
+    let chat = Arc::new(ChatService::new(ChatServiceDeps {
+        agents: agents.clone(),
+        providers: providers.clone(),
+        conversations: store.clone(),
+        usage: store.clone(),
+        model: Arc::new(HttpModelClient::default()),
+        documents: Arc::new(LocalDocuments),
+        users: store.clone(),
+        settings: store.clone(),
+        clock: clock.clone(),
+        audit: audit.clone(),
+        limits: RunLimits::default(),
+    }));
+    // No run survives a restart: answers left half-written are marked interrupted.
+    match chat.interrupt_leftovers().await {
+        Ok(0) => {}
+        Ok(count) => tracing::warn!(count, "marked answers interrupted by the last stop"),
+        Err(e) => tracing::error!(error = %e, "cannot mark interrupted answers"),
+    }
     let identity = Identity::new(IdentityDeps {
         users: store.clone(),
         sessions: store.clone(),
@@ -95,12 +115,15 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         accounts: agents.clone(),
     });
     let settings = SettingsService::new(store, cipher, clock, audit.clone());
+    let hubs = Arc::new(ChatHubs::default());
     let state = web::Data::new(AppState {
         identity: Arc::new(identity),
         settings: Arc::new(settings),
         audit: audit.clone(),
         agents,
         providers,
+        chat,
+        hubs: hubs.clone(),
         readiness: Arc::new(DatabaseReadiness(db)),
         config: HttpConfig {
             public_url: args.public_url.as_deref().map(|u| u.trim_end_matches('/').to_string()),
@@ -125,6 +148,12 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     actix_web::rt::spawn(async move {
         shutdown.await;
         tracing::info!("shutdown signal received, draining connections");
+        // Runs end as aborted (and are stored so) instead of being cut off mid-write.
+        let cancelled = hubs.cancel_all();
+        if cancelled > 0 {
+            tracing::info!(cancelled, "cancelled running answers");
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
         handle.stop(true).await;
     });
     server.await.map_err(|e| e.to_string())?;
