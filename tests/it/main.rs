@@ -6,6 +6,7 @@
 
 mod agents;
 mod audit;
+mod chat;
 mod health_shell;
 mod integrity;
 mod invites;
