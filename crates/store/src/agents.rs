@@ -7,14 +7,9 @@ use pincer_core::{AgentId, StoreError, Timestamp, UserId};
 
 use crate::Database;
 use crate::agent_rows::AgentRow;
-use crate::error::DbError;
+use crate::error::expect_one;
 use crate::rows::decode_all;
 use crate::schema::agents;
-
-/// `NotFound` when an update touched no row.
-fn expect_one(updated: usize) -> Result<(), DbError> {
-    if updated == 0 { Err(StoreError::NotFound.into()) } else { Ok(()) }
-}
 
 #[async_trait]
 impl AgentStore for Database {

@@ -1,5 +1,5 @@
 //! The only place with backend-specific SQL: how a write transaction begins, the settings and
-//! provider upserts, and the migration lock. Every branch here is exercised by the contract suite on both backends.
+//! provider upserts, the insert-if-absent of chats and usage records, and the migration lock. Every branch here is exercised by the contract suite on both backends.
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
@@ -7,10 +7,12 @@ use diesel::sql_types::BigInt;
 use diesel::upsert::excluded;
 
 use crate::agent_rows::ProviderRow;
+use crate::chat_rows::ChatRow;
 use crate::conn::AnyConn;
 use crate::error::DbError;
 use crate::rows::SettingRow;
-use crate::schema::{providers, settings};
+use crate::schema::{chats, providers, settings, usage_records};
+use crate::usage::UsageRow;
 
 /// A rule whose check-then-write must be serialised against every other writer of that rule.
 #[derive(Clone, Copy, Debug)]
@@ -142,6 +144,45 @@ pub fn upsert_provider(conn: &mut AnyConn, row: &ProviderRow) -> QueryResult<usi
     match conn {
         AnyConn::Sqlite(c) => upsert!(c),
         AnyConn::Postgres(c) => upsert!(c),
+    }
+}
+
+/// Inserts a chat unless one with its `(user_id, agent_id, key)` exists; returns the rows
+/// inserted (0 or 1). On PostgreSQL a concurrent insert of the same key makes this wait for that
+/// transaction and then do nothing, so the caller's next statement sees the winner's row. Any other
+/// failure (a duplicate id, an unknown user or agent) is still an error.
+pub fn insert_chat_if_absent(conn: &mut AnyConn, row: &ChatRow) -> QueryResult<usize> {
+    macro_rules! insert {
+        ($c:expr) => {
+            diesel::insert_into(chats::table)
+                .values(row)
+                .on_conflict((chats::user_id, chats::agent_id, chats::key))
+                .do_nothing()
+                .execute($c)
+        };
+    }
+    match conn {
+        AnyConn::Sqlite(c) => insert!(c),
+        AnyConn::Postgres(c) => insert!(c),
+    }
+}
+
+/// Inserts a usage record unless its `(run_id, step)` is recorded already (that row is left as
+/// it is); returns the rows inserted (0 or 1). A failed statement would abort a PostgreSQL
+/// transaction, so the duplicate is skipped by the statement rather than caught as an error.
+pub fn insert_usage_if_absent(conn: &mut AnyConn, row: &UsageRow) -> QueryResult<usize> {
+    macro_rules! insert {
+        ($c:expr) => {
+            diesel::insert_into(usage_records::table)
+                .values(row)
+                .on_conflict((usage_records::run_id, usage_records::step))
+                .do_nothing()
+                .execute($c)
+        };
+    }
+    match conn {
+        AnyConn::Sqlite(c) => insert!(c),
+        AnyConn::Postgres(c) => insert!(c),
     }
 }
 

@@ -41,7 +41,18 @@ const UNIQUE_RULES: &[(&str, &str, &str)] = &[
     ("agents.personal_owner", "agents_personal_owner_key", "personal_agent"),
     ("agents.id", "agents_pkey", "id"),
     ("providers.is_default", "providers_default_key", "default_provider"),
+    ("chats.id", "chats_pkey", "id"),
+    ("messages.id", "messages_pkey", "id"),
+    // A partial unique index: a client message id already used in the chat. SQLite names every
+    // column of a multi-column index.
+    ("messages.chat_id, messages.client_message_id", "messages_client_message_id_key", "client_message_id"),
+    ("usage_records.id", "usage_records_pkey", "id"),
 ];
+
+/// `NotFound` when an update touched no row.
+pub fn expect_one(updated: usize) -> Result<(), DbError> {
+    if updated == 0 { Err(StoreError::NotFound.into()) } else { Ok(()) }
+}
 
 /// Turns a failure into the port error, logging what the caller must not see.
 pub fn to_store_error(op: &'static str, e: DbError) -> StoreError {

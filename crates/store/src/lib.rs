@@ -2,7 +2,8 @@
 //!
 //! Public surface (kept stable for `server`, `xtask` and tests):
 //! - [`Database`]: `open(url)`, `migrate()`, `revert_last()`, `ping()`, `backend()`; it is `Clone`
-//!   and implements every store port: identity, audit, and agents (`AgentStore`, `ProviderStore`).
+//!   and implements every store port: identity, audit, agents (`AgentStore`, `ProviderStore`),
+//!   conversations (`ConversationStore`) and usage (`UsageStore`).
 //! - [`BlockingPasswordHasher`]: argon2id off the async executor.
 //!
 //! Every call runs in `spawn_blocking` with `pool.get()` inside ([`Database::run`]); diesel is
@@ -12,7 +13,9 @@ mod agent_rows;
 mod agents;
 mod audit;
 mod backend;
+mod chat_rows;
 mod conn;
+mod conversations;
 mod error;
 mod hasher;
 mod invites;
@@ -22,6 +25,7 @@ mod rows;
 mod schema;
 mod sessions;
 mod settings;
+mod usage;
 mod users;
 
 use std::time::Duration;

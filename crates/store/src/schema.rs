@@ -118,3 +118,58 @@ diesel::table! {
 
 diesel::joinable!(agents -> users (personal_owner));
 diesel::allow_tables_to_appear_in_same_query!(agents, providers, users);
+
+diesel::table! {
+    chats (id) {
+        id -> Text,
+        user_id -> Text,
+        agent_id -> Text,
+        key -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        chat_id -> Text,
+        /// The order within the chat (max + 1 at insert).
+        seq -> BigInt,
+        role -> Text,
+        content -> Text,
+        status -> Text,
+        /// JSON array of tool steps.
+        steps -> Text,
+        client_message_id -> Nullable<Text>,
+        run_id -> Nullable<Text>,
+        error -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::joinable!(chats -> users (user_id));
+diesel::joinable!(chats -> agents (agent_id));
+diesel::joinable!(messages -> chats (chat_id));
+diesel::allow_tables_to_appear_in_same_query!(chats, messages, users);
+diesel::allow_tables_to_appear_in_same_query!(chats, agents);
+
+diesel::table! {
+    usage_records (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        agent_id -> Nullable<Text>,
+        provider -> Text,
+        model -> Text,
+        input_tokens -> BigInt,
+        output_tokens -> BigInt,
+        cache_read_tokens -> BigInt,
+        cache_write_tokens -> BigInt,
+        cost_nanos -> Nullable<BigInt>,
+        source -> Text,
+        run_id -> Text,
+        step -> BigInt,
+        created_at -> BigInt,
+    }
+}

@@ -9,7 +9,7 @@ use pincer_identity::{User, UserStore};
 use crate::Database;
 use crate::backend::{self, Guard};
 use crate::conn::AnyConn;
-use crate::error::DbError;
+use crate::error::{DbError, expect_one};
 use crate::rows::{UserRow, decode_all};
 use crate::schema::users;
 
@@ -46,11 +46,6 @@ fn keep_an_active_admin(conn: &mut AnyConn, id: &str) -> Result<(), DbError> {
         return Err(StoreError::Conflict("last_admin").into());
     }
     Ok(())
-}
-
-/// `NotFound` when an update touched no row.
-fn expect_one(updated: usize) -> Result<(), DbError> {
-    if updated == 0 { Err(StoreError::NotFound.into()) } else { Ok(()) }
 }
 
 #[async_trait]

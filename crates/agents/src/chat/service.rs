@@ -253,7 +253,7 @@ impl ChatService {
         };
         match self.deps.conversations.insert_message(&user_message).await {
             Ok(()) => {}
-            Err(StoreError::Conflict(_)) => return Err(ChatError::Duplicate),
+            Err(StoreError::Conflict("client_message_id")) => return Err(ChatError::Duplicate),
             Err(e) => return Err(e.into()),
         }
         let assistant = Message {

@@ -2,46 +2,12 @@
 //! agent per user (a partial unique index, reported by name on both backends), updates and soft
 //! deletion of live agents only, and rows that do not decode.
 
-use std::future::Future;
-
-use diesel::connection::SimpleConnection as _;
-use diesel::{Connection, PgConnection, SqliteConnection};
 use pincer_agents::{Agent, AgentStore};
 use pincer_core::{AgentId, Role, StoreError, Timestamp, UserId};
 use pincer_identity::User;
 use pincer_store::Database;
-use pincer_testkit::TestDatabase;
 
-use crate::support::{NOW, each_backend, user};
-
-/// Like `support::each_backend`, but the test also gets the database URL for raw SQL.
-pub async fn each_backend_with_url<F, Fut>(test: F)
-where
-    F: Fn(Database, String) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    for fresh in TestDatabase::all() {
-        let db = Database::open(fresh.url()).await.unwrap();
-        println!("backend: {:?}", db.backend());
-        assert!(!db.migrate().await.unwrap().is_empty());
-        test(db, fresh.url().to_string()).await;
-    }
-}
-
-/// Runs SQL directly on the database, behind the application's back.
-pub async fn execute(url: &str, sql: &str) {
-    let (url, sql) = (url.to_string(), sql.to_string());
-    tokio::task::spawn_blocking(move || {
-        if url.starts_with("postgres") {
-            PgConnection::establish(&url).unwrap().batch_execute(&sql).unwrap();
-        } else {
-            let path = url.trim_start_matches("sqlite://");
-            SqliteConnection::establish(path).unwrap().batch_execute(&sql).unwrap();
-        }
-    })
-    .await
-    .unwrap();
-}
+use crate::support::{NOW, each_backend, each_backend_with_url, execute, user};
 
 /// A shared agent created `ms` after `NOW`, with a model.
 pub fn agent(name: &str, ms: i64) -> Agent {

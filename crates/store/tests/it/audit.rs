@@ -4,12 +4,9 @@
 //! be unlinked, secrets never reach a row, and queries return exactly the matching rows.
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use diesel::connection::SimpleConnection as _;
-use diesel::{Connection, PgConnection, SqliteConnection};
 use pincer_audit::service::AuditQuery;
 use pincer_audit::{
     Actor, AuditEntry, AuditError, AuditEvent, AuditFilter, AuditRow, AuditService, AuditStore, ChainKey, GENESIS,
@@ -18,42 +15,11 @@ use pincer_audit::{
 use pincer_core::{Clock, PageRequest, Principal, Role, SystemClock, Timestamp, UserId};
 use pincer_identity::User;
 use pincer_store::Database;
-use pincer_testkit::TestDatabase;
 use serde_json::{Value, json};
 
-use crate::support::{NOW, user};
+use crate::support::{NOW, each_backend_with_url, execute, user};
 
 const KEY: [u8; 32] = [7; 32];
-
-/// Like `support::each_backend`, but the test also gets the database URL (for raw SQL and for a
-/// second pool on the same database).
-async fn each_backend_with_url<F, Fut>(test: F)
-where
-    F: Fn(Database, String) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    for fresh in TestDatabase::all() {
-        let db = Database::open(fresh.url()).await.unwrap();
-        println!("backend: {:?}", db.backend());
-        assert!(!db.migrate().await.unwrap().is_empty());
-        test(db, fresh.url().to_string()).await;
-    }
-}
-
-/// Runs SQL directly on the database, behind the application's back.
-async fn execute(url: &str, sql: &str) {
-    let (url, sql) = (url.to_string(), sql.to_string());
-    tokio::task::spawn_blocking(move || {
-        if url.starts_with("postgres") {
-            PgConnection::establish(&url).unwrap().batch_execute(&sql).unwrap();
-        } else {
-            let path = url.trim_start_matches("sqlite://");
-            SqliteConnection::establish(path).unwrap().batch_execute(&sql).unwrap();
-        }
-    })
-    .await
-    .unwrap();
-}
 
 /// A clock the test sets.
 struct TestClock(AtomicI64);

@@ -8,6 +8,7 @@
 mod agents;
 mod audit;
 mod audit_batch;
+mod conversations;
 mod hasher;
 mod invites;
 mod lifecycle;
@@ -15,4 +16,5 @@ mod providers;
 mod sessions;
 mod settings;
 mod support;
+mod usage;
 mod users;

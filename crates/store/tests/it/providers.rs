@@ -7,8 +7,8 @@ use pincer_agents::{Agent, AgentStore, Provider, ProviderKind, ProviderStore, Re
 use pincer_core::{AgentId, StoreError, Timestamp};
 use pincer_store::Database;
 
-use crate::agents::{agent, each_backend_with_url, execute};
-use crate::support::{NOW, each_backend};
+use crate::agents::agent;
+use crate::support::{NOW, each_backend, each_backend_with_url, execute};
 
 /// A provider created `ms` after `NOW`, with default model `<name>-model`.
 fn provider(name: &str, ms: i64, is_default: bool) -> Provider {

@@ -1,7 +1,10 @@
-//! Fresh migrated databases per backend, and records to store.
+//! Fresh migrated databases per backend, raw SQL behind the application's back, and records to
+//! store.
 
 use std::future::Future;
 
+use diesel::connection::SimpleConnection as _;
+use diesel::{Connection, PgConnection, SqliteConnection};
 use pincer_core::{InviteId, Role, SessionId, Timestamp, UserId};
 use pincer_identity::{Invite, InviteKind, Session, User};
 use pincer_store::Database;
@@ -25,6 +28,36 @@ where
         assert!(!applied.is_empty());
         test(db).await;
     }
+}
+
+/// Like [`each_backend`], but the test also gets the database URL (for raw SQL and for a second
+/// pool on the same database).
+pub async fn each_backend_with_url<F, Fut>(test: F)
+where
+    F: Fn(Database, String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for fresh in TestDatabase::all() {
+        let db = Database::open(fresh.url()).await.unwrap();
+        println!("backend: {:?}", db.backend());
+        assert!(!db.migrate().await.unwrap().is_empty());
+        test(db, fresh.url().to_string()).await;
+    }
+}
+
+/// Runs SQL directly on the database, behind the application's back.
+pub async fn execute(url: &str, sql: &str) {
+    let (url, sql) = (url.to_string(), sql.to_string());
+    tokio::task::spawn_blocking(move || {
+        if url.starts_with("postgres") {
+            PgConnection::establish(&url).unwrap().batch_execute(&sql).unwrap();
+        } else {
+            let path = url.trim_start_matches("sqlite://");
+            SqliteConnection::establish(path).unwrap().batch_execute(&sql).unwrap();
+        }
+    })
+    .await
+    .unwrap();
 }
 
 pub fn user(email: &str, role: Role) -> User {

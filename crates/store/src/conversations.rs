@@ -1,0 +1,140 @@
+//! [`ConversationStore`] on [`Database`].
+//!
+//! - `chat` is get-or-create without a guard: a read first (the common case, no write lock), then
+//!   an insert that skips an existing `(user, agent, key)` and a read of whichever row won.
+//! - `insert_message` bumps the chat's `updated_at` first: on PostgreSQL that row lock serialises
+//!   the inserts into one chat, so `seq` = max + 1 never collides (SQLite's `BEGIN IMMEDIATE`
+//!   serialises every writer anyway); inserts into different chats do not wait for each other.
+
+use async_trait::async_trait;
+use diesel::dsl::max;
+use diesel::prelude::*;
+use pincer_agents::chat::{Chat, ConversationStore, Message, MessageStatus, ToolStep};
+use pincer_core::{AgentId, ChatId, MessageId, StoreError, Timestamp, UserId};
+
+use crate::Database;
+use crate::backend;
+use crate::chat_rows::{ChatRow, MessageRow, steps_to_json};
+use crate::conn::AnyConn;
+use crate::error::{DbError, expect_one};
+use crate::rows::decode_all;
+use crate::schema::{chats, messages};
+
+fn find(conn: &mut AnyConn, user: &str, agent: &str, key: &str) -> Result<Option<Chat>, DbError> {
+    let row: Option<ChatRow> = chats::table
+        .filter(chats::user_id.eq(user))
+        .filter(chats::agent_id.eq(agent))
+        .filter(chats::key.eq(key))
+        .select(ChatRow::as_select())
+        .first(conn)
+        .optional()?;
+    row.map(Chat::try_from).transpose()
+}
+
+#[async_trait]
+impl ConversationStore for Database {
+    async fn chat(&self, user: UserId, agent: AgentId, key: &str, now: Timestamp) -> Result<Chat, StoreError> {
+        let row = ChatRow {
+            id: ChatId::new().to_string(),
+            user_id: user.to_string(),
+            agent_id: agent.to_string(),
+            key: key.to_string(),
+            created_at: now.millis(),
+            updated_at: now.millis(),
+        };
+        self.run("chats.chat", move |conn| {
+            if let Some(chat) = find(conn, &row.user_id, &row.agent_id, &row.key)? {
+                return Ok(chat);
+            }
+            backend::write(conn, None, |conn| {
+                backend::insert_chat_if_absent(conn, &row)?;
+                // Ours, or the one a concurrent caller inserted first.
+                find(conn, &row.user_id, &row.agent_id, &row.key)?.ok_or(DbError::Store(StoreError::NotFound))
+            })
+        })
+        .await
+    }
+
+    async fn find_chat(&self, user: UserId, agent: AgentId, key: &str) -> Result<Option<Chat>, StoreError> {
+        let (user, agent, key) = (user.to_string(), agent.to_string(), key.to_string());
+        self.run("chats.find_chat", move |conn| find(conn, &user, &agent, &key)).await
+    }
+
+    async fn insert_message(&self, message: &Message) -> Result<(), StoreError> {
+        let row = MessageRow::encode(message);
+        self.run("messages.insert", move |conn| {
+            let mut row = row?;
+            backend::write(conn, None, |conn| {
+                diesel::update(chats::table.find(&row.chat_id))
+                    .set(chats::updated_at.eq(row.created_at))
+                    .execute(conn)?;
+                let last: Option<i64> = messages::table
+                    .filter(messages::chat_id.eq(&row.chat_id))
+                    .select(max(messages::seq))
+                    .first(conn)?;
+                row.seq = last.unwrap_or(0) + 1;
+                // An unknown chat fails here (foreign key), a reused client message id too.
+                diesel::insert_into(messages::table).values(&row).execute(conn)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn update_message(
+        &self,
+        id: MessageId,
+        content: &str,
+        status: MessageStatus,
+        steps: &[ToolStep],
+        error: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let id = id.to_string();
+        let content = content.to_string();
+        let steps = steps_to_json(steps);
+        let error = error.map(str::to_string);
+        self.run("messages.update", move |conn| {
+            let updated = diesel::update(messages::table.find(&id))
+                .set((
+                    messages::content.eq(&content),
+                    messages::status.eq(status.as_str()),
+                    messages::steps.eq(steps?),
+                    messages::error.eq(&error),
+                    messages::updated_at.eq(now.millis()),
+                ))
+                .execute(conn)?;
+            expect_one(updated)
+        })
+        .await
+    }
+
+    async fn recent_messages(&self, chat: ChatId, limit: u32) -> Result<Vec<Message>, StoreError> {
+        let chat = chat.to_string();
+        self.run("messages.recent", move |conn| {
+            let mut rows: Vec<MessageRow> = messages::table
+                .filter(messages::chat_id.eq(&chat))
+                .order(messages::seq.desc())
+                .limit(i64::from(limit))
+                .select(MessageRow::as_select())
+                .load(conn)?;
+            rows.reverse();
+            decode_all(rows)
+        })
+        .await
+    }
+
+    async fn interrupt_streaming(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.run("messages.interrupt_streaming", move |conn| {
+            let updated =
+                diesel::update(messages::table.filter(messages::status.eq(MessageStatus::Streaming.as_str())))
+                    .set((
+                        messages::status.eq(MessageStatus::Interrupted.as_str()),
+                        messages::updated_at.eq(now.millis()),
+                    ))
+                    .execute(conn)?;
+            Ok(updated as u64)
+        })
+        .await
+    }
+}
