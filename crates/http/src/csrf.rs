@@ -17,13 +17,11 @@ pub async fn same_origin_for_mutations<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
-    if is_mutating(req.method()) {
-        if !origin_allowed(req.request()) {
-            // A response, not an `Err`: errors bypass the outer middleware that adds the security
-            // headers, and a refusal deserves them as much as any other response.
-            let refusal = ApiError::new(StatusCode::FORBIDDEN, "csrf_rejected", "cross-site request refused");
-            return Ok(req.into_response(refusal.error_response()).map_into_right_body());
-        }
+    if is_mutating(req.method()) && !origin_allowed(req.request()) {
+        // A response, not an `Err`: errors bypass the outer middleware that adds the security
+        // headers, and a refusal deserves them as much as any other response.
+        let refusal = ApiError::new(StatusCode::FORBIDDEN, "csrf_rejected", "cross-site request refused");
+        return Ok(req.into_response(refusal.error_response()).map_into_right_body());
     }
     next.call(req).await.map(ServiceResponse::map_into_left_body)
 }

@@ -36,34 +36,121 @@ pub(crate) struct Base {
     pub(crate) port: u16,
 }
 
+/// Why an endpoint cannot be reached safely: the guard's verdict, before any request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum GuardError {
+    BadUrl(String),
+    PrivateAddress,
+    /// The host did not resolve, or the client could not be built.
+    Unreachable,
+}
+
+impl From<GuardError> for ProbeError {
+    fn from(e: GuardError) -> Self {
+        match e {
+            GuardError::BadUrl(why) => ProbeError::BadUrl(why),
+            GuardError::PrivateAddress => ProbeError::PrivateAddress,
+            GuardError::Unreachable => ProbeError::Unreachable,
+        }
+    }
+}
+
 /// Checks the base URL's syntax: `http(s)://host[:port][/path]`, no credentials, no query or
 /// fragment. The host is taken from the same URL parser reqwest uses, so the address checked is
 /// the address connected to.
-pub(crate) fn parse_base(raw: &str) -> Result<Base, ProbeError> {
+pub(crate) fn parse_base(raw: &str) -> Result<Base, GuardError> {
     let raw = raw.trim().trim_end_matches('/');
     ssrf::parse_target(raw).map_err(|e| match e {
-        UrlError::PrivateAddress => ProbeError::PrivateAddress,
-        other => ProbeError::BadUrl(other.to_string()),
+        UrlError::PrivateAddress => GuardError::PrivateAddress,
+        other => GuardError::BadUrl(other.to_string()),
     })?;
-    let url = Url::parse(raw).map_err(|e| ProbeError::BadUrl(format!("URL cannot be parsed ({e})")))?;
+    let url = Url::parse(raw).map_err(|e| GuardError::BadUrl(format!("URL cannot be parsed ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(ProbeError::BadUrl(UrlError::Scheme.to_string()));
+        return Err(GuardError::BadUrl(UrlError::Scheme.to_string()));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(ProbeError::BadUrl(UrlError::Credentials.to_string()));
+        return Err(GuardError::BadUrl(UrlError::Credentials.to_string()));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(ProbeError::BadUrl("URL must not contain a query or a fragment".to_string()));
+        return Err(GuardError::BadUrl("URL must not contain a query or a fragment".to_string()));
     }
     let host =
-        url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| ProbeError::BadUrl(UrlError::NoHost.to_string()))?;
+        url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| GuardError::BadUrl(UrlError::NoHost.to_string()))?;
     let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     let host = match bare.parse::<IpAddr>() {
         Ok(ip) => Host::Ip(ip),
         Err(_) => Host::Domain(host.to_string()),
     };
-    let port = url.port_or_known_default().ok_or_else(|| ProbeError::BadUrl(UrlError::NoHost.to_string()))?;
+    let port = url.port_or_known_default().ok_or_else(|| GuardError::BadUrl(UrlError::NoHost.to_string()))?;
     Ok(Base { url: url.as_str().trim_end_matches('/').to_string(), host, port })
+}
+
+/// A base URL that passed the guard, with the addresses its host resolved to (all checked).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub(crate) base: Base,
+    /// Sorted, so equal answers compare equal whatever order the resolver gave them in.
+    pub(crate) addrs: Vec<SocketAddr>,
+}
+
+impl Target {
+    /// Checks the endpoint's URL, resolves its host once and checks every address against the
+    /// SSRF policy.
+    pub(crate) async fn resolve(endpoint: &Endpoint) -> Result<Target, GuardError> {
+        let base = parse_base(&endpoint.base_url)?;
+        let mut addrs: Vec<SocketAddr> = match &base.host {
+            Host::Ip(ip) => vec![SocketAddr::new(*ip, base.port)],
+            Host::Domain(name) => match tokio::net::lookup_host((name.as_str(), base.port)).await {
+                Ok(found) => found.collect(),
+                Err(e) => {
+                    tracing::info!(host = %name, error = %e, "provider host did not resolve");
+                    return Err(GuardError::Unreachable);
+                }
+            },
+        };
+        if addrs.is_empty() {
+            return Err(GuardError::Unreachable);
+        }
+        addrs.sort_unstable();
+        addrs.dedup();
+        let ips: Vec<IpAddr> = addrs.iter().map(SocketAddr::ip).collect();
+        ssrf::check_addresses(&ips, endpoint.allow_private).map_err(|_| GuardError::PrivateAddress)?;
+        Ok(Target { base, addrs })
+    }
+
+    /// A client that connects only to the checked addresses, with redirects and proxies off.
+    /// `total` bounds each whole request (`None`: no bound, for streams that time themselves).
+    pub(crate) fn client(&self, connect: Duration, total: Option<Duration>) -> Result<Client, GuardError> {
+        let mut builder = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(connect)
+            .user_agent(USER_AGENT);
+        if let Some(total) = total {
+            builder = builder.timeout(total);
+        }
+        if let Host::Domain(name) = &self.base.host {
+            builder = builder.resolve_to_addrs(name, &self.addrs);
+        }
+        builder.build().map_err(|e| {
+            tracing::error!(error = %e, "cannot build the HTTP client");
+            GuardError::Unreachable
+        })
+    }
+
+    /// The host, for logs (a base URL never carries a secret: keys travel in headers).
+    pub(crate) fn host(&self) -> String {
+        self.base.host()
+    }
+}
+
+impl Base {
+    pub(crate) fn host(&self) -> String {
+        match &self.host {
+            Host::Ip(ip) => ip.to_string(),
+            Host::Domain(name) => name.clone(),
+        }
+    }
 }
 
 /// A checked endpoint and a client that can only reach its checked addresses.
@@ -98,36 +185,9 @@ impl Upstream {
     /// Checks the endpoint's URL, resolves its host and checks every address against the SSRF
     /// policy, then builds a client pinned to those addresses. `timeout` bounds each request.
     pub(crate) async fn connect(endpoint: &Endpoint, timeout: Duration) -> Result<Upstream, ProbeError> {
-        let base = parse_base(&endpoint.base_url)?;
-        let addrs: Vec<SocketAddr> = match &base.host {
-            Host::Ip(ip) => vec![SocketAddr::new(*ip, base.port)],
-            Host::Domain(name) => match tokio::net::lookup_host((name.as_str(), base.port)).await {
-                Ok(found) => found.collect(),
-                Err(e) => {
-                    tracing::info!(host = %name, error = %e, "provider host did not resolve");
-                    return Err(ProbeError::Unreachable);
-                }
-            },
-        };
-        if addrs.is_empty() {
-            return Err(ProbeError::Unreachable);
-        }
-        let ips: Vec<IpAddr> = addrs.iter().map(SocketAddr::ip).collect();
-        ssrf::check_addresses(&ips, endpoint.allow_private).map_err(|_| ProbeError::PrivateAddress)?;
-        let mut builder = Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .user_agent(USER_AGENT);
-        if let Host::Domain(name) = &base.host {
-            builder = builder.resolve_to_addrs(name, &addrs);
-        }
-        let client = builder.build().map_err(|e| {
-            tracing::error!(error = %e, "cannot build the HTTP client");
-            ProbeError::Unreachable
-        })?;
-        Ok(Upstream { base, client })
+        let target = Target::resolve(endpoint).await?;
+        let client = target.client(timeout, Some(timeout))?;
+        Ok(Upstream { base: target.base, client })
     }
 
     /// `GET <base><path>?<query>` with these extra headers; reads the whole answer.
@@ -168,10 +228,7 @@ impl Upstream {
 
     /// The host, for logs (a base URL never carries a secret: keys travel in headers).
     pub(crate) fn host(&self) -> String {
-        match &self.base.host {
-            Host::Ip(ip) => ip.to_string(),
-            Host::Domain(name) => name.clone(),
-        }
+        self.base.host()
     }
 
     fn failed(&self, e: &reqwest::Error) -> ProbeError {
@@ -196,7 +253,7 @@ pub(crate) fn secret_header(value: &str) -> Result<HeaderValue, ProbeError> {
 }
 
 /// A reqwest error with its sources, without the URL.
-struct ErrorChain<'a>(&'a reqwest::Error);
+pub(crate) struct ErrorChain<'a>(pub(crate) &'a reqwest::Error);
 
 impl std::fmt::Display for ErrorChain<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -226,7 +283,7 @@ mod tests {
     use super::*;
 
     fn bad_url(raw: &str) -> bool {
-        matches!(parse_base(raw), Err(ProbeError::BadUrl(_)))
+        matches!(parse_base(raw), Err(GuardError::BadUrl(_)))
     }
 
     #[test]

@@ -386,7 +386,7 @@ impl ChatService {
     /// the model sees.
     async fn execute_tool(&self, run: &PreparedRun, call: &ToolCall) -> (ToolStep, String) {
         let arguments = tools::sanitised_arguments(&call.arguments);
-        let granted = run.agent.allowed_tools.iter().any(|t| *t == call.name);
+        let granted = run.agent.allowed_tools.contains(&call.name);
         let event_type = match call.name.as_str() {
             TOOL_LS if granted => Some("tool.pinchy_ls"),
             TOOL_READ if granted => Some("tool.pinchy_read"),
