@@ -148,8 +148,9 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     actix_web::rt::spawn(async move {
         shutdown.await;
         tracing::info!("shutdown signal received, draining connections");
-        // Runs end as aborted (and are stored so) instead of being cut off mid-write.
-        let cancelled = hubs.cancel_all();
+        // Sockets close (1001) so they do not hold the graceful stop, and runs end as aborted
+        // (and are stored so) instead of being cut off mid-write.
+        let cancelled = hubs.shut_down();
         if cancelled > 0 {
             tracing::info!(cancelled, "cancelled running answers");
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use pincer_core::{AgentId, MessageId, RunId, UserId};
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::{broadcast, oneshot, watch};
 
 use super::frames::{ActiveRunDto, ServerFrame};
 
@@ -39,10 +39,17 @@ impl Hub {
     }
 }
 
-#[derive(Default)]
 pub struct ChatHubs {
     hubs: Mutex<HashMap<ChatRef, Hub>>,
     connections: Mutex<HashMap<UserId, usize>>,
+    /// Turns true once at shutdown; every socket then closes with 1001.
+    closing: watch::Sender<bool>,
+}
+
+impl Default for ChatHubs {
+    fn default() -> Self {
+        Self { hubs: Mutex::default(), connections: Mutex::default(), closing: watch::channel(false).0 }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -86,7 +93,19 @@ impl ChatHubs {
         }
     }
 
-    /// Cancels every run (shutdown).
+    /// Shutdown: tells every socket to close, and cancels every run (they end as aborted and are
+    /// stored so). Returns how many runs were cancelled.
+    pub fn shut_down(&self) -> usize {
+        self.closing.send_replace(true);
+        self.cancel_all()
+    }
+
+    /// What a socket watches to learn that the server is shutting down.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
+    /// Cancels every run.
     pub fn cancel_all(&self) -> usize {
         let mut hubs = lock(&self.hubs);
         hubs.values_mut()

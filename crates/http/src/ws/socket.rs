@@ -104,8 +104,13 @@ pub async fn serve(
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut last_seen = Instant::now();
+    let mut closing = socket.state.hubs.closing();
     loop {
         tokio::select! {
+            _ = closing.wait_for(|closing| *closing) => {
+                socket.send(close(CloseCode::Away, "server shutting down")).await;
+                break;
+            }
             message = stream.recv() => {
                 last_seen = Instant::now();
                 match message {
