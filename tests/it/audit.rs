@@ -164,13 +164,19 @@ async fn admin_lists_filters_pages_and_exports_what_happened() {
             "user.role_updated",
             "settings.updated",
             "auth.login",
+            // Each account comes with its personal agent, recorded after the account.
+            "agent.created",
             "user.created",
             "user.invited",
             "auth.failed",
             "auth.login",
+            "agent.created",
             "user.setup",
         ]
     );
+    // The checks by position below look at the identity events; the personal agents' creation
+    // (by the system) is checked by the agents tests.
+    let actions: Vec<&Value> = actions.into_iter().filter(|e| e["eventType"] != "agent.created").collect();
     let by_admin = |e: &Value| {
         e["actorType"] == "user"
             && e["actorId"] == admin_id.as_str()
@@ -328,8 +334,8 @@ async fn verify_reports_edited_and_deleted_rows() {
     admin.send_json("PATCH", "/api/users/me", json!({"name": "Boss"})).await;
     wait_for_integrity_check(&admin).await;
     let total = list(&admin, "").await["total"].as_i64().unwrap();
-    assert!(total >= 7, "setup, three settings, context, name, integrity check: {total}");
-    assert_eq!(list(&admin, "?eventType=settings.updated").await["entries"][2]["id"], 2);
+    assert!(total >= 8, "setup, personal agent, three settings, context, name, integrity check: {total}");
+    assert_eq!(list(&admin, "?eventType=settings.updated").await["entries"][2]["id"], 3);
 
     let verify = |query: &'static str| {
         let admin = admin.clone();
@@ -343,7 +349,7 @@ async fn verify_reports_edited_and_deleted_rows() {
         json!({"valid": true, "totalChecked": 3, "invalidIds": [], "chainBreakIds": []})
     );
 
-    // Row 2 (a settings change) rewritten behind the application's back.
+    // Row 2 (the personal agent's creation) rewritten behind the application's back.
     execute(server.database(), "UPDATE audit_log SET detail = '{}' WHERE id = 2");
     let (status, report) = verify("").await;
     assert_eq!(status, StatusCode::OK);
@@ -424,5 +430,5 @@ async fn a_failed_login_flood_writes_one_row_per_source_per_minute() {
         .map(|e| e["eventType"].as_str().unwrap())
         .filter(|t| *t != "audit.integrity_check")
         .collect();
-    assert_eq!(others, ["auth.failed", "user.setup"]);
+    assert_eq!(others, ["auth.failed", "agent.created", "user.setup"]);
 }

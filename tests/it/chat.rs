@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use pincer_testkit::server::Browser;
-use pincer_testkit::{FakeKind, FakeProvider, FakeReply, FakeUsage, TestServer};
+use pincer_testkit::{Behaviour, FakeKind, FakeProvider, FakeReply, FakeUsage, TestServer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -94,9 +94,9 @@ async fn chat(kind: FakeKind, tools: &[&str]) -> Chat {
     Chat { server, admin, fake, agent, docs }
 }
 
-/// The chat requests the fake received (not the model lists).
+/// The bodies of the chat requests the fake received (not the model lists).
 fn chat_requests(fake: &FakeProvider) -> Vec<Value> {
-    fake.requests().iter().filter(|r| r.method == "POST").filter_map(|r| r.body_json()).collect()
+    fake.chat_requests().iter().filter_map(|r| r.body_json()).collect()
 }
 
 async fn round_trip(kind: FakeKind) {
@@ -264,8 +264,9 @@ async fn tools_not_granted_are_refused_and_audited() {
 
     let requests = chat_requests(&c.fake);
     assert!(!serde_json::to_string(&requests).unwrap().contains("25 days of paid leave"), "an ungranted tool ran");
-    let tools_offered = requests[0].to_string();
-    assert!(tools_offered.contains("pinchy_ls") && !tools_offered.contains("pinchy_read"), "only granted tools are offered");
+    // Anthropic's request lists the tools by name: only the granted one is offered.
+    let offered: Vec<&str> = requests[0]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(offered, ["pinchy_ls"], "only granted tools are offered");
     let (_, denied) = c.admin.send_json("GET", "/api/audit?eventType=tool.denied", Value::Null).await;
     let names: Vec<&str> = denied["entries"].as_array().unwrap().iter().map(|e| e["detail"]["tool"].as_str().unwrap()).collect();
     assert_eq!(names, ["shell_exec", "pinchy_read"], "newest first: {denied}");
@@ -282,21 +283,29 @@ async fn tools_not_granted_are_refused_and_audited() {
 async fn provider_failures_end_in_an_error_frame_and_the_socket_stays_usable() {
     let c = chat(FakeKind::Openai, &[]).await;
     let mut ws = ChatSocket::open(&c.admin).await;
-    for (reply, code) in [
-        (FakeReply::status(401), "provider_unauthorized"),
-        (FakeReply::status(429), "provider_rate_limited"),
-        (FakeReply::status(500), "provider_error"),
-        (FakeReply::text(&["Partial ", "answer ", "never ", "ends"]).cut_after(2), "provider_stream_broken"),
+    let mut partials = Vec::new();
+    for (behaviour, code) in [
+        (Behaviour::Status(401), "provider_unauthorized"),
+        (Behaviour::RateLimited { retry_after_secs: 7 }, "provider_rate_limited"),
+        (Behaviour::Status(500), "provider_error"),
+        (Behaviour::CutAfter(3), "provider_stream_broken"),
     ] {
-        c.fake.push_reply(reply);
+        // Refused requests take no queued reply; the cut one streams this.
+        if matches!(behaviour, Behaviour::CutAfter(_)) {
+            c.fake.push_reply(FakeReply::text(&["Partial ", "answer ", "that ", "never ", "ends"]));
+        }
+        c.fake.set_behaviour(behaviour);
         ws.message(&c.agent, "hello").await;
         let frames = ws.until("complete").await;
         let error = frames.iter().find(|f| f["type"] == "error").unwrap_or_else(|| panic!("{code}: no error frame: {frames:?}"));
         assert_eq!(error["code"], code, "{frames:?}");
         assert!(error["message"].as_str().is_some_and(|m| !m.is_empty() && !m.contains("sk-")), "{error}");
         assert_eq!(frames.iter().find(|f| f["type"] == "done").unwrap()["status"], "failed");
+        partials.push(chunk_text(&frames));
     }
+    assert!(!partials[3].is_empty() && partials[3].len() < "Partial answer that never ends".len(), "cut mid-way: {partials:?}");
     // The same socket goes on working.
+    c.fake.set_behaviour(Behaviour::Normal);
     c.fake.push_reply(FakeReply::text(&["Back ", "again."]));
     ws.message(&c.agent, "still there?").await;
     let frames = ws.until("complete").await;
@@ -308,46 +317,81 @@ async fn provider_failures_end_in_an_error_frame_and_the_socket_stays_usable() {
     let messages = history["messages"].as_array().unwrap();
     let statuses: Vec<(&str, &str)> =
         messages.iter().map(|m| (m["role"].as_str().unwrap(), m["status"].as_str().unwrap())).collect();
-    assert_eq!(
-        statuses,
-        [
-            ("user", "complete"),
-            ("assistant", "failed"),
-            ("user", "complete"),
-            ("assistant", "failed"),
-            ("user", "complete"),
-            ("assistant", "failed"),
-            ("user", "complete"),
-            ("assistant", "failed"),
-            ("user", "complete"),
-            ("assistant", "complete"),
-        ]
-    );
+    let mut expected = vec![("user", "complete"), ("assistant", "failed")].repeat(4);
+    expected.extend([("user", "complete"), ("assistant", "complete")]);
+    assert_eq!(statuses, expected);
     assert_eq!(messages[1]["error"], "provider_unauthorized");
-    assert_eq!(messages[7]["content"], "Partial answer ", "the text before the cut is kept");
+    assert_eq!(messages[3]["error"], "provider_rate_limited");
+    assert_eq!(messages[7]["content"], partials[3].as_str(), "the text before the cut is kept");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn abort_stops_the_upstream_request() {
-    let c = chat(FakeKind::Anthropic, &[]).await;
+    let c = chat(FakeKind::Openai, &[]).await;
     let mut ws = ChatSocket::open(&c.admin).await;
-    c.fake.push_reply(FakeReply::text(&["One ", "two ", "three ", "four"]).hold_after(2));
+    c.fake.set_behaviour(Behaviour::HoldAfter(3));
+    c.fake.push_reply(FakeReply::text(&["One ", "two ", "three ", "four ", "five"]));
     ws.message(&c.agent, "count").await;
     let mut seen = String::new();
-    while seen != "One two " {
+    while seen.is_empty() {
         let frame = ws.next().await;
         if frame["type"] == "chunk" {
             seen.push_str(frame["content"].as_str().unwrap());
         }
     }
+    // Let the held stream deliver what it sends before holding.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     ws.send(json!({"type": "abort", "agentId": c.agent})).await;
     let frames = ws.until("complete").await;
+    seen.push_str(&chunk_text(&frames));
     assert_eq!(frames.iter().find(|f| f["type"] == "done").unwrap()["status"], "aborted", "{frames:?}");
-    assert!(c.fake.wait_for_client_disconnects(1, std::time::Duration::from_secs(10)), "the upstream request was not dropped");
+    assert!(
+        c.fake.wait_for_client_disconnects(1, std::time::Duration::from_secs(10)).await,
+        "the upstream request was not dropped"
+    );
+    assert!(!seen.contains("five"), "{seen}");
     ws.history(&c.agent).await;
     let history = ws.next().await;
     assert_eq!(history["messages"][1]["status"], "aborted");
-    assert_eq!(history["messages"][1]["content"], "One two ");
+    assert_eq!(history["messages"][1]["content"], seen.as_str(), "the text before the abort is kept");
+    assert_eq!(history["activeRun"], Value::Null);
+
+    // A new message on the chat supersedes a running one the same way.
+    c.fake.push_reply(FakeReply::text(&["Slow ", "answer ", "here"]));
+    ws.message(&c.agent, "first").await;
+    loop {
+        if ws.next().await["type"] == "chunk" {
+            break;
+        }
+    }
+    c.fake.set_behaviour(Behaviour::Normal);
+    c.fake.push_reply(FakeReply::text(&["Second."]));
+    ws.message(&c.agent, "second").await;
+    // Frames of both runs, until the second one is complete.
+    let mut frames = Vec::new();
+    let mut second_id = None;
+    loop {
+        let frame = ws.next().await;
+        if frame["type"] == "ack" {
+            second_id = frame["messageId"].as_str().map(str::to_string);
+        }
+        let finished = frame["type"] == "complete" && second_id.is_some() && frame["messageId"].as_str() == second_id.as_deref();
+        frames.push(frame);
+        if finished {
+            break;
+        }
+    }
+    let second_id = second_id.unwrap();
+    let mut statuses: Vec<(bool, &str)> = frames
+        .iter()
+        .filter(|f| f["type"] == "done")
+        .map(|f| (f["messageId"] == second_id.as_str(), f["status"].as_str().unwrap()))
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [(false, "aborted"), (true, "complete")], "the first run was superseded: {frames:?}");
+    let second: Vec<Value> = frames.iter().filter(|f| f["messageId"] == second_id.as_str()).cloned().collect();
+    assert_eq!(chunk_text(&second), "Second.");
+    assert!(c.fake.wait_for_client_disconnects(2, std::time::Duration::from_secs(10)).await);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -356,7 +400,8 @@ async fn a_run_survives_a_reconnect_and_reaches_every_socket() {
     let words: Vec<String> = (0..12).map(|i| format!("w{i} ")).collect();
     let parts: Vec<&str> = words.iter().map(String::as_str).collect();
     let full: String = words.concat();
-    c.fake.push_reply(FakeReply::text(&parts).delay_ms(150));
+    c.fake.set_behaviour(Behaviour::ChunkDelay(std::time::Duration::from_millis(150)));
+    c.fake.push_reply(FakeReply::text(&parts));
 
     let mut watcher = ChatSocket::open(&c.admin).await;
     watcher.history(&c.agent).await;

@@ -15,12 +15,12 @@ use pincer_agents::catalogue::BaseUrls;
 use pincer_agents::chat::{ChatService, ChatServiceDeps, RunLimits};
 use pincer_agents::service::{AgentService, AgentServiceDeps, ProviderService, ProviderServiceDeps};
 use pincer_audit::AuditService;
-use pincer_connectors::documents::LocalDocumentFolders;
+use pincer_connectors::{LocalDocumentFolders, LocalDocuments};
 use pincer_core::SystemClock;
 use pincer_core::crypto::Cipher;
 use pincer_http::{AppState, ChatHubs, HttpConfig, Readiness};
 use pincer_identity::{Identity, IdentityDeps, SettingsService};
-use pincer_llm::HttpModelLister;
+use pincer_llm::{HttpModelClient, HttpModelLister};
 use pincer_store::{BlockingPasswordHasher, Database};
 
 use crate::cli::ServeArgs;
