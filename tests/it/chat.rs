@@ -488,3 +488,40 @@ async fn the_socket_is_authenticated_same_origin_and_scoped_to_visible_agents() 
     assert_eq!(ws.closed().await.map(|(code, _)| code), Some(1008));
     assert_error(&member.send_json("GET", "/api/agents", Value::Null).await, 401, "not_authenticated");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn conversations_survive_a_restart_and_a_run_cut_by_shutdown_is_stored_as_aborted() {
+    let mut c = chat(FakeKind::Anthropic, &[]).await;
+    let mut ws = ChatSocket::open(&c.admin).await;
+    c.fake.push_reply(FakeReply::text(&["Kept ", "across ", "restarts."]));
+    ws.message(&c.agent, "remember this").await;
+    assert_eq!(chunk_text(&ws.until("complete").await), "Kept across restarts.");
+
+    // A run still going at SIGTERM ends as aborted, with its text so far, and the socket is told.
+    c.fake.set_behaviour(Behaviour::HoldAfter(4));
+    c.fake.push_reply(FakeReply::text(&["Half ", "an ", "answer ", "and ", "more"]));
+    ws.message(&c.agent, "a long one").await;
+    let mut seen = String::new();
+    while seen.is_empty() {
+        let frame = ws.next().await;
+        if frame["type"] == "chunk" {
+            seen.push_str(frame["content"].as_str().unwrap());
+        }
+    }
+    c.server.restart().await;
+    assert!(c.fake.wait_for_client_disconnects(1, std::time::Duration::from_secs(10)).await);
+
+    let admin = c.server.login("admin@example.com", pincer_testkit::server::PASSWORD).await;
+    let mut ws = ChatSocket::open(&admin).await;
+    ws.history(&c.agent).await;
+    let history = ws.next().await;
+    let messages = history["messages"].as_array().unwrap();
+    let summary: Vec<(&str, &str)> = messages.iter().map(|m| (m["content"].as_str().unwrap(), m["status"].as_str().unwrap())).collect();
+    assert_eq!(summary.len(), 4, "{history}");
+    assert_eq!(summary[0], ("remember this", "complete"));
+    assert_eq!(summary[1], ("Kept across restarts.", "complete"));
+    assert_eq!(summary[2], ("a long one", "complete"));
+    assert_eq!(summary[3].1, "aborted", "{history}");
+    assert!(summary[3].0.starts_with(seen.as_str()) && !summary[3].0.contains("more"), "{history}");
+    assert_eq!(history["activeRun"], Value::Null);
+}
