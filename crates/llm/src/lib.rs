@@ -1,6 +1,7 @@
-//! LLM provider adapters over reqwest. So far: [`HttpModelLister`], the `ModelLister` port of the
-//! agents domain over each provider's genuine model-list endpoint (the live credential check and
-//! the model catalogue). The streaming chat clients come next, one module per wire format.
+//! LLM provider adapters over reqwest: [`HttpModelLister`], the `ModelLister` port of the agents
+//! domain over each provider's genuine model-list endpoint (the live credential check and the
+//! model catalogue), and [`HttpModelClient`], the `ModelClient` port: streamed chat with tool
+//! calls and token usage over each provider's genuine wire format (`chat`, one module per format).
 //!
 //! Every outbound request goes through the SSRF guard in `upstream`: the URL's host is resolved
 //! once, every address checked against `pincer_integrations::ssrf`, and the client pinned to the
@@ -8,10 +9,12 @@
 //! sensitive; neither keys nor upstream bodies ever reach a log or an error.
 
 mod anthropic;
+mod chat;
 mod google;
 mod lister;
 mod ollama;
 mod openai;
 mod upstream;
 
+pub use chat::{ClientTimeouts, HttpModelClient};
 pub use lister::{DEFAULT_TIMEOUT, HttpModelLister, MAX_PAGES};

@@ -17,8 +17,11 @@ pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 const USER_AGENT: &str = concat!("pincer/", env!("CARGO_PKG_VERSION"));
 
+/// How long an idle connection stays in a client's pool.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Where a checked base URL points.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Host {
     /// An IP literal (in any form the URL standard accepts: `127.1`, `2130706433`, `[::1]`),
     /// already normalised by the URL parser; nothing to resolve.
@@ -125,6 +128,9 @@ impl Target {
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .connect_timeout(connect)
+            // Below the keep-alive timeouts of common servers and load balancers (60 s and up), so
+            // that a pooled connection is not reused just as the other side closes it.
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .user_agent(USER_AGENT);
         if let Some(total) = total {
             builder = builder.timeout(total);

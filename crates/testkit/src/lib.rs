@@ -6,5 +6,7 @@ pub mod fakes;
 pub mod server;
 
 pub use db::TestDatabase;
-pub use fakes::{Behaviour, FakeKind, FakeModel, FakeProvider, RecordedRequest};
+pub use fakes::{
+    Behaviour, FakeKind, FakeModel, FakeProvider, FakeReply, FakeStop, FakeToolCall, FakeUsage, RecordedRequest,
+};
 pub use server::TestServer;

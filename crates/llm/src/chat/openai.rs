@@ -334,7 +334,11 @@ impl Decoder for ChatDecoder {
         if let Some(error) = chunk.error {
             let rate_limited = error.kind.as_deref().is_some_and(|k| k.contains("rate_limit"))
                 || error.code.as_ref().and_then(Value::as_str).is_some_and(|c| c.contains("rate_limit"));
-            return Err(if rate_limited { ModelError::RateLimited { retry_after_secs: None } } else { ModelError::BrokenStream });
+            return Err(if rate_limited {
+                ModelError::RateLimited { retry_after_secs: None }
+            } else {
+                ModelError::BrokenStream
+            });
         }
         if frame.event == "error" {
             return Err(ModelError::BrokenStream);
@@ -459,7 +463,11 @@ mod tests {
         assert_eq!(
             events,
             vec![
-                Ok(StreamEvent::ToolCall(ToolCall { id: "call_1".into(), name: "a".into(), arguments: json!({"x": 1}) })),
+                Ok(StreamEvent::ToolCall(ToolCall {
+                    id: "call_1".into(),
+                    name: "a".into(),
+                    arguments: json!({"x": 1})
+                })),
                 Ok(StreamEvent::Finished { stop: StopReason::ToolUse, tokens: TokenCounts::default() }),
             ]
         );
@@ -472,7 +480,10 @@ mod tests {
         assert_eq!(events.last(), Some(&Err(ModelError::BrokenStream)));
         assert_eq!(events[0], Ok(StreamEvent::Text("Hel".into())));
         let without_usage = TEXT.replace("\"prompt_tokens\":15", "\"x\":0").replace("\"usage\":{", "\"other\":{");
-        assert_eq!(decode_sse_every_way(&without_usage, ChatDecoder::new(true)).last(), Some(&Err(ModelError::BrokenStream)));
+        assert_eq!(
+            decode_sse_every_way(&without_usage, ChatDecoder::new(true)).last(),
+            Some(&Err(ModelError::BrokenStream))
+        );
         // A compatible server that does not support `include_usage` is fine.
         assert!(matches!(
             decode_sse_every_way(&without_usage, ChatDecoder::new(false)).last(),
@@ -482,13 +493,22 @@ mod tests {
 
     #[test]
     fn garbage_and_errors() {
-        assert_eq!(decode_sse_every_way("data: {\"choices\": [\n\n", ChatDecoder::new(true)), vec![Err(ModelError::BadResponse)]);
         assert_eq!(
-            decode_sse_every_way("data: {\"error\":{\"message\":\"x\",\"type\":\"server_error\"}}\n\n", ChatDecoder::new(true)),
+            decode_sse_every_way("data: {\"choices\": [\n\n", ChatDecoder::new(true)),
+            vec![Err(ModelError::BadResponse)]
+        );
+        assert_eq!(
+            decode_sse_every_way(
+                "data: {\"error\":{\"message\":\"x\",\"type\":\"server_error\"}}\n\n",
+                ChatDecoder::new(true)
+            ),
             vec![Err(ModelError::BrokenStream)]
         );
         assert_eq!(
-            decode_sse_every_way("data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":100000}]}}]}\n\n", ChatDecoder::new(true)),
+            decode_sse_every_way(
+                "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":100000}]}}]}\n\n",
+                ChatDecoder::new(true)
+            ),
             vec![Err(ModelError::BadResponse)]
         );
     }
@@ -507,11 +527,24 @@ mod tests {
                 Turn::User { text: "List /data".into() },
                 Turn::Assistant {
                     text: String::new(),
-                    tool_calls: vec![ToolCall { id: "call_1".into(), name: "pinchy_ls".into(), arguments: json!({"path": "/data"}) }],
+                    tool_calls: vec![ToolCall {
+                        id: "call_1".into(),
+                        name: "pinchy_ls".into(),
+                        arguments: json!({"path": "/data"}),
+                    }],
                 },
-                Turn::ToolResult { call_id: "call_1".into(), name: "pinchy_ls".into(), content: "hr/".into(), is_error: false },
+                Turn::ToolResult {
+                    call_id: "call_1".into(),
+                    name: "pinchy_ls".into(),
+                    content: "hr/".into(),
+                    is_error: false,
+                },
             ],
-            tools: vec![ToolSpec { name: "pinchy_ls".into(), description: "List".into(), parameters: json!({"type": "object"}) }],
+            tools: vec![ToolSpec {
+                name: "pinchy_ls".into(),
+                description: "List".into(),
+                parameters: json!({"type": "object"}),
+            }],
             max_output_tokens: 1000,
         }
     }

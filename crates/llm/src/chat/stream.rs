@@ -63,25 +63,22 @@ fn chunks(
     idle: Duration,
     origin: Origin,
 ) -> impl Stream<Item = Result<impl AsRef<[u8]> + Send + 'static, ModelError>> + Send + 'static {
-    stream::unfold(Some((response, 0usize)), move |state| {
-        let origin = origin.clone();
-        async move {
-            let (mut response, read) = state?;
-            match tokio::time::timeout(idle, response.chunk()).await {
-                Err(_) => Some((Err(ModelError::Timeout), None)),
-                Ok(Ok(Some(chunk))) => {
-                    let read = read + chunk.len();
-                    if read > MAX_STREAM_BYTES {
-                        tracing::warn!(kind = origin.kind, host = %origin.host, "model stream too large");
-                        return Some((Err(ModelError::BadResponse), None));
-                    }
-                    Some((Ok(chunk), Some((response, read))))
+    stream::unfold(Some((response, 0usize, origin)), move |state| async move {
+        let (mut response, read, origin) = state?;
+        match tokio::time::timeout(idle, response.chunk()).await {
+            Err(_) => Some((Err(ModelError::Timeout), None)),
+            Ok(Ok(Some(chunk))) => {
+                let read = read + chunk.len();
+                if read > MAX_STREAM_BYTES {
+                    tracing::warn!(kind = origin.kind, host = %origin.host, "model stream too large");
+                    return Some((Err(ModelError::BadResponse), None));
                 }
-                Ok(Ok(None)) => None,
-                Ok(Err(e)) => {
-                    tracing::info!(kind = origin.kind, host = %origin.host, error = %ErrorChain(&e), "model stream cut off");
-                    Some((Err(ModelError::BrokenStream), None))
-                }
+                Some((Ok(chunk), Some((response, read, origin))))
+            }
+            Ok(Ok(None)) => None,
+            Ok(Err(e)) => {
+                tracing::info!(kind = origin.kind, host = %origin.host, error = %ErrorChain(&e), "model stream cut off");
+                Some((Err(ModelError::BrokenStream), None))
             }
         }
     })
@@ -100,6 +97,7 @@ pub(crate) fn sse_frames(
             Err(EventStreamError::Transport(e)) => Err(e),
             Err(EventStreamError::Utf8(_) | EventStreamError::Parser(_)) => Err(ModelError::BadResponse),
         })
+        .fuse()
         .boxed()
 }
 
@@ -128,6 +126,7 @@ pub(crate) fn ndjson_frames(
             }
         }
     })
+    .fuse()
     .boxed()
 }
 
@@ -177,7 +176,13 @@ pub(crate) fn drive<D: Decoder>(
             let flow = match d.frames.next().await {
                 Some(Ok(frame)) => {
                     d.seen += 1;
-                    d.decoder.frame(frame, &mut d.out)
+                    let flow = d.decoder.frame(frame, &mut d.out);
+                    if flow == Ok(Flow::End) {
+                        // The end marker: read the end of the body if it is already there, so
+                        // that the connection can serve the next call; never wait for it.
+                        drop(d.frames.next().now_or_never());
+                    }
+                    flow
                 }
                 Some(Err(e)) => Err(e),
                 None if d.seen == 0 && !d.stream_type => Err(ModelError::BadResponse),
@@ -186,9 +191,6 @@ pub(crate) fn drive<D: Decoder>(
             match flow {
                 Ok(Flow::More) => {}
                 Ok(Flow::End) => {
-                    // Read the end of the body if it is already there, so that the connection
-                    // can serve the next call; never wait for it.
-                    drop(d.frames.next().now_or_never());
                     d.done = Some(match d.decoder.end(&mut d.out) {
                         Ok((stop, tokens)) => {
                             tracing::debug!(kind = d.origin.kind, host = %d.origin.host, ?stop, ?tokens, "model stream finished");
@@ -249,11 +251,7 @@ pub(crate) mod testing {
     use super::*;
 
     /// The events (or the error) a decoder yields for `body` cut into `chunk`-byte pieces.
-    pub(crate) fn decode_sse<D: Decoder>(
-        body: &str,
-        chunk: usize,
-        decoder: D,
-    ) -> Vec<Result<StreamEvent, ModelError>> {
+    pub(crate) fn decode_sse<D: Decoder>(body: &str, chunk: usize, decoder: D) -> Vec<Result<StreamEvent, ModelError>> {
         let pieces: Vec<Result<Vec<u8>, ModelError>> =
             body.as_bytes().chunks(chunk.max(1)).map(|c| Ok(c.to_vec())).collect();
         let frames = stream::iter(pieces)

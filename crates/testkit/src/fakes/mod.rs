@@ -9,5 +9,8 @@
 pub mod provider;
 pub mod server;
 
-pub use provider::{Behaviour, FakeKind, FakeModel, FakeProvider, FakeProviderBuilder, RecordedRequest};
+pub use provider::{
+    Behaviour, FakeKind, FakeModel, FakeProvider, FakeProviderBuilder, FakeReply, FakeStop, FakeToolCall, FakeUsage,
+    RecordedRequest,
+};
 pub use server::FakeServer;

@@ -55,6 +55,9 @@ impl FakeServer {
                         .workers(1)
                         .disable_signals()
                         .shutdown_timeout(0)
+                        // A client that closes its side is gone: drop what is being streamed to
+                        // it (streaming fakes count those disconnects).
+                        .h1_allow_half_closed(false)
                         .listen(listener);
                     let server = match server {
                         Ok(server) => server.run(),

@@ -1,36 +1,57 @@
 //! Fake LLM providers: one [`FakeProvider`] per kind, speaking that provider's genuine wire format
-//! (paths, auth headers, response and error shapes, pagination) on an ephemeral port.
+//! (paths, auth headers, response and error shapes, pagination, streamed chat) on an ephemeral
+//! port.
 //!
 //! ```no_run
-//! use pincer_testkit::fakes::{Behaviour, FakeKind, FakeModel, FakeProvider};
+//! use std::time::Duration;
 //!
+//! use pincer_testkit::fakes::{Behaviour, FakeKind, FakeModel, FakeProvider, FakeReply, FakeUsage};
+//! use serde_json::json;
+//!
+//! # async fn example() {
 //! let fake = FakeProvider::builder(FakeKind::Anthropic)
 //!     .models(vec![FakeModel::new("claude-haiku-4-5-20251001").display_name("Claude Haiku 4.5")])
 //!     .start();
+//! // The next chat answers, in order (then the default reply):
+//! fake.push_reply(FakeReply::tool_call("pinchy_ls", json!({"path": "/data/hr"})));
+//! fake.push_reply(FakeReply::text(&["Hel", "lo"]).usage(FakeUsage { input: 12, output: 5, cache_read: 3, cache_write: 2 }));
 //! // Point the code under test at `fake.base_url()` with `fake.api_key()`, then:
-//! let sent = fake.requests();
+//! let sent = fake.chat_requests();
 //! assert_eq!(sent[0].header("x-api-key"), fake.api_key());
+//! // Send two chunks, then keep the stream open until the client goes away:
+//! fake.set_behaviour(Behaviour::HoldAfter(2));
+//! // … start a run, abort it, then:
+//! assert!(fake.wait_for_client_disconnects(1, Duration::from_secs(5)).await);
 //! fake.set_behaviour(Behaviour::Status(529));
+//! # }
 //! ```
 //!
 //! Every request is recorded first, then the [`Behaviour`] switch applies, then the kind's routes
 //! answer. Each kind lives in its own module (`anthropic`, `openai`, `google`, `ollama`) with
-//! its auth check, its error shape and its routes; the chat endpoints (Messages SSE, Chat
-//! Completions SSE, `streamGenerateContent`, `/api/chat` NDJSON) go there too, next to the model
-//! list, using the same [`Shared`] state (a script of replies can join the models there).
+//! its auth check, its error shape, its model list and its streamed chat (Messages SSE, Chat
+//! Completions SSE, `streamGenerateContent` SSE, `/api/chat` NDJSON), written from the providers'
+//! documented formats. A chat request is checked the way the provider checks it (the key, the
+//! model, the shape of the conversation: every tool call answered, in the right place) before a
+//! reply is taken from the queue; the streaming itself (`stream`) is shared.
 
 mod anthropic;
 mod google;
 mod ollama;
 mod openai;
+mod reply;
+mod stream;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
+use tokio::sync::watch;
 
+pub use self::reply::{FakeReply, FakeStop, FakeToolCall, FakeUsage};
 use super::server::FakeServer;
 
 /// Request bodies up to this size are accepted (chat requests carry whole conversations).
@@ -140,6 +161,17 @@ impl FakeKind {
             _ => "",
         }
     }
+
+    /// Whether a request to this path (relative to the origin) is the kind's chat endpoint.
+    fn is_chat(self, method: &str, path: &str) -> bool {
+        method == "POST"
+            && match self {
+                Self::Anthropic => path == "/v1/messages",
+                Self::Openai | Self::OpenaiCompatible => path == "/v1/chat/completions",
+                Self::Google => google::chat_model(path).is_some(),
+                Self::OllamaCloud | Self::OllamaLocal => path == "/api/chat",
+            }
+    }
 }
 
 /// A model the fake lists.
@@ -175,6 +207,9 @@ impl FakeModel {
 }
 
 /// How the fake answers, switchable while it runs. Requests are recorded whatever the behaviour.
+/// The chat variants (`CutAfter`, `EndAfter`, `HoldAfter`, `ChunkDelay`) change only how a chat
+/// answer is streamed; other requests are answered normally under them. A chunk is one SSE event
+/// (OpenAI's `data: [DONE]` included) or one NDJSON line.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Behaviour {
     /// Speak the protocol: check the key, answer the routes.
@@ -182,14 +217,29 @@ pub enum Behaviour {
     Normal,
     /// Refuse every key (even the configured one) the way the provider refuses a wrong key.
     RejectEveryKey,
-    /// Answer every request with this status and the kind's error body.
+    /// Answer every request with this status and the kind's error body (before any stream).
     Status(u16),
+    /// Answer every request `429 Too Many Requests` with the kind's error body and
+    /// `Retry-After: <secs>` (Google: a `google.rpc.RetryInfo` detail in the body instead, as the
+    /// Gemini API does).
+    RateLimited { retry_after_secs: u64 },
     /// Accept the request and never answer (until the fake is dropped).
     Hang,
-    /// Answer `200 OK` with `Content-Type: application/json` and a body that is not JSON.
+    /// Answer `200 OK` with a body that is not what was asked for: for the model list, a body that
+    /// is not JSON under `Content-Type: application/json`; for chat, the kind's stream content
+    /// type with frames that are not JSON.
     Garbage,
     /// Answer `307 Temporary Redirect` to this URL.
     Redirect(String),
+    /// Chat: send the first `n` chunks, then drop the connection in the middle of the body.
+    CutAfter(usize),
+    /// Chat: send the first `n` chunks, then end the body cleanly, without the final events.
+    EndAfter(usize),
+    /// Chat: send the first `n` chunks (all, if there are fewer), then keep the connection open,
+    /// sending nothing, until the client goes away.
+    HoldAfter(usize),
+    /// Chat: wait this long before every chunk after the first.
+    ChunkDelay(Duration),
 }
 
 /// A request as the fake received it.
@@ -255,6 +305,14 @@ struct Shared {
     models: Mutex<Vec<FakeModel>>,
     behaviour: Mutex<Behaviour>,
     log: Mutex<Vec<RecordedRequest>>,
+    /// The chat replies still to give, in order.
+    replies: Mutex<VecDeque<FakeReply>>,
+    /// What a chat request gets when the queue is empty.
+    default_reply: Mutex<FakeReply>,
+    /// Ids handed out so far (messages, tool calls), so that each is unique within the fake.
+    ids: AtomicUsize,
+    /// Chat streams the client closed before they were over.
+    disconnects: watch::Sender<usize>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -264,6 +322,27 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     fn models(&self) -> Vec<FakeModel> {
         lock(&self.models).clone()
+    }
+
+    fn behaviour(&self) -> Behaviour {
+        lock(&self.behaviour).clone()
+    }
+
+    /// Whether the model is listed (Google: and can generate content).
+    fn has_chat_model(&self, id: &str) -> bool {
+        lock(&self.models).iter().any(|m| {
+            m.id == id && (self.kind != FakeKind::Google || m.generation_methods.iter().any(|g| g == "generateContent"))
+        })
+    }
+
+    /// The next reply: the first queued one, or the default.
+    fn next_reply(&self) -> FakeReply {
+        lock(&self.replies).pop_front().unwrap_or_else(|| lock(&self.default_reply).clone())
+    }
+
+    /// A fresh number for an id.
+    fn next_id(&self) -> usize {
+        self.ids.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     fn rejects_every_key(&self) -> bool {
@@ -322,6 +401,8 @@ pub struct FakeProviderBuilder {
     models: Vec<FakeModel>,
     page_size: usize,
     behaviour: Behaviour,
+    replies: Vec<FakeReply>,
+    default_reply: FakeReply,
 }
 
 impl FakeProviderBuilder {
@@ -354,6 +435,18 @@ impl FakeProviderBuilder {
         self
     }
 
+    /// Chat replies to give first, in order.
+    pub fn replies(mut self, replies: Vec<FakeReply>) -> Self {
+        self.replies = replies;
+        self
+    }
+
+    /// The reply when none is queued (default: [`FakeReply::default`]).
+    pub fn default_reply(mut self, reply: FakeReply) -> Self {
+        self.default_reply = reply;
+        self
+    }
+
     pub fn start(self) -> FakeProvider {
         let shared = Arc::new(Shared {
             kind: self.kind,
@@ -362,6 +455,10 @@ impl FakeProviderBuilder {
             models: Mutex::new(self.models),
             behaviour: Mutex::new(self.behaviour),
             log: Mutex::new(Vec::new()),
+            replies: Mutex::new(self.replies.into()),
+            default_reply: Mutex::new(self.default_reply),
+            ids: AtomicUsize::new(0),
+            disconnects: watch::Sender::new(0),
         });
         let data = web::Data::from(shared.clone());
         let server = FakeServer::start(self.kind.as_str(), move |cfg: &mut web::ServiceConfig| {
@@ -386,6 +483,8 @@ impl FakeProvider {
             models: kind.default_models(),
             page_size: 1000,
             behaviour: Behaviour::Normal,
+            replies: Vec::new(),
+            default_reply: FakeReply::default(),
         }
     }
 
@@ -437,18 +536,67 @@ impl FakeProvider {
     pub fn clear_requests(&self) {
         lock(&self.shared.log).clear();
     }
+
+    /// Queues a chat reply: chat requests take queued replies in order, then the default one. A
+    /// request the fake refuses (wrong key, unknown model, malformed conversation, an error
+    /// behaviour) takes none.
+    pub fn push_reply(&self, reply: FakeReply) {
+        lock(&self.shared.replies).push_back(reply);
+    }
+
+    /// The reply chat requests get when the queue is empty.
+    pub fn set_default_reply(&self, reply: FakeReply) {
+        *lock(&self.shared.default_reply) = reply;
+    }
+
+    /// Drops every queued reply (the default one stays).
+    pub fn clear_replies(&self) {
+        lock(&self.shared.replies).clear();
+    }
+
+    /// How many queued replies are still to be given.
+    pub fn pending_replies(&self) -> usize {
+        lock(&self.shared.replies).len()
+    }
+
+    /// The chat requests received so far (the kind's chat endpoint only), oldest first.
+    pub fn chat_requests(&self) -> Vec<RecordedRequest> {
+        let kind = self.shared.kind;
+        lock(&self.shared.log).iter().filter(|r| kind.is_chat(&r.method, r.path_only())).cloned().collect()
+    }
+
+    /// How many chat streams the client closed before they were over (a cancelled run, a
+    /// dropped stream). Streams the fake cut or ended itself do not count.
+    pub fn client_disconnects(&self) -> usize {
+        *self.shared.disconnects.borrow()
+    }
+
+    /// Waits until at least `count` chat streams were closed by the client; `false` if that did
+    /// not happen within `timeout`. Needs a Tokio runtime with timers.
+    pub async fn wait_for_client_disconnects(&self, count: usize, timeout: Duration) -> bool {
+        let mut seen = self.shared.disconnects.subscribe();
+        matches!(tokio::time::timeout(timeout, seen.wait_for(|n| *n >= count)).await, Ok(Ok(_)))
+    }
 }
 
 /// Every request lands here: record it, apply the behaviour, then route it by kind.
 async fn handle(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -> HttpResponse {
     let request = RecordedRequest::from_actix(&req, &body);
     lock(&shared.log).push(request.clone());
-    let behaviour = lock(&shared.behaviour).clone();
     let kind = shared.kind;
-    match behaviour {
-        Behaviour::Normal | Behaviour::RejectEveryKey => {}
+    let path = request.path_only().to_string();
+    let chat = kind.is_chat(&request.method, &path);
+    match shared.behaviour() {
+        Behaviour::Normal
+        | Behaviour::RejectEveryKey
+        | Behaviour::CutAfter(_)
+        | Behaviour::EndAfter(_)
+        | Behaviour::HoldAfter(_)
+        | Behaviour::ChunkDelay(_) => {}
         Behaviour::Hang => return std::future::pending().await,
         Behaviour::Status(status) => return error(kind, status, "the fake provider was told to fail"),
+        Behaviour::RateLimited { retry_after_secs } => return rate_limited(kind, retry_after_secs),
+        Behaviour::Garbage if chat => return chat_garbage(kind),
         Behaviour::Garbage => {
             return HttpResponse::Ok().content_type("application/json").body("<html><body>Bad gateway</body></html>");
         }
@@ -456,7 +604,6 @@ async fn handle(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -
             return HttpResponse::TemporaryRedirect().insert_header(("Location", location)).finish();
         }
     }
-    let path = request.path_only().to_string();
     match kind {
         FakeKind::Anthropic => anthropic::route(&request, &path, &shared),
         FakeKind::Openai | FakeKind::OpenaiCompatible => openai::route(&request, &path, &shared),
@@ -473,6 +620,51 @@ fn error(kind: FakeKind, status: u16, message: &str) -> HttpResponse {
         FakeKind::Google => google::error(status, message),
         FakeKind::OllamaCloud | FakeKind::OllamaLocal => ollama::error(status, message),
     }
+}
+
+/// The kind's `429`, with when to retry.
+fn rate_limited(kind: FakeKind, retry_after_secs: u64) -> HttpResponse {
+    let retry_after = ("retry-after", retry_after_secs.to_string());
+    match kind {
+        FakeKind::Anthropic => {
+            let mut response =
+                anthropic::error(429, "Number of request tokens has exceeded your per-minute rate limit");
+            insert_header(&mut response, retry_after);
+            response
+        }
+        FakeKind::Openai | FakeKind::OpenaiCompatible => {
+            let mut response = openai::rate_limited();
+            insert_header(&mut response, retry_after);
+            response
+        }
+        FakeKind::Google => google::rate_limited(retry_after_secs),
+        FakeKind::OllamaCloud | FakeKind::OllamaLocal => {
+            let mut response = ollama::error(429, "too many requests, please slow down");
+            insert_header(&mut response, retry_after);
+            response
+        }
+    }
+}
+
+fn insert_header(response: &mut HttpResponse, (name, value): (&'static str, String)) {
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&value) {
+        response.headers_mut().insert(actix_web::http::header::HeaderName::from_static(name), value);
+    }
+}
+
+/// A chat answer in the kind's stream content type whose frames are not JSON.
+fn chat_garbage(kind: FakeKind) -> HttpResponse {
+    let (content_type, body) = match kind {
+        FakeKind::Anthropic => {
+            ("text/event-stream; charset=utf-8", "event: message_start\ndata: {this is not json\n\n")
+        }
+        FakeKind::Openai | FakeKind::OpenaiCompatible => {
+            ("text/event-stream; charset=utf-8", "data: {this is not json\n\n")
+        }
+        FakeKind::Google => ("text/event-stream", "data: {this is not json\r\n\r\n"),
+        FakeKind::OllamaCloud | FakeKind::OllamaLocal => ("application/x-ndjson", "{this is not json\n"),
+    };
+    HttpResponse::Ok().content_type(content_type).body(body)
 }
 
 #[cfg(test)]

@@ -1,0 +1,496 @@
+//! The Gemini API, streamed: `POST /v1beta/models/{model}:streamGenerateContent?alt=sse`, the key
+//! in `x-goog-api-key` (never in the URL).
+//!
+//! The request: `{systemInstruction: {parts: [{text}]}, contents: [{role: "user" | "model",
+//! parts: [{text} | {functionCall: {name, args}} | {functionResponse: {name, response}}]}],
+//! tools: [{functionDeclarations: [{name, description, parameters}]}], generationConfig:
+//! {maxOutputTokens}}`. The function responses of one step share one `user` content (the API
+//! wants as many responses as the model turn had calls).
+//!
+//! The stream: `data:` chunks, each a `GenerateContentResponse` with `candidates[0].content.parts`
+//! (text, or whole `functionCall`s), a `finishReason` on the last, and `usageMetadata` (the last
+//! one counts). The stream ends with the body; function calls carry no id, so one is made up.
+
+use std::collections::VecDeque;
+
+use pincer_agents::chat::{ModelError, ModelRequest, StopReason, StreamEvent, ToolCall, Turn};
+use pincer_usage::TokenCounts;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::stream::{Decoder, Flow, Frame, generated_call_id, object_or_empty, parse};
+
+/// `/v1beta/models/<model>:streamGenerateContent?alt=sse`, the model id percent-encoded as a
+/// path segment (and without the `models/` prefix a pasted id may carry).
+pub(crate) fn path(model: &str) -> String {
+    let model = model.strip_prefix("models/").unwrap_or(model);
+    let mut path = String::with_capacity(model.len() + 48);
+    path.push_str("/v1beta/models/");
+    for byte in model.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            path.push(char::from(byte));
+        } else {
+            path.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    path.push_str(":streamGenerateContent?alt=sse");
+    path
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Request<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_instruction: Option<SystemInstruction<'a>>,
+    contents: Vec<Content<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<Tools<'a>>,
+    generation_config: GenerationConfig,
+}
+
+#[derive(Serialize)]
+struct SystemInstruction<'a> {
+    parts: [TextPart<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct TextPart<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct Content<'a> {
+    role: &'static str,
+    parts: Vec<OutPart<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+enum OutPart<'a> {
+    FunctionCall {
+        name: &'a str,
+        args: &'a Value,
+    },
+    FunctionResponse {
+        name: &'a str,
+        response: FunctionResult<'a>,
+    },
+    /// `{"text": …}` (an untagged variant comes last).
+    #[serde(untagged)]
+    Text {
+        text: &'a str,
+    },
+}
+
+/// What a function answered: its output under `content`, or `error` when it failed.
+#[derive(Serialize)]
+enum FunctionResult<'a> {
+    #[serde(rename = "content")]
+    Content(&'a str),
+    #[serde(rename = "error")]
+    Error(&'a str),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Tools<'a> {
+    function_declarations: Vec<FunctionDeclaration<'a>>,
+}
+
+#[derive(Serialize)]
+struct FunctionDeclaration<'a> {
+    name: &'a str,
+    description: &'a str,
+    parameters: &'a Value,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GenerationConfig {
+    max_output_tokens: u32,
+}
+
+pub(crate) fn body(request: &ModelRequest) -> Result<Vec<u8>, serde_json::Error> {
+    let mut contents: Vec<Content<'_>> = Vec::with_capacity(request.turns.len());
+    for turn in &request.turns {
+        match turn {
+            Turn::User { text } => {
+                if !text.is_empty() {
+                    contents.push(Content { role: "user", parts: vec![OutPart::Text { text }] });
+                }
+            }
+            Turn::Assistant { text, tool_calls } => {
+                let mut parts = Vec::with_capacity(tool_calls.len() + 1);
+                if !text.is_empty() {
+                    parts.push(OutPart::Text { text });
+                }
+                parts.extend(tool_calls.iter().map(|c| OutPart::FunctionCall { name: &c.name, args: &c.arguments }));
+                if !parts.is_empty() {
+                    contents.push(Content { role: "model", parts });
+                }
+            }
+            Turn::ToolResult { name, content, is_error, .. } => {
+                let response =
+                    if *is_error { FunctionResult::Error(content) } else { FunctionResult::Content(content) };
+                let part = OutPart::FunctionResponse { name, response };
+                match contents.last_mut() {
+                    Some(Content { role: "user", parts })
+                        if parts.iter().all(|p| matches!(p, OutPart::FunctionResponse { .. })) =>
+                    {
+                        parts.push(part);
+                    }
+                    _ => contents.push(Content { role: "user", parts: vec![part] }),
+                }
+            }
+        }
+    }
+    let tools = if request.tools.is_empty() {
+        Vec::new()
+    } else {
+        vec![Tools {
+            function_declarations: request
+                .tools
+                .iter()
+                .map(|t| FunctionDeclaration { name: &t.name, description: &t.description, parameters: &t.parameters })
+                .collect(),
+        }]
+    };
+    serde_json::to_vec(&Request {
+        system_instruction: (!request.system.is_empty())
+            .then(|| SystemInstruction { parts: [TextPart { text: &request.system }] }),
+        contents,
+        tools,
+        generation_config: GenerationConfig { max_output_tokens: request.max_output_tokens },
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Chunk {
+    #[serde(default)]
+    candidates: Vec<Candidate>,
+    #[serde(default)]
+    usage_metadata: Option<Usage>,
+    #[serde(default)]
+    prompt_feedback: Option<PromptFeedback>,
+    #[serde(default)]
+    error: Option<StreamError>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Candidate {
+    #[serde(default)]
+    content: Option<CandidateContent>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CandidateContent {
+    #[serde(default)]
+    parts: Vec<Part>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Part {
+    #[serde(default)]
+    text: Option<String>,
+    /// A thought summary, not part of the answer.
+    #[serde(default)]
+    thought: Option<bool>,
+    #[serde(default)]
+    function_call: Option<FunctionCall>,
+}
+
+#[derive(Deserialize)]
+struct FunctionCall {
+    name: String,
+    #[serde(default)]
+    args: Option<Value>,
+    /// Sent by some API versions.
+    #[serde(default)]
+    id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Usage {
+    #[serde(default)]
+    prompt_token_count: u64,
+    #[serde(default)]
+    candidates_token_count: u64,
+    #[serde(default)]
+    cached_content_token_count: u64,
+    /// Thinking tokens, billed as output but not counted in `candidatesTokenCount`.
+    #[serde(default)]
+    thoughts_token_count: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PromptFeedback {
+    #[serde(default)]
+    block_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StreamError {
+    #[serde(default)]
+    code: Option<u16>,
+}
+
+#[derive(Deserialize)]
+struct ErrorAnswer {
+    error: ErrorDetails,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetails {
+    #[serde(default)]
+    details: Vec<ErrorDetail>,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    #[serde(default, rename = "@type")]
+    kind: Option<String>,
+    #[serde(default, rename = "retryDelay")]
+    retry_delay: Option<String>,
+}
+
+/// The `retryDelay` (`"30s"`, `"1.5s"`) of the `google.rpc.RetryInfo` detail of an error answer,
+/// in whole seconds (rounded up): Google sends it instead of a `Retry-After` header.
+pub(crate) fn retry_delay(body: &[u8]) -> Option<u64> {
+    let answer: ErrorAnswer = serde_json::from_slice(body).ok()?;
+    answer
+        .error
+        .details
+        .into_iter()
+        .filter(|d| d.kind.as_deref().is_some_and(|k| k.ends_with("google.rpc.RetryInfo")))
+        .find_map(|d| {
+            let seconds = d.retry_delay?.trim().strip_suffix('s')?.parse::<f64>().ok()?;
+            (seconds.is_finite() && (0.0..1e9).contains(&seconds)).then(|| seconds.ceil() as u64)
+        })
+}
+
+/// Assembles a `streamGenerateContent` stream.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct GenerateDecoder {
+    calls: usize,
+    finish: Option<StopReason>,
+    tokens: Option<TokenCounts>,
+}
+
+fn stop_reason(reason: &str) -> StopReason {
+    match reason {
+        "STOP" => StopReason::EndTurn,
+        "MAX_TOKENS" => StopReason::MaxTokens,
+        _ => StopReason::Other,
+    }
+}
+
+impl Decoder for GenerateDecoder {
+    fn frame(&mut self, frame: Frame, out: &mut VecDeque<StreamEvent>) -> Result<Flow, ModelError> {
+        let chunk: Chunk = parse(&frame.data)?;
+        if let Some(error) = chunk.error {
+            return Err(match error.code {
+                Some(429) => ModelError::RateLimited { retry_after_secs: None },
+                Some(code) if code >= 500 => ModelError::Upstream(code),
+                _ => ModelError::BrokenStream,
+            });
+        }
+        if chunk.prompt_feedback.and_then(|f| f.block_reason).is_some() {
+            // The prompt was blocked: no candidate comes.
+            self.finish = Some(StopReason::Other);
+        }
+        if let Some(candidate) = chunk.candidates.into_iter().next() {
+            for part in candidate.content.into_iter().flat_map(|c| c.parts) {
+                if let Some(call) = part.function_call {
+                    self.calls += 1;
+                    let id = call.id.filter(|id| !id.is_empty()).unwrap_or_else(|| generated_call_id(self.calls));
+                    let arguments = call.args.map_or_else(super::stream::empty_object, object_or_empty);
+                    out.push_back(StreamEvent::ToolCall(ToolCall { id, name: call.name, arguments }));
+                } else if let Some(text) = part.text.filter(|t| !t.is_empty())
+                    && part.thought != Some(true)
+                {
+                    out.push_back(StreamEvent::Text(text));
+                }
+            }
+            if let Some(reason) = candidate.finish_reason {
+                self.finish = Some(stop_reason(&reason));
+            }
+        }
+        if let Some(usage) = chunk.usage_metadata {
+            // `promptTokenCount` includes the cached tokens: they are counted once, as `cache_read`.
+            self.tokens = Some(TokenCounts {
+                input: usage.prompt_token_count.saturating_sub(usage.cached_content_token_count),
+                output: usage.candidates_token_count + usage.thoughts_token_count,
+                cache_read: usage.cached_content_token_count,
+                cache_write: 0,
+            });
+        }
+        Ok(Flow::More)
+    }
+
+    fn end(&mut self, _out: &mut VecDeque<StreamEvent>) -> Result<(StopReason, TokenCounts), ModelError> {
+        let (Some(finish), Some(tokens)) = (self.finish, self.tokens) else { return Err(ModelError::BrokenStream) };
+        // A function call finishes with "STOP" like an answer does.
+        let stop = if self.calls > 0 && finish == StopReason::EndTurn { StopReason::ToolUse } else { finish };
+        Ok((stop, tokens))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pincer_agents::chat::ToolSpec;
+    use pincer_agents::{Endpoint, ProviderKind};
+    use serde_json::json;
+
+    use super::super::stream::testing::decode_sse_every_way;
+    use super::*;
+
+    /// As the API sends it: CRLF line ends, usage in every chunk, the finish on the last.
+    const TEXT: &str = "data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"The\"}],\"role\": \"model\"},\"index\": 0}],\
+        \"usageMetadata\": {\"promptTokenCount\": 30,\"candidatesTokenCount\": 1,\"totalTokenCount\": 31},\"modelVersion\": \"gemini-2.5-flash\"}\r\n\r\n\
+        data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \" answer\"}],\"role\": \"model\"},\"finishReason\": \"STOP\",\"index\": 0}],\
+        \"usageMetadata\": {\"promptTokenCount\": 30,\"candidatesTokenCount\": 9,\"cachedContentTokenCount\": 8,\"totalTokenCount\": 39,\
+        \"thoughtsTokenCount\": 2},\"modelVersion\": \"gemini-2.5-flash\"}\r\n\r\n";
+
+    #[test]
+    fn text_streams_and_the_last_usage_counts() {
+        assert_eq!(
+            decode_sse_every_way(TEXT, GenerateDecoder::default()),
+            vec![
+                Ok(StreamEvent::Text("The".into())),
+                Ok(StreamEvent::Text(" answer".into())),
+                Ok(StreamEvent::Finished {
+                    stop: StopReason::EndTurn,
+                    tokens: TokenCounts { input: 22, output: 11, cache_read: 8, cache_write: 0 },
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn function_calls_get_ids_and_stop_for_tools() {
+        let body = "data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"Let me look.\"},\
+            {\"functionCall\": {\"name\": \"pinchy_ls\",\"args\": {\"path\": \"/data\"}}},\
+            {\"functionCall\": {\"name\": \"pinchy_read\",\"args\": {\"path\": \"/data/a.md\"}}}],\"role\": \"model\"},\
+            \"finishReason\": \"STOP\",\"index\": 0}],\"usageMetadata\": {\"promptTokenCount\": 50,\"candidatesTokenCount\": 20}}\r\n\r\n";
+        assert_eq!(
+            decode_sse_every_way(body, GenerateDecoder::default()),
+            vec![
+                Ok(StreamEvent::Text("Let me look.".into())),
+                Ok(StreamEvent::ToolCall(ToolCall {
+                    id: "call_1".into(),
+                    name: "pinchy_ls".into(),
+                    arguments: json!({"path": "/data"})
+                })),
+                Ok(StreamEvent::ToolCall(ToolCall {
+                    id: "call_2".into(),
+                    name: "pinchy_read".into(),
+                    arguments: json!({"path": "/data/a.md"}),
+                })),
+                Ok(StreamEvent::Finished {
+                    stop: StopReason::ToolUse,
+                    tokens: TokenCounts { input: 50, output: 20, ..TokenCounts::default() },
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_stream_without_a_finish_is_broken() {
+        let first = TEXT.split("\r\n\r\n").next().unwrap().to_string() + "\r\n\r\n";
+        assert_eq!(
+            decode_sse_every_way(&first, GenerateDecoder::default()),
+            vec![Ok(StreamEvent::Text("The".into())), Err(ModelError::BrokenStream)]
+        );
+        let max = TEXT.replace("\"STOP\"", "\"MAX_TOKENS\"");
+        assert!(matches!(
+            decode_sse_every_way(&max, GenerateDecoder::default()).last(),
+            Some(Ok(StreamEvent::Finished { stop: StopReason::MaxTokens, .. }))
+        ));
+    }
+
+    #[test]
+    fn the_retry_delay_is_read_from_the_error_details() {
+        let body = br#"{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED",
+            "details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[]},
+            {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"27.4s"}]}}"#;
+        assert_eq!(retry_delay(body), Some(28));
+        assert_eq!(retry_delay(br#"{"error":{"code":429,"details":[]}}"#), None);
+        assert_eq!(retry_delay(b"<html>"), None);
+    }
+
+    #[test]
+    fn the_path_encodes_the_model() {
+        assert_eq!(path("gemini-2.5-flash"), "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse");
+        assert_eq!(path("models/gemini-2.5-pro"), "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse");
+        assert_eq!(path("../x?y"), "/v1beta/models/..%2Fx%3Fy:streamGenerateContent?alt=sse");
+    }
+
+    #[test]
+    fn the_body_has_the_documented_shape() {
+        let request = ModelRequest {
+            endpoint: Endpoint {
+                kind: ProviderKind::Google,
+                base_url: "https://generativelanguage.googleapis.com".into(),
+                api_key: None,
+                allow_private: false,
+            },
+            model: "gemini-2.5-flash".into(),
+            system: "Be brief.".into(),
+            turns: vec![
+                Turn::User { text: "List".into() },
+                Turn::Assistant {
+                    text: String::new(),
+                    tool_calls: vec![
+                        ToolCall { id: "call_1".into(), name: "pinchy_ls".into(), arguments: json!({"path": "/data"}) },
+                        ToolCall { id: "call_2".into(), name: "pinchy_read".into(), arguments: json!({"path": "/x"}) },
+                    ],
+                },
+                Turn::ToolResult {
+                    call_id: "call_1".into(),
+                    name: "pinchy_ls".into(),
+                    content: "hr/".into(),
+                    is_error: false,
+                },
+                Turn::ToolResult {
+                    call_id: "call_2".into(),
+                    name: "pinchy_read".into(),
+                    content: "denied".into(),
+                    is_error: true,
+                },
+            ],
+            tools: vec![ToolSpec {
+                name: "pinchy_ls".into(),
+                description: "List".into(),
+                parameters: json!({"type": "object"}),
+            }],
+            max_output_tokens: 256,
+        };
+        let body: Value = serde_json::from_slice(&super::body(&request).unwrap()).unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "systemInstruction": {"parts": [{"text": "Be brief."}]},
+                "contents": [
+                    {"role": "user", "parts": [{"text": "List"}]},
+                    {"role": "model", "parts": [
+                        {"functionCall": {"name": "pinchy_ls", "args": {"path": "/data"}}},
+                        {"functionCall": {"name": "pinchy_read", "args": {"path": "/x"}}},
+                    ]},
+                    {"role": "user", "parts": [
+                        {"functionResponse": {"name": "pinchy_ls", "response": {"content": "hr/"}}},
+                        {"functionResponse": {"name": "pinchy_read", "response": {"error": "denied"}}},
+                    ]},
+                ],
+                "tools": [{"functionDeclarations": [{"name": "pinchy_ls", "description": "List", "parameters": {"type": "object"}}]}],
+                "generationConfig": {"maxOutputTokens": 256},
+            })
+        );
+    }
+}
