@@ -106,6 +106,35 @@ impl ServerFrame {
     }
 }
 
+/// Serialises `chunk` frames of one assistant message without building a [`ServerFrame`] per
+/// chunk: the fixed part is written once, each chunk only escapes its text.
+#[derive(Debug)]
+pub struct ChunkWriter {
+    prefix: String,
+}
+
+impl ChunkWriter {
+    pub fn new(agent_id: &str, chat_id: &str, message_id: &str) -> Self {
+        let field = |v: &str| serde_json::to_string(v).unwrap_or_else(|_| "\"\"".to_string());
+        let prefix = format!(
+            r#"{{"type":"chunk","agentId":{},"chatId":{},"messageId":{},"content":"#,
+            field(agent_id),
+            field(chat_id),
+            field(message_id)
+        );
+        Self { prefix }
+    }
+
+    /// The frame's JSON text, identical to `ServerFrame::Chunk { .. }.to_text()`.
+    pub fn frame(&self, content: &str) -> String {
+        let mut out = String::with_capacity(self.prefix.len() + content.len() + 8);
+        out.push_str(&self.prefix);
+        out.push_str(&serde_json::to_string(content).unwrap_or_else(|_| "\"\"".to_string()));
+        out.push('}');
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +149,20 @@ mod tests {
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"history","agentId":"a"}"#).is_ok());
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"shell","cmd":"ls"}"#).is_err());
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"abort","agentId":"a","extra":1}"#).is_err());
+    }
+
+    #[test]
+    fn the_chunk_writer_writes_what_serde_writes() {
+        let writer = ChunkWriter::new("a\"1", "main", "m-1");
+        for content in ["plain", "quote \" and \\ backslash", "line\nbreak\ttab", "ünïcödé ✓", ""] {
+            let frame = ServerFrame::Chunk {
+                agent_id: "a\"1".into(),
+                chat_id: "main".into(),
+                message_id: "m-1".into(),
+                content: content.into(),
+            };
+            assert_eq!(writer.frame(content), frame.to_text());
+        }
     }
 
     #[test]

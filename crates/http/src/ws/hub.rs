@@ -119,7 +119,11 @@ impl ChatHubs {
     /// text in the same critical section, so a subscriber sees it either in the snapshot or as a
     /// frame, never both.
     pub fn publish(&self, chat: &ChatRef, run_id: RunId, frame: &ServerFrame, text: Option<&str>) {
-        let payload: Arc<str> = Arc::from(frame.to_text());
+        self.publish_text(chat, run_id, Arc::from(frame.to_text()), text);
+    }
+
+    /// [`ChatHubs::publish`] for a frame already serialised (the hot path of chunks).
+    pub fn publish_text(&self, chat: &ChatRef, run_id: RunId, payload: Arc<str>, text: Option<&str>) {
         let mut hubs = lock(&self.hubs);
         let Some(hub) = hubs.get_mut(chat) else { return };
         if let (Some(text), Some(active)) = (text, hub.active.as_mut())

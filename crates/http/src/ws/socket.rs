@@ -13,7 +13,7 @@ use pincer_core::{AgentId, Principal, RunId};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
-use super::frames::{ClientFrame, MessageDto, ServerFrame};
+use super::frames::{ChunkWriter, ClientFrame, MessageDto, ServerFrame};
 use super::hub::{ChatHubs, ChatRef, ConnectionGuard};
 use crate::state::AppState;
 
@@ -286,7 +286,8 @@ fn spawn_run(state: actix_web::web::Data<AppState>, chat: ChatRef, prepared: Pre
     let message_id = prepared.assistant_message_id.to_string();
     let cancelled = state.hubs.begin(&chat, run_id, prepared.assistant_message_id);
     actix_web::rt::spawn(async move {
-        let mut sink = HubSink { hubs: state.hubs.clone(), chat: chat.clone(), run_id, agent_id, message_id };
+        let chunks = ChunkWriter::new(&agent_id, &chat.key, &message_id);
+        let mut sink = HubSink { hubs: state.hubs.clone(), chat: chat.clone(), run_id, agent_id, message_id, chunks };
         // A dropped sender (the hub forgot the run) cancels too.
         let cancel = async move {
             let _ = cancelled.await;
@@ -303,6 +304,7 @@ struct HubSink {
     run_id: RunId,
     agent_id: String,
     message_id: String,
+    chunks: ChunkWriter,
 }
 
 impl HubSink {
@@ -314,13 +316,16 @@ impl HubSink {
 #[async_trait]
 impl RunSink for HubSink {
     async fn emit(&mut self, event: RunEvent) {
+        // The hot path: one allocation for the frame, one for the shared copy.
+        if let RunEvent::Chunk(text) = &event {
+            let payload: Arc<str> = Arc::from(self.chunks.frame(text));
+            self.hubs.publish_text(&self.chat, self.run_id, payload, Some(text));
+            return;
+        }
         let (agent_id, chat_id, message_id) = (self.agent_id.clone(), self.chat.key.clone(), self.message_id.clone());
         match event {
             RunEvent::Thinking { tool } => self.publish(ServerFrame::Thinking { agent_id, chat_id, message_id, tool }, None),
-            RunEvent::Chunk(text) => {
-                let frame = ServerFrame::Chunk { agent_id, chat_id, message_id, content: text.clone() };
-                self.publish(frame, Some(&text));
-            }
+            RunEvent::Chunk(_) => {}
             // Tool steps are kept in the message and shown by the history.
             RunEvent::Step(_) => {}
             RunEvent::Finished { status, error } => {
