@@ -58,7 +58,9 @@ fn provider_body(fake: &FakeProvider) -> (String, Value) {
         FakeKind::OpenaiCompatible => {
             ("compat".into(), json!({"provider": "compat", "apiKey": key, "baseUrl": fake.base_url()}))
         }
-        FakeKind::OllamaLocal => ("ollama-local".into(), json!({"provider": "ollama-local", "baseUrl": fake.base_url()})),
+        FakeKind::OllamaLocal => {
+            ("ollama-local".into(), json!({"provider": "ollama-local", "baseUrl": fake.base_url()}))
+        }
         other => (other.as_str().into(), json!({"provider": other.as_str(), "apiKey": key})),
     }
 }
@@ -104,7 +106,12 @@ async fn round_trip(kind: FakeKind) {
     let mut ws = ChatSocket::open(&c.admin).await;
 
     // A streamed answer arrives as chunks, in order, and is stored.
-    c.fake.push_reply(FakeReply::text(&["Hello", ", wor", "ld!"]).usage(FakeUsage { input: 21, output: 7, cache_read: 0, cache_write: 0 }));
+    c.fake.push_reply(FakeReply::text(&["Hello", ", wor", "ld!"]).usage(FakeUsage {
+        input: 21,
+        output: 7,
+        cache_read: 0,
+        cache_write: 0,
+    }));
     ws.send(json!({"type": "message", "agentId": c.agent, "content": "Hi there", "clientMessageId": "m-1"})).await;
     let frames = ws.until("complete").await;
     let ack = &frames[0];
@@ -119,12 +126,30 @@ async fn round_trip(kind: FakeKind) {
     assert!(!types(&frames).contains(&"error".to_string()), "{frames:?}");
 
     // A tool-calling turn: list the folder, read the file, then answer.
-    c.fake.push_reply(FakeReply::tool_call("pinchy_ls", json!({"path": c.docs.path("hr")})).usage(FakeUsage { input: 100, output: 10, cache_read: 40, cache_write: 8 }));
-    c.fake.push_reply(FakeReply::tool_call("pinchy_read", json!({"path": c.docs.path("hr/policy.md")})).usage(FakeUsage { input: 150, output: 12, cache_read: 60, cache_write: 0 }));
-    c.fake.push_reply(FakeReply::text(&["You get ", "25 days."]).usage(FakeUsage { input: 200, output: 6, cache_read: 90, cache_write: 0 }));
+    c.fake.push_reply(FakeReply::tool_call("pinchy_ls", json!({"path": c.docs.path("hr")})).usage(FakeUsage {
+        input: 100,
+        output: 10,
+        cache_read: 40,
+        cache_write: 8,
+    }));
+    c.fake.push_reply(
+        FakeReply::tool_call("pinchy_read", json!({"path": c.docs.path("hr/policy.md")})).usage(FakeUsage {
+            input: 150,
+            output: 12,
+            cache_read: 60,
+            cache_write: 0,
+        }),
+    );
+    c.fake.push_reply(FakeReply::text(&["You get ", "25 days."]).usage(FakeUsage {
+        input: 200,
+        output: 6,
+        cache_read: 90,
+        cache_write: 0,
+    }));
     ws.message(&c.agent, "How much leave do I get?").await;
     let frames = ws.until("complete").await;
-    let tools: Vec<&str> = frames.iter().filter(|f| f["type"] == "thinking").filter_map(|f| f["tool"].as_str()).collect();
+    let tools: Vec<&str> =
+        frames.iter().filter(|f| f["type"] == "thinking").filter_map(|f| f["tool"].as_str()).collect();
     assert_eq!(tools, ["pinchy_ls", "pinchy_read"], "{kind:?}: {frames:?}");
     assert_eq!(chunk_text(&frames), "You get 25 days.");
     assert_eq!(frames.iter().find(|f| f["type"] == "done").unwrap()["status"], "complete", "{frames:?}");
@@ -148,7 +173,13 @@ async fn round_trip(kind: FakeKind) {
     let messages = history["messages"].as_array().unwrap();
     let summary: Vec<(String, String, String)> = messages
         .iter()
-        .map(|m| (m["role"].as_str().unwrap().into(), m["content"].as_str().unwrap().into(), m["status"].as_str().unwrap().into()))
+        .map(|m| {
+            (
+                m["role"].as_str().unwrap().into(),
+                m["content"].as_str().unwrap().into(),
+                m["status"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
@@ -170,11 +201,16 @@ async fn round_trip(kind: FakeKind) {
         "SELECT CAST(input_tokens AS TEXT) || '/' || CAST(output_tokens AS TEXT) || '/' || CAST(cache_read_tokens AS TEXT) || '/' || CAST(cache_write_tokens AS TEXT) AS value FROM usage_records ORDER BY created_at, step",
     );
     let has_cache_write = matches!(kind, FakeKind::Anthropic);
-    let has_cache_read = matches!(kind, FakeKind::Anthropic | FakeKind::Openai | FakeKind::OpenaiCompatible | FakeKind::Google);
+    let has_cache_read =
+        matches!(kind, FakeKind::Anthropic | FakeKind::Openai | FakeKind::OpenaiCompatible | FakeKind::Google);
     let expect = |i: u64, o: u64, r: u64, w: u64| {
         format!("{i}/{o}/{}/{}", if has_cache_read { r } else { 0 }, if has_cache_write { w } else { 0 })
     };
-    assert_eq!(rows, [expect(21, 7, 0, 0), expect(100, 10, 40, 8), expect(150, 12, 60, 0), expect(200, 6, 90, 0)], "{kind:?}");
+    assert_eq!(
+        rows,
+        [expect(21, 7, 0, 0), expect(100, 10, 40, 8), expect(150, 12, 60, 0), expect(200, 6, 90, 0)],
+        "{kind:?}"
+    );
     let sources = query_text(c.server.database(), "SELECT DISTINCT source AS value FROM usage_records");
     assert_eq!(sources, ["chat"]);
 
@@ -265,10 +301,12 @@ async fn tools_not_granted_are_refused_and_audited() {
     let requests = chat_requests(&c.fake);
     assert!(!serde_json::to_string(&requests).unwrap().contains("25 days of paid leave"), "an ungranted tool ran");
     // Anthropic's request lists the tools by name: only the granted one is offered.
-    let offered: Vec<&str> = requests[0]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let offered: Vec<&str> =
+        requests[0]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(offered, ["pinchy_ls"], "only granted tools are offered");
     let (_, denied) = c.admin.send_json("GET", "/api/audit?eventType=tool.denied", Value::Null).await;
-    let names: Vec<&str> = denied["entries"].as_array().unwrap().iter().map(|e| e["detail"]["tool"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        denied["entries"].as_array().unwrap().iter().map(|e| e["detail"]["tool"].as_str().unwrap()).collect();
     assert_eq!(names, ["shell_exec", "pinchy_read"], "newest first: {denied}");
     assert!(denied["entries"].as_array().unwrap().iter().all(|e| e["outcome"] == "failure"));
 
@@ -297,13 +335,19 @@ async fn provider_failures_end_in_an_error_frame_and_the_socket_stays_usable() {
         c.fake.set_behaviour(behaviour);
         ws.message(&c.agent, "hello").await;
         let frames = ws.until("complete").await;
-        let error = frames.iter().find(|f| f["type"] == "error").unwrap_or_else(|| panic!("{code}: no error frame: {frames:?}"));
+        let error = frames
+            .iter()
+            .find(|f| f["type"] == "error")
+            .unwrap_or_else(|| panic!("{code}: no error frame: {frames:?}"));
         assert_eq!(error["code"], code, "{frames:?}");
         assert!(error["message"].as_str().is_some_and(|m| !m.is_empty() && !m.contains("sk-")), "{error}");
         assert_eq!(frames.iter().find(|f| f["type"] == "done").unwrap()["status"], "failed");
         partials.push(chunk_text(&frames));
     }
-    assert!(!partials[3].is_empty() && partials[3].len() < "Partial answer that never ends".len(), "cut mid-way: {partials:?}");
+    assert!(
+        !partials[3].is_empty() && partials[3].len() < "Partial answer that never ends".len(),
+        "cut mid-way: {partials:?}"
+    );
     // The same socket goes on working.
     c.fake.set_behaviour(Behaviour::Normal);
     c.fake.push_reply(FakeReply::text(&["Back ", "again."]));
@@ -375,7 +419,8 @@ async fn abort_stops_the_upstream_request() {
         if frame["type"] == "ack" {
             second_id = frame["messageId"].as_str().map(str::to_string);
         }
-        let finished = frame["type"] == "complete" && second_id.is_some() && frame["messageId"].as_str() == second_id.as_deref();
+        let finished =
+            frame["type"] == "complete" && second_id.is_some() && frame["messageId"].as_str() == second_id.as_deref();
         frames.push(frame);
         if finished {
             break;
@@ -450,12 +495,19 @@ async fn the_socket_is_authenticated_same_origin_and_scoped_to_visible_agents() 
 
     // The admin's personal agent is invisible to the member: the same answer as an unknown id.
     let (_, agents) = c.admin.send_json("GET", "/api/agents", Value::Null).await;
-    let admins_own = agents.as_array().unwrap().iter().find(|a| a["isPersonal"] == true).unwrap()["id"].as_str().unwrap().to_string();
+    let admins_own = agents.as_array().unwrap().iter().find(|a| a["isPersonal"] == true).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let mut ws = ChatSocket::open(&member).await;
     for agent in [admins_own.as_str(), "01890a5d-ac96-774b-bcce-b302099a8057", "not-a-uuid"] {
         ws.message(agent, "hi").await;
         let frame = ws.next().await;
-        assert_eq!((frame["type"].clone(), frame["message"].clone(), frame["code"].clone()), (json!("error"), json!("Agent not found"), json!("agent_not_found")), "{agent}");
+        assert_eq!(
+            (frame["type"].clone(), frame["message"].clone(), frame["code"].clone()),
+            (json!("error"), json!("Agent not found"), json!("agent_not_found")),
+            "{agent}"
+        );
         ws.history(agent).await;
         assert_eq!(ws.next().await["code"], "agent_not_found");
     }
@@ -516,7 +568,8 @@ async fn conversations_survive_a_restart_and_a_run_cut_by_shutdown_is_stored_as_
     ws.history(&c.agent).await;
     let history = ws.next().await;
     let messages = history["messages"].as_array().unwrap();
-    let summary: Vec<(&str, &str)> = messages.iter().map(|m| (m["content"].as_str().unwrap(), m["status"].as_str().unwrap())).collect();
+    let summary: Vec<(&str, &str)> =
+        messages.iter().map(|m| (m["content"].as_str().unwrap(), m["status"].as_str().unwrap())).collect();
     assert_eq!(summary.len(), 4, "{history}");
     assert_eq!(summary[0], ("remember this", "complete"));
     assert_eq!(summary[1], ("Kept across restarts.", "complete"));

@@ -54,8 +54,9 @@ async fn every_kind_is_checked_live_then_stored_sealed_and_masked() {
     let (status, body) = admin.send_json("GET", "/api/setup/status", Value::Null).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"setupComplete": true, "providerConfigured": false})));
     // The wizard's step configures the first provider.
-    let (status, body) =
-        admin.send_json("POST", "/api/setup/provider", json!({"provider": "anthropic", "apiKey": key(&anthropic)})).await;
+    let (status, body) = admin
+        .send_json("POST", "/api/setup/provider", json!({"provider": "anthropic", "apiKey": key(&anthropic)}))
+        .await;
     assert_eq!((status, body), (StatusCode::OK, json!({"success": true})));
     for (body, fake) in [
         (json!({"provider": "openai", "apiKey": key(&openai)}), &openai),
@@ -100,7 +101,8 @@ async fn every_kind_is_checked_live_then_stored_sealed_and_masked() {
     assert_eq!(by_name("ollama-local")["hint"], "", "no key, no hint");
 
     let body = serde_json::to_string(&list).unwrap();
-    let sealed = query_text(server.database(), "SELECT sealed_api_key AS value FROM providers WHERE sealed_api_key IS NOT NULL");
+    let sealed =
+        query_text(server.database(), "SELECT sealed_api_key AS value FROM providers WHERE sealed_api_key IS NOT NULL");
     assert_eq!(sealed.len(), 5, "five providers have keys");
     for fake in [&anthropic, &openai, &google, &cloud, &groq] {
         let secret = key(fake);
@@ -149,7 +151,11 @@ async fn the_model_catalogue_lists_chat_models_and_caches_cloud_lists() {
             "pricing": {"input": 1.0, "output": 5.0, "cacheRead": 0.1, "cacheWrite": 1.25},
         }))
     );
-    assert_eq!(find("ollama-local", "llama3.1:8b").map(|m| m["pricing"]["output"].clone()), Some(json!(0.0)), "local is free");
+    assert_eq!(
+        find("ollama-local", "llama3.1:8b").map(|m| m["pricing"]["output"].clone()),
+        Some(json!(0.0)),
+        "local is free"
+    );
     assert_eq!(find("openai", "gpt-4o").map(|m| m["displayName"].clone()), Some(json!("gpt-4o")));
     assert_eq!(find("google", "gemini-2.5-flash").map(|m| m["displayName"].clone()), Some(json!("Gemini 2.5 Flash")));
     assert_eq!(find("ollama-local", "llama3.1:8b").map(|m| m["toolUse"].clone()), Some(json!(true)));
@@ -175,7 +181,11 @@ async fn the_model_catalogue_lists_chat_models_and_caches_cloud_lists() {
     let (_, body) = member.send_json("GET", "/api/providers/models", Value::Null).await;
     assert_eq!(body["unavailable"], json!([]), "the last known local list is used: {body}");
     assert!(body["models"].as_array().unwrap().iter().any(|m| m["id"] == "llama3.1:8b"));
-    assert_error(&server.browser().send_json("GET", "/api/providers/models", Value::Null).await, 401, "not_authenticated");
+    assert_error(
+        &server.browser().send_json("GET", "/api/providers/models", Value::Null).await,
+        401,
+        "not_authenticated",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -185,19 +195,38 @@ async fn rejected_keys_and_failing_providers_store_nothing() {
     let server = server_with(&[&anthropic], true).await;
     let admin = server.setup_admin().await;
 
-    assert_error(&configure(&admin, json!({"provider": "anthropic", "apiKey": "sk-ant-wrong-key-0000"})).await, 400, "provider_rejected_key");
-    assert_eq!(anthropic.requests().last().and_then(|r| r.header("x-api-key").map(str::to_string)).as_deref(), Some("sk-ant-wrong-key-0000"));
+    assert_error(
+        &configure(&admin, json!({"provider": "anthropic", "apiKey": "sk-ant-wrong-key-0000"})).await,
+        400,
+        "provider_rejected_key",
+    );
+    assert_eq!(
+        anthropic.requests().last().and_then(|r| r.header("x-api-key").map(str::to_string)).as_deref(),
+        Some("sk-ant-wrong-key-0000")
+    );
     assert_error(&configure(&admin, json!({"provider": "anthropic"})).await, 400, "invalid_input");
     assert_error(&configure(&admin, json!({"provider": "anthropic", "apiKey": "  "})).await, 400, "invalid_input");
     assert_error(
-        &configure(&admin, json!({"provider": "anthropic", "apiKey": key(&anthropic), "baseUrl": "https://evil.example"})).await,
+        &configure(
+            &admin,
+            json!({"provider": "anthropic", "apiKey": key(&anthropic), "baseUrl": "https://evil.example"}),
+        )
+        .await,
         400,
         "invalid_input",
     );
     assert_error(&configure(&admin, json!({"provider": "Not A Name", "apiKey": "x"})).await, 400, "invalid_input");
     assert_error(&configure(&admin, json!({"provider": "groq", "apiKey": "x"})).await, 400, "invalid_input");
-    assert_error(&configure(&admin, json!({"provider": "groq", "baseUrl": "ftp://files.example"})).await, 400, "invalid_url");
-    assert_error(&configure(&admin, json!({"provider": "groq", "baseUrl": "https://user:pw@api.example"})).await, 400, "invalid_url");
+    assert_error(
+        &configure(&admin, json!({"provider": "groq", "baseUrl": "ftp://files.example"})).await,
+        400,
+        "invalid_url",
+    );
+    assert_error(
+        &configure(&admin, json!({"provider": "groq", "baseUrl": "https://user:pw@api.example"})).await,
+        400,
+        "invalid_url",
+    );
     assert_error(&configure(&admin, json!({"provider": "anthropic", "apiKey": 7})).await, 400, "invalid_input");
 
     // Nothing listens on a port that was just freed: unreachable at once.
@@ -208,7 +237,11 @@ async fn rejected_keys_and_failing_providers_store_nothing() {
         "provider_unreachable",
     );
     compat.set_behaviour(Behaviour::Status(500));
-    assert_error(&configure(&admin, json!({"provider": "groq", "apiKey": key(&compat), "baseUrl": compat.base_url()})).await, 502, "provider_error");
+    assert_error(
+        &configure(&admin, json!({"provider": "groq", "apiKey": key(&compat), "baseUrl": compat.base_url()})).await,
+        502,
+        "provider_error",
+    );
     compat.set_behaviour(Behaviour::Garbage);
     assert_error(
         &configure(&admin, json!({"provider": "groq", "apiKey": key(&compat), "baseUrl": compat.base_url()})).await,
@@ -216,7 +249,8 @@ async fn rejected_keys_and_failing_providers_store_nothing() {
         "provider_bad_response",
     );
     compat.set_behaviour(Behaviour::Redirect(format!("{}/elsewhere", compat.origin())));
-    let (status, _) = configure(&admin, json!({"provider": "groq", "apiKey": key(&compat), "baseUrl": compat.base_url()})).await;
+    let (status, _) =
+        configure(&admin, json!({"provider": "groq", "apiKey": key(&compat), "baseUrl": compat.base_url()})).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "a redirect is not followed");
     assert!(compat.requests().iter().all(|r| r.path_only() != "/elsewhere"), "the redirect target was requested");
     // A provider that accepts the connection and never answers: the 10 s check gives up.
@@ -243,12 +277,22 @@ async fn private_network_urls_are_refused_unless_allowed_except_for_local_ollama
     let admin = guarded.setup_admin().await;
 
     let port = compat.port();
-    for url in [compat.base_url(), format!("http://localhost:{port}/v1"), format!("http://[::1]:{port}/v1"), "http://10.1.2.3/v1".into(), "http://169.254.169.254/latest".into()] {
+    for url in [
+        compat.base_url(),
+        format!("http://localhost:{port}/v1"),
+        format!("http://[::1]:{port}/v1"),
+        "http://10.1.2.3/v1".into(),
+        "http://169.254.169.254/latest".into(),
+    ] {
         let body = json!({"provider": "vllm", "apiKey": key(&compat), "baseUrl": url});
         assert_error(&configure(&admin, body).await, 400, "private_url");
     }
     // Cloud base URLs are guarded too, even when the operator points them at a private address.
-    assert_error(&configure(&admin, json!({"provider": "anthropic", "apiKey": key(&anthropic)})).await, 400, "private_url");
+    assert_error(
+        &configure(&admin, json!({"provider": "anthropic", "apiKey": key(&anthropic)})).await,
+        400,
+        "private_url",
+    );
     assert_eq!(compat.request_count() + anthropic.request_count(), 0, "a refused URL is never contacted");
     assert_eq!(stored_providers(&guarded), Vec::<String>::new());
 
@@ -259,7 +303,8 @@ async fn private_network_urls_are_refused_unless_allowed_except_for_local_ollama
 
     let open = server_with(&[&anthropic], true).await;
     let admin = open.setup_admin().await;
-    let (status, body) = configure(&admin, json!({"provider": "vllm", "apiKey": key(&compat), "baseUrl": compat.base_url()})).await;
+    let (status, body) =
+        configure(&admin, json!({"provider": "vllm", "apiKey": key(&compat), "baseUrl": compat.base_url()})).await;
     assert_eq!(status, StatusCode::OK, "PINCER_ALLOW_PRIVATE_URLS lifts the guard: {body}");
     assert_eq!(configure(&admin, json!({"provider": "anthropic", "apiKey": key(&anthropic)})).await.0, StatusCode::OK);
 }
@@ -271,10 +316,12 @@ async fn the_default_moves_and_updates_keep_the_stored_key() {
     let server = server_with(&[&anthropic, &openai], true).await;
     let admin = server.setup_admin().await;
     configure(&admin, json!({"provider": "anthropic", "apiKey": key(&anthropic)})).await;
-    let (status, saved) = configure(&admin, json!({"provider": "openai", "apiKey": key(&openai), "isDefault": true})).await;
+    let (status, saved) =
+        configure(&admin, json!({"provider": "openai", "apiKey": key(&openai), "isDefault": true})).await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(saved["provider"]["isDefault"], true);
-    let defaults: Vec<Value> = providers(&admin).await.into_iter().filter(|p| p["isDefault"] == true).map(|p| p["provider"].clone()).collect();
+    let defaults: Vec<Value> =
+        providers(&admin).await.into_iter().filter(|p| p["isDefault"] == true).map(|p| p["provider"].clone()).collect();
     assert_eq!(defaults, [json!("openai")], "one default at a time");
 
     // New agents follow the default provider.
@@ -288,7 +335,8 @@ async fn the_default_moves_and_updates_keep_the_stored_key() {
     assert_eq!(anthropic.requests()[0].header("x-api-key"), anthropic.api_key(), "checked with the stored key");
     // Unmarking the current default does not leave the platform without one.
     configure(&admin, json!({"provider": "openai", "isDefault": false})).await;
-    let defaults: Vec<Value> = providers(&admin).await.into_iter().filter(|p| p["isDefault"] == true).map(|p| p["provider"].clone()).collect();
+    let defaults: Vec<Value> =
+        providers(&admin).await.into_iter().filter(|p| p["isDefault"] == true).map(|p| p["provider"].clone()).collect();
     assert_eq!(defaults, [json!("openai")]);
     let (_, audit) = admin.send_json("GET", "/api/audit?eventType=provider.updated", Value::Null).await;
     assert_eq!(audit["total"], 2, "{audit}");
@@ -324,20 +372,36 @@ async fn removing_a_provider_moves_its_agents_and_keeps_the_last_one() {
         async move { admin.send_json("GET", &format!("/api/agents/{id}"), Value::Null).await.1["model"].clone() }
     };
 
-    assert_error(&member.send_json("DELETE", "/api/settings/providers?provider=openai", Value::Null).await, 403, "admin_required");
-    assert_error(&admin.send_json("DELETE", "/api/settings/providers?provider=mistral", Value::Null).await, 404, "provider_not_found");
+    assert_error(
+        &member.send_json("DELETE", "/api/settings/providers?provider=openai", Value::Null).await,
+        403,
+        "admin_required",
+    );
+    assert_error(
+        &admin.send_json("DELETE", "/api/settings/providers?provider=mistral", Value::Null).await,
+        404,
+        "provider_not_found",
+    );
     assert_error(&admin.send_json("DELETE", "/api/settings/providers", Value::Null).await, 400, "invalid_query");
 
     let (status, body) = admin.send_json("DELETE", "/api/settings/providers?provider=openai", Value::Null).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"success": true})));
-    assert_eq!(model_of(on_openai.clone()).await, "anthropic/claude-haiku-4-5-20251001", "moved to the default's model");
+    assert_eq!(
+        model_of(on_openai.clone()).await,
+        "anthropic/claude-haiku-4-5-20251001",
+        "moved to the default's model"
+    );
     assert_eq!(model_of(on_anthropic.clone()).await, "anthropic/claude-haiku-4-5-20251001");
     let (_, audit) = admin.send_json("GET", "/api/audit?eventType=provider.deleted", Value::Null).await;
     assert_eq!(audit["entries"][0]["resource"], "provider:openai", "{audit}");
     assert_eq!(audit["entries"][0]["detail"]["agentsMoved"], 1, "{audit}");
     assert_eq!(audit["entries"][0]["detail"]["replacementModel"], "anthropic/claude-haiku-4-5-20251001");
 
-    assert_error(&admin.send_json("DELETE", "/api/settings/providers?provider=anthropic", Value::Null).await, 400, "last_provider");
+    assert_error(
+        &admin.send_json("DELETE", "/api/settings/providers?provider=anthropic", Value::Null).await,
+        400,
+        "last_provider",
+    );
     assert_eq!(stored_providers(&server), ["anthropic"], "the last provider stays");
 
     // Removing the default hands the role, and its agents, to the oldest remaining provider.
@@ -345,7 +409,10 @@ async fn removing_a_provider_moves_its_agents_and_keeps_the_last_one() {
     let (status, _) = admin.send_json("DELETE", "/api/settings/providers?provider=anthropic", Value::Null).await;
     assert_eq!(status, StatusCode::OK);
     let list = providers(&admin).await;
-    assert_eq!((list.len(), list[0]["provider"].clone(), list[0]["isDefault"].clone()), (1, json!("openai"), json!(true)));
+    assert_eq!(
+        (list.len(), list[0]["provider"].clone(), list[0]["isDefault"].clone()),
+        (1, json!("openai"), json!(true))
+    );
     for id in [on_openai, on_anthropic] {
         assert_eq!(model_of(id).await, "openai/gpt-4.1-mini");
     }

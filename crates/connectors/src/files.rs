@@ -58,7 +58,11 @@ impl DocumentReader for LocalDocuments {
                 // The entry as it is: a symlink is reported by its own metadata, not followed.
                 let Ok(meta) = entry.metadata() else { continue };
                 let Ok(name) = entry.file_name().into_string() else { continue };
-                entries.push(FolderEntry { name, is_dir: meta.is_dir(), size: if meta.is_file() { meta.len() } else { 0 } });
+                entries.push(FolderEntry {
+                    name,
+                    is_dir: meta.is_dir(),
+                    size: if meta.is_file() { meta.len() } else { 0 },
+                });
             }
             Ok(entries)
         })

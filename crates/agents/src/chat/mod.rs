@@ -11,4 +11,6 @@ pub use ports::{
     ConversationStore, DocumentReader, FolderEntry, ModelClient, ModelError, ModelRequest, ModelStream, StopReason,
     StreamEvent, ToolCall, ToolSpec, Turn,
 };
-pub use service::{ChatError, ChatService, ChatServiceDeps, PreparedRun, RunEvent, RunFailure, RunLimits, RunSink, TurnRequest};
+pub use service::{
+    ChatError, ChatService, ChatServiceDeps, PreparedRun, RunEvent, RunFailure, RunLimits, RunSink, TurnRequest,
+};

@@ -61,10 +61,20 @@ pub struct ToolCall {
 /// One turn of the conversation as sent to the model.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Turn {
-    User { text: String },
-    Assistant { text: String, tool_calls: Vec<ToolCall> },
+    User {
+        text: String,
+    },
+    Assistant {
+        text: String,
+        tool_calls: Vec<ToolCall>,
+    },
     /// The result of one tool call, answering the assistant turn before it.
-    ToolResult { call_id: String, name: String, content: String, is_error: bool },
+    ToolResult {
+        call_id: String,
+        name: String,
+        content: String,
+        is_error: bool,
+    },
 }
 
 /// One streamed model call.

@@ -21,12 +21,12 @@ use super::ports::{
 };
 use super::prompt::{PromptContext, system_prompt};
 use super::tools::{self, FileTools};
+use crate::AgentError;
 use crate::model::Agent;
 use crate::model_id::ModelId;
 use crate::ports::Endpoint;
 use crate::service::{AgentService, ORG_CONTEXT_KEY, ProviderService};
 use crate::template::{TOOL_LS, TOOL_READ};
-use crate::AgentError;
 
 /// Bounds of one run.
 #[derive(Clone, Copy, Debug)]
@@ -107,10 +107,15 @@ impl From<AgentError> for ChatError {
 #[derive(Clone, Debug, PartialEq)]
 pub enum RunEvent {
     /// The model is being asked (`tool: None`) or a tool is running.
-    Thinking { tool: Option<String> },
+    Thinking {
+        tool: Option<String>,
+    },
     Chunk(String),
     Step(ToolStep),
-    Finished { status: MessageStatus, error: Option<RunFailure> },
+    Finished {
+        status: MessageStatus,
+        error: Option<RunFailure>,
+    },
 }
 
 /// Why a run failed, safe to show.
@@ -200,7 +205,9 @@ impl ChatService {
         let key = self::chat_key(chat_key)?;
         self.deps.agents.get(principal, agent_id).await?;
         match self.deps.conversations.find_chat(principal.user_id, agent_id, &key).await? {
-            Some(chat) => Ok(self.deps.conversations.recent_messages(chat.id, self.deps.limits.history_messages).await?),
+            Some(chat) => {
+                Ok(self.deps.conversations.recent_messages(chat.id, self.deps.limits.history_messages).await?)
+            }
             None => Ok(Vec::new()),
         }
     }

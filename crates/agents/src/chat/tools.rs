@@ -160,7 +160,10 @@ impl<'a> FileTools<'a> {
         };
         let mut text = extract_text(&file, bytes, cut)?;
         if cut {
-            text.push_str(&format!("\n\n[… the file is longer; only the first {} KiB are shown]", MAX_READ_BYTES / 1024));
+            text.push_str(&format!(
+                "\n\n[… the file is longer; only the first {} KiB are shown]",
+                MAX_READ_BYTES / 1024
+            ));
         }
         Ok(text)
     }

@@ -125,7 +125,9 @@ impl ProviderService {
             kind,
             sealed_api_key: match (&existing, key_changed) {
                 (Some(existing), false) => existing.sealed_api_key.clone(),
-                _ => api_key.as_ref().map(|k| self.deps.cipher.seal(k.expose().as_bytes(), &Provider::seal_context(&name))),
+                _ => api_key
+                    .as_ref()
+                    .map(|k| self.deps.cipher.seal(k.expose().as_bytes(), &Provider::seal_context(&name))),
             },
             key_hint: api_key.as_ref().map(|k| hint(k.expose())).unwrap_or_default(),
             // Cloud kinds follow the operator's base URL, so only the others store theirs.

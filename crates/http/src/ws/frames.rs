@@ -72,11 +72,25 @@ pub enum ServerFrame {
         #[serde(skip_serializing_if = "Option::is_none")]
         tool: Option<String>,
     },
-    Chunk { agent_id: String, chat_id: String, message_id: String, content: String },
+    Chunk {
+        agent_id: String,
+        chat_id: String,
+        message_id: String,
+        content: String,
+    },
     /// The assistant message is final (`status`: complete, aborted or failed).
-    Done { agent_id: String, chat_id: String, message_id: String, status: &'static str },
+    Done {
+        agent_id: String,
+        chat_id: String,
+        message_id: String,
+        status: &'static str,
+    },
     /// The run is over; the chat accepts the next message.
-    Complete { agent_id: String, chat_id: String, message_id: String },
+    Complete {
+        agent_id: String,
+        chat_id: String,
+        message_id: String,
+    },
     Error {
         #[serde(skip_serializing_if = "Option::is_none")]
         agent_id: Option<String>,
@@ -85,11 +99,21 @@ pub enum ServerFrame {
         message: String,
         code: &'static str,
     },
-    History { agent_id: String, chat_id: String, messages: Vec<MessageDto>, active_run: Option<ActiveRunDto> },
+    History {
+        agent_id: String,
+        chat_id: String,
+        messages: Vec<MessageDto>,
+        active_run: Option<ActiveRunDto>,
+    },
 }
 
 impl ServerFrame {
-    pub fn error(agent_id: Option<&str>, chat_id: Option<&str>, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn error(
+        agent_id: Option<&str>,
+        chat_id: Option<&str>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         Self::Error {
             agent_id: agent_id.map(str::to_string),
             chat_id: chat_id.map(str::to_string),
@@ -167,9 +191,17 @@ mod tests {
 
     #[test]
     fn server_frames_are_tagged_camel_case() {
-        let frame = ServerFrame::Chunk { agent_id: "a".into(), chat_id: "c".into(), message_id: "m".into(), content: "x".into() };
+        let frame = ServerFrame::Chunk {
+            agent_id: "a".into(),
+            chat_id: "c".into(),
+            message_id: "m".into(),
+            content: "x".into(),
+        };
         assert_eq!(frame.to_text(), r#"{"type":"chunk","agentId":"a","chatId":"c","messageId":"m","content":"x"}"#);
         let error = ServerFrame::error(Some("a"), None, "agent_not_found", "Agent not found");
-        assert_eq!(error.to_text(), r#"{"type":"error","agentId":"a","message":"Agent not found","code":"agent_not_found"}"#);
+        assert_eq!(
+            error.to_text(),
+            r#"{"type":"error","agentId":"a","message":"Agent not found","code":"agent_not_found"}"#
+        );
     }
 }

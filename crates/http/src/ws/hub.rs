@@ -203,7 +203,12 @@ mod tests {
     }
 
     fn chunk(text: &str) -> ServerFrame {
-        ServerFrame::Chunk { agent_id: "a".into(), chat_id: "main".into(), message_id: "m".into(), content: text.into() }
+        ServerFrame::Chunk {
+            agent_id: "a".into(),
+            chat_id: "main".into(),
+            message_id: "m".into(),
+            content: text.into(),
+        }
     }
 
     #[test]

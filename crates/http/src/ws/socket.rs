@@ -61,13 +61,23 @@ async fn write_loop(mut session: Session, mut queue: mpsc::Receiver<Outbound>) {
 
 /// Copies one chat's frames into the socket's queue (waiting when it is full, which only slows
 /// this socket); a socket that fell too far behind is told to ask for the history again.
-fn forward(mut rx: broadcast::Receiver<Arc<str>>, out: mpsc::Sender<Outbound>, agent: String, chat: String) -> JoinHandle<()> {
+fn forward(
+    mut rx: broadcast::Receiver<Arc<str>>,
+    out: mpsc::Sender<Outbound>,
+    agent: String,
+    chat: String,
+) -> JoinHandle<()> {
     actix_web::rt::spawn(async move {
         loop {
             let item = match rx.recv().await {
                 Ok(text) => Outbound::Text(text),
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let frame = ServerFrame::error(Some(&agent), Some(&chat), "lagged", "missed part of the stream; request the history again");
+                    let frame = ServerFrame::error(
+                        Some(&agent),
+                        Some(&chat),
+                        "lagged",
+                        "missed part of the stream; request the history again",
+                    );
                     Outbound::Text(Arc::from(frame.to_text()))
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
@@ -100,7 +110,8 @@ pub async fn serve(
     let (out, queue) = mpsc::channel(OUTBOUND_QUEUE);
     let writer = actix_web::rt::spawn(write_loop(session, queue));
     let mut socket = Socket { state, principal, token, out, follows: HashMap::new(), _slot: slot };
-    let mut stream = stream.max_frame_size(MAX_FRAME_BYTES).aggregate_continuations().max_continuation_size(MAX_FRAME_BYTES);
+    let mut stream =
+        stream.max_frame_size(MAX_FRAME_BYTES).aggregate_continuations().max_continuation_size(MAX_FRAME_BYTES);
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut last_seen = Instant::now();
@@ -184,8 +195,13 @@ impl Socket {
         let frame: ClientFrame = match serde_json::from_str(text) {
             Ok(frame) => frame,
             Err(_) => {
-                self.frame(ServerFrame::error(None, None, "invalid_frame", "frame is not a valid message, history or abort"))
-                    .await;
+                self.frame(ServerFrame::error(
+                    None,
+                    None,
+                    "invalid_frame",
+                    "frame is not a valid message, history or abort",
+                ))
+                .await;
                 return true;
             }
         };
@@ -221,7 +237,12 @@ impl Socket {
 
     /// Follows a chat (again): returns the snapshot of its run, and starts forwarding after
     /// `first` has been queued, so the client sees it before any later chunk.
-    async fn follow(&mut self, chat: &ChatRef, agent_id: &str, first: impl FnOnce(Option<super::frames::ActiveRunDto>) -> Option<ServerFrame>) {
+    async fn follow(
+        &mut self,
+        chat: &ChatRef,
+        agent_id: &str,
+        first: impl FnOnce(Option<super::frames::ActiveRunDto>) -> Option<ServerFrame>,
+    ) {
         if let Some(old) = self.follows.remove(chat) {
             old.abort();
         }
@@ -251,12 +272,23 @@ impl Socket {
         .await;
     }
 
-    async fn on_message(&mut self, agent_id: String, content: String, chat_id: Option<String>, client_message_id: Option<String>) {
+    async fn on_message(
+        &mut self,
+        agent_id: String,
+        content: String,
+        chat_id: Option<String>,
+        client_message_id: Option<String>,
+    ) {
         let Some((agent, key)) = self.target(&agent_id, chat_id.as_deref()).await else { return };
         let chat = ChatRef { user: self.principal.user_id, agent, key: key.clone() };
         // A new message supersedes the run going on in this chat.
         self.state.hubs.cancel(&chat);
-        let request = TurnRequest { agent_id: agent, chat_key: Some(key.clone()), content, client_message_id: client_message_id.clone() };
+        let request = TurnRequest {
+            agent_id: agent,
+            chat_key: Some(key.clone()),
+            content,
+            client_message_id: client_message_id.clone(),
+        };
         let prepared = match self.state.chat.start(&self.principal, request).await {
             Ok(prepared) => prepared,
             Err(e) => {
@@ -324,7 +356,9 @@ impl RunSink for HubSink {
         }
         let (agent_id, chat_id, message_id) = (self.agent_id.clone(), self.chat.key.clone(), self.message_id.clone());
         match event {
-            RunEvent::Thinking { tool } => self.publish(ServerFrame::Thinking { agent_id, chat_id, message_id, tool }, None),
+            RunEvent::Thinking { tool } => {
+                self.publish(ServerFrame::Thinking { agent_id, chat_id, message_id, tool }, None)
+            }
             RunEvent::Chunk(_) => {}
             // Tool steps are kept in the message and shown by the history.
             RunEvent::Step(_) => {}
