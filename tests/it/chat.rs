@@ -361,7 +361,7 @@ async fn provider_failures_end_in_an_error_frame_and_the_socket_stays_usable() {
     let messages = history["messages"].as_array().unwrap();
     let statuses: Vec<(&str, &str)> =
         messages.iter().map(|m| (m["role"].as_str().unwrap(), m["status"].as_str().unwrap())).collect();
-    let mut expected = vec![("user", "complete"), ("assistant", "failed")].repeat(4);
+    let mut expected = [("user", "complete"), ("assistant", "failed")].repeat(4);
     expected.extend([("user", "complete"), ("assistant", "complete")]);
     assert_eq!(statuses, expected);
     assert_eq!(messages[1]["error"], "provider_unauthorized");

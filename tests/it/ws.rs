@@ -1,6 +1,9 @@
 //! A chat WebSocket client for the black-box tests: connects like the browser tab of a logged-in
 //! user (cookie and same-origin `Origin`), sends client frames and waits for server frames.
 
+// tungstenite's error type is large; these helpers only ever panic on it.
+#![allow(clippy::result_large_err)]
+
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
