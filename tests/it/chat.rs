@@ -213,6 +213,20 @@ async fn round_trip(kind: FakeKind) {
     );
     let sources = query_text(c.server.database(), "SELECT DISTINCT source AS value FROM usage_records");
     assert_eq!(sources, ["chat"]);
+    // The first call's estimated cost, in nano-dollars, from the price catalogue: 21 input and 7
+    // output tokens of the provider's default model (none for an endpoint without a price).
+    let cost = query_text(
+        c.server.database(),
+        "SELECT COALESCE(CAST(cost_nanos AS TEXT), 'none') AS value FROM usage_records ORDER BY created_at, step LIMIT 1",
+    );
+    let expected_cost = match kind {
+        FakeKind::Anthropic => "56000",         // claude-haiku-4-5: $1 / $5 per million
+        FakeKind::Openai => "19600",            // gpt-4.1-mini: $0.40 / $1.60
+        FakeKind::Google => "23800",            // gemini-2.5-flash: $0.30 / $2.50
+        FakeKind::OllamaLocal => "0",           // local models are free
+        _ => "none",
+    };
+    assert_eq!(cost, [expected_cost], "{kind:?}");
 
     // Executed tool calls are audited with the path, never the chat text.
     let (_, audit) = c.admin.send_json("GET", "/api/audit?eventType=tool.pinchy_read", Value::Null).await;
