@@ -514,3 +514,53 @@ fn history_turns(history: &[Message]) -> Vec<Turn> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pincer_core::{ChatId, Timestamp};
+
+    fn message(role: MessageRole, content: &str, status: MessageStatus) -> Message {
+        Message {
+            id: MessageId::new(),
+            chat_id: ChatId::new(),
+            role,
+            content: content.into(),
+            status,
+            steps: Vec::new(),
+            client_message_id: None,
+            run_id: None,
+            error: None,
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn history_keeps_text_turns_and_drops_empty_answers() {
+        let history = [
+            message(MessageRole::User, "Hi", MessageStatus::Complete),
+            message(MessageRole::Assistant, "", MessageStatus::Failed),
+            message(MessageRole::User, "Again", MessageStatus::Complete),
+            message(MessageRole::Assistant, "Half", MessageStatus::Aborted),
+        ];
+        assert_eq!(
+            history_turns(&history),
+            [
+                Turn::User { text: "Hi".into() },
+                Turn::User { text: "Again".into() },
+                Turn::Assistant { text: "Half".into(), tool_calls: Vec::new() },
+            ]
+        );
+    }
+
+    #[test]
+    fn chat_keys_default_and_are_bounded() {
+        assert_eq!(chat_key(None).as_deref(), Ok(DEFAULT_CHAT_KEY));
+        assert_eq!(chat_key(Some("  ")).as_deref(), Ok(DEFAULT_CHAT_KEY));
+        assert_eq!(chat_key(Some("project:alpha-1")).as_deref(), Ok("project:alpha-1"));
+        for bad in ["has space", "slash/x", &"k".repeat(65), "ünï"] {
+            assert!(matches!(chat_key(Some(bad)), Err(ChatError::InvalidInput(_))), "{bad}");
+        }
+    }
+}
