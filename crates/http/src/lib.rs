@@ -42,6 +42,15 @@ pub fn server(state: web::Data<AppState>, listener: std::net::TcpListener) -> st
             .wrap(security_headers())
             .wrap(actix_web::middleware::from_fn(trace::log_request))
     })
+    // Chat streams many small frames in a row; without TCP_NODELAY, Nagle's algorithm holds each
+    // one back until the previous one is acknowledged, and a delayed ACK costs ~40 ms a frame.
+    .on_connect(|conn, _| {
+        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>()
+            && let Err(e) = tcp.set_nodelay(true)
+        {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    })
     .disable_signals()
     .shutdown_timeout(10)
     .listen(listener)?
