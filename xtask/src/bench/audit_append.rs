@@ -95,6 +95,7 @@ impl Scenario for AuditAppend {
                 p50: percentile(&latencies, 50.0),
                 p99: percentile(&latencies, 99.0),
                 errors,
+                per_second: true,
                 note,
             }])
         })

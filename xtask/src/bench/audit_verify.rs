@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use pincer_audit::{Actor, AuditEvent};
+use pincer_audit::{Actor, AuditEvent, AuditService};
 use serde_json::json;
 
 use super::{Context, Measurement, Scenario};
@@ -31,16 +31,7 @@ impl Scenario for AuditVerify {
         let deadline = Instant::now() + ctx.time_limit();
         ctx.block_on(async {
             let started = Instant::now();
-            let mut loaded = 0usize;
-            while loaded < rows && Instant::now() < deadline {
-                let n = LOAD_BATCH.min(rows - loaded);
-                let events: Vec<AuditEvent> = (loaded..loaded + n).map(event).collect();
-                let ids = service.append_batch(events).await.map_err(|e| format!("loading rows failed: {e}"))?;
-                if ids.len() != n {
-                    return Err(format!("append_batch stored {} of {n} rows", ids.len()));
-                }
-                loaded += n;
-            }
+            let loaded = load_rows(&service, rows, deadline).await?;
             let load_elapsed = started.elapsed();
             let load_note = (loaded < rows).then(|| {
                 format!("stopped at the {} s time limit after {loaded} of {rows} rows", ctx.time_limit().as_secs())
@@ -66,6 +57,7 @@ impl Scenario for AuditVerify {
                 p50: None,
                 p99: None,
                 errors: 0,
+                per_second: true,
                 note: None,
             };
             let note = goal_note(&verify);
@@ -79,12 +71,29 @@ impl Scenario for AuditVerify {
                     p50: None,
                     p99: None,
                     errors: 0,
+                    per_second: true,
                     note: load_note,
                 },
                 Measurement { note, ..verify },
             ])
         })
     }
+}
+
+/// Appends `rows` benchmark events with `AuditService::append_batch`, [`LOAD_BATCH`] per call,
+/// stopping early at `deadline`; returns how many were stored.
+pub async fn load_rows(service: &AuditService, rows: usize, deadline: Instant) -> Result<usize, String> {
+    let mut loaded = 0usize;
+    while loaded < rows && Instant::now() < deadline {
+        let n = LOAD_BATCH.min(rows - loaded);
+        let events: Vec<AuditEvent> = (loaded..loaded + n).map(event).collect();
+        let ids = service.append_batch(events).await.map_err(|e| format!("loading rows failed: {e}"))?;
+        if ids.len() != n {
+            return Err(format!("append_batch stored {} of {n} rows", ids.len()));
+        }
+        loaded += n;
+    }
+    Ok(loaded)
 }
 
 /// The benchmark events: agent and user actors, a resource and a small detail, like real rows.
