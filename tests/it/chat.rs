@@ -220,10 +220,10 @@ async fn round_trip(kind: FakeKind) {
         "SELECT COALESCE(CAST(cost_nanos AS TEXT), 'none') AS value FROM usage_records ORDER BY created_at, step LIMIT 1",
     );
     let expected_cost = match kind {
-        FakeKind::Anthropic => "56000",         // claude-haiku-4-5: $1 / $5 per million
-        FakeKind::Openai => "19600",            // gpt-4.1-mini: $0.40 / $1.60
-        FakeKind::Google => "23800",            // gemini-2.5-flash: $0.30 / $2.50
-        FakeKind::OllamaLocal => "0",           // local models are free
+        FakeKind::Anthropic => "56000", // claude-haiku-4-5: $1 / $5 per million
+        FakeKind::Openai => "19600",    // gpt-4.1-mini: $0.40 / $1.60
+        FakeKind::Google => "23800",    // gemini-2.5-flash: $0.30 / $2.50
+        FakeKind::OllamaLocal => "0",   // local models are free
         _ => "none",
     };
     assert_eq!(cost, [expected_cost], "{kind:?}");
