@@ -90,7 +90,11 @@ impl Database {
             drop(manager.target.connect().map_err(|e| OpenError::Connect { url: url.clone(), reason: e.0 })?);
             let pool = Pool::builder()
                 .max_size(max_size)
-                .min_idle(Some(1))
+                // No idle minimum: the pool then never opens connections in the background on
+                // its own (only for a waiting `get`), so none is half-open when the process
+                // exits. A libpq connect in flight at exit raced OpenSSL's exit-time cleanup and
+                // crashed the server now and then on stop (docs/PERFORMANCE.md).
+                .min_idle(Some(0))
                 .connection_timeout(POOL_TIMEOUT)
                 .build_unchecked(manager.clone());
             Ok(Database { pool, target: manager.target })
