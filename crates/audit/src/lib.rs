@@ -12,6 +12,7 @@ pub mod event;
 pub mod ports;
 pub mod redact;
 pub mod service;
+pub mod tally;
 pub mod throttle;
 pub mod verify;
 
@@ -20,4 +21,5 @@ pub use error::AuditError;
 pub use event::{Actor, AuditEvent, AuditSink, MemorySink, Outcome};
 pub use ports::{AuditFilter, AuditRow, AuditStore};
 pub use service::AuditService;
+pub use tally::Tally;
 pub use verify::{Verifier, VerifyReport};

@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use pincer_core::{Page, PageRequest, StoreError, Timestamp};
+use pincer_core::{PageRequest, StoreError, Timestamp};
 
 use crate::chain::{AuditEntry, ChainKey, PendingEntry};
+use crate::tally::Tally;
 
 /// Which rows a query or export returns. `actor_id` is already the stored pseudonym.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct AuditFilter {
     pub event_type: Option<String>,
     pub actor_id: Option<String>,
@@ -44,8 +45,14 @@ pub trait AuditStore: Send + Sync + 'static {
     async fn pseudonym(&self, user_id: &str) -> Result<String, StoreError>;
     /// The pseudonym of a user if one exists (for filtering; never creates).
     async fn find_pseudonym(&self, user_id: &str) -> Result<Option<String>, StoreError>;
-    /// Newest first.
-    async fn query(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditRow>, StoreError>;
+    /// One page of the rows matching `filter`, newest first, and `counted` extended by the
+    /// matching rows with `id > counted.through_id` (so only rows appended since are counted).
+    async fn query(
+        &self,
+        filter: &AuditFilter,
+        page: PageRequest,
+        counted: Tally,
+    ) -> Result<(Vec<AuditRow>, Tally), StoreError>;
     /// Rows with `id > after_id` (and `id <= to_id`) matching `filter`, ascending, at most `limit`.
     async fn scan(
         &self,
@@ -66,10 +73,7 @@ pub trait AuditStore: Send + Sync + 'static {
         Ok(rows.into_iter().map(|row| row.entry).collect())
     }
     /// The id of the newest row, if any.
-    async fn last_id(&self) -> Result<Option<i64>, StoreError> {
-        let newest = self.query(&AuditFilter::default(), PageRequest { page: 1, limit: 1 }).await?;
-        Ok(newest.items.first().map(|row| row.entry.id))
-    }
+    async fn last_id(&self) -> Result<Option<i64>, StoreError>;
     /// The row with this id, if any.
     async fn get(&self, id: i64) -> Result<Option<AuditEntry>, StoreError>;
     /// Distinct event types, sorted.

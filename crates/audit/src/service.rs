@@ -15,6 +15,7 @@ use crate::error::AuditError;
 use crate::event::{Actor, AuditEvent, AuditSink, Outcome};
 use crate::ports::{AuditFilter, AuditRow, AuditStore};
 use crate::redact::Redactor;
+use crate::tally::Tallies;
 use crate::throttle::{Decision, FailureThrottle};
 use crate::verify::{Verifier, VerifyReport};
 
@@ -42,6 +43,8 @@ pub struct AuditService {
     redactor: Redactor,
     clock: Arc<dyn Clock>,
     throttle: FailureThrottle,
+    /// The totals of recent queries, so a page counts only rows appended since (`tally`).
+    tallies: Tallies,
     lost: AtomicU64,
 }
 
@@ -53,6 +56,7 @@ impl AuditService {
             redactor: Redactor::new(audit_key),
             clock,
             throttle: FailureThrottle::default(),
+            tallies: Tallies::default(),
             lost: AtomicU64::new(0),
         }
     }
@@ -150,7 +154,9 @@ impl AuditService {
     ) -> Result<Page<AuditRow>, AuditError> {
         require_admin(principal)?;
         let filter = self.filter(query).await?;
-        Ok(self.store.query(&filter, page).await?)
+        let (items, tally) = self.store.query(&filter, page, self.tallies.get(&filter)).await?;
+        self.tallies.record(filter, tally);
+        Ok(Page { items, total: tally.count })
     }
 
     pub async fn event_types(&self, principal: &Principal) -> Result<Vec<String>, AuditError> {
@@ -273,6 +279,7 @@ mod tests {
     use super::*;
     use crate::chain::AuditEntry;
     use crate::chain::tests::pending;
+    use crate::tally::Tally;
 
     /// The log in memory; every call completes at once.
     #[derive(Default)]
@@ -298,7 +305,12 @@ mod tests {
         async fn find_pseudonym(&self, user_id: &str) -> Result<Option<String>, StoreError> {
             Ok(Some(format!("p-{user_id}")))
         }
-        async fn query(&self, _: &AuditFilter, page: PageRequest) -> Result<Page<AuditRow>, StoreError> {
+        async fn query(
+            &self,
+            _: &AuditFilter,
+            page: PageRequest,
+            counted: Tally,
+        ) -> Result<(Vec<AuditRow>, Tally), StoreError> {
             let rows = self.rows();
             let items = rows
                 .iter()
@@ -306,7 +318,11 @@ mod tests {
                 .take(page.limit as usize)
                 .map(|e| AuditRow { entry: e.clone(), actor_user_id: None, actor_name: None })
                 .collect();
-            Ok(Page { items, total: rows.len() as i64 })
+            let newer: Vec<i64> = rows.iter().map(|e| e.id).filter(|id| *id > counted.through_id).collect();
+            Ok((items, counted.extended(newer.len() as i64, newer.last().copied())))
+        }
+        async fn last_id(&self) -> Result<Option<i64>, StoreError> {
+            Ok(self.rows().last().map(|e| e.id))
         }
         async fn scan(
             &self,

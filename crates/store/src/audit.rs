@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use diesel::prelude::*;
-use pincer_audit::{AuditEntry, AuditFilter, AuditRow, AuditStore, ChainKey, PendingEntry};
-use pincer_core::{Clock, Page, PageRequest, StoreError, SystemClock, Timestamp};
+use pincer_audit::{AuditEntry, AuditFilter, AuditRow, AuditStore, ChainKey, PendingEntry, Tally};
+use pincer_core::{Clock, PageRequest, StoreError, SystemClock, Timestamp};
 
 use crate::Database;
 use crate::backend::{self, Guard};
@@ -91,6 +91,18 @@ impl From<AuditLogRow> for AuditEntry {
         }
     }
 }
+
+/// The distinct event types, ascending, by hopping along the `(event_type, id)` index from one
+/// type to the next: one index probe per type instead of a `DISTINCT` scan over every row, which
+/// takes tens of milliseconds over a million rows. The same SQL runs on SQLite and PostgreSQL.
+const DISTINCT_EVENT_TYPES: &str = "\
+    WITH RECURSIVE types(event_type) AS ( \
+        SELECT MIN(event_type) FROM audit_log \
+        UNION ALL \
+        SELECT (SELECT MIN(a.event_type) FROM audit_log a WHERE a.event_type > types.event_type) \
+        FROM types WHERE types.event_type IS NOT NULL \
+    ) \
+    SELECT event_type FROM types WHERE event_type IS NOT NULL ORDER BY event_type";
 
 /// The filtered log as a boxed query, shared by page, count and scan.
 fn filtered(filter: &AuditFilter) -> audit_log::BoxedQuery<'static, Backend> {
@@ -239,17 +251,26 @@ impl AuditStore for Database {
         self.run("audit.find_pseudonym", move |conn| Ok(find_pseudonym(conn, &user_id)?)).await
     }
 
-    async fn query(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditRow>, StoreError> {
+    async fn query(
+        &self,
+        filter: &AuditFilter,
+        page: PageRequest,
+        counted: Tally,
+    ) -> Result<(Vec<AuditRow>, Tally), StoreError> {
         let filter = filter.clone();
         self.run("audit.query", move |conn| {
-            let total: i64 = filtered(&filter).count().get_result(conn)?;
+            // Only the rows after the last count: an index range, not the whole log (`tally`).
+            let (more, newest): (i64, Option<i64>) = filtered(&filter)
+                .filter(audit_log::id.gt(counted.through_id))
+                .select((diesel::dsl::count_star(), diesel::dsl::max(audit_log::id)))
+                .get_result(conn)?;
             let rows: Vec<AuditLogRow> = filtered(&filter)
                 .order(audit_log::id.desc())
                 .limit(i64::from(page.limit))
                 .offset(page.offset())
                 .select(AuditLogRow::as_select())
                 .load(conn)?;
-            Ok(Page { items: with_actors(conn, rows)?, total })
+            Ok((with_actors(conn, rows)?, counted.extended(more, newest)))
         })
         .await
     }
@@ -321,12 +342,18 @@ impl AuditStore for Database {
     }
 
     async fn event_types(&self) -> Result<Vec<String>, StoreError> {
+        #[derive(QueryableByName)]
+        struct EventType {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            event_type: String,
+        }
         self.run("audit.event_types", |conn| {
-            Ok(audit_log::table
-                .select(audit_log::event_type)
-                .distinct()
-                .order(audit_log::event_type.asc())
-                .load(conn)?)
+            let query = diesel::sql_query(DISTINCT_EVENT_TYPES);
+            let found: Vec<EventType> = match conn {
+                AnyConn::Sqlite(c) => query.load(c)?,
+                AnyConn::Postgres(c) => query.load(c)?,
+            };
+            Ok(found.into_iter().map(|t| t.event_type).collect())
         })
         .await
     }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use pincer_audit::service::AuditQuery;
 use pincer_audit::{
     Actor, AuditEntry, AuditError, AuditEvent, AuditFilter, AuditRow, AuditService, AuditStore, ChainKey, GENESIS,
-    Verifier,
+    Tally, Verifier,
 };
 use pincer_core::{Clock, PageRequest, Principal, Role, SystemClock, Timestamp, UserId};
 use pincer_identity::User;
@@ -478,6 +478,49 @@ async fn filters_and_pages_return_exactly_the_matching_rows() {
             service.export_filter(&member(), AuditQuery::default()).await,
             Err(AuditError::AdminRequired)
         ));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn totals_count_only_the_rows_after_the_given_tally() {
+    each_backend_with_url(|db, _| async move {
+        let service = service(&db);
+        let mut logins = Vec::new();
+        for i in 0..9 {
+            let event_type = if i % 3 == 0 { "auth.login" } else { "settings.updated" };
+            let id = append(&service, AuditEvent::new(Actor::System, event_type)).await;
+            if event_type == "auth.login" {
+                logins.push(id);
+            }
+        }
+        let filter = AuditFilter { event_type: Some("auth.login".into()), ..AuditFilter::default() };
+        let first = PageRequest { page: 1, limit: 2 };
+
+        let (items, tally) = db.query(&filter, first, Tally::default()).await.unwrap();
+        assert_eq!(ids(&items), vec![logins[2], logins[1]]);
+        assert_eq!(tally, Tally { count: 3, through_id: logins[2] });
+
+        // A tally taken through the first login: only the two later ones are counted, on top of
+        // whatever the tally says (a made-up 100 here, to show it is not recounted).
+        let (_, tally) = db.query(&filter, first, Tally { count: 100, through_id: logins[0] }).await.unwrap();
+        assert_eq!(tally, Tally { count: 102, through_id: logins[2] });
+        // Nothing newer: the tally stays as it was.
+        let (_, tally) = db.query(&filter, first, Tally { count: 3, through_id: logins[2] }).await.unwrap();
+        assert_eq!(tally, Tally { count: 3, through_id: logins[2] });
+
+        // Through the service, which keeps the tallies: appends after a page are counted on the
+        // next one, matching and non-matching alike.
+        let admin = admin();
+        let query = AuditQuery { event_type: Some("auth.login".into()), ..AuditQuery::default() };
+        assert_eq!(service.list(&admin, query.clone(), first).await.unwrap().total, 3);
+        assert_eq!(service.list(&admin, AuditQuery::default(), first).await.unwrap().total, 9);
+        append(&service, AuditEvent::new(Actor::System, "auth.login")).await;
+        append(&service, AuditEvent::new(Actor::System, "settings.updated")).await;
+        append(&service, AuditEvent::new(Actor::System, "auth.login")).await;
+        assert_eq!(service.list(&admin, query.clone(), first).await.unwrap().total, 5);
+        assert_eq!(service.list(&admin, AuditQuery::default(), first).await.unwrap().total, 12);
+        assert_eq!(service.list(&admin, query, PageRequest { page: 3, limit: 2 }).await.unwrap().items.len(), 1);
     })
     .await;
 }
