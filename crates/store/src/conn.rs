@@ -1,8 +1,7 @@
-//! Connections: the two-backend [`AnyConn`], database URL parsing, and the r2d2 connection manager
-//! that picks the backend from the URL scheme and keeps the driver's real error text.
+//! Connections: the two-backend [`AnyConn`] and database URL parsing; [`Target::connect`] picks
+//! the backend from the URL scheme and keeps the driver's real error text.
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ManageConnection, R2D2Connection};
 use diesel::{Connection, ConnectionError, PgConnection, SqliteConnection};
 
 /// One connection to either backend. Portable queries run on it directly; backend-specific SQL
@@ -75,7 +74,7 @@ impl Target {
             return Err("the SQLite file path is empty".into());
         }
         if path == ":memory:" || path.contains("mode=memory") {
-            // Every pooled connection would get its own empty database.
+            // Every store thread's connection would get its own empty database.
             return Err("in-memory SQLite databases cannot be pooled; use a file".into());
         }
         Ok(Self { backend: Backend::Sqlite, connect: path.to_string(), display: format!("sqlite://{path}") })
@@ -112,30 +111,6 @@ impl std::error::Error for ConnectError {}
 fn connection_error_text(e: &ConnectionError) -> String {
     // libpq messages end with a newline and sometimes carry a hint on a second line.
     e.to_string().trim().replace('\n', " ").replace('\t', "")
-}
-
-/// The r2d2 manager: opens connections from a [`Target`].
-#[derive(Clone, Debug)]
-pub struct Manager {
-    pub target: Target,
-}
-
-impl ManageConnection for Manager {
-    type Connection = AnyConn;
-    type Error = ConnectError;
-
-    fn connect(&self) -> Result<AnyConn, ConnectError> {
-        self.target.connect()
-    }
-
-    fn is_valid(&self, conn: &mut AnyConn) -> Result<(), ConnectError> {
-        conn.ping().map_err(|e| ConnectError(e.to_string()))
-    }
-
-    fn has_broken(&self, conn: &mut AnyConn) -> bool {
-        // A connection left inside a transaction (or with a failed one) must not be reused.
-        std::thread::panicking() || conn.is_broken()
-    }
 }
 
 /// Masks the password in a URL's user info and any `password=` query parameter.

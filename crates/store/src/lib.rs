@@ -6,8 +6,8 @@
 //!   conversations (`ConversationStore`) and usage (`UsageStore`).
 //! - [`BlockingPasswordHasher`]: argon2id off the async executor.
 //!
-//! Every call runs in `spawn_blocking` with `pool.get()` inside ([`Database::run`]); diesel is
-//! synchronous and must never block an async worker.
+//! Every call runs on one of the store's own threads, each holding one connection
+//! ([`Database::run`], `executor.rs`); diesel is synchronous and must never block an async worker.
 
 mod agent_rows;
 mod agents;
@@ -17,6 +17,7 @@ mod chat_rows;
 mod conn;
 mod conversations;
 mod error;
+mod executor;
 mod hasher;
 mod invites;
 mod migrate;
@@ -28,20 +29,15 @@ mod settings;
 mod usage;
 mod users;
 
-use std::time::Duration;
-
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::Pool;
 use pincer_core::StoreError;
 
 pub use conn::{AnyConn, Backend};
 pub use hasher::BlockingPasswordHasher;
 
-use crate::conn::{Manager, Target};
-use crate::error::{DbError, to_store_error};
-
-/// How long a caller waits for a pooled connection before the store reports `Unavailable`.
-const POOL_TIMEOUT: Duration = Duration::from_secs(3);
+use crate::conn::Target;
+use crate::error::DbError;
+use crate::executor::Executor;
 
 /// Why the database could not be opened, migrated or reverted. Carries the driver's reason for
 /// operators (startup logs, CLI); URLs in it have their password masked.
@@ -51,18 +47,19 @@ pub enum OpenError {
     InvalidUrl { url: String, reason: String },
     #[error("could not connect to {url}: {reason}")]
     Connect { url: String, reason: String },
-    #[error("could not set up the connection pool for {url}: {reason}")]
-    Pool { url: String, reason: String },
+    #[error("could not start the database threads for {url}: {reason}")]
+    Threads { url: String, reason: String },
     #[error("migrating {url} failed: {reason}")]
     Migration { url: String, reason: String },
     #[error("the database task failed: {0}")]
     Task(String),
 }
 
-/// A pool of connections to one SQLite file or PostgreSQL database. Cheap to clone.
+/// Connections to one SQLite file or PostgreSQL database, each owned by one of the store's
+/// threads. Cheap to clone; the threads stop when the last clone is dropped.
 #[derive(Clone)]
 pub struct Database {
-    pool: Pool<Manager>,
+    executor: Executor,
     target: Target,
 }
 
@@ -79,25 +76,19 @@ impl Database {
     pub async fn open(url: &str) -> Result<Database, OpenError> {
         let target =
             Target::parse(url).map_err(|reason| OpenError::InvalidUrl { url: conn::redact(url.trim()), reason })?;
-        let manager = Manager { target: target.clone() };
-        let max_size = match target.backend {
+        // As many connections as a backend serves well at once: SQLite runs one writer and a
+        // few readers; PostgreSQL has its own processes.
+        let threads = match target.backend {
             Backend::Sqlite => 8,
             Backend::Postgres => 16,
         };
         tokio::task::spawn_blocking(move || {
-            let url = manager.target.display.clone();
-            // The eager connection: its error is the driver's, not the pool's timeout.
-            drop(manager.target.connect().map_err(|e| OpenError::Connect { url: url.clone(), reason: e.0 })?);
-            let pool = Pool::builder()
-                .max_size(max_size)
-                // No idle minimum: the pool then never opens connections in the background on
-                // its own (only for a waiting `get`), so none is half-open when the process
-                // exits. A libpq connect in flight at exit raced OpenSSL's exit-time cleanup and
-                // crashed the server now and then on stop (docs/PERFORMANCE.md).
-                .min_idle(Some(0))
-                .connection_timeout(POOL_TIMEOUT)
-                .build_unchecked(manager.clone());
-            Ok(Database { pool, target: manager.target })
+            let url = target.display.clone();
+            // The eager connection: its error is the driver's, not a later timeout.
+            let first = target.connect().map_err(|e| OpenError::Connect { url: url.clone(), reason: e.0 })?;
+            let executor = Executor::start(&target, threads, first)
+                .map_err(|e| OpenError::Threads { url, reason: e.to_string() })?;
+            Ok(Database { executor, target })
         })
         .await
         .map_err(|e| OpenError::Task(e.to_string()))?
@@ -118,13 +109,14 @@ impl Database {
         self.migration_task(migrate::revert_last).await
     }
 
-    /// `SELECT 1` through the pool. Fails within the pool timeout when the database is unreachable.
+    /// `SELECT 1` on one of the store's connections. Fails within the queue timeout when the
+    /// database is unreachable.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.run("ping", |conn| Ok(conn.batch_execute("SELECT 1")?)).await
     }
 
-    /// Migrations run on a dedicated connection (not a pooled one), so a PostgreSQL session lock
-    /// can never be left behind in the pool.
+    /// Migrations run on a dedicated connection (not one of the store threads'), so a
+    /// PostgreSQL session lock can never be left behind on a reused connection.
     async fn migration_task<T: Send + 'static>(
         &self,
         job: fn(&mut AnyConn) -> Result<T, Box<dyn std::error::Error + Send + Sync>>,
@@ -139,31 +131,14 @@ impl Database {
         .map_err(|e| OpenError::Task(e.to_string()))?
     }
 
-    /// Runs `f` on a pooled connection in the blocking thread pool. `op` names the operation in
-    /// logs; failures other than `NotFound` and `Conflict` are logged and become `Unavailable`.
+    /// Runs `f` on one of the store threads' connections (see `executor.rs`). `op` names the
+    /// operation in logs; failures other than `NotFound` and `Conflict` are logged and become
+    /// `Unavailable`.
     pub(crate) async fn run<T, F>(&self, op: &'static str, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConn) -> Result<T, DbError> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        let joined = tokio::task::spawn_blocking(move || {
-            let mut conn = match pool.get() {
-                Ok(conn) => conn,
-                Err(e) => {
-                    tracing::error!(op, error = %e, "no database connection");
-                    return Err(StoreError::Unavailable);
-                }
-            };
-            f(&mut conn).map_err(|e| to_store_error(op, e))
-        })
-        .await;
-        match joined {
-            Ok(result) => result,
-            Err(e) => {
-                tracing::error!(op, error = %e, "database task failed");
-                Err(StoreError::Unavailable)
-            }
-        }
+        self.executor.run(op, f).await
     }
 }

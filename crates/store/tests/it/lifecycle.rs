@@ -130,3 +130,55 @@ async fn sqlite_accepts_every_url_form_creates_the_file_and_uses_wal() {
         assert!(dir.path().join(format!("db{i}.sqlite-wal")).exists(), "{url} uses WAL");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_the_server_closed_are_replaced_before_the_next_call() {
+    // PostgreSQL only: the server can terminate our connections; a SQLite file has no server.
+    let Some(admin_url) = std::env::var("PINCER_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+        return;
+    };
+    let fresh = TestDatabase::postgres(&admin_url);
+    let db = Database::open(fresh.url()).await.unwrap();
+    db.migrate().await.unwrap();
+    // Calls rotate over the store's threads: enough of them open a connection on every thread.
+    for result in many_concurrent_calls(&db).await {
+        assert_eq!(result, Ok(false));
+    }
+    let name = fresh.url().rsplit('/').next().unwrap().to_string();
+    let terminated = {
+        use diesel::{Connection, RunQueryDsl};
+        #[derive(diesel::QueryableByName)]
+        struct Terminated {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            done: bool,
+        }
+        let mut admin = diesel::PgConnection::establish(&admin_url).unwrap();
+        let rows: Vec<Terminated> = diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .load(&mut admin)
+        .unwrap();
+        rows.iter().filter(|r| r.done).count()
+    };
+    assert!(terminated >= 1, "the store held connections");
+    // Once idle for a moment, a connection is checked before use: no call fails.
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    for result in many_concurrent_calls(&db).await {
+        assert_eq!(result, Ok(false), "{terminated} connections were terminated");
+    }
+}
+
+async fn many_concurrent_calls(db: &Database) -> Vec<Result<bool, StoreError>> {
+    let calls: Vec<_> = (0..48)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move { db.any_admin().await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for call in calls {
+        results.push(call.await.unwrap());
+    }
+    results
+}
