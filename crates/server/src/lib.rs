@@ -46,7 +46,8 @@ fn base_urls(args: &ServeArgs) -> BaseUrls {
 
 /// Runs the server until SIGTERM or SIGINT, then shuts down gracefully.
 pub fn serve(args: ServeArgs) -> Result<(), String> {
-    telemetry::init(&args.log, &args.log_format)?;
+    // Held until the server has stopped: dropping it writes out the lines still queued.
+    let _log_writer = telemetry::init(&args.log, &args.log_format)?;
     actix_web::rt::System::new().block_on(run(args))
 }
 

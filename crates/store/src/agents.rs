@@ -7,6 +7,7 @@ use pincer_core::{AgentId, StoreError, Timestamp, UserId};
 
 use crate::Database;
 use crate::agent_rows::AgentRow;
+use crate::conn::on_backend;
 use crate::error::expect_one;
 use crate::rows::decode_all;
 use crate::schema::agents;
@@ -34,12 +35,13 @@ impl AgentStore for Database {
     async fn list_for(&self, user: UserId) -> Result<Vec<Agent>, StoreError> {
         let user = user.to_string();
         self.run("agents.list_for", move |conn| {
-            let rows: Vec<AgentRow> = agents::table
+            // Every agents page and chat message runs this: on the backend's own connection.
+            let rows: Vec<AgentRow> = on_backend!(conn, |c| agents::table
                 .filter(agents::deleted_at.is_null())
                 .filter(agents::personal_owner.is_null().or(agents::personal_owner.eq(&user)))
                 .order((agents::created_at.asc(), agents::id.asc()))
                 .select(AgentRow::as_select())
-                .load(conn)?;
+                .load(c))?;
             decode_all(rows)
         })
         .await

@@ -12,6 +12,20 @@ pub enum AnyConn {
     Sqlite(SqliteConnection),
 }
 
+/// Evaluates `$body` with `$c` bound to the backend's own diesel connection, for the hottest
+/// queries. Through `AnyConn`, diesel builds a query's SQL text on every call to find its prepared
+/// statement (the multi-connection's query wrapper has no static query id); on a backend's own
+/// connection a static query is found by its type (docs/PERFORMANCE.md, `agents`).
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::conn::AnyConn::Sqlite($c) => $body,
+            $crate::conn::AnyConn::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 /// Which database a [`crate::Database`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
