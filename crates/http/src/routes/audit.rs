@@ -8,7 +8,8 @@ use pincer_audit::service::AuditQuery;
 use pincer_audit::{AuditFilter, AuditRow};
 use pincer_core::{PageRequest, Timestamp};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
+use serde_json::value::RawValue;
 
 use super::resource;
 use crate::auth::Authed;
@@ -67,9 +68,20 @@ struct EntryDto {
     actor_deleted: bool,
     event_type: String,
     resource: Option<String>,
-    detail: Value,
+    /// The stored canonical JSON as it is (`None`, shown as `null`, if it does not parse).
+    detail: Option<Box<RawValue>>,
     outcome: String,
     row_hmac: String,
+}
+
+/// One page of the log. Serialised straight from the rows (a `json!` envelope would first copy
+/// every entry into a `Value` tree).
+#[derive(Serialize)]
+struct EntriesPage {
+    entries: Vec<EntryDto>,
+    total: i64,
+    page: u32,
+    limit: u32,
 }
 
 impl From<AuditRow> for EntryDto {
@@ -86,7 +98,7 @@ impl From<AuditRow> for EntryDto {
             actor_type: e.pending.actor_type,
             event_type: e.pending.event_type,
             resource: e.pending.resource,
-            detail: serde_json::from_str(&e.pending.detail).unwrap_or(Value::Null),
+            detail: RawValue::from_string(e.pending.detail).ok(),
             outcome: e.pending.outcome,
             row_hmac: e.row_hmac,
         }
@@ -101,9 +113,8 @@ async fn list(
     let page = PageRequest::new(q.page, q.limit, DEFAULT_LIMIT, MAX_LIMIT)
         .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
     let result = state.audit.list(&authed.principal, q.audit_query()?, page).await?;
-    let entries: Vec<EntryDto> = result.items.into_iter().map(EntryDto::from).collect();
-    Ok(HttpResponse::Ok()
-        .json(json!({"entries": entries, "total": result.total, "page": page.page, "limit": page.limit})))
+    let entries = result.items.into_iter().map(EntryDto::from).collect();
+    Ok(HttpResponse::Ok().json(EntriesPage { entries, total: result.total, page: page.page, limit: page.limit }))
 }
 
 #[derive(Deserialize)]
@@ -175,7 +186,7 @@ fn write_entry(w: &mut csv::Writer<Vec<u8>>, e: EntryDto) -> csv::Result<()> {
         e.event_type,
         e.resource.unwrap_or_default(),
         e.outcome,
-        e.detail.to_string(),
+        e.detail.map_or_else(|| "null".to_string(), |detail| detail.get().to_string()),
         e.row_hmac,
     ])
 }

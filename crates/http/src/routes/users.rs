@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use pincer_core::PageRequest;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{parse_user_id, resource};
@@ -27,12 +27,21 @@ struct ListQuery {
     limit: Option<i64>,
 }
 
+/// One page of accounts, serialised straight from the DTOs (no `json!` copy into a `Value` tree).
+#[derive(Serialize)]
+struct UsersPage {
+    users: Vec<UserDto>,
+    total: i64,
+    page: u32,
+    limit: u32,
+}
+
 async fn list(state: web::Data<AppState>, authed: Authed, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::new(q.page, q.limit, DEFAULT_LIMIT, MAX_LIMIT)
         .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
     let result = state.identity.list_users(&authed.principal, page).await?;
-    let users: Vec<UserDto> = result.items.iter().map(UserDto::from).collect();
-    Ok(HttpResponse::Ok().json(json!({"users": users, "total": result.total, "page": page.page, "limit": page.limit})))
+    let users = result.items.iter().map(UserDto::from).collect();
+    Ok(HttpResponse::Ok().json(UsersPage { users, total: result.total, page: page.page, limit: page.limit }))
 }
 
 async fn deactivate(
