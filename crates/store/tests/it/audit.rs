@@ -524,3 +524,26 @@ async fn totals_count_only_the_rows_after_the_given_tally() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn totals_after_a_tally_count_many_new_rows_in_steps() {
+    each_backend_with_url(|db, _| async move {
+        let service = service(&db);
+        let first = append(&service, AuditEvent::new(Actor::System, "auth.login")).await;
+        // More new rows than one counting step reads (10,000), every third of them a login.
+        let events = (0..25_001)
+            .map(|i| AuditEvent::new(Actor::System, if i % 3 == 0 { "auth.login" } else { "settings.updated" }))
+            .collect();
+        let appended = service.append_batch(events).await.unwrap();
+        let newest = *appended.last().unwrap();
+        let page = PageRequest { page: 1, limit: 1 };
+
+        let (_, all) = db.query(&AuditFilter::default(), page, Tally { count: 1, through_id: first }).await.unwrap();
+        assert_eq!(all, Tally { count: 25_002, through_id: newest });
+        let logins = AuditFilter { event_type: Some("auth.login".into()), ..AuditFilter::default() };
+        let (_, counted) = db.query(&logins, page, Tally { count: 1, through_id: first }).await.unwrap();
+        // The last of the 25,001 new rows is not a login; the one before it is.
+        assert_eq!(counted, Tally { count: 1 + 8_334, through_id: appended[24_999] });
+    })
+    .await;
+}
