@@ -1,7 +1,6 @@
 //! [`AuditStore`] on [`Database`]: serialised appends to the hash chain, pseudonyms, and the
 //! admin queries.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -11,8 +10,7 @@ use pincer_core::{Clock, PageRequest, StoreError, SystemClock, Timestamp};
 
 use crate::Database;
 use crate::backend::{self, Guard};
-use crate::conn::AnyConn;
-use crate::error::DbError;
+use crate::conn::{AnyConn, on_backend};
 use crate::schema::{audit_log, audit_pseudonyms, users};
 
 type Backend = <AnyConn as Connection>::Backend;
@@ -104,22 +102,61 @@ const DISTINCT_EVENT_TYPES: &str = "\
     ) \
     SELECT event_type FROM types WHERE event_type IS NOT NULL ORDER BY event_type";
 
-/// The filtered log as a boxed query, shared by page, count and scan.
+/// Narrows a boxed query over `audit_log`, alone or joined, to the rows `filter` matches.
+macro_rules! narrowed {
+    ($query:expr, $filter:expr) => {{
+        let filter: &AuditFilter = $filter;
+        let mut q = $query;
+        if let Some(t) = &filter.event_type {
+            q = q.filter(audit_log::event_type.eq(t.clone()));
+        }
+        if let Some(a) = &filter.actor_id {
+            q = q.filter(audit_log::actor_id.eq(a.clone()));
+        }
+        if let Some(from) = filter.from {
+            q = q.filter(audit_log::timestamp.ge(from.millis()));
+        }
+        if let Some(to) = filter.to {
+            q = q.filter(audit_log::timestamp.le(to.millis()));
+        }
+        q
+    }};
+}
+
+/// The filtered log as a boxed query, for counting.
 fn filtered(filter: &AuditFilter) -> audit_log::BoxedQuery<'static, Backend> {
-    let mut q = audit_log::table.into_boxed();
-    if let Some(t) = &filter.event_type {
-        q = q.filter(audit_log::event_type.eq(t.clone()));
-    }
-    if let Some(a) = &filter.actor_id {
-        q = q.filter(audit_log::actor_id.eq(a.clone()));
-    }
-    if let Some(from) = filter.from {
-        q = q.filter(audit_log::timestamp.ge(from.millis()));
-    }
-    if let Some(to) = filter.to {
-        q = q.filter(audit_log::timestamp.le(to.millis()));
-    }
-    q
+    narrowed!(audit_log::table.into_boxed(), filter)
+}
+
+/// The filtered log with the user behind each `user` actor's pseudonym, as [`WithActor`] rows,
+/// for pages and exports. Joined in the same statement rather than looked up after it: one
+/// prepared statement per page, where a second query with one parameter per pseudonym had to be
+/// parsed every time. Used inside `on_backend!`, so the boxed query is built for the backend's
+/// own connection and its rows decoded without `AnyConn`'s per-value wrapper.
+macro_rules! filtered_with_actors {
+    ($filter:expr) => {
+        narrowed!(
+            audit_log::table
+                .left_join(
+                    audit_pseudonyms::table.on(audit_log::actor_type
+                        .eq("user")
+                        .and(audit_log::actor_id.eq(audit_pseudonyms::pseudonym.nullable()))),
+                )
+                .left_join(users::table.on(users::id.nullable().eq(audit_pseudonyms::user_id.nullable())))
+                .select((AuditLogRow::as_select(), audit_pseudonyms::user_id.nullable(), users::name.nullable()))
+                .into_boxed(),
+            $filter
+        )
+    };
+}
+
+/// A row of `filtered_with_actors!`: the entry, its actor's user id and name.
+type WithActor = (AuditLogRow, Option<String>, Option<String>);
+
+fn into_audit_rows(rows: Vec<WithActor>) -> Vec<AuditRow> {
+    rows.into_iter()
+        .map(|(row, actor_user_id, actor_name)| AuditRow { actor_user_id, actor_name, entry: row.into() })
+        .collect()
 }
 
 /// Ids read per step when counting the rows after a tally.
@@ -152,38 +189,6 @@ fn count_after(conn: &mut AnyConn, filter: &AuditFilter, counted: Tally) -> Quer
             return Ok(tally);
         }
     }
-}
-
-/// Resolves the user actors of `entries` back to users, in one query.
-fn with_actors(conn: &mut AnyConn, entries: Vec<AuditLogRow>) -> Result<Vec<AuditRow>, DbError> {
-    let mut pseudonyms: Vec<String> =
-        entries.iter().filter(|e| e.actor_type == "user").filter_map(|e| e.actor_id.clone()).collect();
-    pseudonyms.sort_unstable();
-    pseudonyms.dedup();
-    let resolved: HashMap<String, (String, Option<String>)> = if pseudonyms.is_empty() {
-        HashMap::new()
-    } else {
-        audit_pseudonyms::table
-            .left_join(users::table.on(users::id.eq(audit_pseudonyms::user_id)))
-            .filter(audit_pseudonyms::pseudonym.eq_any(pseudonyms))
-            .select((audit_pseudonyms::pseudonym, audit_pseudonyms::user_id, users::name.nullable()))
-            .load::<(String, String, Option<String>)>(conn)?
-            .into_iter()
-            .map(|(p, user_id, name)| (p, (user_id, name)))
-            .collect()
-    };
-    Ok(entries
-        .into_iter()
-        .map(|row| {
-            let actor =
-                if row.actor_type == "user" { row.actor_id.as_ref().and_then(|p| resolved.get(p)) } else { None };
-            AuditRow {
-                actor_user_id: actor.map(|(id, _)| id.clone()),
-                actor_name: actor.and_then(|(_, name)| name.clone()),
-                entry: row.into(),
-            }
-        })
-        .collect())
 }
 
 /// Rows per multi-row INSERT: 11 bound parameters each, well under SQLite's limit (32,766 since
@@ -292,13 +297,12 @@ impl AuditStore for Database {
         let filter = filter.clone();
         self.run("audit.query", move |conn| {
             let tally = count_after(conn, &filter, counted)?;
-            let rows: Vec<AuditLogRow> = filtered(&filter)
+            let rows: Vec<WithActor> = on_backend!(conn, |c| filtered_with_actors!(&filter)
                 .order(audit_log::id.desc())
                 .limit(i64::from(page.limit))
                 .offset(page.offset())
-                .select(AuditLogRow::as_select())
-                .load(conn)?;
-            Ok((with_actors(conn, rows)?, tally))
+                .load(c))?;
+            Ok((into_audit_rows(rows), tally))
         })
         .await
     }
@@ -312,13 +316,14 @@ impl AuditStore for Database {
     ) -> Result<Vec<AuditRow>, StoreError> {
         let filter = filter.clone();
         self.run("audit.scan", move |conn| {
-            let mut q = filtered(&filter).filter(audit_log::id.gt(after_id));
-            if let Some(to) = to_id {
-                q = q.filter(audit_log::id.le(to));
-            }
-            let rows: Vec<AuditLogRow> =
-                q.order(audit_log::id.asc()).limit(limit as i64).select(AuditLogRow::as_select()).load(conn)?;
-            with_actors(conn, rows)
+            let rows: Vec<WithActor> = on_backend!(conn, |c| {
+                let mut q = filtered_with_actors!(&filter).filter(audit_log::id.gt(after_id));
+                if let Some(to) = to_id {
+                    q = q.filter(audit_log::id.le(to));
+                }
+                q.order(audit_log::id.asc()).limit(limit as i64).load(c)
+            })?;
+            Ok(into_audit_rows(rows))
         })
         .await
     }

@@ -257,6 +257,31 @@ mod tests {
         }
     }
 
+    /// The embedded SQLite is built with the options in `.cargo/config.toml` (`LIBSQLITE3_FLAGS`);
+    /// a build that lost them would still work, only slower, so this checks them.
+    #[test]
+    fn the_embedded_sqlite_has_the_store_s_build_options() {
+        #[derive(diesel::QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::parse(&format!("sqlite://{}", dir.path().join("o.db").display())).unwrap();
+        let AnyConn::Sqlite(mut c) = target.connect().unwrap() else { panic!("expected SQLite") };
+        let options: Vec<String> =
+            diesel::RunQueryDsl::load::<CompileOption>(diesel::sql_query("PRAGMA compile_options"), &mut c)
+                .unwrap()
+                .into_iter()
+                .map(|o| o.compile_options)
+                .collect();
+        for wanted in ["DEFAULT_MEMSTATUS=0", "ENABLE_QPSG", "THREADSAFE=2"] {
+            assert!(options.iter().any(|o| o == wanted), "{wanted} missing from {options:?}");
+        }
+        assert!(!options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"), "{options:?}");
+    }
+
     #[test]
     fn redaction() {
         assert_eq!(redact("postgres://u@h/d"), "postgres://u@h/d");

@@ -77,7 +77,7 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(audit_pseudonyms, users);
+diesel::allow_tables_to_appear_in_same_query!(audit_log, audit_pseudonyms, users);
 
 diesel::table! {
     agents (id) {
