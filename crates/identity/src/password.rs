@@ -1,8 +1,8 @@
 //! Password policy and argon2id hashing. The hashing functions are synchronous and CPU-heavy;
 //! callers run them through the [`crate::PasswordHasher`] port, off the async executor.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{self, Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::IdentityError;
 
@@ -36,19 +36,79 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Hashes a password into a PHC string with a fresh random salt.
-pub fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {
-    let salt_bytes = pincer_core::crypto::random_bytes::<16>();
-    let salt = SaltString::encode_b64(&salt_bytes)?;
-    Ok(argon2().hash_password(password.as_bytes(), &salt)?.to_string())
+/// Working memory for argon2id, kept by a hashing thread and reused for every hash and check
+/// instead of allocating (and zeroing) 19 MiB each time. Each freed 19 MiB buffer also raised
+/// glibc's mmap threshold, after which the freed buffers stayed resident: a server that had
+/// answered a few hundred logins held over 1 GiB (docs/PERFORMANCE.md, "Memory after load").
+pub struct Workspace {
+    blocks: Vec<Block>,
 }
 
-/// Verifies a password against a PHC string. The comparison inside argon2 is constant-time.
-pub fn verify(password: &str, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
-        Err(_) => false,
+impl Workspace {
+    pub fn new() -> Self {
+        Self { blocks: vec![Block::default(); argon2().params().block_count()] }
     }
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Hashes a password into a PHC string with a fresh random salt.
+pub fn hash(password: &str) -> Result<String, password_hash::Error> {
+    hash_in(&mut Workspace::new(), password)
+}
+
+/// [`hash`] in `workspace`'s memory.
+pub fn hash_in(workspace: &mut Workspace, password: &str) -> Result<String, password_hash::Error> {
+    let salt_bytes = pincer_core::crypto::random_bytes::<16>();
+    let salt = SaltString::encode_b64(&salt_bytes)?;
+    let hasher = argon2();
+    let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
+        Ok(hasher.hash_password_into_with_memory(password.as_bytes(), &salt_bytes, out, &mut workspace.blocks)?)
+    })?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(hasher.params())?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(phc.to_string())
+}
+
+/// Verifies a password against a PHC string, comparing in constant time.
+pub fn verify(password: &str, phc: &str) -> bool {
+    verify_in(&mut Workspace::new(), password, phc)
+}
+
+/// [`verify`] in `workspace`'s memory. The stored hash's own algorithm, version and parameters
+/// are used, so hashes made with other settings still verify (with a buffer of their own when
+/// they need more memory than the workspace has).
+pub fn verify_in(workspace: &mut Workspace, password: &str, phc: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else { return false };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return false };
+    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(parsed.algorithm), Params::try_from(&parsed)) else {
+        return false;
+    };
+    let Ok(version) = parsed.version.map_or(Ok(Version::default()), Version::try_from) else { return false };
+    let mut salt_buffer = [0u8; 64];
+    let Ok(salt_bytes) = salt.decode_b64(&mut salt_buffer) else { return false };
+    let mut larger = Vec::new();
+    let blocks: &mut [Block] = if params.block_count() <= workspace.blocks.len() {
+        &mut workspace.blocks
+    } else {
+        larger.resize(params.block_count(), Block::default());
+        &mut larger
+    };
+    let hasher = Argon2::new(algorithm, version, params);
+    let computed = Output::init_with(expected.len(), |out| {
+        Ok(hasher.hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, &mut *blocks)?)
+    });
+    // `Output`'s equality is constant-time.
+    computed.is_ok_and(|computed| computed == expected)
 }
 
 #[cfg(test)]
@@ -72,5 +132,44 @@ mod tests {
         assert!(!verify("wrong horse battery", &phc));
         assert!(!verify("correct horse battery", "not a hash"));
         assert_ne!(phc, hash("correct horse battery").unwrap(), "salt must be random");
+    }
+
+    #[test]
+    fn a_reused_workspace_gives_the_same_answers_as_the_argon2_crate() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+
+        let mut workspace = Workspace::new();
+        // Hashes made in the workspace verify with the crate's own verifier, and back.
+        let ours = hash_in(&mut workspace, "correct horse battery").unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(argon2().verify_password(b"correct horse battery", &parsed).is_ok());
+        assert!(argon2().verify_password(b"wrong horse battery", &parsed).is_err());
+        let salt = SaltString::encode_b64(b"sixteen byte sal").unwrap();
+        let theirs = argon2().hash_password(b"correct horse battery", &salt).unwrap().to_string();
+        // The workspace holds the previous computation's memory; answers do not depend on it.
+        for _ in 0..2 {
+            assert!(verify_in(&mut workspace, "correct horse battery", &theirs));
+            assert!(!verify_in(&mut workspace, "correct horse batterz", &theirs));
+            assert!(verify_in(&mut workspace, "correct horse battery", &ours));
+        }
+    }
+
+    #[test]
+    fn hashes_with_other_parameters_still_verify() {
+        use argon2::password_hash::PasswordHasher as _;
+
+        let salt = SaltString::encode_b64(b"sixteen byte sal").unwrap();
+        let mut workspace = Workspace::new();
+        for (m, t) in [(8 * 1024, 3), (32 * 1024, 1)] {
+            let params = Params::new(m, t, 1, None).unwrap();
+            let other = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+            let phc = other.hash_password(b"correct horse battery", &salt).unwrap().to_string();
+            assert!(verify_in(&mut workspace, "correct horse battery", &phc), "m={m} t={t}");
+            assert!(!verify_in(&mut workspace, "wrong horse battery", &phc), "m={m} t={t}");
+        }
+        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, Params::new(8 * 1024, 2, 1, None).unwrap());
+        let phc = argon2i.hash_password(b"correct horse battery", &salt).unwrap().to_string();
+        assert!(verify_in(&mut workspace, "correct horse battery", &phc));
+        assert!(!verify_in(&mut workspace, "correct horse battery", "$argon2id$v=19$m=19456,t=2,p=1$bad"));
     }
 }
