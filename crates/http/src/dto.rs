@@ -74,45 +74,47 @@ pub struct Success {
 pub const SUCCESS: Success = Success { success: true };
 
 #[derive(Serialize)]
-pub struct PluginConfigDto {
-    pub allowed_paths: Vec<String>,
+pub struct PluginConfigDto<'a> {
+    pub allowed_paths: &'a [String],
 }
 
+/// An agent as the API shows it: a view of the [`Agent`], borrowing its text rather than copying
+/// it (the catalogue is the hottest authenticated read).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AgentDto {
+pub struct AgentDto<'a> {
     pub id: String,
-    pub name: String,
-    pub model: Option<String>,
-    pub template_id: String,
-    pub allowed_tools: Vec<String>,
-    pub plugin_config: PluginConfigDto,
+    pub name: &'a str,
+    pub model: Option<&'a str>,
+    pub template_id: &'a str,
+    pub allowed_tools: &'a [String],
+    pub plugin_config: PluginConfigDto<'a>,
     pub is_personal: bool,
     /// The personal agent's owner, or the shared agent's creator.
     pub owner_id: Option<String>,
-    pub greeting: String,
-    pub instructions: String,
-    pub tagline: String,
-    pub starter_prompts: Vec<String>,
+    pub greeting: &'a str,
+    pub instructions: &'a str,
+    pub tagline: &'a str,
+    pub starter_prompts: &'a [String],
     pub created_at: String,
     pub updated_at: String,
 }
 
-impl From<&Agent> for AgentDto {
-    fn from(a: &Agent) -> Self {
+impl<'a> From<&'a Agent> for AgentDto<'a> {
+    fn from(a: &'a Agent) -> Self {
         Self {
             id: a.id.to_string(),
-            name: a.name.clone(),
-            model: a.model.clone(),
-            template_id: a.template_id.clone(),
-            allowed_tools: a.allowed_tools.clone(),
-            plugin_config: PluginConfigDto { allowed_paths: a.allowed_paths.clone() },
+            name: &a.name,
+            model: a.model.as_deref(),
+            template_id: &a.template_id,
+            allowed_tools: &a.allowed_tools,
+            plugin_config: PluginConfigDto { allowed_paths: &a.allowed_paths },
             is_personal: a.is_personal(),
             owner_id: a.personal_owner.or(a.created_by).map(|id| id.to_string()),
-            greeting: a.greeting.clone(),
-            instructions: a.instructions.clone(),
-            tagline: a.tagline.clone(),
-            starter_prompts: a.starter_prompts.clone(),
+            greeting: &a.greeting,
+            instructions: &a.instructions,
+            tagline: &a.tagline,
+            starter_prompts: &a.starter_prompts,
             created_at: a.created_at.to_rfc3339(),
             updated_at: a.updated_at.to_rfc3339(),
         }
