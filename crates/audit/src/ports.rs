@@ -46,7 +46,8 @@ pub trait AuditStore: Send + Sync + 'static {
     /// The pseudonym of a user if one exists (for filtering; never creates).
     async fn find_pseudonym(&self, user_id: &str) -> Result<Option<String>, StoreError>;
     /// One page of the rows matching `filter`, newest first, and `counted` extended by the
-    /// matching rows with `id > counted.through_id` (so only rows appended since are counted).
+    /// matching rows with `id > counted.through_id`, through the newest row of the log (matching
+    /// or not), so that the next count starts after it.
     async fn query(
         &self,
         filter: &AuditFilter,

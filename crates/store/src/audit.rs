@@ -162,30 +162,42 @@ fn into_audit_rows(rows: Vec<WithActor>) -> Vec<AuditRow> {
 /// Ids read per step when counting the rows after a tally.
 const COUNT_STEP: i64 = 10_000;
 
-/// `counted` extended by the rows matching `filter` after its `through_id` (`tally`).
+/// `counted` extended by the rows matching `filter` after its `through_id`, up to the newest row
+/// of the log, whose id becomes the new `through_id` (`tally`) — also when no row matches, so a
+/// filter that matches nothing is not counted again, and a step never re-reads rows it has seen.
 ///
-/// Nothing counted yet is one plain `COUNT(*)`: every row is in range, and a sequential scan is
-/// the right plan. After that, the new rows are read as ids in index order, a bounded step at a
-/// time. A range `COUNT(*)` would be shorter, but without fresh statistics (right after a bulk
-/// import, before autovacuum's analyze) PostgreSQL guesses that a third of the table is in range
-/// and scans all of it in parallel on every page: 13 pages/s over a million rows instead of
-/// thousands. `ORDER BY id LIMIT` makes the index the plan whatever the statistics say.
+/// The newest id is read first, one index probe; everything counted is at or below it. Appends
+/// commit in id order (under the chain's lock), so every row up to a visible id is visible too.
+/// With nothing new, that probe is the whole cost. Nothing counted yet is one plain `COUNT(*)`:
+/// every row is in range, and a sequential scan is the right plan. After that, the new rows are
+/// read as ids in index order, a bounded step at a time. A range `COUNT(*)` would be shorter, but
+/// without fresh statistics (right after a bulk import, before autovacuum's analyze) PostgreSQL
+/// guesses that a third of the table is in range and scans all of it in parallel on every page:
+/// 13 pages/s over a million rows instead of thousands. `ORDER BY id LIMIT` makes the index the
+/// plan whatever the statistics say.
 fn count_after(conn: &mut AnyConn, filter: &AuditFilter, counted: Tally) -> QueryResult<Tally> {
+    let newest: Option<i64> =
+        on_backend!(conn, |c| audit_log::table.select(diesel::dsl::max(audit_log::id)).get_result(c))?;
+    let Some(newest) = newest.filter(|&id| id > counted.through_id) else {
+        return Ok(counted);
+    };
     if counted.through_id == 0 {
-        let (count, newest): (i64, Option<i64>) =
-            filtered(filter).select((diesel::dsl::count_star(), diesel::dsl::max(audit_log::id))).get_result(conn)?;
-        return Ok(counted.extended(count, newest));
+        let count: i64 =
+            filtered(filter).filter(audit_log::id.le(newest)).select(diesel::dsl::count_star()).get_result(conn)?;
+        return Ok(Tally { count: counted.count + count, through_id: newest });
     }
     let mut tally = counted;
     loop {
         let ids: Vec<i64> = filtered(filter)
             .filter(audit_log::id.gt(tally.through_id))
+            .filter(audit_log::id.le(newest))
             .order(audit_log::id.asc())
             .limit(COUNT_STEP)
             .select(audit_log::id)
             .load(conn)?;
-        tally = tally.extended(ids.len() as i64, ids.last().copied());
-        if (ids.len() as i64) < COUNT_STEP {
+        let full_step = ids.len() as i64 == COUNT_STEP;
+        tally = tally.extended(ids.len() as i64, if full_step { ids.last().copied() } else { Some(newest) });
+        if !full_step {
             return Ok(tally);
         }
     }
