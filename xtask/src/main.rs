@@ -3,6 +3,7 @@
 mod bench;
 mod cargo;
 mod db;
+mod openapi;
 mod tidy;
 
 use std::process::ExitCode;
@@ -44,6 +45,12 @@ enum Cmd {
     },
     /// Checks the dependency rules of DESIGN.md §2 over `cargo metadata`.
     Tidy,
+    /// Writes the OpenAPI document of the API (default: docs/openapi.json, committed for review).
+    Openapi {
+        /// Write here instead.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Benchmarks on a fresh database (docs/PERFORMANCE.md); builds and runs in release mode.
     Bench(bench::Args),
     /// What `bench` runs after building in release mode: the scenarios, in this process.
@@ -57,6 +64,7 @@ fn main() -> ExitCode {
         Cmd::Migrate { database_url, revert } => db::migrate(&database_url, revert),
         Cmd::Seed { database_url, password } => db::seed(&database_url, password.as_deref()),
         Cmd::Tidy => tidy(),
+        Cmd::Openapi { out } => openapi::write(out),
         Cmd::Bench(args) => bench::bench(&args),
         Cmd::BenchRun(args) => bench::run(&args),
     };

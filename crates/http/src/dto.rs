@@ -2,21 +2,46 @@
 
 use pincer_agents::Agent;
 use pincer_identity::{Invite, User};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Group memberships; empty until groups exist.
 type Groups = [(); 0];
 
-#[derive(Serialize)]
+/// An account. `role` is `admin` or `member`; `banned` means deactivated.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserDto {
+    #[schema(format = Uuid)]
     pub id: String,
     pub name: String,
     pub email: String,
+    #[schema(example = "member")]
     pub role: &'static str,
     pub banned: bool,
+    /// Group ids; empty until groups exist.
+    #[schema(value_type = Vec<String>)]
     pub groups: Groups,
+    #[schema(format = DateTime)]
     pub created_at: String,
+}
+
+/// The answer of a sign-in (login or setup); the session itself travels in the cookie.
+#[derive(Serialize, ToSchema)]
+pub struct SignedInDto {
+    pub user: UserDto,
+}
+
+/// A free-text context (personal or organisation-wide) given to agents.
+#[derive(Serialize, ToSchema)]
+pub struct ContextDto {
+    pub content: String,
+}
+
+/// A new context; empty clears it.
+#[derive(Deserialize, ToSchema)]
+pub struct ContextBody {
+    pub content: String,
 }
 
 impl From<&User> for UserDto {
@@ -33,20 +58,27 @@ impl From<&User> for UserDto {
     }
 }
 
-#[derive(Serialize)]
+/// An invite. `token` is present only in the answer that created it; `status` (`pending`,
+/// `claimed`, `expired`) only in lists.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InviteDto {
+    #[schema(format = Uuid)]
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     pub email: Option<String>,
     pub role: &'static str,
+    /// `invite` (a new account) or `reset` (a password reset link).
     #[serde(rename = "type")]
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<&'static str>,
+    #[schema(value_type = Vec<String>)]
     pub groups: Groups,
+    #[schema(format = DateTime)]
     pub expires_at: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -66,23 +98,24 @@ impl InviteDto {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Success {
     pub success: bool,
 }
 
 pub const SUCCESS: Success = Success { success: true };
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct PluginConfigDto<'a> {
     pub allowed_paths: &'a [String],
 }
 
 /// An agent as the API shows it: a view of the [`Agent`], borrowing its text rather than copying
 /// it (the catalogue is the hottest authenticated read).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentDto<'a> {
+    #[schema(format = Uuid)]
     pub id: String,
     pub name: &'a str,
     pub model: Option<&'a str>,
@@ -91,12 +124,15 @@ pub struct AgentDto<'a> {
     pub plugin_config: PluginConfigDto<'a>,
     pub is_personal: bool,
     /// The personal agent's owner, or the shared agent's creator.
+    #[schema(format = Uuid)]
     pub owner_id: Option<String>,
     pub greeting: &'a str,
     pub instructions: &'a str,
     pub tagline: &'a str,
     pub starter_prompts: &'a [String],
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 

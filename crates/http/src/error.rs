@@ -17,10 +17,13 @@ pub struct ApiError {
     retry_after_secs: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: &'a str,
-    code: &'a str,
+/// The shape of every error response.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// A human-readable message; never a cause chain or a value the client sent.
+    pub error: &'a str,
+    /// A stable snake_case code to branch on.
+    pub code: &'a str,
 }
 
 impl ApiError {
@@ -58,7 +61,7 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after_secs {
             res.insert_header(("Retry-After", secs.to_string()));
         }
-        res.json(Body { error: &self.message, code: self.code })
+        res.json(ErrorBody { error: &self.message, code: self.code })
     }
 }
 

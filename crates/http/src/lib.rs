@@ -6,6 +6,7 @@ mod auth;
 mod csrf;
 mod dto;
 mod error;
+mod openapi;
 mod routes;
 mod state;
 mod trace;
@@ -14,6 +15,7 @@ mod ws;
 use actix_web::{App, HttpServer, dev::Server, middleware::DefaultHeaders, web};
 
 pub use error::ApiError;
+pub use openapi::json as openapi_json;
 pub use state::{AppState, HttpConfig, Readiness};
 pub use ws::ChatHubs;
 

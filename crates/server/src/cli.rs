@@ -17,7 +17,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Print the OpenAPI document of the HTTP API (the one served at /api/openapi.json).
+    Openapi,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,6 @@
 //! The `pincer` binary. Parses the command line, then hands over to the wiring in the library.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -8,12 +9,22 @@ use pincer_server::cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => match pincer_server::serve(args) {
+        Command::Serve(args) => match pincer_server::serve(*args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
                 eprintln!("pincer: {message}");
                 ExitCode::FAILURE
             }
         },
+        Command::Openapi => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(pincer_http::openapi_json()).and_then(|()| out.write_all(b"\n")) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("pincer: cannot write the document: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
     }
 }

@@ -8,32 +8,37 @@ use pincer_audit::service::AuditQuery;
 use pincer_audit::{AuditFilter, AuditRow};
 use pincer_core::{PageRequest, Timestamp};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use serde_json::value::RawValue;
+use utoipa::{IntoParams, ToSchema};
 
-use super::resource;
 use crate::auth::Authed;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 100;
 
-pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/audit").route(web::get().to(list)))
-        .service(resource("/api/audit/verify").route(web::get().to(verify)))
-        .service(resource("/api/audit/event-types").route(web::get().to(event_types)))
-        .service(resource("/api/audit/export").route(web::get().to(export)));
-}
+super::area!(list, verify, event_types, export);
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct FilterQuery {
+    /// 1-based page number (default 1; the export ignores it).
+    #[param(minimum = 1, maximum = 4294967295_i64)]
     page: Option<i64>,
+    /// Entries per page (default 50; the export ignores it).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
+    /// Only this event type, e.g. `auth.login`.
     event_type: Option<String>,
+    /// Only events by this user id.
     actor_id: Option<String>,
+    /// Only events at or after this RFC 3339 time.
+    #[param(format = DateTime)]
     from: Option<String>,
+    /// Only events before this RFC 3339 time.
+    #[param(format = DateTime)]
     to: Option<String>,
 }
 
@@ -57,10 +62,12 @@ impl FilterQuery {
     }
 }
 
-#[derive(Serialize)]
+/// One event of the log with its chain MAC.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct EntryDto {
     id: i64,
+    #[schema(format = DateTime)]
     timestamp: String,
     actor_type: String,
     actor_id: Option<String>,
@@ -69,6 +76,7 @@ struct EntryDto {
     event_type: String,
     resource: Option<String>,
     /// The stored canonical JSON as it is (`None`, shown as `null`, if it does not parse).
+    #[schema(value_type = Option<Object>)]
     detail: Option<Box<RawValue>>,
     outcome: String,
     row_hmac: String,
@@ -76,7 +84,7 @@ struct EntryDto {
 
 /// One page of the log. Serialised straight from the rows (a `json!` envelope would first copy
 /// every entry into a `Value` tree).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct EntriesPage {
     entries: Vec<EntryDto>,
     total: i64,
@@ -105,6 +113,17 @@ impl From<AuditRow> for EntryDto {
     }
 }
 
+/// The audit log, newest first, filtered (admin only).
+#[utoipa::path(
+    get,
+    path = "/api/audit",
+    tag = "audit",
+    params(FilterQuery),
+    responses(
+        (status = 200, description = "One page of entries.", body = EntriesPage),
+        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+    ),
+)]
 async fn list(
     state: web::Data<AppState>,
     authed: Authed,
@@ -117,13 +136,42 @@ async fn list(
     Ok(HttpResponse::Ok().json(EntriesPage { entries, total: result.total, page: page.page, limit: page.limit }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct VerifyQuery {
+    /// First entry id to check (default: the first).
+    #[param(minimum = 1)]
     from_id: Option<i64>,
+    /// Last entry id to check (default: the newest).
+    #[param(minimum = 1)]
     to_id: Option<i64>,
 }
 
+/// The outcome of a verification of the chain.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct VerifyDto {
+    valid: bool,
+    total_checked: u64,
+    /// Entries whose MAC does not match their content.
+    invalid_ids: Vec<i64>,
+    /// Entries whose link to the previous entry is broken (an entry before them was removed,
+    /// replaced or re-chained).
+    chain_break_ids: Vec<i64>,
+}
+
+/// Recomputes the HMAC chain over a range of entries (admin only).
+#[utoipa::path(
+    get,
+    path = "/api/audit/verify",
+    tag = "audit",
+    params(VerifyQuery),
+    responses(
+        (status = 200, description = "The verification report.", body = VerifyDto),
+        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+    ),
+)]
 async fn verify(
     state: web::Data<AppState>,
     authed: Authed,
@@ -132,19 +180,51 @@ async fn verify(
     if q.from_id.is_some_and(|v| v < 1) || q.to_id.is_some_and(|v| v < 1) {
         return Err(ApiError::bad_request("invalid_query", "fromId and toId must be positive"));
     }
-    let report = state.audit.verify(&authed.principal, q.from_id, q.to_id).await?;
-    Ok(HttpResponse::Ok().json(report))
+    let r = state.audit.verify(&authed.principal, q.from_id, q.to_id).await?;
+    Ok(HttpResponse::Ok().json(VerifyDto {
+        valid: r.valid,
+        total_checked: r.total_checked,
+        invalid_ids: r.invalid_ids,
+        chain_break_ids: r.chain_break_ids,
+    }))
 }
 
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct EventTypesDto {
+    event_types: Vec<String>,
+}
+
+/// The distinct event types in the log, for filters (admin only).
+#[utoipa::path(
+    get,
+    path = "/api/audit/event-types",
+    tag = "audit",
+    responses(
+        (status = 200, description = "The event types.", body = EventTypesDto),
+        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+    ),
+)]
 async fn event_types(state: web::Data<AppState>, authed: Authed) -> Result<HttpResponse, ApiError> {
-    let types = state.audit.event_types(&authed.principal).await?;
-    Ok(HttpResponse::Ok().json(json!({ "eventTypes": types })))
+    let event_types = state.audit.event_types(&authed.principal).await?;
+    Ok(HttpResponse::Ok().json(EventTypesDto { event_types }))
 }
 
 const CSV_HEADER: [&str; 10] =
     ["id", "timestamp", "actorType", "actorId", "actorName", "eventType", "resource", "outcome", "detail", "rowHmac"];
 
-/// Streams the export batch by batch; memory stays bounded whatever the log's size.
+/// The filtered log as CSV, oldest first, streamed (admin only).
+#[utoipa::path(
+    get,
+    path = "/api/audit/export",
+    tag = "audit",
+    params(FilterQuery),
+    responses(
+        (status = 200, description = "A CSV file (`audit-log.csv`) with a header row.", content_type = "text/csv", body = String),
+        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+    ),
+)]
+// Streamed batch by batch: memory stays bounded whatever the log's size.
 async fn export(
     state: web::Data<AppState>,
     authed: Authed,

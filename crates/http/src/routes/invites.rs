@@ -4,33 +4,43 @@ use actix_web::{HttpResponse, web};
 use pincer_core::InviteId;
 use pincer_identity::NewInvite;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
-use super::resource;
 use crate::auth::Authed;
-use crate::dto::{InviteDto, SUCCESS};
-use crate::error::ApiError;
+use crate::dto::{InviteDto, SUCCESS, Success};
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
-pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/users/invite").route(web::post().to(create)))
-        .service(resource("/api/users/invites").route(web::get().to(list)))
-        .service(resource("/api/users/invites/{id}").route(web::delete().to(revoke)))
-        .service(resource("/api/invite/claim").route(web::post().to(claim)));
-}
+super::area!(create, list, revoke, claim);
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct CreateBody {
+struct InviteBody {
+    /// `admin` or `member`.
     role: String,
+    /// When given, only this address may claim the invite.
     email: Option<String>,
+    /// Groups the new account joins (groups are not available yet: any id is refused).
     #[serde(default)]
     group_ids: Vec<String>,
 }
 
+/// Creates an invite; its token is in this answer only (admin only).
+#[utoipa::path(
+    post,
+    path = "/api/users/invite",
+    tag = "invites",
+    request_body = InviteBody,
+    responses(
+        (status = 201, description = "The invite, with its token.", body = InviteDto),
+        (status = 400, description = "Codes: `invalid_input`, `unknown_group`.", body = ErrorBody),
+        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+    ),
+)]
 async fn create(
     state: web::Data<AppState>,
     authed: Authed,
-    body: web::Json<CreateBody>,
+    body: web::Json<InviteBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let request = NewInvite { role: body.role, email: body.email, group_ids: body.group_ids };
@@ -38,6 +48,16 @@ async fn create(
     Ok(HttpResponse::Created().json(InviteDto::new(&invite, Some(token.expose().clone()), None)))
 }
 
+/// Every invite and reset link with its status, newest first; never their tokens (admin only).
+#[utoipa::path(
+    get,
+    path = "/api/users/invites",
+    tag = "invites",
+    responses(
+        (status = 200, description = "The invites.", body = Vec<InviteDto>),
+        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+    ),
+)]
 async fn list(state: web::Data<AppState>, authed: Authed) -> Result<HttpResponse, ApiError> {
     let invites = state.identity.list_invites(&authed.principal).await?;
     let dtos: Vec<InviteDto> =
@@ -45,20 +65,51 @@ async fn list(state: web::Data<AppState>, authed: Authed) -> Result<HttpResponse
     Ok(HttpResponse::Ok().json(dtos))
 }
 
+/// Revokes an invite that was not claimed yet (admin only).
+#[utoipa::path(
+    delete,
+    path = "/api/users/invites/{id}",
+    tag = "invites",
+    params(("id" = String, Path, format = Uuid, description = "The invite's id.")),
+    responses(
+        (status = 200, description = "Revoked.", body = Success),
+        (status = 400, description = "Codes: `invalid_id`.", body = ErrorBody),
+        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+        (status = 404, description = "Codes: `invite_not_found`.", body = ErrorBody),
+    ),
+)]
 async fn revoke(state: web::Data<AppState>, authed: Authed, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id: InviteId = id.parse().map_err(|_| ApiError::invalid_id())?;
     state.identity.revoke_invite(&authed.principal, id).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ClaimBody {
+    /// The invite or reset token.
     token: String,
+    /// The new account's name (invites only).
     name: Option<String>,
+    /// The new account's e-mail (open invites only).
     email: Option<String>,
+    /// The new password.
     password: String,
 }
 
+/// Claims an invite (creates the account) or a reset link (sets the password). Public: the
+/// token is the credential.
+#[utoipa::path(
+    post,
+    path = "/api/invite/claim",
+    tag = "invites",
+    security(()),
+    request_body = ClaimBody,
+    responses(
+        (status = 201, description = "Claimed.", body = Success),
+        (status = 400, description = "Codes: `invalid_token` (unknown, used or expired), `invalid_input`, `weak_password`.", body = ErrorBody),
+        (status = 409, description = "Codes: `email_taken`.", body = ErrorBody),
+    ),
+)]
 async fn claim(state: web::Data<AppState>, body: web::Json<ClaimBody>) -> Result<HttpResponse, ApiError> {
     state.identity.claim(&body.token, body.name.as_deref(), body.email.as_deref(), &body.password).await?;
     Ok(HttpResponse::Created().json(SUCCESS))

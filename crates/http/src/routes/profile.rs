@@ -2,25 +2,28 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
+use utoipa::ToSchema;
 
-use super::resource;
 use crate::auth::Authed;
-use crate::dto::SUCCESS;
-use crate::error::ApiError;
+use crate::dto::{ContextBody, ContextDto, SUCCESS, Success};
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
-pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/users/me").route(web::patch().to(rename)))
-        .service(resource("/api/users/me/context").route(web::get().to(context)).route(web::put().to(set_context)))
-        .service(resource("/api/users/me/password").route(web::post().to(change_password)));
-}
+super::area!(rename, context, set_context, change_password);
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct NameBody {
     name: String,
 }
 
+/// Renames the caller.
+#[utoipa::path(
+    patch,
+    path = "/api/users/me",
+    tag = "profile",
+    request_body = NameBody,
+    responses((status = 200, description = "Renamed.", body = Success)),
+)]
 async fn rename(
     state: web::Data<AppState>,
     authed: Authed,
@@ -30,16 +33,26 @@ async fn rename(
     Ok(HttpResponse::Ok().json(SUCCESS))
 }
 
+/// The caller's personal context, given to their agents.
+#[utoipa::path(
+    get,
+    path = "/api/users/me/context",
+    tag = "profile",
+    responses((status = 200, description = "The personal context (empty when unset).", body = ContextDto)),
+)]
 async fn context(state: web::Data<AppState>, authed: Authed) -> Result<HttpResponse, ApiError> {
     let content = state.identity.context(&authed.principal).await?;
-    Ok(HttpResponse::Ok().json(json!({ "content": content })))
+    Ok(HttpResponse::Ok().json(ContextDto { content }))
 }
 
-#[derive(Deserialize)]
-struct ContextBody {
-    content: String,
-}
-
+/// Replaces the caller's personal context.
+#[utoipa::path(
+    put,
+    path = "/api/users/me/context",
+    tag = "profile",
+    request_body = ContextBody,
+    responses((status = 200, description = "Saved.", body = Success)),
+)]
 async fn set_context(
     state: web::Data<AppState>,
     authed: Authed,
@@ -49,13 +62,25 @@ async fn set_context(
     Ok(HttpResponse::Ok().json(SUCCESS))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct PasswordBody {
     current_password: String,
     new_password: String,
 }
 
+/// Changes the caller's password; their other sessions end.
+#[utoipa::path(
+    post,
+    path = "/api/users/me/password",
+    tag = "profile",
+    request_body = PasswordBody,
+    responses(
+        (status = 200, description = "Changed.", body = Success),
+        (status = 400, description = "Codes: `invalid_input`, `weak_password`.", body = ErrorBody),
+        (status = 401, description = "Codes: `wrong_current_password`.", body = ErrorBody),
+    ),
+)]
 async fn change_password(
     state: web::Data<AppState>,
     authed: Authed,

@@ -2,27 +2,33 @@
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::ToSchema;
 
-use super::resource;
 use crate::auth::Authed;
-use crate::dto::SUCCESS;
-use crate::error::ApiError;
+use crate::dto::{ContextBody, ContextDto, SUCCESS, Success};
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
-pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/settings").route(web::get().to(list)).route(web::post().to(set))).service(
-        resource("/api/settings/context").route(web::get().to(org_context)).route(web::put().to(set_org_context)),
-    );
-}
+super::area!(list, set, org_context, set_org_context);
 
-#[derive(Serialize)]
+/// A setting; a secret one (`encrypted`) is sealed at rest and its value masked here.
+#[derive(Serialize, ToSchema)]
 struct SettingDto {
     key: String,
     value: String,
     encrypted: bool,
 }
 
+/// Every stored setting (admin only).
+#[utoipa::path(
+    get,
+    path = "/api/settings",
+    tag = "settings",
+    responses(
+        (status = 200, description = "The settings.", body = Vec<SettingDto>),
+        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+    ),
+)]
 async fn list(state: web::Data<AppState>, authed: Authed) -> Result<HttpResponse, ApiError> {
     let settings = state.settings.list(&authed.principal).await?;
     let dtos: Vec<SettingDto> =
@@ -30,27 +36,55 @@ async fn list(state: web::Data<AppState>, authed: Authed) -> Result<HttpResponse
     Ok(HttpResponse::Ok().json(dtos))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct SetBody {
     key: String,
     value: String,
 }
 
+/// Stores a setting (admin only). Keys that hold secrets are sealed.
+#[utoipa::path(
+    post,
+    path = "/api/settings",
+    tag = "settings",
+    request_body = SetBody,
+    responses(
+        (status = 200, description = "Stored.", body = Success),
+        (status = 400, description = "Codes: `invalid_input` (unknown or malformed key, value too long).", body = ErrorBody),
+        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+    ),
+)]
 async fn set(state: web::Data<AppState>, authed: Authed, body: web::Json<SetBody>) -> Result<HttpResponse, ApiError> {
     state.settings.set(&authed.principal, &body.key, &body.value).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))
 }
 
+/// The organisation context every agent receives (admin only).
+#[utoipa::path(
+    get,
+    path = "/api/settings/context",
+    tag = "settings",
+    responses(
+        (status = 200, description = "The organisation context (empty when unset).", body = ContextDto),
+        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+    ),
+)]
 async fn org_context(state: web::Data<AppState>, authed: Authed) -> Result<HttpResponse, ApiError> {
     let content = state.agents.org_context(&authed.principal).await?;
-    Ok(HttpResponse::Ok().json(json!({ "content": content })))
+    Ok(HttpResponse::Ok().json(ContextDto { content }))
 }
 
-#[derive(Deserialize)]
-struct ContextBody {
-    content: String,
-}
-
+/// Replaces the organisation context (admin only).
+#[utoipa::path(
+    put,
+    path = "/api/settings/context",
+    tag = "settings",
+    request_body = ContextBody,
+    responses(
+        (status = 200, description = "Saved.", body = Success),
+        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+    ),
+)]
 async fn set_org_context(
     state: web::Data<AppState>,
     authed: Authed,

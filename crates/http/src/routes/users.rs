@@ -3,39 +3,51 @@
 use actix_web::{HttpResponse, web};
 use pincer_core::PageRequest;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 
-use super::{parse_user_id, resource};
+use super::parse_user_id;
 use crate::auth::Authed;
-use crate::dto::{SUCCESS, UserDto};
-use crate::error::ApiError;
+use crate::dto::{SUCCESS, Success, UserDto};
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 100;
 
-pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/users").route(web::get().to(list)))
-        .service(resource("/api/users/{id}").route(web::delete().to(deactivate)).route(web::patch().to(change_role)))
-        .service(resource("/api/users/{id}/reactivate").route(web::post().to(reactivate)))
-        .service(resource("/api/users/{id}/reset").route(web::post().to(reset)));
-}
+super::area!(list, deactivate, change_role, reactivate, reset);
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 4294967295_i64)]
     page: Option<i64>,
+    /// Users per page (default 50).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
 }
 
 /// One page of accounts, serialised straight from the DTOs (no `json!` copy into a `Value` tree).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct UsersPage {
     users: Vec<UserDto>,
+    /// Accounts in all pages.
     total: i64,
     page: u32,
     limit: u32,
 }
 
+/// Every account, deactivated ones included (admin only).
+#[utoipa::path(
+    get,
+    path = "/api/users",
+    tag = "users",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page of accounts, oldest first.", body = UsersPage),
+        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+    ),
+)]
 async fn list(state: web::Data<AppState>, authed: Authed, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::new(q.page, q.limit, DEFAULT_LIMIT, MAX_LIMIT)
         .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
@@ -44,6 +56,19 @@ async fn list(state: web::Data<AppState>, authed: Authed, q: web::Query<ListQuer
     Ok(HttpResponse::Ok().json(UsersPage { users, total: result.total, page: page.page, limit: page.limit }))
 }
 
+/// Deactivates an account: its sessions end at once; its data stays (admin only).
+#[utoipa::path(
+    delete,
+    path = "/api/users/{id}",
+    tag = "users",
+    params(("id" = String, Path, format = Uuid, description = "The user's id.")),
+    responses(
+        (status = 200, description = "Deactivated.", body = Success),
+        (status = 400, description = "Codes: `invalid_id`, `self_action` (your own account), `last_admin`.", body = ErrorBody),
+        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+        (status = 404, description = "Codes: `user_not_found`.", body = ErrorBody),
+    ),
+)]
 async fn deactivate(
     state: web::Data<AppState>,
     authed: Authed,
@@ -53,11 +78,26 @@ async fn deactivate(
     Ok(HttpResponse::Ok().json(SUCCESS))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RoleBody {
+    /// `admin` or `member`.
     role: String,
 }
 
+/// Changes an account's role (admin only).
+#[utoipa::path(
+    patch,
+    path = "/api/users/{id}",
+    tag = "users",
+    params(("id" = String, Path, format = Uuid, description = "The user's id.")),
+    request_body = RoleBody,
+    responses(
+        (status = 200, description = "Changed.", body = Success),
+        (status = 400, description = "Codes: `invalid_id`, `invalid_input`, `self_action`, `last_admin`.", body = ErrorBody),
+        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+        (status = 404, description = "Codes: `user_not_found`.", body = ErrorBody),
+    ),
+)]
 async fn change_role(
     state: web::Data<AppState>,
     authed: Authed,
@@ -68,6 +108,19 @@ async fn change_role(
     Ok(HttpResponse::Ok().json(SUCCESS))
 }
 
+/// Reactivates a deactivated account (admin only).
+#[utoipa::path(
+    post,
+    path = "/api/users/{id}/reactivate",
+    tag = "users",
+    params(("id" = String, Path, format = Uuid, description = "The user's id.")),
+    responses(
+        (status = 200, description = "Reactivated.", body = Success),
+        (status = 400, description = "Codes: `invalid_id`.", body = ErrorBody),
+        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+        (status = 404, description = "Codes: `user_not_found`, `user_not_deactivated`.", body = ErrorBody),
+    ),
+)]
 async fn reactivate(
     state: web::Data<AppState>,
     authed: Authed,
@@ -77,7 +130,26 @@ async fn reactivate(
     Ok(HttpResponse::Ok().json(SUCCESS))
 }
 
+/// A password-reset token, shown once; the user claims it at `POST /api/invite/claim`.
+#[derive(Serialize, ToSchema)]
+struct ResetTokenDto {
+    token: String,
+}
+
+/// Creates a one-time password-reset link for an account (admin only).
+#[utoipa::path(
+    post,
+    path = "/api/users/{id}/reset",
+    tag = "users",
+    params(("id" = String, Path, format = Uuid, description = "The user's id.")),
+    responses(
+        (status = 201, description = "The reset token (shown once).", body = ResetTokenDto),
+        (status = 400, description = "Codes: `invalid_id`.", body = ErrorBody),
+        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+        (status = 404, description = "Codes: `user_not_found`.", body = ErrorBody),
+    ),
+)]
 async fn reset(state: web::Data<AppState>, authed: Authed, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let token = state.identity.create_reset(&authed.principal, parse_user_id(&id)?).await?;
-    Ok(HttpResponse::Created().json(json!({"token": token.expose()})))
+    Ok(HttpResponse::Created().json(ResetTokenDto { token: token.expose().clone() }))
 }

@@ -4,8 +4,11 @@
 
 use pincer_agents::chat::{Message, ToolStep};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-#[derive(Debug, Deserialize)]
+/// A frame the client sends (JSON text): `message` starts a run (in a new chat without
+/// `chatId`), `history` asks for a chat's messages and its run in progress, `abort` stops the run.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "lowercase", rename_all_fields = "camelCase", deny_unknown_fields)]
 pub enum ClientFrame {
     Message { agent_id: String, content: String, chat_id: Option<String>, client_message_id: Option<String> },
@@ -14,13 +17,15 @@ pub enum ClientFrame {
 }
 
 /// A message as the `history` frame lists it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageDto {
     pub id: String,
     pub role: &'static str,
     pub content: String,
     pub status: &'static str,
+    /// The tool calls of the run: `{callId, name, arguments, resultPreview, isError, denied}`.
+    #[schema(value_type = Vec<Object>)]
     pub steps: Vec<ToolStep>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_message_id: Option<String>,
@@ -46,14 +51,15 @@ impl From<&Message> for MessageDto {
 
 /// The run going on in a chat, as a (re)connecting client needs it: the text so far arrives here,
 /// the rest as `chunk` frames.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ActiveRunDto {
     pub message_id: String,
     pub content: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// A frame the server sends (JSON text). Every frame about a chat names its `agentId` and `chatId`.
+#[derive(Clone, Debug, Serialize, ToSchema)]
 #[serde(tag = "type", rename_all = "lowercase", rename_all_fields = "camelCase")]
 pub enum ServerFrame {
     /// The user message is stored and a run answers it in `messageId`.

@@ -8,20 +8,40 @@ mod socket;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+pub use frames::{ClientFrame, ServerFrame};
 pub use hub::ChatHubs;
 
 use crate::auth::Authed;
 use crate::csrf::origin_allowed;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 /// Open sockets per user (tabs, devices); more are refused with 429.
 pub const MAX_SOCKETS_PER_USER: usize = 16;
 
-pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.service(crate::routes::resource("/api/ws").route(web::get().to(upgrade)));
-}
+crate::routes::area!(upgrade);
 
+/// The chat WebSocket.
+///
+/// A `GET` with the WebSocket upgrade headers, authenticated by the session cookie (from a page
+/// of our own origin) or by `Authorization: Bearer <token>`. Frames are JSON text: the client
+/// sends `ClientFrame`s and receives `ServerFrame`s (see the components). A run keeps going when
+/// the socket closes; a reconnecting client asks for `history` and gets the text so far in
+/// `activeRun`, then the live rest as `chunk` frames. The server pings every 15 s and closes an
+/// idle socket after 45 s (code 4408); it closes with 1001 when it shuts down, 1003 on a binary
+/// frame and 1009 on a frame over 256 KiB. A socket that falls behind a run's frames gets an
+/// `error` frame with code `lagged` and should ask for `history`.
+#[utoipa::path(
+    get,
+    path = "/api/ws",
+    tag = "chat",
+    responses(
+        (status = 101, description = "Switching protocols: the socket is open."),
+        (status = 400, description = "Not a WebSocket upgrade. Codes: `websocket_required`.", body = ErrorBody),
+        (status = 403, description = "The page is of another origin. Codes: `csrf_rejected`.", body = ErrorBody),
+        (status = 429, description = "The user has 16 sockets open already; see `Retry-After`. Codes: `too_many_connections`.", body = ErrorBody),
+    ),
+)]
 async fn upgrade(
     req: HttpRequest,
     body: web::Payload,
