@@ -3,6 +3,7 @@
 mod bench;
 mod cargo;
 mod db;
+mod fuzz;
 mod openapi;
 mod tidy;
 
@@ -45,6 +46,9 @@ enum Cmd {
     },
     /// Checks the dependency rules of DESIGN.md §2 over `cargo metadata`.
     Tidy,
+    /// Fuzzes the API with schemathesis against its own OpenAPI document (the release binary on
+    /// a fresh database, as an admin). Needs `schemathesis` on PATH or `--schemathesis`.
+    FuzzApi(fuzz::Args),
     /// Writes the OpenAPI document of the API (default: docs/openapi.json, committed for review).
     Openapi {
         /// Write here instead.
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
         Cmd::Seed { database_url, password } => db::seed(&database_url, password.as_deref()),
         Cmd::Tidy => tidy(),
         Cmd::Openapi { out } => openapi::write(out),
+        Cmd::FuzzApi(args) => fuzz::run(&args),
         Cmd::Bench(args) => bench::bench(&args),
         Cmd::BenchRun(args) => bench::run(&args),
     };

@@ -41,6 +41,7 @@ pub struct ContextDto {
 /// A new context; empty clears it.
 #[derive(Deserialize, ToSchema)]
 pub struct ContextBody {
+    #[schema(max_length = 16000)]
     pub content: String,
 }
 

@@ -20,13 +20,13 @@ mod audit_page;
 mod audit_verify;
 mod chat;
 mod cold_start;
-mod fresh;
+pub(crate) mod fresh;
 mod goals;
 mod health;
 mod load;
 mod login;
 mod seed;
-mod server;
+pub(crate) mod server;
 
 use std::cell::RefCell;
 use std::future::Future;

@@ -33,8 +33,10 @@ async fn list(state: web::Data<AppState>, authed: Authed) -> Result<HttpResponse
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NewAgentBody {
+    #[schema(min_length = 1, max_length = 30)]
     name: String,
     /// A template id from `GET /api/templates`.
+    #[schema(example = "knowledge-base")]
     template_id: String,
     /// `provider/model`; the default provider's default model when absent.
     model: Option<String>,
@@ -102,8 +104,10 @@ struct PluginConfigBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct AgentChangesBody {
+    #[schema(min_length = 1, max_length = 30)]
     name: Option<String>,
     model: Option<String>,
+    /// Tools the agent may call: `pinchy_ls`, `pinchy_read`.
     allowed_tools: Option<Vec<String>>,
     plugin_config: Option<PluginConfigBody>,
     greeting: Option<String>,

@@ -16,9 +16,10 @@ super::area!(create, list, revoke, claim);
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct InviteBody {
-    /// `admin` or `member`.
+    #[schema(pattern = "^(admin|member)$", example = "member")]
     role: String,
     /// When given, only this address may claim the invite.
+    #[schema(format = Email, max_length = 254)]
     email: Option<String>,
     /// Groups the new account joins (groups are not available yet: any id is refused).
     #[serde(default)]
@@ -89,10 +90,13 @@ struct ClaimBody {
     /// The invite or reset token.
     token: String,
     /// The new account's name (invites only).
+    #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
     /// The new account's e-mail (open invites only).
+    #[schema(format = Email, max_length = 254)]
     email: Option<String>,
     /// The new password.
+    #[schema(min_length = 8, max_length = 256)]
     password: String,
 }
 

@@ -13,6 +13,7 @@ super::area!(rename, context, set_context, change_password);
 
 #[derive(Deserialize, ToSchema)]
 struct NameBody {
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
 }
 
@@ -66,6 +67,7 @@ async fn set_context(
 #[serde(rename_all = "camelCase")]
 struct PasswordBody {
     current_password: String,
+    #[schema(min_length = 8, max_length = 256)]
     new_password: String,
 }
 

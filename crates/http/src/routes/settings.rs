@@ -38,6 +38,7 @@ async fn list(state: web::Data<AppState>, authed: Authed) -> Result<HttpResponse
 
 #[derive(Deserialize, ToSchema)]
 struct SetBody {
+    #[schema(min_length = 1, max_length = 100)]
     key: String,
     value: String,
 }

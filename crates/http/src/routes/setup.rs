@@ -36,10 +36,12 @@ async fn status(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 
 #[derive(Deserialize, ToSchema)]
 struct SetupBody {
-    /// 1–100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
+    #[schema(format = Email, max_length = 254)]
     email: String,
-    /// At least 8 characters.
+    /// Not a commonly used password.
+    #[schema(min_length = 8, max_length = 256)]
     password: String,
 }
 

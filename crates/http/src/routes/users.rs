@@ -80,7 +80,7 @@ async fn deactivate(
 
 #[derive(Deserialize, ToSchema)]
 struct RoleBody {
-    /// `admin` or `member`.
+    #[schema(pattern = "^(admin|member)$", example = "member")]
     role: String,
 }
 
