@@ -238,6 +238,7 @@ impl MessagesDecoder {
             id: tool.id,
             name: tool.name,
             arguments: arguments_from_text(&tool.json),
+            provider_data: None,
         }));
     }
 }
@@ -247,6 +248,8 @@ fn stop_reason(reason: &str) -> StopReason {
         "end_turn" | "stop_sequence" => StopReason::EndTurn,
         "tool_use" => StopReason::ToolUse,
         "max_tokens" | "model_context_window_exceeded" => StopReason::MaxTokens,
+        // The model declined (its classifiers stopped it): what streamed before is not an answer.
+        "refusal" => StopReason::Refusal,
         _ => StopReason::Other,
     }
 }
@@ -377,6 +380,7 @@ data: {"type":"message_stop"}
                     id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6".into(),
                     name: "get_weather".into(),
                     arguments: json!({"location": "San Francisco, CA"}),
+                    provider_data: None,
                 })),
                 Ok(StreamEvent::Finished {
                     stop: StopReason::ToolUse,
@@ -438,7 +442,12 @@ data: {"type":"message_stop"}
 
     #[test]
     fn consecutive_tool_results_share_one_user_message() {
-        let call = |id: &str| ToolCall { id: id.into(), name: "pinchy_read".into(), arguments: json!({"path": id}) };
+        let call = |id: &str| ToolCall {
+            id: id.into(),
+            name: "pinchy_read".into(),
+            arguments: json!({"path": id}),
+            provider_data: None,
+        };
         let request = ModelRequest {
             endpoint: Endpoint {
                 kind: ProviderKind::Anthropic,
