@@ -414,6 +414,15 @@ data: {"type":"message_stop"}
     }
 
     #[test]
+    fn a_refusal_is_not_an_answer() {
+        let body = STREAM.replace("\"stop_reason\":\"tool_use\"", "\"stop_reason\":\"refusal\"");
+        assert!(matches!(
+            decode_sse_every_way(&body, MessagesDecoder::default()).last(),
+            Some(Ok(StreamEvent::Finished { stop: StopReason::Refusal, .. }))
+        ));
+    }
+
+    #[test]
     fn unknown_blocks_and_events_are_skipped() {
         let body = concat!(
             "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n",

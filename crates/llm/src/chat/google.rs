@@ -462,6 +462,88 @@ mod tests {
         ));
     }
 
+    /// Gemini 3: the signature sits beside the first `functionCall` part; it is kept with the
+    /// call and sent back with it, beside the same call, on the next turn.
+    #[test]
+    fn thought_signatures_are_kept_and_sent_back() {
+        let body = "data: {\"candidates\": [{\"content\": {\"parts\": [\
+            {\"functionCall\": {\"name\": \"pinchy_ls\",\"args\": {\"path\": \"/data\"}},\"thoughtSignature\": \"CiQBsig==\"},\
+            {\"functionCall\": {\"name\": \"pinchy_read\",\"args\": {\"path\": \"/x\"}}}],\"role\": \"model\"},\
+            \"finishReason\": \"STOP\"}],\"usageMetadata\": {\"promptTokenCount\": 5,\"candidatesTokenCount\": 2,\"thoughtsTokenCount\": 7}}\r\n\r\n";
+        let events = decode_sse_every_way(body, GenerateDecoder::with_plain_ids());
+        let calls: Vec<ToolCall> = events
+            .iter()
+            .filter_map(|e| match e {
+                Ok(StreamEvent::ToolCall(call)) => Some(call.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(calls[0].provider_data, Some(json!({"thoughtSignature": "CiQBsig=="})));
+        assert_eq!(calls[1].provider_data, None);
+        assert!(matches!(
+            events.last(),
+            Some(Ok(StreamEvent::Finished { stop: StopReason::ToolUse, tokens })) if tokens.output == 9
+        ));
+        let mut request = request();
+        request.turns = vec![
+            Turn::User { text: "List".into() },
+            Turn::Assistant { text: String::new(), tool_calls: calls },
+            Turn::ToolResult {
+                call_id: "call_1".into(),
+                name: "pinchy_ls".into(),
+                content: "a".into(),
+                is_error: false,
+            },
+            Turn::ToolResult {
+                call_id: "call_2".into(),
+                name: "pinchy_read".into(),
+                content: "b".into(),
+                is_error: false,
+            },
+        ];
+        let sent: Value = serde_json::from_slice(&super::body(&request).unwrap()).unwrap();
+        assert_eq!(
+            sent["contents"][1]["parts"],
+            json!([
+                {"functionCall": {"name": "pinchy_ls", "args": {"path": "/data"}}, "thoughtSignature": "CiQBsig=="},
+                {"functionCall": {"name": "pinchy_read", "args": {"path": "/x"}}},
+            ])
+        );
+    }
+
+    #[test]
+    fn safety_finishes_and_blocked_prompts_are_refusals() {
+        for reason in ["SAFETY", "PROHIBITED_CONTENT", "RECITATION", "BLOCKLIST", "SPII"] {
+            let body = TEXT.replace("\"STOP\"", &format!("\"{reason}\""));
+            assert!(
+                matches!(
+                    decode_sse_every_way(&body, GenerateDecoder::default()).last(),
+                    Some(Ok(StreamEvent::Finished { stop: StopReason::Refusal, .. }))
+                ),
+                "{reason}"
+            );
+        }
+        let blocked = "data: {\"promptFeedback\": {\"blockReason\": \"SAFETY\",\"safetyRatings\": []},\
+            \"usageMetadata\": {\"promptTokenCount\": 8,\"totalTokenCount\": 8}}\r\n\r\n";
+        assert!(matches!(
+            decode_sse_every_way(blocked, GenerateDecoder::default()).as_slice(),
+            [Ok(StreamEvent::Finished { stop: StopReason::Refusal, .. })]
+        ));
+    }
+
+    #[test]
+    fn made_up_ids_differ_between_streams() {
+        let body = "data: {\"candidates\": [{\"content\": {\"parts\": [{\"functionCall\": {\"name\": \"pinchy_ls\"}}]},\
+            \"finishReason\": \"STOP\"}],\"usageMetadata\": {\"promptTokenCount\": 5}}\r\n\r\n";
+        let id = || match &decode_sse_every_way(body, GenerateDecoder::default())[0] {
+            Ok(StreamEvent::ToolCall(call)) => call.id.clone(),
+            other => panic!("{other:?}"),
+        };
+        let (first, second) = (id(), id());
+        assert!(first.starts_with("call_") && second.starts_with("call_"), "{first} {second}");
+        assert_ne!(first, second, "every step gets ids of its own");
+    }
+
     #[test]
     fn the_retry_delay_is_read_from_the_error_details() {
         let body = br#"{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED",
@@ -479,9 +561,8 @@ mod tests {
         assert_eq!(path("../x?y"), "/v1beta/models/..%2Fx%3Fy:streamGenerateContent?alt=sse");
     }
 
-    #[test]
-    fn the_body_has_the_documented_shape() {
-        let request = ModelRequest {
+    fn request() -> ModelRequest {
+        ModelRequest {
             endpoint: Endpoint {
                 kind: ProviderKind::Google,
                 base_url: "https://generativelanguage.googleapis.com".into(),
@@ -528,8 +609,12 @@ mod tests {
                 parameters: json!({"type": "object"}),
             }],
             max_output_tokens: 256,
-        };
-        let body: Value = serde_json::from_slice(&super::body(&request).unwrap()).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_body_has_the_documented_shape() {
+        let body: Value = serde_json::from_slice(&super::body(&request()).unwrap()).unwrap();
         assert_eq!(
             body,
             json!({

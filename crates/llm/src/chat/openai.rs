@@ -517,6 +517,20 @@ mod tests {
     }
 
     #[test]
+    fn content_filters_and_refusals_are_refusals() {
+        let filtered = TEXT.replace("\"finish_reason\":\"stop\"", "\"finish_reason\":\"content_filter\"");
+        assert!(matches!(
+            decode_sse_every_way(&filtered, ChatDecoder::new(true)).last(),
+            Some(Ok(StreamEvent::Finished { stop: StopReason::Refusal, .. }))
+        ));
+        let refused =
+            TEXT.replace("{\"content\":\"Hel\"}", "{\"content\":null,\"refusal\":\"I can't help with that.\"}");
+        let events = decode_sse_every_way(&refused, ChatDecoder::new(true));
+        assert!(!events.contains(&Ok(StreamEvent::Text("Hel".into()))));
+        assert!(matches!(events.last(), Some(Ok(StreamEvent::Finished { stop: StopReason::Refusal, .. }))));
+    }
+
+    #[test]
     fn garbage_and_errors() {
         assert_eq!(
             decode_sse_every_way("data: {\"choices\": [\n\n", ChatDecoder::new(true)),
