@@ -271,12 +271,19 @@ impl ChatDecoder {
                 }
                 index
             }
-            // Servers that send no index: a new id starts a new call, the rest continues the last.
+            // Servers that send no index: a new id starts a new call, and so does a name once the
+            // last call's arguments are complete JSON (servers that send each call whole, without
+            // an id); the rest continues the last call.
             None => {
+                let named = delta.function.as_ref().and_then(|f| f.name.as_deref()).is_some_and(|n| !n.is_empty());
                 let starts_new = match (&delta.id, self.calls.last()) {
                     (_, None) => true,
-                    (Some(id), Some(last)) => !id.is_empty() && !last.id.is_empty() && *id != last.id,
-                    (None, Some(_)) => false,
+                    (Some(id), Some(last)) if !id.is_empty() && !last.id.is_empty() => *id != last.id,
+                    (_, Some(last)) => {
+                        named
+                            && !last.name.is_empty()
+                            && serde_json::from_str::<Value>(&last.arguments).is_ok_and(|v| v.is_object())
+                    }
                 };
                 if starts_new {
                     if self.calls.len() >= MAX_CALLS {
@@ -491,6 +498,36 @@ mod tests {
                     id: "call_1".into(),
                     name: "a".into(),
                     arguments: json!({"x": 1}),
+                    provider_data: None,
+                })),
+                Ok(StreamEvent::Finished { stop: StopReason::ToolUse, tokens: TokenCounts::default() }),
+            ]
+        );
+    }
+
+    /// Some servers send every call whole, without an index or an id.
+    #[test]
+    fn whole_calls_without_index_or_id_are_told_apart_by_their_names() {
+        let body = concat!(
+            "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"function\":{\"name\":\"a\",\"arguments\":\"{\\\"x\\\":1}\"}}]}}]}\n\n",
+            "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"function\":{\"name\":\"b\",\"arguments\":\"{}\"}}]}}]}\n\n",
+            "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n",
+            "data: [DONE]\n\n",
+        );
+        let events = decode_sse_every_way(body, ChatDecoder::with_plain_ids(false));
+        assert_eq!(
+            events,
+            vec![
+                Ok(StreamEvent::ToolCall(ToolCall {
+                    id: "call_1".into(),
+                    name: "a".into(),
+                    arguments: json!({"x": 1}),
+                    provider_data: None,
+                })),
+                Ok(StreamEvent::ToolCall(ToolCall {
+                    id: "call_2".into(),
+                    name: "b".into(),
+                    arguments: json!({}),
                     provider_data: None,
                 })),
                 Ok(StreamEvent::Finished { stop: StopReason::ToolUse, tokens: TokenCounts::default() }),
