@@ -335,6 +335,13 @@ fn chunks(reply: &FakeReply, model: &str, shared: &Shared) -> Vec<Value> {
     let mut parts: Vec<Option<Value>> =
         reply.thinking.iter().map(|t| Some(json!([{"text": t, "thought": true}]))).collect();
     parts.extend(reply.text.iter().map(|t| Some(json!([{"text": t}]))));
+    // A thinking answer without calls signs its last text part (optional to send back).
+    if !reply.thinking.is_empty()
+        && reply.tool_calls.is_empty()
+        && let Some(Some(last)) = parts.last_mut()
+    {
+        last[0]["thoughtSignature"] = json!(format!("CiQBVKhc7fakeTextSignature{}==", shared.next_id()));
+    }
     if !reply.tool_calls.is_empty() {
         let mut signatures = super::lock(&shared.signatures);
         let calls = reply.tool_calls.iter().enumerate().map(|(n, c)| {
