@@ -7,6 +7,7 @@
 mod agents;
 mod audit;
 mod chat;
+mod chat_providers;
 mod health_shell;
 mod integrity;
 mod invites;

@@ -56,6 +56,9 @@ pub struct ToolCall {
     pub name: String,
     /// The arguments as JSON (an object; `{}` when the model sent none or unparsable text).
     pub arguments: Value,
+    /// What the provider attached to the call and wants back with it on the next turn, opaque to
+    /// the domain (Gemini's `thoughtSignature`: without it, Gemini 3 refuses the follow-up).
+    pub provider_data: Option<Value>,
 }
 
 /// One turn of the conversation as sent to the model.
@@ -98,6 +101,9 @@ pub enum StopReason {
     ToolUse,
     /// It hit the output token limit.
     MaxTokens,
+    /// It declined to answer (Anthropic's `refusal`, a Gemini safety finish, OpenAI's
+    /// `content_filter`): the run fails with [`ModelError::Refused`], not an empty success.
+    Refusal,
     Other,
 }
 
@@ -129,6 +135,8 @@ pub enum ModelError {
     BrokenStream,
     #[error("the provider's answer was not understood")]
     BadResponse,
+    #[error("the model declined to answer this request")]
+    Refused,
     #[error("the provider URL points to a private, loopback or link-local address")]
     PrivateAddress,
 }
@@ -144,6 +152,7 @@ impl ModelError {
             Self::Timeout => "provider_timeout",
             Self::BrokenStream => "provider_stream_broken",
             Self::BadResponse => "provider_bad_response",
+            Self::Refused => "model_refused",
             Self::PrivateAddress => "private_url",
         }
     }

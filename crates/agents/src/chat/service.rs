@@ -376,6 +376,9 @@ impl ChatService {
                 Some(Ok(StreamEvent::ToolCall(call))) => calls.push(call),
                 Some(Ok(StreamEvent::Finished { stop, tokens })) => {
                     self.record_usage(run, step, tokens).await;
+                    if stop == StopReason::Refusal {
+                        return Err(ModelError::Refused);
+                    }
                     // A model that says it is done but also asked for tools gets its tools run.
                     if stop == StopReason::ToolUse && calls.is_empty() {
                         return Err(ModelError::BadResponse);

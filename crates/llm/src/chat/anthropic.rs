@@ -238,6 +238,7 @@ impl MessagesDecoder {
             id: tool.id,
             name: tool.name,
             arguments: arguments_from_text(&tool.json),
+            provider_data: None,
         }));
     }
 }
@@ -247,6 +248,8 @@ fn stop_reason(reason: &str) -> StopReason {
         "end_turn" | "stop_sequence" => StopReason::EndTurn,
         "tool_use" => StopReason::ToolUse,
         "max_tokens" | "model_context_window_exceeded" => StopReason::MaxTokens,
+        // The model declined (its classifiers stopped it): what streamed before is not an answer.
+        "refusal" => StopReason::Refusal,
         _ => StopReason::Other,
     }
 }
@@ -377,6 +380,7 @@ data: {"type":"message_stop"}
                     id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6".into(),
                     name: "get_weather".into(),
                     arguments: json!({"location": "San Francisco, CA"}),
+                    provider_data: None,
                 })),
                 Ok(StreamEvent::Finished {
                     stop: StopReason::ToolUse,
@@ -410,6 +414,15 @@ data: {"type":"message_stop"}
     }
 
     #[test]
+    fn a_refusal_is_not_an_answer() {
+        let body = STREAM.replace("\"stop_reason\":\"tool_use\"", "\"stop_reason\":\"refusal\"");
+        assert!(matches!(
+            decode_sse_every_way(&body, MessagesDecoder::default()).last(),
+            Some(Ok(StreamEvent::Finished { stop: StopReason::Refusal, .. }))
+        ));
+    }
+
+    #[test]
     fn unknown_blocks_and_events_are_skipped() {
         let body = concat!(
             "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n",
@@ -438,7 +451,12 @@ data: {"type":"message_stop"}
 
     #[test]
     fn consecutive_tool_results_share_one_user_message() {
-        let call = |id: &str| ToolCall { id: id.into(), name: "pinchy_read".into(), arguments: json!({"path": id}) };
+        let call = |id: &str| ToolCall {
+            id: id.into(),
+            name: "pinchy_read".into(),
+            arguments: json!({"path": id}),
+            provider_data: None,
+        };
         let request = ModelRequest {
             endpoint: Endpoint {
                 kind: ProviderKind::Anthropic,

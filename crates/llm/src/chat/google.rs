@@ -18,7 +18,7 @@ use pincer_usage::TokenCounts;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::stream::{Decoder, Flow, Frame, generated_call_id, object_or_empty, parse};
+use super::stream::{CallIds, Decoder, Flow, Frame, object_or_empty, parse};
 
 /// `/v1beta/models/<model>:streamGenerateContent?alt=sse`, the model id percent-encoded as a
 /// path segment (and without the `models/` prefix a pasted id may carry).
@@ -64,22 +64,53 @@ struct Content<'a> {
     parts: Vec<OutPart<'a>>,
 }
 
-#[derive(Serialize)]
+/// One part: exactly one of `text`, `functionCall`, `functionResponse`; a function call carries
+/// the `thoughtSignature` the model gave it, as a sibling field.
+#[derive(Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-enum OutPart<'a> {
-    FunctionCall {
-        name: &'a str,
-        args: &'a Value,
-    },
-    FunctionResponse {
-        name: &'a str,
-        response: FunctionResult<'a>,
-    },
-    /// `{"text": …}` (an untagged variant comes last).
-    #[serde(untagged)]
-    Text {
-        text: &'a str,
-    },
+struct OutPart<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    function_call: Option<OutCall<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    function_response: Option<OutResponse<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thought_signature: Option<&'a str>,
+}
+
+impl<'a> OutPart<'a> {
+    fn text(text: &'a str) -> Self {
+        OutPart { text: Some(text), ..OutPart::default() }
+    }
+
+    fn call(call: &'a ToolCall) -> Self {
+        OutPart {
+            function_call: Some(OutCall { name: &call.name, args: &call.arguments }),
+            thought_signature: signature(call),
+            ..OutPart::default()
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct OutCall<'a> {
+    name: &'a str,
+    args: &'a Value,
+}
+
+#[derive(Serialize)]
+struct OutResponse<'a> {
+    name: &'a str,
+    response: FunctionResult<'a>,
+}
+
+/// The key of the signature in a call's provider data (and on the wire).
+const SIGNATURE: &str = "thoughtSignature";
+
+/// The `thoughtSignature` kept with a call, if the model gave one.
+fn signature(call: &ToolCall) -> Option<&str> {
+    call.provider_data.as_ref()?.get(SIGNATURE)?.as_str()
 }
 
 /// What a function answered: its output under `content`, or `error` when it failed.
@@ -116,15 +147,15 @@ pub(crate) fn body(request: &ModelRequest) -> Result<Vec<u8>, serde_json::Error>
         match turn {
             Turn::User { text } => {
                 if !text.is_empty() {
-                    contents.push(Content { role: "user", parts: vec![OutPart::Text { text }] });
+                    contents.push(Content { role: "user", parts: vec![OutPart::text(text)] });
                 }
             }
             Turn::Assistant { text, tool_calls } => {
                 let mut parts = Vec::with_capacity(tool_calls.len() + 1);
                 if !text.is_empty() {
-                    parts.push(OutPart::Text { text });
+                    parts.push(OutPart::text(text));
                 }
-                parts.extend(tool_calls.iter().map(|c| OutPart::FunctionCall { name: &c.name, args: &c.arguments }));
+                parts.extend(tool_calls.iter().map(OutPart::call));
                 if !parts.is_empty() {
                     contents.push(Content { role: "model", parts });
                 }
@@ -132,11 +163,9 @@ pub(crate) fn body(request: &ModelRequest) -> Result<Vec<u8>, serde_json::Error>
             Turn::ToolResult { name, content, is_error, .. } => {
                 let response =
                     if *is_error { FunctionResult::Error(content) } else { FunctionResult::Content(content) };
-                let part = OutPart::FunctionResponse { name, response };
+                let part = OutPart { function_response: Some(OutResponse { name, response }), ..OutPart::default() };
                 match contents.last_mut() {
-                    Some(Content { role: "user", parts })
-                        if parts.iter().all(|p| matches!(p, OutPart::FunctionResponse { .. })) =>
-                    {
+                    Some(Content { role: "user", parts }) if parts.iter().all(|p| p.function_response.is_some()) => {
                         parts.push(part);
                     }
                     _ => contents.push(Content { role: "user", parts: vec![part] }),
@@ -202,6 +231,10 @@ struct Part {
     thought: Option<bool>,
     #[serde(default)]
     function_call: Option<FunctionCall>,
+    /// Gemini 3 (and 2.5 with thinking) signs its function calls: the signature must come back
+    /// with the call on the next turn.
+    #[serde(default)]
+    thought_signature: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -279,6 +312,7 @@ pub(crate) fn retry_delay(body: &[u8]) -> Option<u64> {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct GenerateDecoder {
     calls: usize,
+    ids: CallIds,
     finish: Option<StopReason>,
     tokens: Option<TokenCounts>,
 }
@@ -287,7 +321,17 @@ fn stop_reason(reason: &str) -> StopReason {
     match reason {
         "STOP" => StopReason::EndTurn,
         "MAX_TOKENS" => StopReason::MaxTokens,
+        // Blocked by a safety or policy filter: a refusal, not an empty answer.
+        "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "IMAGE_SAFETY" => StopReason::Refusal,
         _ => StopReason::Other,
+    }
+}
+
+#[cfg(test)]
+impl GenerateDecoder {
+    /// A decoder whose made-up ids are `call_1`, `call_2`, …
+    pub(crate) fn with_plain_ids() -> Self {
+        Self { ids: CallIds::with_prefix("call"), ..Self::default() }
     }
 }
 
@@ -303,15 +347,16 @@ impl Decoder for GenerateDecoder {
         }
         if chunk.prompt_feedback.and_then(|f| f.block_reason).is_some() {
             // The prompt was blocked: no candidate comes.
-            self.finish = Some(StopReason::Other);
+            self.finish = Some(StopReason::Refusal);
         }
         if let Some(candidate) = chunk.candidates.into_iter().next() {
             for part in candidate.content.into_iter().flat_map(|c| c.parts) {
                 if let Some(call) = part.function_call {
                     self.calls += 1;
-                    let id = call.id.filter(|id| !id.is_empty()).unwrap_or_else(|| generated_call_id(self.calls));
+                    let id = call.id.filter(|id| !id.is_empty()).unwrap_or_else(|| self.ids.next_id());
                     let arguments = call.args.map_or_else(super::stream::empty_object, object_or_empty);
-                    out.push_back(StreamEvent::ToolCall(ToolCall { id, name: call.name, arguments }));
+                    let provider_data = part.thought_signature.map(|s| serde_json::json!({ SIGNATURE: s }));
+                    out.push_back(StreamEvent::ToolCall(ToolCall { id, name: call.name, arguments, provider_data }));
                 } else if let Some(text) = part.text.filter(|t| !t.is_empty())
                     && part.thought != Some(true)
                 {
@@ -361,7 +406,7 @@ mod tests {
     #[test]
     fn text_streams_and_the_last_usage_counts() {
         assert_eq!(
-            decode_sse_every_way(TEXT, GenerateDecoder::default()),
+            decode_sse_every_way(TEXT, GenerateDecoder::with_plain_ids()),
             vec![
                 Ok(StreamEvent::Text("The".into())),
                 Ok(StreamEvent::Text(" answer".into())),
@@ -380,18 +425,20 @@ mod tests {
             {\"functionCall\": {\"name\": \"pinchy_read\",\"args\": {\"path\": \"/data/a.md\"}}}],\"role\": \"model\"},\
             \"finishReason\": \"STOP\",\"index\": 0}],\"usageMetadata\": {\"promptTokenCount\": 50,\"candidatesTokenCount\": 20}}\r\n\r\n";
         assert_eq!(
-            decode_sse_every_way(body, GenerateDecoder::default()),
+            decode_sse_every_way(body, GenerateDecoder::with_plain_ids()),
             vec![
                 Ok(StreamEvent::Text("Let me look.".into())),
                 Ok(StreamEvent::ToolCall(ToolCall {
                     id: "call_1".into(),
                     name: "pinchy_ls".into(),
-                    arguments: json!({"path": "/data"})
+                    arguments: json!({"path": "/data"}),
+                    provider_data: None,
                 })),
                 Ok(StreamEvent::ToolCall(ToolCall {
                     id: "call_2".into(),
                     name: "pinchy_read".into(),
                     arguments: json!({"path": "/data/a.md"}),
+                    provider_data: None,
                 })),
                 Ok(StreamEvent::Finished {
                     stop: StopReason::ToolUse,
@@ -405,14 +452,96 @@ mod tests {
     fn a_stream_without_a_finish_is_broken() {
         let first = TEXT.split("\r\n\r\n").next().unwrap().to_string() + "\r\n\r\n";
         assert_eq!(
-            decode_sse_every_way(&first, GenerateDecoder::default()),
+            decode_sse_every_way(&first, GenerateDecoder::with_plain_ids()),
             vec![Ok(StreamEvent::Text("The".into())), Err(ModelError::BrokenStream)]
         );
         let max = TEXT.replace("\"STOP\"", "\"MAX_TOKENS\"");
         assert!(matches!(
-            decode_sse_every_way(&max, GenerateDecoder::default()).last(),
+            decode_sse_every_way(&max, GenerateDecoder::with_plain_ids()).last(),
             Some(Ok(StreamEvent::Finished { stop: StopReason::MaxTokens, .. }))
         ));
+    }
+
+    /// Gemini 3: the signature sits beside the first `functionCall` part; it is kept with the
+    /// call and sent back with it, beside the same call, on the next turn.
+    #[test]
+    fn thought_signatures_are_kept_and_sent_back() {
+        let body = "data: {\"candidates\": [{\"content\": {\"parts\": [\
+            {\"functionCall\": {\"name\": \"pinchy_ls\",\"args\": {\"path\": \"/data\"}},\"thoughtSignature\": \"CiQBsig==\"},\
+            {\"functionCall\": {\"name\": \"pinchy_read\",\"args\": {\"path\": \"/x\"}}}],\"role\": \"model\"},\
+            \"finishReason\": \"STOP\"}],\"usageMetadata\": {\"promptTokenCount\": 5,\"candidatesTokenCount\": 2,\"thoughtsTokenCount\": 7}}\r\n\r\n";
+        let events = decode_sse_every_way(body, GenerateDecoder::with_plain_ids());
+        let calls: Vec<ToolCall> = events
+            .iter()
+            .filter_map(|e| match e {
+                Ok(StreamEvent::ToolCall(call)) => Some(call.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(calls[0].provider_data, Some(json!({"thoughtSignature": "CiQBsig=="})));
+        assert_eq!(calls[1].provider_data, None);
+        assert!(matches!(
+            events.last(),
+            Some(Ok(StreamEvent::Finished { stop: StopReason::ToolUse, tokens })) if tokens.output == 9
+        ));
+        let mut request = request();
+        request.turns = vec![
+            Turn::User { text: "List".into() },
+            Turn::Assistant { text: String::new(), tool_calls: calls },
+            Turn::ToolResult {
+                call_id: "call_1".into(),
+                name: "pinchy_ls".into(),
+                content: "a".into(),
+                is_error: false,
+            },
+            Turn::ToolResult {
+                call_id: "call_2".into(),
+                name: "pinchy_read".into(),
+                content: "b".into(),
+                is_error: false,
+            },
+        ];
+        let sent: Value = serde_json::from_slice(&super::body(&request).unwrap()).unwrap();
+        assert_eq!(
+            sent["contents"][1]["parts"],
+            json!([
+                {"functionCall": {"name": "pinchy_ls", "args": {"path": "/data"}}, "thoughtSignature": "CiQBsig=="},
+                {"functionCall": {"name": "pinchy_read", "args": {"path": "/x"}}},
+            ])
+        );
+    }
+
+    #[test]
+    fn safety_finishes_and_blocked_prompts_are_refusals() {
+        for reason in ["SAFETY", "PROHIBITED_CONTENT", "RECITATION", "BLOCKLIST", "SPII"] {
+            let body = TEXT.replace("\"STOP\"", &format!("\"{reason}\""));
+            assert!(
+                matches!(
+                    decode_sse_every_way(&body, GenerateDecoder::default()).last(),
+                    Some(Ok(StreamEvent::Finished { stop: StopReason::Refusal, .. }))
+                ),
+                "{reason}"
+            );
+        }
+        let blocked = "data: {\"promptFeedback\": {\"blockReason\": \"SAFETY\",\"safetyRatings\": []},\
+            \"usageMetadata\": {\"promptTokenCount\": 8,\"totalTokenCount\": 8}}\r\n\r\n";
+        assert!(matches!(
+            decode_sse_every_way(blocked, GenerateDecoder::default()).as_slice(),
+            [Ok(StreamEvent::Finished { stop: StopReason::Refusal, .. })]
+        ));
+    }
+
+    #[test]
+    fn made_up_ids_differ_between_streams() {
+        let body = "data: {\"candidates\": [{\"content\": {\"parts\": [{\"functionCall\": {\"name\": \"pinchy_ls\"}}]},\
+            \"finishReason\": \"STOP\"}],\"usageMetadata\": {\"promptTokenCount\": 5}}\r\n\r\n";
+        let id = || match &decode_sse_every_way(body, GenerateDecoder::default())[0] {
+            Ok(StreamEvent::ToolCall(call)) => call.id.clone(),
+            other => panic!("{other:?}"),
+        };
+        let (first, second) = (id(), id());
+        assert!(first.starts_with("call_") && second.starts_with("call_"), "{first} {second}");
+        assert_ne!(first, second, "every step gets ids of its own");
     }
 
     #[test]
@@ -432,9 +561,8 @@ mod tests {
         assert_eq!(path("../x?y"), "/v1beta/models/..%2Fx%3Fy:streamGenerateContent?alt=sse");
     }
 
-    #[test]
-    fn the_body_has_the_documented_shape() {
-        let request = ModelRequest {
+    fn request() -> ModelRequest {
+        ModelRequest {
             endpoint: Endpoint {
                 kind: ProviderKind::Google,
                 base_url: "https://generativelanguage.googleapis.com".into(),
@@ -448,8 +576,18 @@ mod tests {
                 Turn::Assistant {
                     text: String::new(),
                     tool_calls: vec![
-                        ToolCall { id: "call_1".into(), name: "pinchy_ls".into(), arguments: json!({"path": "/data"}) },
-                        ToolCall { id: "call_2".into(), name: "pinchy_read".into(), arguments: json!({"path": "/x"}) },
+                        ToolCall {
+                            id: "call_1".into(),
+                            name: "pinchy_ls".into(),
+                            arguments: json!({"path": "/data"}),
+                            provider_data: None,
+                        },
+                        ToolCall {
+                            id: "call_2".into(),
+                            name: "pinchy_read".into(),
+                            arguments: json!({"path": "/x"}),
+                            provider_data: None,
+                        },
                     ],
                 },
                 Turn::ToolResult {
@@ -471,8 +609,12 @@ mod tests {
                 parameters: json!({"type": "object"}),
             }],
             max_output_tokens: 256,
-        };
-        let body: Value = serde_json::from_slice(&super::body(&request).unwrap()).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_body_has_the_documented_shape() {
+        let body: Value = serde_json::from_slice(&super::body(&request()).unwrap()).unwrap();
         assert_eq!(
             body,
             json!({

@@ -16,6 +16,8 @@ mod google;
 mod ollama;
 mod openai;
 mod stream;
+#[cfg(test)]
+mod stream_props;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

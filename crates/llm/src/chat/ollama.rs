@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::openai::{Tool, tools};
-use super::stream::{Decoder, Flow, Frame, generated_call_id, object_or_empty, parse};
+use super::stream::{CallIds, Decoder, Flow, Frame, object_or_empty, parse};
 
 #[derive(Serialize)]
 struct Request<'a> {
@@ -127,7 +127,16 @@ struct LineFunction {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ChatDecoder {
     calls: usize,
+    ids: CallIds,
     done: Option<(StopReason, TokenCounts)>,
+}
+
+#[cfg(test)]
+impl ChatDecoder {
+    /// A decoder whose made-up ids are `call_1`, `call_2`, …
+    pub(crate) fn with_plain_ids() -> Self {
+        Self { ids: CallIds::with_prefix("call"), ..Self::default() }
+    }
 }
 
 impl Decoder for ChatDecoder {
@@ -142,11 +151,12 @@ impl Decoder for ChatDecoder {
             }
             for call in message.tool_calls.into_iter().flatten() {
                 self.calls += 1;
-                let id = call.id.filter(|id| !id.is_empty()).unwrap_or_else(|| generated_call_id(self.calls));
+                let id = call.id.filter(|id| !id.is_empty()).unwrap_or_else(|| self.ids.next_id());
                 out.push_back(StreamEvent::ToolCall(ToolCall {
                     id,
                     name: call.function.name,
                     arguments: object_or_empty(call.function.arguments),
+                    provider_data: None,
                 }));
             }
         }
@@ -186,7 +196,7 @@ mod tests {
     #[test]
     fn text_streams_and_finishes_with_the_counts() {
         assert_eq!(
-            decode_ndjson(TEXT, ChatDecoder::default()),
+            decode_ndjson(TEXT, ChatDecoder::with_plain_ids()),
             vec![
                 Ok(StreamEvent::Text("The".into())),
                 Ok(StreamEvent::Text(" sky".into())),
@@ -203,17 +213,19 @@ mod tests {
         let body = r#"{"model":"llama3.1:8b","message":{"role":"assistant","content":"","tool_calls":[{"function":{"name":"pinchy_ls","arguments":{"path":"/data"}}},{"function":{"name":"pinchy_read","arguments":{"path":"/data/a"}}}]},"done":false}
 {"model":"llama3.1:8b","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","prompt_eval_count":40,"eval_count":10}"#;
         assert_eq!(
-            decode_ndjson(body, ChatDecoder::default()),
+            decode_ndjson(body, ChatDecoder::with_plain_ids()),
             vec![
                 Ok(StreamEvent::ToolCall(ToolCall {
                     id: "call_1".into(),
                     name: "pinchy_ls".into(),
-                    arguments: json!({"path": "/data"})
+                    arguments: json!({"path": "/data"}),
+                    provider_data: None,
                 })),
                 Ok(StreamEvent::ToolCall(ToolCall {
                     id: "call_2".into(),
                     name: "pinchy_read".into(),
                     arguments: json!({"path": "/data/a"}),
+                    provider_data: None,
                 })),
                 Ok(StreamEvent::Finished {
                     stop: StopReason::ToolUse,
@@ -226,15 +238,15 @@ mod tests {
     #[test]
     fn cut_garbage_and_errors() {
         let cut: String = TEXT.lines().take(2).collect::<Vec<_>>().join("\n");
-        assert_eq!(decode_ndjson(&cut, ChatDecoder::default()).last(), Some(&Err(ModelError::BrokenStream)));
-        assert_eq!(decode_ndjson("not json", ChatDecoder::default()), vec![Err(ModelError::BadResponse)]);
+        assert_eq!(decode_ndjson(&cut, ChatDecoder::with_plain_ids()).last(), Some(&Err(ModelError::BrokenStream)));
+        assert_eq!(decode_ndjson("not json", ChatDecoder::with_plain_ids()), vec![Err(ModelError::BadResponse)]);
         assert_eq!(
-            decode_ndjson(r#"{"error":"model crashed"}"#, ChatDecoder::default()),
+            decode_ndjson(r#"{"error":"model crashed"}"#, ChatDecoder::with_plain_ids()),
             vec![Err(ModelError::BrokenStream)]
         );
         let length = TEXT.replace("\"done_reason\":\"stop\"", "\"done_reason\":\"length\"");
         assert!(matches!(
-            decode_ndjson(&length, ChatDecoder::default()).last(),
+            decode_ndjson(&length, ChatDecoder::with_plain_ids()).last(),
             Some(Ok(StreamEvent::Finished { stop: StopReason::MaxTokens, .. }))
         ));
     }
@@ -258,6 +270,7 @@ mod tests {
                         id: "call_1".into(),
                         name: "pinchy_ls".into(),
                         arguments: json!({"path": "/data"}),
+                        provider_data: None,
                     }],
                 },
                 Turn::ToolResult {

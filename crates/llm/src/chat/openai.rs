@@ -18,7 +18,7 @@ use pincer_usage::TokenCounts;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::stream::{Decoder, Flow, Frame, arguments_from_text, generated_call_id, parse};
+use super::stream::{CallIds, Decoder, Flow, Frame, arguments_from_text, parse};
 
 /// The most tool calls one answer may carry (an `index` past it is not a real answer).
 const MAX_CALLS: usize = 128;
@@ -164,6 +164,9 @@ struct Choice {
 struct Delta {
     #[serde(default)]
     content: Option<String>,
+    /// Why the model declines to answer (instead of `content`).
+    #[serde(default)]
+    refusal: Option<String>,
     #[serde(default)]
     tool_calls: Option<Vec<CallDelta>>,
 }
@@ -236,6 +239,10 @@ pub(crate) struct ChatDecoder {
     /// OpenAI itself always sends the usage chunk it was asked for; a compatible server may not.
     require_usage: bool,
     calls: Vec<PartialCall>,
+    /// For servers that send calls without ids.
+    ids: CallIds,
+    /// The model sent refusal text (`delta.refusal`) instead of an answer.
+    refused: bool,
     /// How many of `calls` were handed out (or skipped, for want of a name).
     emitted: usize,
     /// How many tool calls were handed out.
@@ -249,6 +256,12 @@ impl ChatDecoder {
         ChatDecoder { require_usage, ..ChatDecoder::default() }
     }
 
+    /// A decoder whose made-up ids are `call_1`, `call_2`, …
+    #[cfg(test)]
+    pub(crate) fn with_plain_ids(require_usage: bool) -> ChatDecoder {
+        ChatDecoder { ids: CallIds::with_prefix("call"), ..ChatDecoder::new(require_usage) }
+    }
+
     fn call_delta(&mut self, delta: CallDelta) -> Result<(), ModelError> {
         let slot = match delta.index {
             Some(index) if index >= MAX_CALLS => return Err(ModelError::BadResponse),
@@ -258,12 +271,19 @@ impl ChatDecoder {
                 }
                 index
             }
-            // Servers that send no index: a new id starts a new call, the rest continues the last.
+            // Servers that send no index: a new id starts a new call, and so does a name once the
+            // last call's arguments are complete JSON (servers that send each call whole, without
+            // an id); the rest continues the last call.
             None => {
+                let named = delta.function.as_ref().and_then(|f| f.name.as_deref()).is_some_and(|n| !n.is_empty());
                 let starts_new = match (&delta.id, self.calls.last()) {
                     (_, None) => true,
-                    (Some(id), Some(last)) => !id.is_empty() && !last.id.is_empty() && *id != last.id,
-                    (None, Some(_)) => false,
+                    (Some(id), Some(last)) if !id.is_empty() && !last.id.is_empty() => *id != last.id,
+                    (_, Some(last)) => {
+                        named
+                            && !last.name.is_empty()
+                            && serde_json::from_str::<Value>(&last.arguments).is_ok_and(|v| v.is_object())
+                    }
                 };
                 if starts_new {
                     if self.calls.len() >= MAX_CALLS {
@@ -300,15 +320,16 @@ impl ChatDecoder {
     /// Hands out the calls assembled so far (those with a name; a fragment list with holes has
     /// none for the holes).
     fn flush_calls(&mut self, out: &mut VecDeque<StreamEvent>) {
-        for (n, call) in self.calls.iter_mut().enumerate().skip(self.emitted) {
+        for call in self.calls.iter_mut().skip(self.emitted) {
             if call.name.is_empty() {
                 continue;
             }
-            let id = if call.id.is_empty() { generated_call_id(n + 1) } else { std::mem::take(&mut call.id) };
+            let id = if call.id.is_empty() { self.ids.next_id() } else { std::mem::take(&mut call.id) };
             out.push_back(StreamEvent::ToolCall(ToolCall {
                 id,
                 name: std::mem::take(&mut call.name),
                 arguments: arguments_from_text(&call.arguments),
+                provider_data: None,
             }));
             self.handed_out += 1;
         }
@@ -321,6 +342,7 @@ fn stop_reason(reason: &str) -> StopReason {
         "stop" => StopReason::EndTurn,
         "tool_calls" | "function_call" => StopReason::ToolUse,
         "length" => StopReason::MaxTokens,
+        "content_filter" => StopReason::Refusal,
         _ => StopReason::Other,
     }
 }
@@ -349,6 +371,9 @@ impl Decoder for ChatDecoder {
                 if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
                     out.push_back(StreamEvent::Text(text));
                 }
+                if delta.refusal.is_some_and(|r| !r.is_empty()) {
+                    self.refused = true;
+                }
                 for call in delta.tool_calls.into_iter().flatten() {
                     self.call_delta(call)?;
                 }
@@ -372,8 +397,12 @@ impl Decoder for ChatDecoder {
             None => TokenCounts::default(),
         };
         self.flush_calls(out);
-        // Some compatible servers finish tool calls with "stop".
-        let stop = if finish == StopReason::EndTurn && self.handed_out > 0 { StopReason::ToolUse } else { finish };
+        // Some compatible servers finish tool calls with "stop"; a refusal finishes with "stop".
+        let stop = match finish {
+            _ if self.refused => StopReason::Refusal,
+            StopReason::EndTurn if self.handed_out > 0 => StopReason::ToolUse,
+            other => other,
+        };
         Ok((stop, tokens))
     }
 }
@@ -437,11 +466,13 @@ mod tests {
                     id: "call_a".into(),
                     name: "pinchy_ls".into(),
                     arguments: json!({"path": "/data"}),
+                    provider_data: None,
                 })),
                 Ok(StreamEvent::ToolCall(ToolCall {
                     id: "call_b".into(),
                     name: "pinchy_read".into(),
                     arguments: json!({}),
+                    provider_data: None,
                 })),
                 Ok(StreamEvent::Finished {
                     stop: StopReason::ToolUse,
@@ -459,14 +490,45 @@ mod tests {
             "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
             "data: [DONE]\n\n",
         );
-        let events = decode_sse_every_way(body, ChatDecoder::new(false));
+        let events = decode_sse_every_way(body, ChatDecoder::with_plain_ids(false));
         assert_eq!(
             events,
             vec![
                 Ok(StreamEvent::ToolCall(ToolCall {
                     id: "call_1".into(),
                     name: "a".into(),
-                    arguments: json!({"x": 1})
+                    arguments: json!({"x": 1}),
+                    provider_data: None,
+                })),
+                Ok(StreamEvent::Finished { stop: StopReason::ToolUse, tokens: TokenCounts::default() }),
+            ]
+        );
+    }
+
+    /// Some servers send every call whole, without an index or an id.
+    #[test]
+    fn whole_calls_without_index_or_id_are_told_apart_by_their_names() {
+        let body = concat!(
+            "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"function\":{\"name\":\"a\",\"arguments\":\"{\\\"x\\\":1}\"}}]}}]}\n\n",
+            "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"function\":{\"name\":\"b\",\"arguments\":\"{}\"}}]}}]}\n\n",
+            "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n",
+            "data: [DONE]\n\n",
+        );
+        let events = decode_sse_every_way(body, ChatDecoder::with_plain_ids(false));
+        assert_eq!(
+            events,
+            vec![
+                Ok(StreamEvent::ToolCall(ToolCall {
+                    id: "call_1".into(),
+                    name: "a".into(),
+                    arguments: json!({"x": 1}),
+                    provider_data: None,
+                })),
+                Ok(StreamEvent::ToolCall(ToolCall {
+                    id: "call_2".into(),
+                    name: "b".into(),
+                    arguments: json!({}),
+                    provider_data: None,
                 })),
                 Ok(StreamEvent::Finished { stop: StopReason::ToolUse, tokens: TokenCounts::default() }),
             ]
@@ -489,6 +551,20 @@ mod tests {
             decode_sse_every_way(&without_usage, ChatDecoder::new(false)).last(),
             Some(Ok(StreamEvent::Finished { tokens, .. })) if *tokens == TokenCounts::default()
         ));
+    }
+
+    #[test]
+    fn content_filters_and_refusals_are_refusals() {
+        let filtered = TEXT.replace("\"finish_reason\":\"stop\"", "\"finish_reason\":\"content_filter\"");
+        assert!(matches!(
+            decode_sse_every_way(&filtered, ChatDecoder::new(true)).last(),
+            Some(Ok(StreamEvent::Finished { stop: StopReason::Refusal, .. }))
+        ));
+        let refused =
+            TEXT.replace("{\"content\":\"Hel\"}", "{\"content\":null,\"refusal\":\"I can't help with that.\"}");
+        let events = decode_sse_every_way(&refused, ChatDecoder::new(true));
+        assert!(!events.contains(&Ok(StreamEvent::Text("Hel".into()))));
+        assert!(matches!(events.last(), Some(Ok(StreamEvent::Finished { stop: StopReason::Refusal, .. }))));
     }
 
     #[test]
@@ -531,6 +607,7 @@ mod tests {
                         id: "call_1".into(),
                         name: "pinchy_ls".into(),
                         arguments: json!({"path": "/data"}),
+                        provider_data: None,
                     }],
                 },
                 Turn::ToolResult {

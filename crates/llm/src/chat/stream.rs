@@ -90,7 +90,16 @@ pub(crate) fn sse_frames(
     idle: Duration,
     origin: Origin,
 ) -> BoxStream<'static, Result<Frame, ModelError>> {
-    chunks(response, idle, origin)
+    sse_events(chunks(response, idle, origin))
+}
+
+/// The SSE events of a body, however it is cut into chunks.
+pub(crate) fn sse_events<S, B>(chunks: S) -> BoxStream<'static, Result<Frame, ModelError>>
+where
+    S: Stream<Item = Result<B, ModelError>> + Send + 'static,
+    B: AsRef<[u8]> + Send + 'static,
+{
+    chunks
         .eventsource()
         .map(|event| match event {
             Ok(event) => Ok(Frame { event: event.event, data: event.data }),
@@ -107,7 +116,17 @@ pub(crate) fn ndjson_frames(
     idle: Duration,
     origin: Origin,
 ) -> BoxStream<'static, Result<Frame, ModelError>> {
-    let source = chunks(response, idle, origin).boxed();
+    ndjson_lines(chunks(response, idle, origin))
+}
+
+/// The NDJSON lines of a body, however it is cut into chunks (a line is cut at its `\n` only,
+/// so a character or a `\r\n` split between two chunks is put back together).
+pub(crate) fn ndjson_lines<S, B>(chunks: S) -> BoxStream<'static, Result<Frame, ModelError>>
+where
+    S: Stream<Item = Result<B, ModelError>> + Send + 'static,
+    B: AsRef<[u8]> + Send + 'static,
+{
+    let source = chunks.boxed();
     stream::unfold(Some((source, Vec::<u8>::new())), |state| async move {
         let (mut source, mut buf) = state?;
         loop {
@@ -239,9 +258,34 @@ pub(crate) fn empty_object() -> Value {
     Value::Object(Map::new())
 }
 
-/// The id given to the `n`th tool call (from 1) of a stream, for formats that have none.
-pub(crate) fn generated_call_id(n: usize) -> String {
-    format!("call_{n}")
+/// Ids for the tool calls of a format that has none (Gemini, Ollama, some OpenAI-compatible
+/// servers): `call_<random>_<n>`. The random part is drawn per stream, so the ids of one step
+/// never repeat those of an earlier step, run or conversation (a plain `call_1` would be reused
+/// by every step, and a tool result could be matched to the wrong call).
+#[derive(Clone, Debug)]
+pub(crate) struct CallIds {
+    prefix: String,
+    issued: usize,
+}
+
+impl CallIds {
+    /// Ids under this prefix (tests use a fixed one).
+    pub(crate) fn with_prefix(prefix: &str) -> CallIds {
+        CallIds { prefix: prefix.to_string(), issued: 0 }
+    }
+
+    /// The next id.
+    pub(crate) fn next_id(&mut self) -> String {
+        self.issued += 1;
+        format!("{}_{}", self.prefix, self.issued)
+    }
+}
+
+impl Default for CallIds {
+    fn default() -> Self {
+        let random: String = pincer_core::crypto::random_bytes::<6>().iter().map(|b| format!("{b:02x}")).collect();
+        CallIds::with_prefix(&format!("call_{random}"))
+    }
 }
 
 #[cfg(test)]
@@ -254,26 +298,12 @@ pub(crate) mod testing {
     pub(crate) fn decode_sse<D: Decoder>(body: &str, chunk: usize, decoder: D) -> Vec<Result<StreamEvent, ModelError>> {
         let pieces: Vec<Result<Vec<u8>, ModelError>> =
             body.as_bytes().chunks(chunk.max(1)).map(|c| Ok(c.to_vec())).collect();
-        let frames = stream::iter(pieces)
-            .eventsource()
-            .map(|event| match event {
-                Ok(event) => Ok(Frame { event: event.event, data: event.data }),
-                Err(EventStreamError::Transport(e)) => Err(e),
-                Err(_) => Err(ModelError::BadResponse),
-            })
-            .boxed();
-        collect(frames, decoder, true)
+        collect(sse_events(stream::iter(pieces)), decoder, true)
     }
 
     pub(crate) fn decode_ndjson<D: Decoder>(body: &str, decoder: D) -> Vec<Result<StreamEvent, ModelError>> {
-        let frames = stream::iter(
-            body.lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(|l| Ok(Frame { event: String::new(), data: l.to_string() }))
-                .collect::<Vec<_>>(),
-        )
-        .boxed();
-        collect(frames, decoder, true)
+        let pieces: Vec<Result<Vec<u8>, ModelError>> = vec![Ok(body.as_bytes().to_vec())];
+        collect(ndjson_lines(stream::iter(pieces)), decoder, true)
     }
 
     fn collect<D: Decoder>(

@@ -13,11 +13,17 @@ fn follow_up(fake: &FakeProvider, ids: [&str; 2]) -> ModelRequest {
     request.turns.push(Turn::Assistant {
         text: "Let me look.".to_string(),
         tool_calls: vec![
-            ToolCall { id: ids[0].to_string(), name: "pinchy_ls".to_string(), arguments: json!({"path": "/data/hr"}) },
+            ToolCall {
+                id: ids[0].to_string(),
+                name: "pinchy_ls".to_string(),
+                arguments: json!({"path": "/data/hr"}),
+                provider_data: None,
+            },
             ToolCall {
                 id: ids[1].to_string(),
                 name: "pinchy_read".to_string(),
                 arguments: json!({"path": "/etc/passwd"}),
+                provider_data: None,
             },
         ],
     });

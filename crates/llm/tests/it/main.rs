@@ -5,6 +5,7 @@
 
 mod chat_encoding;
 mod chat_failures;
+mod chat_providers;
 mod chat_streaming;
 mod failures;
 mod guard;

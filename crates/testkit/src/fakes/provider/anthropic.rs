@@ -254,6 +254,28 @@ fn frames(reply: &FakeReply, model: &str, shared: &Shared) -> Vec<Bytes> {
     )];
     frames.push(event("ping", json!({"type": "ping"})));
     let mut index = 0;
+    if !reply.thinking.is_empty() {
+        // Extended thinking: the reasoning in `thinking_delta`s, then its signature.
+        frames.push(event(
+            "content_block_start",
+            json!({"type": "content_block_start", "index": index,
+                "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
+        ));
+        for piece in &reply.thinking {
+            frames.push(event(
+                "content_block_delta",
+                json!({"type": "content_block_delta", "index": index,
+                    "delta": {"type": "thinking_delta", "thinking": piece}}),
+            ));
+        }
+        frames.push(event(
+            "content_block_delta",
+            json!({"type": "content_block_delta", "index": index, "delta": {"type": "signature_delta",
+                "signature": format!("EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxfake{}", shared.next_id())}}),
+        ));
+        frames.push(event("content_block_stop", json!({"type": "content_block_stop", "index": index})));
+        index += 1;
+    }
     if !reply.text.is_empty() {
         frames.push(event(
             "content_block_start",
@@ -290,6 +312,7 @@ fn frames(reply: &FakeReply, model: &str, shared: &Shared) -> Vec<Bytes> {
         FakeStop::EndTurn => "end_turn",
         FakeStop::ToolUse => "tool_use",
         FakeStop::MaxTokens => "max_tokens",
+        FakeStop::Refusal => "refusal",
     };
     frames.push(event(
         "message_delta",
@@ -298,6 +321,17 @@ fn frames(reply: &FakeReply, model: &str, shared: &Shared) -> Vec<Bytes> {
     ));
     frames.push(event("message_stop", json!({"type": "message_stop"})));
     frames
+}
+
+/// What the API sends when it fails after the stream started: an `error` event.
+pub(super) fn mid_stream_error() -> Bytes {
+    sse(
+        Some("error"),
+        &json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"},
+            "request_id": "req_011CFakeRequestId0000000"})
+        .to_string(),
+        "\n",
+    )
 }
 
 pub(super) fn error(status: u16, message: &str) -> HttpResponse {

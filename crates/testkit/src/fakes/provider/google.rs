@@ -8,6 +8,12 @@
 //! `candidates[0].content.parts` (one text piece, or all the `functionCall`s at once; calls have no
 //! id), `usageMetadata` in every chunk (growing; the last is the total), the `finishReason` on the
 //! last; the body just ends after it. Without `alt=sse` the same chunks come as one JSON array.
+//!
+//! As Gemini 3 does, the first function call of every answer carries a `thoughtSignature`, and a
+//! later request that replays that call without its signature is refused (400, "Function call is
+//! missing a thought_signature"). Thinking comes as parts marked `thought: true`, counted in
+//! `thoughtsTokenCount` (apart from `candidatesTokenCount`); a refusal is a `SAFETY` finish
+//! with its safety ratings and no content.
 
 use actix_web::HttpResponse;
 use actix_web::web;
@@ -120,6 +126,7 @@ fn chat(req: &RecordedRequest, model: &str, shared: &web::Data<Shared>) -> HttpR
         return error(400, "Invalid JSON payload received. Unexpected token.");
     };
     if let Err(message) = check_contents(body.get("contents"))
+        .and_then(|()| check_signatures(body.get("contents"), shared))
         .and_then(|()| check_system(body.get("systemInstruction")))
         .and_then(|()| check_tools(body.get("tools")))
     {
@@ -216,6 +223,49 @@ fn check_contents(contents: Option<&Value>) -> Result<(), String> {
     Ok(())
 }
 
+/// What identifies a function call across turns: its name and arguments.
+fn call_key(call: &Value) -> String {
+    format!(
+        "{}\u{0}{}",
+        call.get("name").and_then(Value::as_str).unwrap_or_default(),
+        call.get("args").unwrap_or(&Value::Null)
+    )
+}
+
+/// Every function call this fake signed must come back with its signature, beside it.
+fn check_signatures(contents: Option<&Value>, shared: &Shared) -> Result<(), String> {
+    let issued = super::lock(&shared.signatures);
+    for (i, content) in contents.and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (j, part) in content.get("parts").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let Some(call) = part.get("functionCall") else { continue };
+            let Some(signatures) = issued.get(&call_key(call)) else { continue };
+            let signed = part.get("thoughtSignature").and_then(Value::as_str).is_some_and(|s| signatures.contains(s));
+            if !signed {
+                let name = call.get("name").and_then(Value::as_str).unwrap_or_default();
+                return Err(format!(
+                    "Function call is missing a thought_signature in functionCall parts. This is required for tools \
+                     to work correctly, and missing thought_signature may lead to degraded model performance. \
+                     Additional data, function call `default_api:{name}` , position {}. Please refer to \
+                     https://ai.google.dev/gemini-api/docs/thought-signatures for more details.",
+                    i * 100 + j + 1
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What Gemini sends when it fails after the stream started: a chunk that is an error object.
+pub(super) fn mid_stream_error() -> web::Bytes {
+    sse(
+        None,
+        &json!({"error": {"code": 503, "message": "The model is overloaded. Please try again later.",
+            "status": "UNAVAILABLE"}})
+        .to_string(),
+        "\r\n",
+    )
+}
+
 fn is_user(content: &Value) -> bool {
     content.get("role").and_then(Value::as_str).unwrap_or("user") == "user"
 }
@@ -257,51 +307,87 @@ fn check_tools(tools: Option<&Value>) -> Result<(), String> {
     Ok(())
 }
 
-/// The chunks of one answer: a chunk per text piece, then one with every function call; the last
-/// carries the finish reason and the full usage.
+/// The chunks of one answer: a chunk per thought piece and per text piece, then one with every
+/// function call (the first one signed); the last carries the finish reason and the full usage.
+/// A refusal ends with a chunk without content.
 fn chunks(reply: &FakeReply, model: &str, shared: &Shared) -> Vec<Value> {
     let u = reply.usage;
     let prompt = u.input + u.cache_read;
+    let thoughts = reply.thinking_tokens.min(u.output);
     let response_id = format!("fake-response-{}", shared.next_id());
     let usage = |candidates: u64, last: bool| {
         let mut usage = Map::new();
         usage.insert("promptTokenCount".into(), json!(prompt));
         usage.insert("candidatesTokenCount".into(), json!(candidates));
-        usage.insert("totalTokenCount".into(), json!(prompt + candidates));
+        usage.insert("totalTokenCount".into(), json!(prompt + candidates + if last { thoughts } else { 0 }));
         // proto3 JSON leaves zero counts out.
         if u.cache_read > 0 {
             usage.insert("cachedContentTokenCount".into(), json!(u.cache_read));
+        }
+        if last && thoughts > 0 {
+            usage.insert("thoughtsTokenCount".into(), json!(thoughts));
         }
         if last {
             usage.insert("promptTokensDetails".into(), json!([{"modality": "TEXT", "tokenCount": prompt}]));
         }
         Value::Object(usage)
     };
-    let mut parts: Vec<Value> = reply.text.iter().map(|t| json!([{"text": t}])).collect();
-    if !reply.tool_calls.is_empty() {
-        parts.push(Value::Array(
-            reply.tool_calls.iter().map(|c| json!({"functionCall": {"name": c.name, "args": c.arguments}})).collect(),
-        ));
+    let mut parts: Vec<Option<Value>> =
+        reply.thinking.iter().map(|t| Some(json!([{"text": t, "thought": true}]))).collect();
+    parts.extend(reply.text.iter().map(|t| Some(json!([{"text": t}]))));
+    // A thinking answer without calls signs its last text part (optional to send back).
+    if !reply.thinking.is_empty()
+        && reply.tool_calls.is_empty()
+        && let Some(Some(last)) = parts.last_mut()
+    {
+        last[0]["thoughtSignature"] = json!(format!("CiQBVKhc7fakeTextSignature{}==", shared.next_id()));
     }
-    if parts.is_empty() {
-        parts.push(json!([{"text": ""}]));
+    if !reply.tool_calls.is_empty() {
+        let mut signatures = super::lock(&shared.signatures);
+        let calls = reply.tool_calls.iter().enumerate().map(|(n, c)| {
+            let call = json!({"name": c.name, "args": c.arguments});
+            let mut part = json!({"functionCall": call});
+            if n == 0 {
+                let signature = format!("CiQBVKhc7fakeSignature{}/+w==", shared.next_id());
+                signatures.entry(call_key(&part["functionCall"])).or_default().insert(signature.clone());
+                part["thoughtSignature"] = json!(signature);
+            }
+            part
+        });
+        parts.push(Some(Value::Array(calls.collect())));
     }
     let finish = match reply.stop_reason() {
         FakeStop::EndTurn | FakeStop::ToolUse => "STOP",
         FakeStop::MaxTokens => "MAX_TOKENS",
+        FakeStop::Refusal => "SAFETY",
     };
+    if finish == "SAFETY" {
+        parts.push(None);
+    } else if parts.is_empty() {
+        parts.push(Some(json!([{"text": ""}])));
+    }
     let count = parts.len();
+    let answer_tokens = u.output - thoughts;
     parts
         .into_iter()
         .enumerate()
         .map(|(n, parts)| {
             let last = n + 1 == count;
-            let mut candidate = json!({"content": {"parts": parts, "role": "model"}, "index": 0});
+            let mut candidate = json!({"index": 0});
+            if let Some(parts) = parts {
+                candidate["content"] = json!({"parts": parts, "role": "model"});
+            }
             if last {
                 candidate["finishReason"] = json!(finish);
             }
+            if finish == "SAFETY" && last {
+                candidate["safetyRatings"] = json!([
+                    {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": true},
+                    {"category": "HARM_CATEGORY_HARASSMENT", "probability": "NEGLIGIBLE"},
+                ]);
+            }
             // Intermediate counts grow with the pieces; the last one is the total.
-            let candidates = if last { u.output } else { (n as u64 + 1).min(u.output) };
+            let candidates = if last { answer_tokens } else { (n as u64 + 1).min(answer_tokens) };
             json!({
                 "candidates": [candidate],
                 "usageMetadata": usage(candidates, last),

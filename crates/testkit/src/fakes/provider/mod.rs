@@ -41,7 +41,7 @@ mod openai;
 mod reply;
 mod stream;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -207,7 +207,7 @@ impl FakeModel {
 }
 
 /// How the fake answers, switchable while it runs. Requests are recorded whatever the behaviour.
-/// The chat variants (`CutAfter`, `EndAfter`, `HoldAfter`, `ChunkDelay`) change only how a chat
+/// The chat variants (`CutAfter`, `EndAfter`, `ErrorAfter`, `HoldAfter`, `ChunkDelay`) change only how a chat
 /// answer is streamed; other requests are answered normally under them. A chunk is one SSE event
 /// (OpenAI's `data: [DONE]` included) or one NDJSON line.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -235,11 +235,28 @@ pub enum Behaviour {
     CutAfter(usize),
     /// Chat: send the first `n` chunks, then end the body cleanly, without the final events.
     EndAfter(usize),
+    /// Chat: send the first `n` chunks, then the error the kind's servers send in the middle of a
+    /// stream that already answered `200 OK`, and end the body: OpenAI a `data: {"error": …}`
+    /// event, Anthropic `event: error` with an `overloaded_error`, Gemini a chunk that is an error
+    /// object (`UNAVAILABLE`, 503), Ollama an `{"error": …}` line.
+    ErrorAfter(usize),
     /// Chat: send the first `n` chunks (all, if there are fewer), then keep the connection open,
     /// sending nothing, until the client goes away.
     HoldAfter(usize),
     /// Chat: wait this long before every chunk after the first.
     ChunkDelay(Duration),
+}
+
+/// A way a real server's wire format differs from the documented default, switched on per fake
+/// (they combine, and hold alongside any [`Behaviour`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Quirk {
+    /// OpenAI-compatible servers that ignore `stream_options.include_usage`: no final usage
+    /// chunk (and no `"usage": null` on the others).
+    NoUsageChunk,
+    /// OpenAI-compatible servers that send tool-call deltas without `index`: each call's first
+    /// fragment has its id and name, the following ones only arguments.
+    NoToolCallIndex,
 }
 
 /// A request as the fake received it.
@@ -311,6 +328,10 @@ struct Shared {
     default_reply: Mutex<FakeReply>,
     /// Ids handed out so far (messages, tool calls), so that each is unique within the fake.
     ids: AtomicUsize,
+    quirks: Mutex<HashSet<Quirk>>,
+    /// Google: the `thoughtSignature` issued with each function call, by the call (its name and
+    /// arguments as JSON text), so that a follow-up that drops one can be refused.
+    signatures: Mutex<HashMap<String, HashSet<String>>>,
     /// Chat streams the client closed before they were over.
     disconnects: watch::Sender<usize>,
 }
@@ -343,6 +364,10 @@ impl Shared {
     /// A fresh number for an id.
     fn next_id(&self) -> usize {
         self.ids.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    fn has_quirk(&self, quirk: Quirk) -> bool {
+        lock(&self.quirks).contains(&quirk)
     }
 
     fn rejects_every_key(&self) -> bool {
@@ -403,9 +428,16 @@ pub struct FakeProviderBuilder {
     behaviour: Behaviour,
     replies: Vec<FakeReply>,
     default_reply: FakeReply,
+    quirks: HashSet<Quirk>,
 }
 
 impl FakeProviderBuilder {
+    /// Speak with this quirk of real servers.
+    pub fn quirk(mut self, quirk: Quirk) -> Self {
+        self.quirks.insert(quirk);
+        self
+    }
+
     /// The key the fake accepts (and requires).
     pub fn api_key(mut self, key: &str) -> Self {
         self.api_key = Some(key.to_string());
@@ -458,6 +490,8 @@ impl FakeProviderBuilder {
             replies: Mutex::new(self.replies.into()),
             default_reply: Mutex::new(self.default_reply),
             ids: AtomicUsize::new(0),
+            quirks: Mutex::new(self.quirks),
+            signatures: Mutex::new(HashMap::new()),
             disconnects: watch::Sender::new(0),
         });
         let data = web::Data::from(shared.clone());
@@ -485,6 +519,7 @@ impl FakeProvider {
             behaviour: Behaviour::Normal,
             replies: Vec::new(),
             default_reply: FakeReply::default(),
+            quirks: HashSet::new(),
         }
     }
 
@@ -522,6 +557,16 @@ impl FakeProvider {
 
     pub fn set_behaviour(&self, behaviour: Behaviour) {
         *lock(&self.shared.behaviour) = behaviour;
+    }
+
+    /// Switches a quirk on or off.
+    pub fn set_quirk(&self, quirk: Quirk, on: bool) {
+        let mut quirks = lock(&self.shared.quirks);
+        if on {
+            quirks.insert(quirk);
+        } else {
+            quirks.remove(&quirk);
+        }
     }
 
     /// Every request received so far, oldest first.
@@ -591,6 +636,7 @@ async fn handle(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -
         | Behaviour::RejectEveryKey
         | Behaviour::CutAfter(_)
         | Behaviour::EndAfter(_)
+        | Behaviour::ErrorAfter(_)
         | Behaviour::HoldAfter(_)
         | Behaviour::ChunkDelay(_) => {}
         Behaviour::Hang => return std::future::pending().await,
@@ -649,6 +695,16 @@ fn rate_limited(kind: FakeKind, retry_after_secs: u64) -> HttpResponse {
 fn insert_header(response: &mut HttpResponse, (name, value): (&'static str, String)) {
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&value) {
         response.headers_mut().insert(actix_web::http::header::HeaderName::from_static(name), value);
+    }
+}
+
+/// The error event a server of this kind sends in the middle of a stream ([`Behaviour::ErrorAfter`]).
+fn mid_stream_error(kind: FakeKind) -> web::Bytes {
+    match kind {
+        FakeKind::Anthropic => anthropic::mid_stream_error(),
+        FakeKind::Openai | FakeKind::OpenaiCompatible => openai::mid_stream_error(),
+        FakeKind::Google => google::mid_stream_error(),
+        FakeKind::OllamaCloud | FakeKind::OllamaLocal => ollama::mid_stream_error(),
     }
 }
 

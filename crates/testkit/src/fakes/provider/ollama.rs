@@ -150,20 +150,25 @@ fn tool_calls(reply: &FakeReply) -> Value {
 /// The lines of one streamed answer.
 fn lines(reply: &FakeReply, model: &str) -> Vec<Value> {
     let created_at = "2025-10-02T15:52:19.385406455Z";
+    // A thinking model streams its reasoning in `message.thinking`, with empty content.
     let mut lines: Vec<Value> = reply
-        .text
+        .thinking
         .iter()
         .map(|piece| {
             json!({"model": model, "created_at": created_at,
-                "message": {"role": "assistant", "content": piece}, "done": false})
+                "message": {"role": "assistant", "content": "", "thinking": piece}, "done": false})
         })
         .collect();
+    lines.extend(reply.text.iter().map(|piece| {
+        json!({"model": model, "created_at": created_at,
+            "message": {"role": "assistant", "content": piece}, "done": false})
+    }));
     if !reply.tool_calls.is_empty() {
         lines.push(json!({"model": model, "created_at": created_at,
             "message": {"role": "assistant", "content": "", "tool_calls": tool_calls(reply)}, "done": false}));
     }
     let done_reason = match reply.stop_reason() {
-        FakeStop::EndTurn | FakeStop::ToolUse => "stop",
+        FakeStop::EndTurn | FakeStop::ToolUse | FakeStop::Refusal => "stop",
         FakeStop::MaxTokens => "length",
     };
     lines.push(json!({
@@ -180,6 +185,11 @@ fn lines(reply: &FakeReply, model: &str) -> Vec<Value> {
         "eval_duration": 4_535_599_000_u64,
     }));
     lines
+}
+
+/// What Ollama sends when generation fails after the stream started: an error line.
+pub(super) fn mid_stream_error() -> Bytes {
+    Bytes::from(format!("{}\n", json!({"error": "an error was encountered while running the model: unexpected EOF"})))
 }
 
 pub(super) fn error(status: u16, message: &str) -> HttpResponse {

@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 
 use super::reply::fragments;
 use super::stream::{respond, sse};
-use super::{FakeReply, FakeStop, KeyCheck, RecordedRequest, Shared, bearer, json};
+use super::{FakeReply, FakeStop, KeyCheck, Quirk, RecordedRequest, Shared, bearer, json};
 
 pub(super) fn route(req: &RecordedRequest, path: &str, shared: &web::Data<Shared>) -> HttpResponse {
     match shared.check_key(bearer(req)) {
@@ -109,7 +109,8 @@ fn chat(req: &RecordedRequest, shared: &web::Data<Shared>) -> HttpResponse {
     if body.contains_key("stream_options") && !body["stream_options"].is_object() {
         return invalid("Invalid type for 'stream_options': expected an object.");
     }
-    let include_usage = body.get("stream_options").and_then(|o| o.get("include_usage")) == Some(&Value::Bool(true));
+    let include_usage = body.get("stream_options").and_then(|o| o.get("include_usage")) == Some(&Value::Bool(true))
+        && !shared.has_quirk(Quirk::NoUsageChunk);
     let reply = shared.next_reply();
     respond(shared, "text/event-stream; charset=utf-8", frames(&reply, model, include_usage, shared))
 }
@@ -272,22 +273,33 @@ fn frames(reply: &FakeReply, model: &str, include_usage: bool, shared: &Shared) 
     for piece in &reply.text {
         frames.push(delta(json!({"content": piece}), None));
     }
+    let indexed = !shared.has_quirk(Quirk::NoToolCallIndex);
+    // A fragment of the call at `index`: with its index, or (the quirk) without one.
+    let fragment = |index: usize, mut fragment: Value| {
+        if indexed {
+            fragment["index"] = json!(index);
+        }
+        json!({"tool_calls": [fragment]})
+    };
     for (index, call) in reply.tool_calls.iter().enumerate() {
         let call_id = format!("call_fake_{}", shared.next_id());
         frames.push(delta(
-            json!({"tool_calls": [{"index": index, "id": call_id, "type": "function",
-                "function": {"name": call.name, "arguments": ""}}]}),
+            fragment(
+                index,
+                json!({"id": call_id, "type": "function", "function": {"name": call.name, "arguments": ""}}),
+            ),
             None,
         ));
         let arguments = call.arguments.to_string();
         for piece in fragments(&arguments, 3) {
-            frames.push(delta(json!({"tool_calls": [{"index": index, "function": {"arguments": piece}}]}), None));
+            frames.push(delta(fragment(index, json!({"function": {"arguments": piece}})), None));
         }
     }
     let finish = match reply.stop_reason() {
         FakeStop::EndTurn => "stop",
         FakeStop::ToolUse => "tool_calls",
         FakeStop::MaxTokens => "length",
+        FakeStop::Refusal => "content_filter",
     };
     frames.push(delta(json!({}), Some(finish)));
     if include_usage {
@@ -308,7 +320,7 @@ fn frames(reply: &FakeReply, model: &str, include_usage: bool, shared: &Shared) 
                 "completion_tokens": u.output,
                 "total_tokens": prompt + u.output,
                 "prompt_tokens_details": {"cached_tokens": u.cache_read, "audio_tokens": 0},
-                "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
+                "completion_tokens_details": {"reasoning_tokens": reply.thinking_tokens, "audio_tokens": 0,
                     "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
             }),
         );
@@ -316,6 +328,17 @@ fn frames(reply: &FakeReply, model: &str, include_usage: bool, shared: &Shared) 
     }
     frames.push(sse(None, "[DONE]", "\n"));
     frames
+}
+
+/// What the API sends when it fails after the stream started: an event that is an error object.
+pub(super) fn mid_stream_error() -> Bytes {
+    sse(
+        None,
+        &json!({"error": {"message": "The server had an error while processing your request. Sorry about that!",
+            "type": "server_error", "param": null, "code": null}})
+        .to_string(),
+        "\n",
+    )
 }
 
 pub(super) fn error(status: u16, message: &str, code: Option<&str>) -> HttpResponse {

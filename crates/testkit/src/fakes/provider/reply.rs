@@ -22,6 +22,10 @@ pub enum FakeStop {
     EndTurn,
     ToolUse,
     MaxTokens,
+    /// The model declines: Anthropic `stop_reason: "refusal"`, Gemini `finishReason: "SAFETY"`
+    /// (with its safety ratings), OpenAI `finish_reason: "content_filter"`; Ollama has no such
+    /// stop and ends with `"stop"`.
+    Refusal,
 }
 
 /// A tool call the fake model makes. The kinds whose format has ids (OpenAI, Anthropic) make one
@@ -54,6 +58,14 @@ pub struct FakeReply {
     pub usage: FakeUsage,
     /// `None`: derived from the tool calls (see [`FakeStop`]).
     pub stop: Option<FakeStop>,
+    /// Reasoning streamed before the answer, in pieces: Anthropic `thinking` blocks (with
+    /// `thinking_delta`s and a `signature_delta`), Gemini parts marked `thought: true`, Ollama's
+    /// `message.thinking`. Never part of the answer; OpenAI streams none.
+    pub thinking: Vec<String>,
+    /// How many of `usage.output` are thinking tokens: Gemini reports them apart
+    /// (`thoughtsTokenCount`, not in `candidatesTokenCount`), OpenAI as `reasoning_tokens`
+    /// inside `completion_tokens`, Anthropic inside `output_tokens`.
+    pub thinking_tokens: u64,
 }
 
 impl FakeReply {
@@ -67,6 +79,8 @@ impl FakeReply {
             tool_calls: Vec::new(),
             usage: Self::DEFAULT_USAGE,
             stop: None,
+            thinking: Vec::new(),
+            thinking_tokens: 0,
         }
     }
 
@@ -88,6 +102,13 @@ impl FakeReply {
 
     pub fn stop(mut self, stop: FakeStop) -> FakeReply {
         self.stop = Some(stop);
+        self
+    }
+
+    /// Reasoning streamed before the answer, in these pieces, `tokens` of the output tokens.
+    pub fn thinking(mut self, pieces: &[&str], tokens: u64) -> FakeReply {
+        self.thinking = pieces.iter().map(|p| p.to_string()).collect();
+        self.thinking_tokens = tokens;
         self
     }
 

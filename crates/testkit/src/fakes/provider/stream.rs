@@ -1,6 +1,6 @@
 //! The streamed body of a chat answer: the kind's frames (SSE events or NDJSON lines, one chunk
-//! each), sent as the [`Behaviour`] says (all of them, with a delay, cut, ended early or held
-//! open), and a guard that counts the streams the client closed before they finished.
+//! each), sent as the [`Behaviour`] says (all of them, with a delay, cut, ended early, broken
+//! off by the kind's in-stream error event, or held open), and a guard that counts the streams the client closed before they finished.
 
 use std::time::Duration;
 
@@ -19,6 +19,8 @@ enum Mode {
     Cut(usize),
     /// Then end the body as if it were complete.
     End(usize),
+    /// Then send the kind's in-stream error event and end the body.
+    Error(usize),
     /// Then send nothing more, until the client goes away.
     Hold(usize),
 }
@@ -27,7 +29,7 @@ impl Mode {
     fn limit(self) -> usize {
         match self {
             Mode::All => usize::MAX,
-            Mode::Cut(n) | Mode::End(n) | Mode::Hold(n) => n,
+            Mode::Cut(n) | Mode::End(n) | Mode::Error(n) | Mode::Hold(n) => n,
         }
     }
 }
@@ -51,6 +53,8 @@ struct State {
     sent: usize,
     mode: Mode,
     delay: Option<Duration>,
+    /// The kind's in-stream error event, for [`Mode::Error`].
+    error: Option<Bytes>,
     guard: Guard,
 }
 
@@ -59,6 +63,7 @@ pub(super) fn respond(shared: &web::Data<Shared>, content_type: &'static str, fr
     let (mode, delay) = match shared.behaviour() {
         Behaviour::CutAfter(n) => (Mode::Cut(n), None),
         Behaviour::EndAfter(n) => (Mode::End(n), None),
+        Behaviour::ErrorAfter(n) => (Mode::Error(n), None),
         Behaviour::HoldAfter(n) => (Mode::Hold(n), None),
         Behaviour::ChunkDelay(delay) => (Mode::All, Some(delay)),
         _ => (Mode::All, None),
@@ -68,6 +73,7 @@ pub(super) fn respond(shared: &web::Data<Shared>, content_type: &'static str, fr
         sent: 0,
         mode,
         delay,
+        error: Some(super::mid_stream_error(shared.kind)),
         guard: Guard { shared: shared.clone(), over: false },
     };
     let body = futures::stream::unfold(Some(state), |state| async move {
@@ -95,7 +101,12 @@ pub(super) fn respond(shared: &web::Data<Shared>, content_type: &'static str, fr
                 std::future::pending::<()>().await;
                 None
             }
-            Mode::All | Mode::End(_) => {
+            Mode::Error(_) if state.error.is_some() => {
+                let error = state.error.take();
+                state.guard.over = true;
+                error.map(|frame| (Ok(frame), None))
+            }
+            Mode::All | Mode::End(_) | Mode::Error(_) => {
                 state.guard.over = true;
                 None
             }
