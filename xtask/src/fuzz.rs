@@ -107,6 +107,8 @@ async fn prepare(server: &BenchServer) -> Result<String, String> {
 fn schemathesis(args: &Args, server: &BenchServer, cookie: &str) -> Result<String, String> {
     let exe = args.schemathesis.clone().unwrap_or_else(|| PathBuf::from("schemathesis"));
     let mut cmd = Command::new(&exe);
+    // schemathesis keeps a `.schemathesis/` folder in its working directory: not in the tree.
+    cmd.current_dir(cargo::target_dir()?);
     cmd.arg("run")
         .arg(server.url("/api/openapi.json"))
         .args(["--checks", CHECKS, "--mode", "all", "--no-color"])
