@@ -4,17 +4,17 @@
 //! that answers the model list — so the routes behind them are reachable. Any failed check
 //! fails the command: the server or the document is fixed, never the check.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::bench::fresh::FreshDatabase;
 use crate::bench::server::{self, BenchServer, ServerOptions};
 use crate::cargo;
+use crate::fake_upstream::FakeUpstream;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -44,10 +44,13 @@ pub fn run(args: &Args) -> Result<(), String> {
     cargo::run(cargo::command().args(["build", "--release", "-p", "pincer-server", "--bin", "pincer"]))?;
     let binary = cargo::target_dir()?.join("release").join("pincer");
     let database = args.database_url.as_deref().map(|url| FreshDatabase::create(Some(url))).transpose()?;
-    let fake = FakeOllama::start()?;
+    let fake = fake_ollama()?;
     let options = ServerOptions {
         database_url: database.as_ref().map(|d| d.url().to_string()),
-        env: vec![("PINCER_PROVIDER_BASEURL_OLLAMA_LOCAL", fake.base.clone()), ("PINCER_LOG", "warn".into())],
+        env: vec![
+            ("PINCER_PROVIDER_BASEURL_OLLAMA_LOCAL", format!("http://{}", fake.addr)),
+            ("PINCER_LOG", "warn".into()),
+        ],
     };
     let server = BenchServer::start(&binary, &options)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -58,7 +61,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     let started = Instant::now();
     let outcome = schemathesis(args, &server, &cookie);
     let stopped = server.stop();
-    fake.stop();
+    drop(fake);
     let summary = outcome?;
     stopped?;
     println!(
@@ -135,48 +138,13 @@ fn schemathesis(args: &Args, server: &BenchServer, cookie: &str) -> Result<Strin
 }
 
 /// An Ollama server that knows one model: enough for the provider's live credential check.
-struct FakeOllama {
-    base: String,
-    handle: actix_web::dev::ServerHandle,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl FakeOllama {
-    fn start() -> Result<FakeOllama, String> {
-        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("fake provider: {e}"))?;
-        let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
-        let (ready, handle_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let tags = || async {
-                    HttpResponse::Ok()
-                        .json(json!({"models": [{"name": "llama3.2:latest", "model": "llama3.2:latest"}]}))
-                };
-                let server = HttpServer::new(move || App::new().route("/api/tags", web::get().to(tags)))
-                    .workers(1)
-                    .disable_signals()
-                    .shutdown_timeout(0)
-                    .listen(listener);
-                match server {
-                    Ok(server) => {
-                        let server = server.run();
-                        ready.send(Ok(server.handle())).ok();
-                        server.await.ok();
-                    }
-                    Err(e) => {
-                        ready.send(Err(e.to_string())).ok();
-                    }
-                }
-            });
-        });
-        let handle = handle_rx.recv().map_err(|e| format!("fake provider: {e}"))??;
-        Ok(FakeOllama { base, handle, thread: Some(thread) })
-    }
-
-    fn stop(mut self) {
-        futures::executor::block_on(self.handle.stop(false));
-        if let Some(thread) = self.thread.take() {
-            thread.join().ok();
-        }
-    }
+fn fake_ollama() -> Result<FakeUpstream, String> {
+    FakeUpstream::start("the fake provider", 1, |cfg| {
+        cfg.route(
+            "/api/tags",
+            web::get().to(|| async {
+                HttpResponse::Ok().json(json!({"models": [{"name": "llama3.2:latest", "model": "llama3.2:latest"}]}))
+            }),
+        );
+    })
 }

@@ -3,6 +3,7 @@
 mod bench;
 mod cargo;
 mod db;
+mod fake_upstream;
 mod fuzz;
 mod openapi;
 mod tidy;

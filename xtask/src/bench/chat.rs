@@ -15,11 +15,10 @@
 //! credential check when the provider is configured.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
 use futures::{SinkExt, StreamExt};
 use reqwest::header::{COOKIE, ORIGIN};
 use serde_json::{Value, json};
@@ -29,6 +28,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use super::seed::{self, Plan};
 use super::server::BenchServer;
 use super::{Context, Measurement, Scenario, memory, percentile, server};
+use crate::fake_upstream::FakeUpstream;
 
 pub const NAME: &str = "chat";
 /// The answer the fake streams, one SSE event per piece.
@@ -304,46 +304,20 @@ async fn concurrent_phase(sockets: Vec<Socket>, agent: &str) -> Phase {
 struct FakeProvider {
     base: String,
     first_bytes: Arc<Mutex<HashMap<String, Instant>>>,
-    handle: actix_web::dev::ServerHandle,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: FakeUpstream,
 }
 
 impl FakeProvider {
     fn start() -> Result<FakeProvider, String> {
-        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("fake provider: {e}"))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let first_bytes: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
         let shared = web::Data::new(first_bytes.clone());
-        let (ready, handle_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(move || {
-                    App::new()
-                        .app_data(shared.clone())
-                        .app_data(web::JsonConfig::default().limit(16 * 1024 * 1024))
-                        .route("/v1/models", web::get().to(models))
-                        .route("/v1/chat/completions", web::post().to(completions))
-                })
-                .workers(2)
-                .disable_signals()
-                .shutdown_timeout(0)
-                .listen(listener);
-                match server {
-                    Ok(server) => {
-                        let server = server.run();
-                        ready.send(Ok(server.handle())).ok();
-                        server.await.ok();
-                    }
-                    Err(e) => {
-                        ready.send(Err(e.to_string())).ok();
-                    }
-                }
-            });
-        });
-        let handle = handle_rx
-            .recv_timeout(Duration::from_secs(10))
-            .map_err(|_| "the fake provider did not start".to_string())??;
-        Ok(FakeProvider { base: format!("http://{addr}/v1"), first_bytes, handle, thread: Some(thread) })
+        let server = FakeUpstream::start("the fake provider", 2, move |cfg| {
+            cfg.app_data(shared.clone())
+                .app_data(web::JsonConfig::default().limit(16 * 1024 * 1024))
+                .route("/v1/models", web::get().to(models))
+                .route("/v1/chat/completions", web::post().to(completions));
+        })?;
+        Ok(FakeProvider { base: format!("http://{}/v1", server.addr), first_bytes, _server: server })
     }
 
     fn base_url(&self) -> &str {
@@ -352,15 +326,6 @@ impl FakeProvider {
 
     fn first_byte(&self, tag: &str) -> Option<Instant> {
         self.first_bytes.lock().ok()?.get(tag).copied()
-    }
-}
-
-impl Drop for FakeProvider {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
-        if let Some(thread) = self.thread.take() {
-            thread.join().ok();
-        }
     }
 }
 
