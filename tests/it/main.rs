@@ -10,6 +10,7 @@ mod chat;
 mod health_shell;
 mod integrity;
 mod invites;
+mod loopback;
 mod profile;
 mod providers;
 mod restart;
