@@ -21,11 +21,11 @@ async fn health_reports_the_database_and_sets_security_headers() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn health_is_503_when_the_database_is_gone() {
-    let server = TestServer::start().await;
-    let Some(admin_url) = server.database().admin_url().map(str::to_string) else {
-        eprintln!("skipped: needs PostgreSQL (PINCER_TEST_DATABASE_URL); an embedded SQLite file cannot go away");
+    // PostgreSQL only: an embedded SQLite file cannot go away.
+    let Some(admin_url) = pincer_testkit::db::postgres_or_skip("it::health_is_503_when_the_database_is_gone") else {
         return;
     };
+    let server = TestServer::start().await;
     let name = server.database().url().rsplit('/').next().unwrap().to_string();
     crate::support::execute_on(&admin_url, &format!("DROP DATABASE \"{name}\" WITH (FORCE)"));
     let (status, body) = server.browser().send_json("GET", "/api/health", Value::Null).await;

@@ -11,6 +11,7 @@ mod chat_providers;
 mod health_shell;
 mod integrity;
 mod invites;
+mod loopback;
 mod openapi;
 mod profile;
 mod providers;

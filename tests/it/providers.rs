@@ -12,7 +12,8 @@ use crate::support::{assert_error, query_text};
 /// A server whose cloud providers point at the given fakes. Fakes listen on 127.0.0.1, so the
 /// SSRF guard is lifted unless `allow_private` is false.
 async fn server_with(fakes: &[&FakeProvider], allow_private: bool) -> TestServer {
-    let mut builder = TestServer::builder();
+    // The most verbose level: whatever any layer logs, no key may be in it.
+    let mut builder = TestServer::builder().env("PINCER_LOG", "trace");
     for fake in fakes {
         builder = builder.env(&fake.kind().base_url_variable(), &fake.origin());
     }
@@ -48,7 +49,7 @@ async fn every_kind_is_checked_live_then_stored_sealed_and_masked() {
     let cloud = FakeProvider::start(FakeKind::OllamaCloud);
     let local = FakeProvider::start(FakeKind::OllamaLocal);
     let groq = FakeProvider::start(FakeKind::OpenaiCompatible);
-    let server = server_with(&[&anthropic, &openai, &google, &cloud], true).await;
+    let mut server = server_with(&[&anthropic, &openai, &google, &cloud], true).await;
     let admin = server.setup_admin().await;
 
     let (status, body) = admin.send_json("GET", "/api/setup/status", Value::Null).await;
@@ -108,12 +109,18 @@ async fn every_kind_is_checked_live_then_stored_sealed_and_masked() {
         let secret = key(fake);
         assert!(!body.contains(&secret), "a key was returned");
         assert!(sealed.iter().all(|s| !s.contains(&secret) && s.starts_with("v1:")), "a key is stored in plaintext");
-        assert!(!server.logs().contains(&secret), "a key reached the log");
     }
 
     // The admin's personal agent (created at setup, before any provider) got the default model.
     let (_, agents) = admin.send_json("GET", "/api/agents", Value::Null).await;
     assert_eq!(agents[0]["model"], "anthropic/claude-haiku-4-5-20251001", "{agents}");
+
+    // Read once the process has stopped and its log writer has flushed every line.
+    server.stop().await;
+    let logs = server.logs();
+    for fake in [&anthropic, &openai, &google, &cloud, &groq] {
+        assert!(!logs.contains(&key(fake)), "a key reached the log");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -192,7 +199,7 @@ async fn the_model_catalogue_lists_chat_models_and_caches_cloud_lists() {
 async fn rejected_keys_and_failing_providers_store_nothing() {
     let anthropic = FakeProvider::start(FakeKind::Anthropic);
     let compat = FakeProvider::start(FakeKind::OpenaiCompatible);
-    let server = server_with(&[&anthropic], true).await;
+    let mut server = server_with(&[&anthropic], true).await;
     let admin = server.setup_admin().await;
 
     assert_error(
@@ -265,7 +272,11 @@ async fn rejected_keys_and_failing_providers_store_nothing() {
     assert_eq!(stored_providers(&server), Vec::<String>::new());
     let (_, body) = admin.send_json("GET", "/api/setup/status", Value::Null).await;
     assert_eq!(body["providerConfigured"], false);
+    // Read once the process has stopped and its log writer has flushed every line.
+    server.stop().await;
     assert!(!server.logs().contains(&key(&compat)), "a key reached the log");
+    assert!(!server.logs().contains(&key(&anthropic)), "a key reached the log");
+    assert!(!server.logs().contains("sk-ant-wrong-key-0000"), "a rejected key reached the log");
 }
 
 #[tokio::test(flavor = "multi_thread")]

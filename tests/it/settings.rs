@@ -10,7 +10,7 @@ const SECRET: &str = "sk-test-4f7b9c1e2d3a5b6c7d8e9f00";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn secret_settings_are_encrypted_masked_and_never_logged() {
-    let server = TestServer::start().await;
+    let mut server = TestServer::builder().env("PINCER_LOG", "trace").start().await;
     let admin = server.setup_admin().await;
     let (status, body) =
         admin.send_json("POST", "/api/settings", json!({"key": "anthropic_api_key", "value": SECRET})).await;
@@ -31,6 +31,8 @@ async fn secret_settings_are_encrypted_masked_and_never_logged() {
     assert!(!stored[0].contains(SECRET) && !stored[0].contains("4f7b9c1e"), "stored in plaintext: {}", stored[0]);
     assert!(stored[0].starts_with("v1:"));
 
+    // Read once the process has stopped and its log writer has flushed every line.
+    server.stop().await;
     assert!(!server.logs().contains("4f7b9c1e"), "the secret appeared in the log output");
 }
 
@@ -62,7 +64,7 @@ async fn settings_are_admin_only_and_validated() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_secret_word_seals_the_value_and_a_second_write_replaces_the_first() {
-    let server = TestServer::start().await;
+    let mut server = TestServer::builder().env("PINCER_LOG", "trace").start().await;
     let admin = server.setup_admin().await;
     for (key, value) in [
         ("webhook_secret", "plain-webhook-9d41"),
@@ -90,6 +92,10 @@ async fn every_secret_word_seals_the_value_and_a_second_write_replaces_the_first
     assert_eq!(stored.len(), 4, "{stored:?}");
     for plain in ["plain-webhook-9d41", "plain-bot-7c22", "plain-smtp-5e83"] {
         assert!(!stored.iter().any(|v| v.contains(plain)), "{plain} stored in plaintext: {stored:?}");
+    }
+    // Read once the process has stopped and its log writer has flushed every line.
+    server.stop().await;
+    for plain in ["plain-webhook-9d41", "plain-bot-7c22", "plain-smtp-5e83"] {
         assert!(!server.logs().contains(plain), "{plain} appeared in the log output");
     }
 }

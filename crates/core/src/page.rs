@@ -50,6 +50,45 @@ pub struct Page<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// A raw query value: absent, near the edges, or anything at all.
+    fn raw() -> impl Strategy<Value = Option<i64>> {
+        prop_oneof![
+            Just(None),
+            (-3i64..=3).prop_map(Some),
+            (i64::from(u32::MAX) - 2..=i64::from(u32::MAX) + 2).prop_map(Some),
+            any::<i64>().prop_map(Some),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn accepts_exactly_the_valid_requests_and_never_overflows(
+            page in raw(),
+            limit in raw(),
+            (max_limit, default_limit) in (1u32..=10_000).prop_flat_map(|max| (Just(max), 1..=max)),
+        ) {
+            let page_ok = page.is_none_or(|p| (1..=i64::from(u32::MAX)).contains(&p));
+            let limit_ok = limit.is_none_or(|l| (1..=i64::from(max_limit)).contains(&l));
+            match PageRequest::new(page, limit, default_limit, max_limit) {
+                Ok(request) => {
+                    prop_assert!(page_ok && limit_ok);
+                    prop_assert_eq!(i64::from(request.page), page.unwrap_or(1));
+                    prop_assert_eq!(i64::from(request.limit), limit.unwrap_or(i64::from(default_limit)));
+                    prop_assert!((1..=max_limit).contains(&request.limit));
+                    let offset = request.offset();
+                    prop_assert!(offset >= 0);
+                    prop_assert_eq!(i128::from(offset), (i128::from(request.page) - 1) * i128::from(request.limit));
+                }
+                Err(PageError::BadPage) => prop_assert!(!page_ok),
+                Err(PageError::BadLimit(max)) => {
+                    prop_assert!(page_ok && !limit_ok);
+                    prop_assert_eq!(max, max_limit);
+                }
+            }
+        }
+    }
 
     #[test]
     fn defaults_and_bounds() {

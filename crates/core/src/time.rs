@@ -59,12 +59,19 @@ impl Timestamp {
     /// Parses an RFC 3339 / ISO 8601 date-time (any offset) or a plain `YYYY-MM-DD` date (midnight UTC).
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
         if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-            return Some(Self((t.unix_timestamp_nanos() / 1_000_000) as i64));
+            return Some(Self(floor_millis(t.unix_timestamp_nanos())));
         }
         let date = time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
         let t = date.midnight().assume_utc();
         Some(Self(t.unix_timestamp() * 1000))
     }
+}
+
+/// The millisecond a nanosecond instant falls in: rounded down, before 1970 too (a division
+/// would round towards zero, moving a pre-1970 instant a millisecond later).
+fn floor_millis(nanos: i128) -> i64 {
+    // Every instant `time` represents fits: its range is ±9999 years, far inside i64 milliseconds.
+    i64::try_from(nanos.div_euclid(1_000_000)).unwrap_or(if nanos < 0 { i64::MIN } else { i64::MAX })
 }
 
 /// Writes `n` as decimal digits filling `dst`, zero-padded on the left (`n` must fit).
@@ -86,14 +93,53 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
-        Timestamp((nanos / 1_000_000) as i64)
+        Timestamp(floor_millis(OffsetDateTime::now_utc().unix_timestamp_nanos()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The instants `to_rfc3339` writes as a four-digit year (0000 to 9999).
+    const FIRST: i64 = -62_167_219_200_000;
+    const LAST: i64 = 253_402_300_799_999;
+
+    proptest! {
+        #[test]
+        fn what_is_written_is_read_back(ms in FIRST..=LAST) {
+            prop_assert_eq!(Timestamp::parse_rfc3339(&Timestamp(ms).to_rfc3339()), Some(Timestamp(ms)));
+        }
+
+        #[test]
+        fn finer_than_a_millisecond_is_cut_down_to_the_millisecond_it_falls_in(
+            ms in FIRST..=LAST,
+            sub in 0u32..1_000_000,
+            offset_minutes in -(23 * 60 + 59)..=(23 * 60 + 59i32),
+        ) {
+            // The same instant written with nine fractional digits and any offset.
+            let nanos = i128::from(ms) * 1_000_000 + i128::from(sub);
+            let offset = time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap();
+            let t = OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap().to_offset(offset);
+            prop_assume!((0..=9999).contains(&t.year()));
+            let text = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}{}{:02}:{:02}",
+                t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second(), t.nanosecond(),
+                if offset_minutes < 0 { '-' } else { '+' },
+                offset_minutes.abs() / 60, offset_minutes.abs() % 60,
+            );
+            prop_assert_eq!(Timestamp::parse_rfc3339(&text), Some(Timestamp(ms)), "{}", text);
+        }
+
+        #[test]
+        fn any_text_is_parsed_or_refused_without_a_panic(text in "\\PC{0,40}|[0-9+:.TZ-]{8,35}") {
+            if let Some(t) = Timestamp::parse_rfc3339(&text) {
+                // Whatever is accepted names an instant that can be written out again.
+                prop_assert!(!t.to_rfc3339().is_empty());
+            }
+        }
+    }
 
     #[test]
     fn formats_with_milliseconds_in_utc() {

@@ -36,7 +36,8 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn delete(&self, id: SessionId) -> Result<bool, StoreError>;
     /// Deletes every session of a user except `keep`; returns how many went.
     async fn delete_for_user(&self, user_id: UserId, keep: Option<SessionId>) -> Result<u64, StoreError>;
-    /// Removes sessions that expired before `now`.
+    /// Removes sessions that expired at or before `now`; returns how many went. A purge that
+    /// another replica is running at the same moment is left to it (0).
     async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError>;
 }
 

@@ -50,9 +50,6 @@ pub struct ServeArgs {
     /// Comma-separated proxy addresses whose X-Forwarded-For is believed.
     #[arg(long, env = "PINCER_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
-    /// Reserved for the dashboard API: trust loopback callers (off by default).
-    #[arg(long, env = "PINCER_LOOPBACK_TRUST", value_parser = BoolishValueParser::new(), default_value = "false")]
-    pub loopback_trust: bool,
     /// Root of the folders agents may be granted (used by the agents issue).
     #[arg(long, env = "PINCER_DOCUMENTS_DIR", default_value = "/data")]
     pub documents_dir: PathBuf,
@@ -77,4 +74,7 @@ pub struct ServeArgs {
     /// Seconds between background verifications of the audit chain.
     #[arg(long, env = "PINCER_AUDIT_CHECK_INTERVAL", default_value_t = 900)]
     pub audit_check_interval: u64,
+    /// Seconds between removals of expired sessions.
+    #[arg(long, env = "PINCER_SESSION_PURGE_INTERVAL", default_value_t = 600)]
+    pub session_purge_interval: u64,
 }

@@ -4,6 +4,7 @@
 pub mod cli;
 mod integrity;
 mod keys;
+mod session_purge;
 mod telemetry;
 
 use std::sync::Arc;
@@ -115,10 +116,11 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         audit: audit.clone(),
         accounts: agents.clone(),
     });
+    let identity = Arc::new(identity);
     let settings = SettingsService::new(store, cipher, clock, audit.clone());
     let hubs = Arc::new(ChatHubs::default());
     let state = web::Data::new(AppState {
-        identity: Arc::new(identity),
+        identity: identity.clone(),
         settings: Arc::new(settings),
         audit: audit.clone(),
         agents,
@@ -146,6 +148,10 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         audit,
         std::time::Duration::from_secs(args.audit_check_interval.max(1)),
     ));
+    let purger = actix_web::rt::spawn(session_purge::run_periodically(
+        identity,
+        std::time::Duration::from_secs(args.session_purge_interval.max(1)),
+    ));
     actix_web::rt::spawn(async move {
         shutdown.await;
         tracing::info!("shutdown signal received, draining connections");
@@ -154,14 +160,33 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         let cancelled = hubs.shut_down();
         if cancelled > 0 {
             tracing::info!(cancelled, "cancelled running answers");
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            wait_for_runs(&hubs).await;
         }
         handle.stop(true).await;
     });
     server.await.map_err(|e| e.to_string())?;
     checker.abort();
+    purger.abort();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How long shutdown waits for cancelled runs to store their answers.
+const RUNS_STORED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Waits until every cancelled run has stored its answer and left the hub (a run ends only after
+/// its final write), or [`RUNS_STORED_TIMEOUT`] passed: a stuck store must not hold the stop.
+/// Runs left then are marked interrupted at the next start.
+async fn wait_for_runs(hubs: &ChatHubs) {
+    let deadline = tokio::time::Instant::now() + RUNS_STORED_TIMEOUT;
+    while hubs.active_runs() > 0 {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!(left = hubs.active_runs(), "runs still storing at shutdown; stopping anyway");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    tracing::info!("cancelled answers stored");
 }
 
 /// A future that resolves on SIGTERM or SIGINT. The handlers are registered when this returns.

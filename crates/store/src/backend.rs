@@ -39,6 +39,47 @@ impl Guard {
 /// The session-level PostgreSQL advisory lock held while migrating.
 const MIGRATION_LOCK_KEY: i64 = 0x7069_6e63_0000;
 
+/// Periodic jobs that one replica at a time runs (DESIGN §8).
+#[derive(Clone, Copy, Debug)]
+pub enum Singleton {
+    /// Removing expired sessions.
+    SessionPurge,
+}
+
+impl Singleton {
+    fn key(self) -> i64 {
+        match self {
+            Singleton::SessionPurge => 0x7069_6e63_0100,
+        }
+    }
+}
+
+/// Runs `f` in a write transaction if no other replica is running the same job, else returns
+/// `None` without waiting: on PostgreSQL the job holds `pg_try_advisory_xact_lock` (released at
+/// commit or rollback); SQLite serves one node, whose writers `BEGIN IMMEDIATE` serialises anyway.
+pub fn singleton<T>(
+    conn: &mut AnyConn,
+    job: Singleton,
+    f: impl FnOnce(&mut AnyConn) -> Result<T, DbError>,
+) -> Result<Option<T>, DbError> {
+    immediate(conn, |conn| {
+        if let AnyConn::Postgres(c) = conn {
+            #[derive(QueryableByName)]
+            struct Locked {
+                #[diesel(sql_type = diesel::sql_types::Bool)]
+                locked: bool,
+            }
+            let got: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+                .bind::<BigInt, _>(job.key())
+                .get_result(c)?;
+            if !got.locked {
+                return Ok(None);
+            }
+        }
+        f(conn).map(Some)
+    })
+}
+
 /// Runs `f` in a write transaction, committing on `Ok` and rolling back on `Err`.
 ///
 /// - SQLite: `BEGIN IMMEDIATE`, so the write lock is taken up front. A deferred transaction that

@@ -6,6 +6,7 @@ use pincer_core::{SessionId, StoreError, Timestamp, UserId};
 use pincer_identity::{Session, SessionStore, User};
 
 use crate::Database;
+use crate::backend::{self, Singleton};
 use crate::rows::{SessionRow, UserRow};
 use crate::schema::{sessions, users};
 
@@ -63,9 +64,13 @@ impl SessionStore for Database {
     }
 
     async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
-        // Consistent with `find_active`: a session is expired once `expires_at <= now`.
+        // Consistent with `find_active`: a session is expired once `expires_at <= now`. Replicas
+        // purge on the same schedule; one of them does the work, the others find the lock taken.
         self.run("sessions.delete_expired", move |conn| {
-            Ok(count(diesel::delete(sessions::table.filter(sessions::expires_at.le(now.millis()))).execute(conn)?))
+            let purged = backend::singleton(conn, Singleton::SessionPurge, |conn| {
+                Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(now.millis()))).execute(conn)?)
+            })?;
+            Ok(count(purged.unwrap_or(0)))
         })
         .await
     }

@@ -97,6 +97,38 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Where `cargo xtask test` asks tests to record that they skipped (one line each).
+pub const SKIP_LOG_VAR: &str = "PINCER_TEST_SKIP_LOG";
+
+/// The marker that starts each line of the skip log (and what `cargo xtask test` prints).
+pub const SKIP_MARKER: &str = "SKIPPED-NEEDS-POSTGRES";
+
+/// For a test that only means something on PostgreSQL: the admin URL from
+/// `PINCER_TEST_DATABASE_URL`, or `None` after recording the skip. With the variable set the test
+/// always runs (it cannot skip); without it, the skip is appended to the file named by
+/// `PINCER_TEST_SKIP_LOG`, which `cargo xtask test` counts, because cargo hides the output of a
+/// passing test.
+pub fn postgres_or_skip(test: &str) -> Option<String> {
+    if let Some(url) = env_url() {
+        return Some(url);
+    }
+    let line = format!("{SKIP_MARKER}: {test}\n");
+    eprint!("{line}");
+    if let Some(path) = std::env::var_os(SKIP_LOG_VAR).filter(|p| !p.is_empty()) {
+        use std::io::Write as _;
+        // One append of one short line: concurrent tests do not interleave.
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            panic!("cannot record the skip of {test} in {}: {e}", std::path::Path::new(&path).display());
+        }
+    }
+    None
+}
+
 fn env_url() -> Option<String> {
     std::env::var(ENV_VAR).ok().map(|url| url.trim().to_string()).filter(|url| !url.is_empty())
 }

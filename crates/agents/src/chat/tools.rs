@@ -1,7 +1,7 @@
 //! The file tools (`pinchy_ls`, `pinchy_read`) and their confinement: a path is resolved on the
-//! real filesystem (symlinks included) and must then lie inside a granted folder — checked as a
-//! string prefix with a trailing separator, so `/data/hr2` is not inside `/data/hr` — with no
-//! hidden segment anywhere below it. Deny by default: anything unclear is refused.
+//! real filesystem (symlinks included) and must then lie inside a granted folder — checked
+//! component by component on the raw path bytes, so `/data/hr2` is not inside `/data/hr` — with
+//! no hidden segment anywhere below it. Deny by default: anything unclear is refused.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -191,18 +191,14 @@ impl<'a> FileTools<'a> {
             }
         }
         let resolved = self.reader.resolve(&requested).await?;
-        let resolved_text = resolved.to_string_lossy();
         for grant in self.grants {
-            let Ok(grant_root) = self.reader.resolve(Path::new(grant)).await else { continue };
-            let root = grant_root.to_string_lossy();
-            let inside = resolved_text == root
-                || resolved_text.strip_prefix(root.as_ref()).is_some_and(|rest| rest.starts_with('/'));
-            if !inside {
-                continue;
-            }
+            let Ok(root) = self.reader.resolve(Path::new(grant)).await else { continue };
+            // Component by component on the raw bytes: `/data/hr2` is not below `/data/hr`, and a
+            // name that is not UTF-8 (`hr\xff`) never passes for one that merely reads the same
+            // once decoded lossily (`hr\u{FFFD}`), as a comparison of lossy strings let it.
+            let Ok(below) = resolved.strip_prefix(&root) else { continue };
             // A symlink inside the grant may lead to a hidden place inside the grant too.
-            let below = &resolved_text[root.len()..];
-            if below.split('/').any(|segment| segment.starts_with('.')) {
+            if below.components().any(|c| c.as_os_str().as_encoded_bytes().starts_with(b".")) {
                 return Err(ToolError::Hidden);
             }
             return Ok(resolved);

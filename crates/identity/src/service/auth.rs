@@ -151,6 +151,12 @@ impl Identity {
         Ok(())
     }
 
+    /// Removes the sessions that have expired (the server calls this periodically); returns how
+    /// many went. Expired sessions already fail authentication; this keeps the table small.
+    pub async fn purge_expired_sessions(&self) -> Result<u64, IdentityError> {
+        Ok(self.deps.sessions.delete_expired(self.now()).await?)
+    }
+
     /// Changes the caller's password and ends their other sessions.
     pub async fn change_password(&self, principal: &Principal, current: &str, new: &str) -> Result<(), IdentityError> {
         if current.is_empty() {

@@ -74,7 +74,8 @@ async fn ping_and_backend() {
 #[tokio::test(flavor = "multi_thread")]
 async fn ping_fails_fast_once_the_database_is_gone() {
     // PostgreSQL only: a SQLite file cannot be taken away from an open connection.
-    let Some(admin_url) = std::env::var("PINCER_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+    let Some(admin_url) = pincer_testkit::db::postgres_or_skip("store::ping_fails_fast_once_the_database_is_gone")
+    else {
         return;
     };
     let fresh = TestDatabase::postgres(&admin_url);
@@ -134,7 +135,9 @@ async fn sqlite_accepts_every_url_form_creates_the_file_and_uses_wal() {
 #[tokio::test(flavor = "multi_thread")]
 async fn connections_the_server_closed_are_replaced_before_the_next_call() {
     // PostgreSQL only: the server can terminate our connections; a SQLite file has no server.
-    let Some(admin_url) = std::env::var("PINCER_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) else {
+    let Some(admin_url) =
+        pincer_testkit::db::postgres_or_skip("store::connections_the_server_closed_are_replaced_before_the_next_call")
+    else {
         return;
     };
     let fresh = TestDatabase::postgres(&admin_url);

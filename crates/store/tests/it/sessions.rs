@@ -117,3 +117,30 @@ async fn delete_expired_removes_only_expired_sessions() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_purge_another_replica_is_running_is_left_to_it() {
+    // PostgreSQL only: replicas share a database there; SQLite serves one node.
+    let Some(admin_url) =
+        pincer_testkit::db::postgres_or_skip("store::a_purge_another_replica_is_running_is_left_to_it")
+    else {
+        return;
+    };
+    let fresh = pincer_testkit::TestDatabase::postgres(&admin_url);
+    let db = pincer_store::Database::open(fresh.url()).await.unwrap();
+    db.migrate().await.unwrap();
+    let ada = user("ada@example.com", Role::Member);
+    UserStore::insert(&db, &ada).await.unwrap();
+    SessionStore::insert(&db, &session(&ada, "past", NOW.plus_millis(-HOUR))).await.unwrap();
+
+    // Another replica holds the purge's advisory lock (the key in store/src/backend.rs).
+    use diesel::{Connection, RunQueryDsl};
+    let mut other = diesel::PgConnection::establish(fresh.url()).unwrap();
+    diesel::sql_query(format!("SELECT pg_advisory_lock({})", 0x7069_6e63_0100_i64)).execute(&mut other).unwrap();
+    assert_eq!(db.delete_expired(NOW).await.unwrap(), 0, "left to the replica holding the lock");
+    assert_eq!(db.find_active("past", NOW.plus_millis(-2 * HOUR)).await.unwrap().map(|(s, _)| s.user_id), Some(ada.id));
+
+    drop(other);
+    assert_eq!(db.delete_expired(NOW).await.unwrap(), 1);
+    assert_eq!(db.find_active("past", NOW.plus_millis(-2 * HOUR)).await.unwrap(), None);
+}
