@@ -173,6 +173,15 @@ mod tests {
     }
 
     #[test]
+    fn the_skip_log_is_read_sorted_and_a_missing_one_is_empty() {
+        let path = std::env::temp_dir().join(format!("pincer-skips-{}.log", std::process::id()));
+        assert!(skipped_tests(&path).is_empty());
+        std::fs::write(&path, "SKIPPED-NEEDS-POSTGRES: b\n\nSKIPPED-NEEDS-POSTGRES: a\n").unwrap();
+        assert_eq!(skipped_tests(&path), ["SKIPPED-NEEDS-POSTGRES: a", "SKIPPED-NEEDS-POSTGRES: b"]);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
     fn package_selection_is_recognised_before_the_test_binary_arguments() {
         assert!(selects_packages(&args(&["-p", "pincer-identity"])));
         assert!(selects_packages(&args(&["-ppincer-identity"])));
