@@ -18,3 +18,4 @@ mod setup_auth;
 mod support;
 mod users;
 mod ws;
+mod ws_limits;

@@ -75,4 +75,8 @@ pub struct ServeArgs {
     /// Seconds between background verifications of the audit chain.
     #[arg(long, env = "PINCER_AUDIT_CHECK_INTERVAL", default_value_t = 900)]
     pub audit_check_interval: u64,
+    /// Milliseconds a chat socket may stay silent before it is closed (4408); default 45 000.
+    /// Hidden: only the black-box tests shorten it, to see the close without waiting 45 s.
+    #[arg(long, env = "PINCER_WS_IDLE_TIMEOUT_MS", hide = true)]
+    pub ws_idle_timeout_ms: Option<u64>,
 }

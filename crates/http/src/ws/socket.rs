@@ -21,9 +21,9 @@ use crate::state::AppState;
 const OUTBOUND_QUEUE: usize = 64;
 /// Every write to the socket must finish within this, or the socket is closed.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often the server pings, and how long a silent client is kept.
-const PING_EVERY: Duration = Duration::from_secs(15);
+/// How long a silent client is kept; the server pings three times in that span (every 15 s).
 const IDLE_LIMIT: Duration = Duration::from_secs(45);
+const PINGS_PER_IDLE_LIMIT: u32 = 3;
 /// The largest client frame accepted.
 pub const MAX_FRAME_BYTES: usize = 256 * 1024;
 /// Close code for a client that stopped answering pings (private range).
@@ -112,7 +112,8 @@ pub async fn serve(
     let mut socket = Socket { state, principal, token, out, follows: HashMap::new(), _slot: slot };
     let mut stream =
         stream.max_frame_size(MAX_FRAME_BYTES).aggregate_continuations().max_continuation_size(MAX_FRAME_BYTES);
-    let mut ping = tokio::time::interval(PING_EVERY);
+    let idle_limit = socket.state.config.ws_idle_limit.unwrap_or(IDLE_LIMIT);
+    let mut ping = tokio::time::interval(idle_limit / PINGS_PER_IDLE_LIMIT);
     ping.tick().await;
     let mut last_seen = Instant::now();
     let mut closing = socket.state.hubs.closing();
@@ -154,7 +155,7 @@ pub async fn serve(
                 }
             }
             _ = ping.tick() => {
-                if last_seen.elapsed() > IDLE_LIMIT {
+                if last_seen.elapsed() > idle_limit {
                     socket.send(close(CloseCode::Other(CLOSE_IDLE), "no answer to pings")).await;
                     break;
                 }

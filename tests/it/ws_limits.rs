@@ -1,0 +1,256 @@
+//! The limits of the chat WebSocket as docs/API.md promises them: the refusals before the upgrade
+//! (`websocket_required`, 429 `too_many_connections` past 16 sockets of one user), the bearer
+//! token as a script's credential, the frame and message size limits, and the close codes
+//! (1001 shutdown, 1003 binary frame, 1009 frame too big, 4408 silent client).
+
+// tungstenite's error type is large; these helpers only ever panic on it.
+#![allow(clippy::result_large_err)]
+
+use std::time::{Duration, Instant};
+
+use pincer_testkit::TestServer;
+use pincer_testkit::server::Browser;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::support::assert_error;
+use crate::ws::{ChatSocket, upgrade_request};
+
+/// docs/API.md: "more than 16 sockets of one user" are refused.
+const SOCKETS_PER_USER: usize = 16;
+/// docs/API.md: close code 1009 for a "frame over 256 KiB".
+const MAX_FRAME: usize = 256 * 1024;
+/// docs/API.md: a user message is at most 32,000 characters.
+const MAX_MESSAGE_CHARS: usize = 32_000;
+
+/// The refused upgrade's status, `Retry-After` and JSON body.
+async fn refusal(request: tokio_tungstenite::tungstenite::handshake::client::Request) -> (u16, Option<String>, Value) {
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            let retry_after = response.headers().get("Retry-After").map(|v| v.to_str().unwrap().to_string());
+            let body = response.body().as_deref().map(|b| serde_json::from_slice(b).unwrap()).unwrap_or(Value::Null);
+            (response.status().as_u16(), retry_after, body)
+        }
+        Err(e) => panic!("unexpected upgrade error: {e}"),
+        Ok(_) => panic!("the upgrade was accepted"),
+    }
+}
+
+fn same_origin(browser: &Browser) -> String {
+    browser.url("").trim_end_matches('/').to_string()
+}
+
+/// The id of the caller's personal agent (it has no model until a provider exists).
+async fn personal_agent(browser: &Browser) -> String {
+    let (status, agents) = browser.send_json("GET", "/api/agents", Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{agents}");
+    agents.as_array().unwrap().iter().find(|a| a["isPersonal"] == true).unwrap()["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plain_get_is_refused_and_a_user_may_keep_sixteen_sockets() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+
+    // A plain GET is not an upgrade; refusing it must not use up one of the user's slots.
+    for _ in 0..SOCKETS_PER_USER + 4 {
+        assert_error(&admin.send_json("GET", "/api/ws", Value::Null).await, 400, "websocket_required");
+    }
+    let mut open = Vec::new();
+    for _ in 0..SOCKETS_PER_USER {
+        open.push(ChatSocket::open(&admin).await);
+    }
+    let (status, retry_after, body) = refusal(upgrade_request(&admin, Some(&same_origin(&admin)))).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["code"], "too_many_connections", "{body}");
+    let retry_after: u64 = retry_after.expect("Retry-After").parse().unwrap();
+    assert!(retry_after >= 1, "{retry_after}");
+
+    // The cap is per user: another account still connects.
+    let (_, member) = server.create_member(&admin, "m@example.com").await;
+    let mut other = ChatSocket::open(&member).await;
+    other.history(&personal_agent(&member).await).await;
+    assert_eq!(other.next().await["type"], "history");
+
+    // A closed socket frees its slot (the server notices the close a moment later).
+    let mut first = open.remove(0);
+    first.send(json!({"type": "history", "agentId": personal_agent(&admin).await})).await;
+    assert_eq!(first.next().await["type"], "history");
+    first.drop_connection().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio_tungstenite::connect_async(upgrade_request(&admin, Some(&same_origin(&admin)))).await {
+            Ok(_) => break,
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 429 => {
+                assert!(Instant::now() < deadline, "the closed socket's slot was never freed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("unexpected upgrade error: {e}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_script_connects_with_the_session_token_as_bearer() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let token = admin.session_token().unwrap();
+    let agent = personal_agent(&admin).await;
+    let url = server.url("/api/ws").replacen("http://", "ws://", 1);
+
+    // No cookie and no Origin: a script, authenticated by its bearer token alone.
+    let mut request = url.as_str().into_client_request().unwrap();
+    request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
+    let (ws, _) = tokio_tungstenite::connect_async(request).await.expect("a bearer upgrade is accepted");
+    let mut ws = ChatSocket::from_stream(ws);
+    ws.history(&agent).await;
+    let history = ws.next().await;
+    assert_eq!((history["type"].clone(), history["agentId"].clone()), (json!("history"), json!(agent)));
+
+    // A wrong token, or none, is refused before the upgrade.
+    let mut forged = url.as_str().into_client_request().unwrap();
+    forged.headers_mut().insert("Authorization", format!("Bearer {}", "0".repeat(64)).parse().unwrap());
+    let (status, _, body) = refusal(forged).await;
+    assert_eq!((status, body["code"].clone()), (401, json!("not_authenticated")));
+    let (status, _, body) = refusal(url.as_str().into_client_request().unwrap()).await;
+    assert_eq!((status, body["code"].clone()), (401, json!("not_authenticated")));
+
+    // Logging out ends the session the script holds: its next frame is refused and it closes.
+    let (status, _) = admin.send_json("POST", "/api/auth/logout", Value::Null).await;
+    assert_eq!(status, StatusCode::OK);
+    ws.history(&agent).await;
+    assert_eq!(ws.next().await["code"], "not_authenticated");
+    assert_eq!(ws.closed().await.map(|(code, _)| code), Some(1008));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_and_frames_have_size_limits() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let agent = personal_agent(&admin).await;
+    let mut ws = ChatSocket::open(&admin).await;
+
+    // 32,000 characters pass the length check (and meet the missing model); one more does not.
+    // Characters, not bytes: "é" is two bytes.
+    let longest = "é".repeat(MAX_MESSAGE_CHARS);
+    ws.message(&agent, &longest).await;
+    assert_eq!(ws.next().await["code"], "agent_has_no_model");
+    ws.message(&agent, &format!("{longest}x")).await;
+    let refused = ws.next().await;
+    assert_eq!((refused["code"].clone(), refused["agentId"].clone()), (json!("invalid_input"), json!(agent)));
+
+    // A frame of exactly 256 KiB is read (and its over-long content refused); the socket stays.
+    let frame = |size: usize| {
+        let empty = json!({"type": "message", "agentId": agent, "content": ""}).to_string();
+        let content = "a".repeat(size - empty.len());
+        let text = json!({"type": "message", "agentId": agent, "content": content}).to_string();
+        assert_eq!(text.len(), size);
+        text
+    };
+    ws.send_raw(&frame(MAX_FRAME)).await;
+    assert_eq!(ws.next().await["code"], "invalid_input");
+    ws.history(&agent).await;
+    assert_eq!(ws.next().await["type"], "history", "the socket is still open");
+
+    // One byte more closes the socket with 1009.
+    ws.send_raw(&frame(MAX_FRAME + 1)).await;
+    assert_eq!(ws.closed().await.map(|(code, _)| code), Some(1009));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_binary_frame_closes_the_socket_with_1003() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let mut ws = ChatSocket::open(&admin).await;
+    ws.send_message(Message::binary(b"{\"type\":\"history\"}".to_vec())).await;
+    assert_eq!(ws.closed().await.map(|(code, _)| code), Some(1003));
+    // The user's other sockets are unaffected.
+    let mut again = ChatSocket::open(&admin).await;
+    again.history(&personal_agent(&admin).await).await;
+    assert_eq!(again.next().await["type"], "history");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shutting_down_closes_open_sockets_with_1001() {
+    let mut server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let mut ws = ChatSocket::open(&admin).await;
+    ws.history(&personal_agent(&admin).await).await;
+    assert_eq!(ws.next().await["type"], "history");
+    let (status, closed) = tokio::join!(server.stop(), ws.closed());
+    assert!(status.success(), "{status}");
+    assert_eq!(closed.map(|(code, _)| code), Some(1001));
+}
+
+/// A WebSocket client that never answers pings: it speaks the protocol by hand (the handshake,
+/// then reading unmasked server frames), because tungstenite answers pings on its own.
+struct SilentClient {
+    stream: TcpStream,
+}
+
+impl SilentClient {
+    async fn connect(browser: &Browser) -> SilentClient {
+        let authority = browser.url("").trim_start_matches("http://").trim_end_matches('/').to_string();
+        let mut stream = TcpStream::connect(&authority).await.unwrap();
+        let request = format!(
+            "GET /api/ws HTTP/1.1\r\nHost: {authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+             Origin: http://{authority}\r\nCookie: pincer_session={}\r\n\r\n",
+            browser.session_token().unwrap()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            head.push(stream.read_u8().await.unwrap());
+        }
+        let head = String::from_utf8(head).unwrap();
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        SilentClient { stream }
+    }
+
+    /// The next frame from the server: (opcode, payload).
+    async fn frame(&mut self) -> (u8, Vec<u8>) {
+        let first = self.stream.read_u8().await.unwrap();
+        let len = match self.stream.read_u8().await.unwrap() & 0x7f {
+            126 => u64::from(self.stream.read_u16().await.unwrap()),
+            127 => self.stream.read_u64().await.unwrap(),
+            n => u64::from(n),
+        };
+        let mut payload = vec![0; usize::try_from(len).unwrap()];
+        self.stream.read_exact(&mut payload).await.unwrap();
+        (first & 0x0f, payload)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_stops_answering_pings_is_closed_with_4408() {
+    // The documented 45 s, shortened for the test (the server pings three times in that span).
+    let server = TestServer::builder().env("PINCER_WS_IDLE_TIMEOUT_MS", "600").start().await;
+    let admin = server.setup_admin().await;
+    let mut client = SilentClient::connect(&admin).await;
+    let mut pings = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let code = loop {
+        assert!(Instant::now() < deadline, "no close within 30 s");
+        let (opcode, payload) = tokio::time::timeout(Duration::from_secs(30), client.frame()).await.unwrap();
+        match opcode {
+            0x9 => pings += 1,
+            0x8 => break u16::from_be_bytes([payload[0], payload[1]]),
+            other => panic!("unexpected frame {other:#x}: {payload:?}"),
+        }
+    };
+    assert_eq!(code, 4408);
+    assert!(pings >= 1, "the server pinged before giving up");
+
+    // A client that answers the pings (tungstenite does, whenever it reads) outlives the same
+    // span without sending anything itself.
+    let mut ws = ChatSocket::open(&admin).await;
+    let waited = tokio::time::timeout(Duration::from_secs(3), ws.next()).await;
+    assert!(waited.is_err(), "no frame was expected: {waited:?}");
+    ws.history(&personal_agent(&admin).await).await;
+    assert_eq!(ws.next().await["type"], "history");
+}
