@@ -6,7 +6,9 @@
 
 mod agents;
 mod audit;
+mod audit_events;
 mod chat;
+mod chat_errors;
 mod health_shell;
 mod integrity;
 mod invites;
