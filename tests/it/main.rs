@@ -12,6 +12,7 @@ mod chat_errors;
 mod health_shell;
 mod integrity;
 mod invites;
+mod models_unavailable;
 mod origins;
 mod profile;
 mod providers;
