@@ -1,7 +1,8 @@
 //! The limits of the chat WebSocket as docs/API.md promises them: the refusals before the upgrade
 //! (`websocket_required`, 429 `too_many_connections` past 16 sockets of one user), the bearer
 //! token as a script's credential, the frame and message size limits, and the close codes
-//! (1001 shutdown, 1003 binary frame, 1009 frame too big, 4408 silent client).
+//! (1001 shutdown, 1003 binary frame, 1009 frame too big, 4408 silent client), and the `lagged`
+//! frame for a socket that fell behind.
 
 // tungstenite's error type is large; these helpers only ever panic on it.
 #![allow(clippy::result_large_err)]
@@ -17,8 +18,11 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::support::assert_error;
-use crate::ws::{ChatSocket, upgrade_request};
+use pincer_testkit::FakeReply;
+
+use crate::chat_errors::{shared_agent, with_openai};
+use crate::support::{assert_error, query_text};
+use crate::ws::{ChatSocket, chunk_text, upgrade_request};
 
 /// docs/API.md: "more than 16 sockets of one user" are refused.
 const SOCKETS_PER_USER: usize = 16;
@@ -195,7 +199,10 @@ struct SilentClient {
 impl SilentClient {
     async fn connect(browser: &Browser) -> SilentClient {
         let authority = browser.url("").trim_start_matches("http://").trim_end_matches('/').to_string();
-        let mut stream = TcpStream::connect(&authority).await.unwrap();
+        // A small receive window: a client that does not read stalls the server's writes soon.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let mut stream = socket.connect(authority.parse().unwrap()).await.unwrap();
         let request = format!(
             "GET /api/ws HTTP/1.1\r\nHost: {authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
@@ -210,6 +217,33 @@ impl SilentClient {
         let head = String::from_utf8(head).unwrap();
         assert!(head.starts_with("HTTP/1.1 101"), "{head}");
         SilentClient { stream }
+    }
+
+    /// Sends a text frame (masked, as a client must; the zero key leaves the bytes as they are).
+    async fn send_text(&mut self, text: &str) {
+        let mut frame = vec![0x81];
+        match text.len() {
+            n if n < 126 => frame.push(0x80 | u8::try_from(n).unwrap()),
+            n => {
+                frame.push(0x80 | 126);
+                frame.extend(u16::try_from(n).unwrap().to_be_bytes());
+            }
+        }
+        frame.extend([0, 0, 0, 0]);
+        frame.extend(text.as_bytes());
+        self.stream.write_all(&frame).await.unwrap();
+    }
+
+    /// The next JSON text frame (pings skipped); panics on anything else.
+    async fn json(&mut self) -> Value {
+        loop {
+            let (opcode, payload) = tokio::time::timeout(Duration::from_secs(30), self.frame()).await.unwrap();
+            match opcode {
+                0x1 => return serde_json::from_slice(&payload).unwrap(),
+                0x9 => continue,
+                other => panic!("unexpected frame {other:#x}: {}", String::from_utf8_lossy(&payload)),
+            }
+        }
     }
 
     /// The next frame from the server: (opcode, payload).
@@ -253,4 +287,53 @@ async fn a_client_that_stops_answering_pings_is_closed_with_4408() {
     assert!(waited.is_err(), "no frame was expected: {waited:?}");
     ws.history(&personal_agent(&admin).await).await;
     assert_eq!(ws.next().await["type"], "history");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_socket_that_falls_behind_is_told_lagged_and_the_history_has_everything() {
+    let p = with_openai().await;
+    let agent = shared_agent(&p, &[]).await;
+    // 8,000 chunks of 1 KiB: more than the kernel's socket buffers (at most 4 MiB each way
+    // here) and the server's queues hold, and far more frames than the 256 a chat keeps for a
+    // socket that does not read.
+    let words: Vec<String> = (0..8000).map(|i| format!("{i:05}{} ", "x".repeat(1018))).collect();
+    let parts: Vec<&str> = words.iter().map(String::as_str).collect();
+    p.fake.push_reply(FakeReply::text(&parts));
+    let mut client = SilentClient::connect(&p.admin).await;
+    client.send_text(&json!({"type": "message", "agentId": agent, "content": "talk a lot"}).to_string()).await;
+
+    // The run does not wait for the socket: it finishes while the socket reads nothing.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while query_text(p.server.database(), "SELECT status AS value FROM messages WHERE role = 'assistant'")
+        != ["complete"]
+    {
+        assert!(Instant::now() < deadline, "the run did not finish while the socket was stalled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut frames = Vec::new();
+    loop {
+        let frame = client.json().await;
+        let done = frame["type"] == "complete";
+        frames.push(frame);
+        if done {
+            break;
+        }
+    }
+    let lagged: Vec<&Value> = frames.iter().filter(|f| f["type"] == "error").collect();
+    assert_eq!(lagged.len(), 1, "{lagged:?} after {} frames", frames.len());
+    assert_eq!((lagged[0]["code"].clone(), lagged[0]["agentId"].clone()), (json!("lagged"), json!(agent)));
+    assert_eq!(frames.iter().find(|f| f["type"] == "done").unwrap()["status"], "complete");
+    let full = words.concat();
+    let seen = chunk_text(&frames);
+    assert!(seen.len() < full.len(), "part of the stream was skipped");
+
+    // As told, the socket asks for the history again and gets the whole answer.
+    client.send_text(&json!({"type": "history", "agentId": agent}).to_string()).await;
+    let history = loop {
+        let frame = client.json().await;
+        if frame["type"] == "history" {
+            break frame;
+        }
+    };
+    assert_eq!(history["messages"][1]["content"], full.as_str());
 }
