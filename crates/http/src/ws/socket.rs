@@ -89,6 +89,17 @@ fn forward(
     })
 }
 
+/// Whether a read error means the client sent too much: one frame over [`MAX_FRAME_BYTES`]
+/// (`Overflow`), or a message in fragments over it, which actix-ws reports as an `io::Error` of
+/// kind `Other` (its only other `Other` is a broken connection, where no close frame is read).
+fn too_large(error: &actix_ws::ProtocolError) -> bool {
+    match error {
+        actix_ws::ProtocolError::Overflow => true,
+        actix_ws::ProtocolError::Io(e) => e.kind() == std::io::ErrorKind::Other,
+        _ => false,
+    }
+}
+
 pub struct Socket {
     state: actix_web::web::Data<AppState>,
     principal: Principal,
@@ -144,7 +155,7 @@ pub async fn serve(
                         socket.send(close(CloseCode::Normal, "bye")).await;
                         break;
                     }
-                    Some(Err(actix_ws::ProtocolError::Overflow)) => {
+                    Some(Err(error)) if too_large(&error) => {
                         socket.send(close(CloseCode::Size, "frame too large")).await;
                         break;
                     }
