@@ -20,6 +20,7 @@ mod restart;
 mod settings;
 mod setup_auth;
 mod support;
+mod token_links;
 mod users;
 mod ws;
 mod ws_limits;

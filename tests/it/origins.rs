@@ -71,6 +71,7 @@ async fn an_https_public_url_makes_the_session_cookie_secure() {
         }
         expected.sort_unstable();
         assert_eq!(attributes(&cookie), expected, "{public_url:?}: {cookie}");
+        assert!(cookie.contains("Max-Age=1209600"), "14 days: {cookie}");
 
         // Logging out clears the cookie with the same attributes (a browser drops a Secure
         // cookie only through a Secure removal).
