@@ -9,6 +9,7 @@ mod audit;
 mod audit_events;
 mod chat;
 mod chat_errors;
+mod chat_history;
 mod chat_ids;
 mod health_shell;
 mod integrity;
