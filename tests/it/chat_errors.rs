@@ -24,17 +24,24 @@ pub struct WithProvider {
 }
 
 pub async fn with_openai() -> WithProvider {
+    with_openai_env(&[]).await
+}
+
+/// [`with_openai`] with more environment for the server.
+pub async fn with_openai_env(env: &[(&str, &str)]) -> WithProvider {
     let fake = FakeProvider::start(FakeKind::Openai);
     let docs = tempfile::Builder::new().prefix("pincer-docs-").tempdir().unwrap();
     let root = std::fs::canonicalize(docs.path()).unwrap();
     std::fs::create_dir_all(root.join("hr")).unwrap();
     std::fs::write(root.join("hr/policy.md"), "25 days of leave.").unwrap();
-    let server = TestServer::builder()
+    let mut builder = TestServer::builder()
         .env(&FakeKind::Openai.base_url_variable(), &fake.origin())
         .env("PINCER_ALLOW_PRIVATE_URLS", "1")
-        .env("PINCER_DOCUMENTS_DIR", root.to_str().unwrap())
-        .start()
-        .await;
+        .env("PINCER_DOCUMENTS_DIR", root.to_str().unwrap());
+    for (key, value) in env {
+        builder = builder.env(key, value);
+    }
+    let server = builder.start().await;
     let admin = server.setup_admin().await;
     let (status, body) = admin
         .send_json("POST", "/api/settings/providers", json!({"provider": "openai", "apiKey": fake.api_key()}))

@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use pincer_testkit::FakeReply;
 
-use crate::chat_errors::{shared_agent, with_openai};
+use crate::chat_errors::{shared_agent, with_openai, with_openai_env};
 use crate::support::{assert_error, query_text};
 use crate::ws::{ChatSocket, chunk_text, upgrade_request};
 
@@ -373,4 +373,42 @@ async fn a_message_in_fragments_is_limited_to_256_kib_as_a_whole() {
     client.send_frame(false, 0x1, first).await;
     client.send_frame(true, 0x0, rest).await;
     assert_eq!(client.close_code().await, 1009);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_cannot_keep_up_is_closed_after_the_write_deadline() {
+    // Idle sockets must not be closed for silence during this test: only for being stuck.
+    let p = with_openai_env(&[("PINCER_WS_IDLE_TIMEOUT_MS", "600000")]).await;
+    let agent = shared_agent(&p, &[]).await;
+    let words: Vec<String> = (0..8000).map(|i| format!("{i:05}{} ", "x".repeat(1018))).collect();
+    let parts: Vec<&str> = words.iter().map(String::as_str).collect();
+    p.fake.push_reply(FakeReply::text(&parts));
+    // This socket asks for 8 MiB and reads none of it: the server's writes to it stall.
+    let mut stuck = SilentClient::connect(&p.admin).await;
+    stuck.send_text(&json!({"type": "message", "agentId": agent, "content": "talk a lot"}).to_string()).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while query_text(p.server.database(), "SELECT status AS value FROM messages WHERE role = 'assistant'")
+        != ["complete"]
+    {
+        assert!(Instant::now() < deadline, "the run did not finish while the socket was stalled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // With 15 more sockets the user is at the cap; the stuck socket's slot comes free once a
+    // write has waited out its 10 s deadline and the server closed it.
+    let mut open = Vec::new();
+    for _ in 1..SOCKETS_PER_USER {
+        open.push(ChatSocket::open(&p.admin).await);
+    }
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        match tokio_tungstenite::connect_async(upgrade_request(&p.admin, Some(&same_origin(&p.admin)))).await {
+            Ok(_) => break,
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 429 => {
+                assert!(Instant::now() < deadline, "the stuck socket was never closed");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("unexpected upgrade error: {e}"),
+        }
+    }
+    drop(stuck);
 }

@@ -39,8 +39,8 @@ fn close(code: CloseCode, description: &str) -> Outbound {
     Outbound::Close(CloseReason { code, description: Some(description.to_string()) })
 }
 
-/// Writes queued frames, each within [`SEND_TIMEOUT`]; ends (closing the socket) on a close
-/// frame, a failed or late send, or when every producer is gone.
+/// Writes queued frames, each within [`SEND_TIMEOUT`]; ends on a close frame, a failed or late
+/// send, or when every producer is gone (the socket loop ends with it).
 async fn write_loop(mut session: Session, mut queue: mpsc::Receiver<Outbound>) {
     while let Some(item) = queue.recv().await {
         let sent = match item {
@@ -52,7 +52,8 @@ async fn write_loop(mut session: Session, mut queue: mpsc::Receiver<Outbound>) {
             }
         };
         if !matches!(sent, Ok(Ok(()))) {
-            tokio::time::timeout(SEND_TIMEOUT, session.close(None)).await.ok();
+            // Late or failed: the client cannot keep up, or is gone. A close frame would only
+            // wait behind the same stuck writes; dropping the session ends the socket.
             return;
         }
     }
@@ -128,12 +129,16 @@ pub async fn serve(
     ping.tick().await;
     let mut last_seen = Instant::now();
     let mut closing = socket.state.hubs.closing();
+    // Resolves when the writer has ended: a write missed its deadline (the client cannot keep
+    // up) or failed. The socket is over then, even if the client keeps sending.
+    let writer_gone = socket.out.clone();
     loop {
         tokio::select! {
             _ = closing.wait_for(|closing| *closing) => {
                 socket.send(close(CloseCode::Away, "server shutting down")).await;
                 break;
             }
+            () = writer_gone.closed() => break,
             message = stream.recv() => {
                 last_seen = Instant::now();
                 match message {
