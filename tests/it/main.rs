@@ -14,6 +14,7 @@ mod chat_ids;
 mod health_shell;
 mod integrity;
 mod invites;
+mod login_throttle;
 mod models_unavailable;
 mod origins;
 mod profile;
