@@ -18,6 +18,7 @@ mod invites;
 mod login_throttle;
 mod models_unavailable;
 mod origins;
+mod personal_backfill;
 mod profile;
 mod providers;
 mod restart;
