@@ -11,6 +11,7 @@ mod chat;
 mod chat_errors;
 mod chat_history;
 mod chat_ids;
+mod chat_ssrf;
 mod expiry;
 mod file_tools;
 mod health_shell;

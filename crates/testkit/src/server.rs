@@ -180,6 +180,15 @@ impl TestServer {
         self.spawn().await;
     }
 
+    /// Sets (or, with `None`, removes) a variable of the server's environment from the next
+    /// (re)start on: a restart with another configuration.
+    pub fn set_env(&mut self, key: &str, value: Option<&str>) {
+        self.env.retain(|(k, _)| k != key);
+        if let Some(value) = value {
+            self.env.push((key.to_string(), value.to_string()));
+        }
+    }
+
     /// Kills the process without warning (SIGKILL, like a crash or a power cut: nothing is
     /// flushed or marked) and starts it again on the same data directory and database.
     pub async fn crash_and_restart(&mut self) {
