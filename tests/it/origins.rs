@@ -197,3 +197,23 @@ async fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
     let sources = failure_sources(&admin).await;
     assert!(!sources.is_empty() && sources.iter().all(|s| s == "127.0.0.1"), "{sources:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn loopback_requests_are_not_trusted_and_never_when_forwarded() {
+    // Off by default: a request from 127.0.0.1 without credentials is anonymous.
+    let server = TestServer::start().await;
+    server.setup_admin().await;
+    let res = server.client().get(server.url("/api/users")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    // Opted in, it still never applies to a request a proxy forwarded.
+    let server = TestServer::builder().env("PINCER_LOOPBACK_TRUST", "1").start().await;
+    server.setup_admin().await;
+    for (header, value) in
+        [("X-Forwarded-For", "203.0.113.9"), ("Forwarded", "for=203.0.113.9"), ("X-Real-IP", "203.0.113.9")]
+    {
+        let res = server.client().get(server.url("/api/users")).header(header, value).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{header}");
+        assert_eq!(res.json::<Value>().await.unwrap()["code"], "not_authenticated", "{header}");
+    }
+}
