@@ -137,6 +137,19 @@ async fn the_public_url_and_the_host_are_our_origins_and_a_referer_stands_in_for
         assert_eq!((status, code), expected, "{name}");
     }
 
+    // Without any cookie, a foreign page still cannot log its visitor in (login CSRF).
+    let res = server
+        .client()
+        .post(server.url("/api/auth/login"))
+        .header("Origin", "https://evil.example")
+        .json(&json!({"email": "admin@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.headers().get("set-cookie").is_none(), "no session for a cross-site login");
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "csrf_rejected");
+
     // The chat socket's upgrade applies the same rule.
     let ws = |origin: &str| {
         let mut request = server.url("/api/ws").replacen("http://", "ws://", 1).into_client_request().unwrap();
