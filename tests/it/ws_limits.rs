@@ -412,3 +412,17 @@ async fn a_client_that_cannot_keep_up_is_closed_after_the_write_deadline() {
     }
     drop(stuck);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_text_frame_that_is_not_utf8_closes_with_1002() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let mut client = SilentClient::connect(&admin).await;
+    client.send_frame(true, 0x1, &[b'{', 0xff, 0xfe, b'}']).await;
+    assert_eq!(client.close_code().await, 1002);
+    // The same in fragments (each one checked only once put together).
+    let mut client = SilentClient::connect(&admin).await;
+    client.send_frame(false, 0x1, b"{\"type\": \"").await;
+    client.send_frame(true, 0x0, &[0xc3, 0x28, b'"', b'}']).await;
+    assert_eq!(client.close_code().await, 1002);
+}
