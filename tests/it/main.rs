@@ -27,6 +27,7 @@ mod providers;
 mod restart;
 mod settings;
 mod setup_auth;
+mod startup_failures;
 mod support;
 mod token_links;
 mod users;
