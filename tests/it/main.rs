@@ -18,6 +18,7 @@ mod file_tools;
 mod health_shell;
 mod integrity;
 mod invites;
+mod json_logs;
 mod keys;
 mod login_throttle;
 mod models_unavailable;
