@@ -176,7 +176,7 @@ impl TestServer {
     /// Stops the server and starts it again on the same data directory and database.
     pub async fn restart(&mut self) {
         let status = self.stop().await;
-        assert!(status.success(), "pincer exited with {status} on SIGTERM");
+        assert!(status.success(), "pincer exited with {status} on SIGTERM; output:\n{}", self.logs());
         self.spawn().await;
     }
 
