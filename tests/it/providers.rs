@@ -3,7 +3,7 @@
 //! provider, and removal that moves agents.
 
 use pincer_testkit::server::Browser;
-use pincer_testkit::{Behaviour, FakeKind, FakeProvider, TestServer};
+use pincer_testkit::{Behaviour, ClosedPort, FakeKind, FakeProvider, TestServer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -236,10 +236,10 @@ async fn rejected_keys_and_failing_providers_store_nothing() {
     );
     assert_error(&configure(&admin, json!({"provider": "anthropic", "apiKey": 7})).await, 400, "invalid_input");
 
-    // Nothing listens on a port that was just freed: unreachable at once.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Nothing listens on the port: unreachable at once.
+    let closed = ClosedPort::new();
     assert_error(
-        &configure(&admin, json!({"provider": "groq", "baseUrl": format!("http://127.0.0.1:{closed}/v1")})).await,
+        &configure(&admin, json!({"provider": "groq", "baseUrl": format!("{}/v1", closed.origin())})).await,
         502,
         "provider_unreachable",
     );

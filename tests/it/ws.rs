@@ -61,6 +61,16 @@ impl ChatSocket {
         ChatSocket { ws }
     }
 
+    /// Wraps a socket opened some other way (e.g. a script's bearer-token upgrade).
+    pub fn from_stream(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> ChatSocket {
+        ChatSocket { ws }
+    }
+
+    /// Sends any WebSocket message (a binary frame, say).
+    pub async fn send_message(&mut self, message: Message) {
+        self.ws.send(message).await.unwrap();
+    }
+
     pub async fn send(&mut self, frame: Value) {
         self.ws.send(Message::text(frame.to_string())).await.unwrap();
     }

@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use pincer_agents::chat::ChatService;
@@ -22,6 +23,9 @@ pub struct HttpConfig {
     pub public_url: Option<String>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// How long a chat socket may stay silent before it is closed with 4408; `None` is the
+    /// documented 45 s. Only tests shorten it (the hidden `PINCER_WS_IDLE_TIMEOUT_MS`).
+    pub ws_idle_limit: Option<Duration>,
 }
 
 impl HttpConfig {

@@ -77,4 +77,8 @@ pub struct ServeArgs {
     /// Seconds between removals of expired sessions.
     #[arg(long, env = "PINCER_SESSION_PURGE_INTERVAL", default_value_t = 600)]
     pub session_purge_interval: u64,
+    /// Milliseconds a chat socket may stay silent before it is closed (4408); default 45 000.
+    /// Hidden: only the black-box tests shorten it, to see the close without waiting 45 s.
+    #[arg(long, env = "PINCER_WS_IDLE_TIMEOUT_MS", hide = true)]
+    pub ws_idle_timeout_ms: Option<u64>,
 }

@@ -131,6 +131,8 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         config: HttpConfig {
             public_url: args.public_url.as_deref().map(|u| u.trim_end_matches('/').to_string()),
             trusted_proxies: args.trusted_proxies.clone(),
+            // At least 3 ms, so the ping interval (a third of it) is never zero.
+            ws_idle_limit: args.ws_idle_timeout_ms.map(|ms| std::time::Duration::from_millis(ms.max(3))),
         },
     });
 

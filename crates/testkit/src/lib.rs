@@ -7,6 +7,7 @@ pub mod server;
 
 pub use db::TestDatabase;
 pub use fakes::{
-    Behaviour, FakeKind, FakeModel, FakeProvider, FakeReply, FakeStop, FakeToolCall, FakeUsage, RecordedRequest,
+    Behaviour, ClosedPort, FakeKind, FakeModel, FakeProvider, FakeReply, FakeStop, FakeToolCall, FakeUsage,
+    RecordedRequest,
 };
 pub use server::TestServer;

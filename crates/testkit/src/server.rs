@@ -176,7 +176,33 @@ impl TestServer {
     /// Stops the server and starts it again on the same data directory and database.
     pub async fn restart(&mut self) {
         let status = self.stop().await;
-        assert!(status.success(), "pincer exited with {status} on SIGTERM");
+        assert!(status.success(), "pincer exited with {status} on SIGTERM; output:\n{}", self.logs());
+        self.spawn().await;
+    }
+
+    /// Sets (or, with `None`, removes) a variable of the server's environment from the next
+    /// (re)start on: a restart with another configuration.
+    pub fn set_env(&mut self, key: &str, value: Option<&str>) {
+        self.env.retain(|(k, _)| k != key);
+        if let Some(value) = value {
+            self.env.push((key.to_string(), value.to_string()));
+        }
+    }
+
+    /// Kills the process without warning (SIGKILL, like a crash or a power cut: nothing is
+    /// flushed or marked) and starts it again on the same data directory and database.
+    pub async fn crash_and_restart(&mut self) {
+        let mut child = self.child.take().unwrap_or_else(|| panic!("the server is not running"));
+        let readers: Vec<_> = self.readers.drain(..).collect();
+        tokio::task::spawn_blocking(move || {
+            child.kill().ok();
+            child.wait().ok();
+            for reader in readers {
+                reader.join().ok();
+            }
+        })
+        .await
+        .ok();
         self.spawn().await;
     }
 

@@ -21,9 +21,9 @@ use crate::state::AppState;
 const OUTBOUND_QUEUE: usize = 64;
 /// Every write to the socket must finish within this, or the socket is closed.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often the server pings, and how long a silent client is kept.
-const PING_EVERY: Duration = Duration::from_secs(15);
+/// How long a silent client is kept; the server pings three times in that span (every 15 s).
 const IDLE_LIMIT: Duration = Duration::from_secs(45);
+const PINGS_PER_IDLE_LIMIT: u32 = 3;
 /// The largest client frame accepted.
 pub const MAX_FRAME_BYTES: usize = 256 * 1024;
 /// Close code for a client that stopped answering pings (private range).
@@ -39,8 +39,8 @@ fn close(code: CloseCode, description: &str) -> Outbound {
     Outbound::Close(CloseReason { code, description: Some(description.to_string()) })
 }
 
-/// Writes queued frames, each within [`SEND_TIMEOUT`]; ends (closing the socket) on a close
-/// frame, a failed or late send, or when every producer is gone.
+/// Writes queued frames, each within [`SEND_TIMEOUT`]; ends on a close frame, a failed or late
+/// send, or when every producer is gone (the socket loop ends with it).
 async fn write_loop(mut session: Session, mut queue: mpsc::Receiver<Outbound>) {
     while let Some(item) = queue.recv().await {
         let sent = match item {
@@ -52,7 +52,8 @@ async fn write_loop(mut session: Session, mut queue: mpsc::Receiver<Outbound>) {
             }
         };
         if !matches!(sent, Ok(Ok(()))) {
-            tokio::time::timeout(SEND_TIMEOUT, session.close(None)).await.ok();
+            // Late or failed: the client cannot keep up, or is gone. A close frame would only
+            // wait behind the same stuck writes; dropping the session ends the socket.
             return;
         }
     }
@@ -89,6 +90,17 @@ fn forward(
     })
 }
 
+/// Whether a read error means the client sent too much: one frame over [`MAX_FRAME_BYTES`]
+/// (`Overflow`), or a message in fragments over it, which actix-ws reports as an `io::Error` of
+/// kind `Other` (its only other `Other` is a broken connection, where no close frame is read).
+fn too_large(error: &actix_ws::ProtocolError) -> bool {
+    match error {
+        actix_ws::ProtocolError::Overflow => true,
+        actix_ws::ProtocolError::Io(e) => e.kind() == std::io::ErrorKind::Other,
+        _ => false,
+    }
+}
+
 pub struct Socket {
     state: actix_web::web::Data<AppState>,
     principal: Principal,
@@ -112,16 +124,21 @@ pub async fn serve(
     let mut socket = Socket { state, principal, token, out, follows: HashMap::new(), _slot: slot };
     let mut stream =
         stream.max_frame_size(MAX_FRAME_BYTES).aggregate_continuations().max_continuation_size(MAX_FRAME_BYTES);
-    let mut ping = tokio::time::interval(PING_EVERY);
+    let idle_limit = socket.state.config.ws_idle_limit.unwrap_or(IDLE_LIMIT);
+    let mut ping = tokio::time::interval(idle_limit / PINGS_PER_IDLE_LIMIT);
     ping.tick().await;
     let mut last_seen = Instant::now();
     let mut closing = socket.state.hubs.closing();
+    // Resolves when the writer has ended: a write missed its deadline (the client cannot keep
+    // up) or failed. The socket is over then, even if the client keeps sending.
+    let writer_gone = socket.out.clone();
     loop {
         tokio::select! {
             _ = closing.wait_for(|closing| *closing) => {
                 socket.send(close(CloseCode::Away, "server shutting down")).await;
                 break;
             }
+            () = writer_gone.closed() => break,
             message = stream.recv() => {
                 last_seen = Instant::now();
                 match message {
@@ -143,7 +160,7 @@ pub async fn serve(
                         socket.send(close(CloseCode::Normal, "bye")).await;
                         break;
                     }
-                    Some(Err(actix_ws::ProtocolError::Overflow)) => {
+                    Some(Err(error)) if too_large(&error) => {
                         socket.send(close(CloseCode::Size, "frame too large")).await;
                         break;
                     }
@@ -154,7 +171,7 @@ pub async fn serve(
                 }
             }
             _ = ping.tick() => {
-                if last_seen.elapsed() > IDLE_LIMIT {
+                if last_seen.elapsed() > idle_limit {
                     socket.send(close(CloseCode::Other(CLOSE_IDLE), "no answer to pings")).await;
                     break;
                 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use pincer_agents::Endpoint;
 use pincer_agents::chat::{ModelClient, ModelError, StreamEvent};
 use pincer_llm::{ClientTimeouts, HttpModelClient};
-use pincer_testkit::fakes::{Behaviour, FakeKind, FakeProvider, FakeReply};
+use pincer_testkit::fakes::{Behaviour, ClosedPort, FakeKind, FakeProvider, FakeReply};
 
 use crate::{chat, chat_client, chat_request, drain, with_key};
 
@@ -215,9 +215,11 @@ async fn a_host_name_is_resolved_and_connected_to() {
 #[tokio::test(flavor = "multi_thread")]
 async fn connection_refused_is_unreachable() {
     let fake = FakeProvider::start(FakeKind::Anthropic);
-    let request = chat_request(&fake);
-    drop(fake);
+    let closed = ClosedPort::new();
+    let mut request = chat_request(&fake);
+    request.endpoint.base_url = closed.origin();
     assert_eq!(chat(request).await.unwrap_err(), ModelError::Unreachable);
+    assert_eq!(fake.request_count(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use pincer_agents::{Endpoint, ModelLister, ProbeError, ProviderKind};
 use pincer_llm::HttpModelLister;
-use pincer_testkit::fakes::{Behaviour, FakeKind, FakeProvider};
+use pincer_testkit::fakes::{Behaviour, ClosedPort, FakeKind, FakeProvider};
 
 use crate::{endpoint, list, with_key};
 
@@ -53,10 +53,10 @@ async fn a_key_that_cannot_be_a_header_is_rejected_without_a_request() {
 #[tokio::test(flavor = "multi_thread")]
 async fn connection_refused_is_unreachable() {
     let fake = FakeProvider::start(FakeKind::Openai);
-    let endpoint = endpoint(&fake);
-    // Dropping the fake closes its port.
-    drop(fake);
+    let closed = ClosedPort::new();
+    let endpoint = Endpoint { base_url: closed.origin(), ..endpoint(&fake) };
     assert_eq!(list(&endpoint).await, Err(ProbeError::Unreachable));
+    assert_eq!(fake.request_count(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]

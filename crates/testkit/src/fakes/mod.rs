@@ -6,9 +6,11 @@
 //! So far: the LLM providers ([`provider`]). Other fakes (the Telegram Bot API, Odoo, …) reuse the
 //! same server scaffolding ([`server::FakeServer`]).
 
+pub mod closed_port;
 pub mod provider;
 pub mod server;
 
+pub use closed_port::ClosedPort;
 pub use provider::{
     Behaviour, FakeKind, FakeModel, FakeProvider, FakeProviderBuilder, FakeReply, FakeStop, FakeToolCall, FakeUsage,
     RecordedRequest,
