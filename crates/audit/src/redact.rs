@@ -110,12 +110,24 @@ fn looks_secret(s: &str) -> bool {
     let telegram = t
         .split_once(':')
         .is_some_and(|(id, rest)| id.len() >= 6 && id.bytes().all(|b| b.is_ascii_digit()) && rest.len() >= 30);
+    // An id (a UUID such as an invite's or an agent's) is what an audit entry is for, not a
+    // secret: Pincer's secrets are random bytes, never in the UUID layout.
     let random_run = t.len() >= 32
+        && !is_uuid(t)
         && !t.contains(' ')
         && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         && t.bytes().any(|b| b.is_ascii_digit())
         && t.bytes().any(|b| b.is_ascii_alphabetic());
     prefixed || bearer || jwt || telegram || random_run
+}
+
+/// The canonical UUID text: 8-4-4-4-12 hexadecimal digits.
+fn is_uuid(t: &str) -> bool {
+    t.len() == 36
+        && t.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
 }
 
 fn looks_like_email(s: &str) -> bool {
@@ -154,6 +166,18 @@ mod tests {
         assert!(out.contains("\"reason\":\"wrong_password\""));
         assert!(out.contains("\"list\":[\"[REDACTED]\",\"fine\"]"));
         assert!(out.contains("\"missing\":null"));
+    }
+
+    #[test]
+    fn ids_are_kept_but_a_run_of_the_same_length_is_not() {
+        let out = redactor().detail(json!({
+            "invite": "01a23ab5-c985-75c7-a53d-45a81371d4bb",
+            "owner": "01A23AB5-C985-75C7-A53D-45A81371D4BB",
+            "note": "01a23ab5c98575c7a53d45a81371d4bbxy"
+        }));
+        assert!(out.contains("\"invite\":\"01a23ab5-c985-75c7-a53d-45a81371d4bb\""), "{out}");
+        assert!(out.contains("45A81371D4BB"), "{out}");
+        assert_eq!(out.matches(REDACTED).count(), 1, "{out}");
     }
 
     #[test]
