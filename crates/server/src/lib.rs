@@ -127,7 +127,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         providers,
         chat,
         hubs: hubs.clone(),
-        readiness: Arc::new(DatabaseReadiness(db)),
+        readiness: Arc::new(DatabaseReadiness(db.clone())),
         config: HttpConfig {
             public_url: args.public_url.as_deref().map(|u| u.trim_end_matches('/').to_string()),
             trusted_proxies: args.trusted_proxies.clone(),
@@ -169,9 +169,16 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     server.await.map_err(|e| e.to_string())?;
     checker.abort();
     purger.abort();
+    // Connections are closed by their own threads before the process exits, not cut by it.
+    if !db.close(DATABASE_CLOSE_TIMEOUT).await {
+        tracing::warn!("a database call was still running at exit");
+    }
     tracing::info!("stopped");
     Ok(())
 }
+
+/// How long shutdown waits for the store's threads to finish their calls and close.
+const DATABASE_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How long shutdown waits for cancelled runs to store their answers.
 const RUNS_STORED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);

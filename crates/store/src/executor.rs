@@ -12,8 +12,13 @@
 //! Connections are opened on first use, checked with a ping only when idle for longer than
 //! [`CHECK_AFTER_IDLE`], dropped when broken (lost, or left inside a transaction) or after a
 //! panic, and closed after [`CLOSE_AFTER_IDLE`] without work, so an idle server holds none.
+//! At shutdown [`Executor::close`] lets the queued jobs run, then every thread closes its
+//! connection and ends before the process exits (no connection is cut mid-exchange by the exit,
+//! and the database driver's exit handlers never run beside a thread still using it).
 
 use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -37,24 +42,56 @@ const CLOSE_AFTER_IDLE: Duration = Duration::from_secs(600);
 /// A queued call: runs on a thread's connection slot.
 type Job = Box<dyn FnOnce(&mut Slot) + Send>;
 
-/// The sending side of the queue; the threads stop once every clone of it is dropped.
+/// What the threads take from the queue.
+enum Message {
+    Run(Job),
+    /// Close the connection and end the thread (one per thread, queued by [`Executor::close`]).
+    Stop,
+}
+
+/// The sending side of the queue; the threads stop once every clone of it is dropped, or when
+/// [`Executor::close`] is called.
 #[derive(Clone)]
 pub(crate) struct Executor {
-    jobs: Sender<Job>,
+    jobs: Sender<Message>,
+    threads: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
 impl Executor {
     /// Starts `threads` threads for `target`. `first` (the connection made to check the URL)
     /// goes to the first thread, so it is not wasted.
     pub(crate) fn start(target: &Target, threads: usize, first: AnyConn) -> std::io::Result<Executor> {
-        let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
+        let (jobs, queue) = crossbeam_channel::unbounded::<Message>();
         let mut first = Some(first);
+        let mut handles = Vec::with_capacity(threads);
         for n in 0..threads {
             let slot = Slot { target: target.clone(), conn: first.take(), last_used: Instant::now() };
             let queue = queue.clone();
-            std::thread::Builder::new().name(format!("pincer-db-{n}")).spawn(move || work(queue, slot))?;
+            handles.push(std::thread::Builder::new().name(format!("pincer-db-{n}")).spawn(move || work(queue, slot))?);
         }
-        Ok(Executor { jobs })
+        Ok(Executor { jobs, threads: Arc::new(Mutex::new(handles)) })
+    }
+
+    /// Stops the threads once the jobs queued before this call have run: each closes its
+    /// connection and ends. Blocks until they have, or `within` has passed (then `false`: a
+    /// thread is stuck in a call). Later calls answer `Unavailable`.
+    pub(crate) fn close(&self, within: Duration) -> bool {
+        let handles = match self.threads.lock() {
+            Ok(mut threads) => std::mem::take(&mut *threads),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        for _ in &handles {
+            let _ = self.jobs.send(Message::Stop);
+        }
+        let deadline = Instant::now() + within;
+        while !handles.iter().all(JoinHandle::is_finished) {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        handles.into_iter().for_each(|h| drop(h.join()));
+        true
     }
 
     /// Runs `f` on one of the threads' connections and returns its result. `op` names the
@@ -79,7 +116,7 @@ impl Executor {
             }
             let _ = reply.send(slot.run(op, f));
         });
-        if self.jobs.send(job).is_err() {
+        if self.jobs.send(Message::Run(job)).is_err() {
             tracing::error!(op, "the database threads have stopped");
             return Err(StoreError::Unavailable);
         }
@@ -141,10 +178,11 @@ fn connection_lost(e: &DieselError) -> bool {
     )
 }
 
-fn work(queue: Receiver<Job>, mut slot: Slot) {
+fn work(queue: Receiver<Message>, mut slot: Slot) {
     loop {
         match queue.recv_timeout(CLOSE_AFTER_IDLE) {
-            Ok(job) => {
+            Ok(Message::Stop) => return,
+            Ok(Message::Run(job)) => {
                 if std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut slot))).is_err() {
                     // The panic hook has reported it; the connection may be mid-transaction.
                     slot.conn = None;
@@ -189,6 +227,42 @@ mod tests {
         });
         is_started.await.unwrap();
         (release, held)
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn close_runs_what_was_queued_then_ends_every_thread() {
+        let (exec, _dir) = executor(2);
+        let ran = Arc::new(AtomicBool::new(false));
+        let queued = {
+            let (exec, ran) = (exec.clone(), ran.clone());
+            tokio::spawn(async move {
+                exec.run("test.slow", move |conn| {
+                    std::thread::sleep(Duration::from_millis(50));
+                    conn.batch_execute("SELECT 1")?;
+                    ran.store(true, Ordering::SeqCst);
+                    Ok(())
+                })
+                .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let closer = exec.clone();
+        let closed = tokio::task::spawn_blocking(move || closer.close(Duration::from_secs(5))).await.unwrap();
+        assert!(closed, "every thread ended");
+        assert!(queued.await.unwrap().is_ok() && ran.load(Ordering::SeqCst), "the queued call ran first");
+        assert_eq!(exec.run("test.after", |_| Ok(())).await, Err(StoreError::Unavailable));
+        assert!(exec.threads.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn close_gives_up_on_a_thread_stuck_in_a_call() {
+        let (exec, _dir) = executor(1);
+        let (release, held) = occupy(&exec).await;
+        let closer = exec.clone();
+        let closed = tokio::task::spawn_blocking(move || closer.close(Duration::from_millis(50))).await.unwrap();
+        assert!(!closed, "the stuck thread is reported");
+        drop(release);
+        held.await.unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread")]

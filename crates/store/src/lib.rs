@@ -94,6 +94,14 @@ impl Database {
         .map_err(|e| OpenError::Task(e.to_string()))?
     }
 
+    /// Closes the database at shutdown: the calls already queued run, then every store thread
+    /// closes its connection and ends. Waits at most `within`; `false` when a call was still
+    /// running then. Calls made afterwards answer `Unavailable`.
+    pub async fn close(&self, within: std::time::Duration) -> bool {
+        let executor = self.executor.clone();
+        tokio::task::spawn_blocking(move || executor.close(within)).await.unwrap_or(false)
+    }
+
     pub fn backend(&self) -> Backend {
         self.target.backend
     }
