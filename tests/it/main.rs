@@ -24,6 +24,7 @@ mod keys;
 mod login_throttle;
 mod loopback;
 mod models_unavailable;
+mod nul_text;
 mod openapi;
 mod origins;
 mod personal_backfill;

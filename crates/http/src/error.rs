@@ -1,7 +1,7 @@
 //! Every error leaves as `{"error": "<human message>", "code": "<stable_snake_case>"}` with the right
 //! status. Domain errors are mapped here and only here; causes never reach the client.
 
-use actix_web::error::{JsonPayloadError, QueryPayloadError};
+use actix_web::error::JsonPayloadError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use pincer_agents::{AgentError, ProbeError};
@@ -120,10 +120,6 @@ fn describe_shape_error(e: &serde_json::Error) -> String {
     } else {
         "a field has the wrong type".to_string()
     }
-}
-
-pub fn query_error(_err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request("invalid_query", "query parameters are invalid").into()
 }
 
 impl From<AuditError> for ApiError {

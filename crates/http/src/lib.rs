@@ -6,6 +6,7 @@ mod auth;
 mod csrf;
 mod dto;
 mod error;
+mod extract;
 mod openapi;
 mod routes;
 mod state;
@@ -25,10 +26,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Registers every route, extractor configuration and middleware on an actix `App`.
 pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        cfg.app_data(state)
-            .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES).error_handler(error::json_error))
-            .app_data(web::QueryConfig::default().error_handler(error::query_error))
-            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES));
+        // Bodies and queries go through crate::extract, which reads this limit.
+        cfg.app_data(state).app_data(web::PayloadConfig::new(MAX_BODY_BYTES));
         routes::register(cfg);
     }
 }

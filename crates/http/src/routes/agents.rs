@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use crate::auth::Authed;
 use crate::dto::{AgentDto, SUCCESS, Success};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::Json;
 use crate::state::AppState;
 
 super::area!(list, create, get, update, delete, templates, data_directories);
@@ -61,7 +62,7 @@ struct NewAgentBody {
 async fn create(
     state: web::Data<AppState>,
     authed: Authed,
-    body: web::Json<NewAgentBody>,
+    body: Json<NewAgentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let req = NewAgent {
@@ -135,7 +136,7 @@ async fn update(
     state: web::Data<AppState>,
     authed: Authed,
     id: web::Path<String>,
-    body: web::Json<AgentChangesBody>,
+    body: Json<AgentChangesBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let changes = AgentChanges {

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Authed;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::Query;
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: u32 = 50;
@@ -124,11 +125,7 @@ impl From<AuditRow> for EntryDto {
         (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
     ),
 )]
-async fn list(
-    state: web::Data<AppState>,
-    authed: Authed,
-    q: web::Query<FilterQuery>,
-) -> Result<HttpResponse, ApiError> {
+async fn list(state: web::Data<AppState>, authed: Authed, q: Query<FilterQuery>) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::new(q.page, q.limit, DEFAULT_LIMIT, MAX_LIMIT)
         .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
     let result = state.audit.list(&authed.principal, q.audit_query()?, page).await?;
@@ -172,11 +169,7 @@ struct VerifyDto {
         (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
     ),
 )]
-async fn verify(
-    state: web::Data<AppState>,
-    authed: Authed,
-    q: web::Query<VerifyQuery>,
-) -> Result<HttpResponse, ApiError> {
+async fn verify(state: web::Data<AppState>, authed: Authed, q: Query<VerifyQuery>) -> Result<HttpResponse, ApiError> {
     if q.from_id.is_some_and(|v| v < 1) || q.to_id.is_some_and(|v| v < 1) {
         return Err(ApiError::bad_request("invalid_query", "fromId and toId must be positive"));
     }
@@ -225,11 +218,7 @@ const CSV_HEADER: [&str; 10] =
     ),
 )]
 // Streamed batch by batch: memory stays bounded whatever the log's size.
-async fn export(
-    state: web::Data<AppState>,
-    authed: Authed,
-    q: web::Query<FilterQuery>,
-) -> Result<HttpResponse, ApiError> {
+async fn export(state: web::Data<AppState>, authed: Authed, q: Query<FilterQuery>) -> Result<HttpResponse, ApiError> {
     let filter = state.audit.export_filter(&authed.principal, q.audit_query()?).await?;
     let header = csv_bytes(|w| w.write_record(CSV_HEADER));
     let body = stream::once(async move { header }).chain(stream::unfold(

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use crate::auth::{Authed, cleared_cookie, client_ip, session_cookie};
 use crate::dto::{SUCCESS, SignedInDto, Success, UserDto};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::Json;
 use crate::state::AppState;
 
 super::area!(login, logout, me);
@@ -30,11 +31,7 @@ struct LoginBody {
         (status = 429, description = "Too many failed attempts for this account or address; see `Retry-After`. Codes: `rate_limited`.", body = ErrorBody),
     ),
 )]
-async fn login(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Json<LoginBody>,
-) -> Result<HttpResponse, ApiError> {
+async fn login(req: HttpRequest, state: web::Data<AppState>, body: Json<LoginBody>) -> Result<HttpResponse, ApiError> {
     let source = client_ip(&req, &state.config);
     let outcome = state.identity.login(&body.email, &body.password, &source).await?;
     Ok(HttpResponse::Ok()

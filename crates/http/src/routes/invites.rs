@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::auth::Authed;
 use crate::dto::{InviteDto, SUCCESS, Success};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::Json;
 use crate::state::AppState;
 
 super::area!(create, list, revoke, claim);
@@ -38,11 +39,7 @@ struct InviteBody {
         (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
     ),
 )]
-async fn create(
-    state: web::Data<AppState>,
-    authed: Authed,
-    body: web::Json<InviteBody>,
-) -> Result<HttpResponse, ApiError> {
+async fn create(state: web::Data<AppState>, authed: Authed, body: Json<InviteBody>) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let request = NewInvite { role: body.role, email: body.email, group_ids: body.group_ids };
     let (invite, token) = state.identity.create_invite(&authed.principal, request).await?;
@@ -114,7 +111,7 @@ struct ClaimBody {
         (status = 409, description = "Codes: `email_taken`.", body = ErrorBody),
     ),
 )]
-async fn claim(state: web::Data<AppState>, body: web::Json<ClaimBody>) -> Result<HttpResponse, ApiError> {
+async fn claim(state: web::Data<AppState>, body: Json<ClaimBody>) -> Result<HttpResponse, ApiError> {
     state.identity.claim(&body.token, body.name.as_deref(), body.email.as_deref(), &body.password).await?;
     Ok(HttpResponse::Created().json(SUCCESS))
 }

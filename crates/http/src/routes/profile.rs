@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use crate::auth::Authed;
 use crate::dto::{ContextBody, ContextDto, SUCCESS, Success};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::Json;
 use crate::state::AppState;
 
 super::area!(rename, context, set_context, change_password);
@@ -25,11 +26,7 @@ struct NameBody {
     request_body = NameBody,
     responses((status = 200, description = "Renamed.", body = Success)),
 )]
-async fn rename(
-    state: web::Data<AppState>,
-    authed: Authed,
-    body: web::Json<NameBody>,
-) -> Result<HttpResponse, ApiError> {
+async fn rename(state: web::Data<AppState>, authed: Authed, body: Json<NameBody>) -> Result<HttpResponse, ApiError> {
     state.identity.rename(&authed.principal, &body.name).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))
 }
@@ -57,7 +54,7 @@ async fn context(state: web::Data<AppState>, authed: Authed) -> Result<HttpRespo
 async fn set_context(
     state: web::Data<AppState>,
     authed: Authed,
-    body: web::Json<ContextBody>,
+    body: Json<ContextBody>,
 ) -> Result<HttpResponse, ApiError> {
     state.identity.set_context(&authed.principal, &body.content).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))
@@ -86,7 +83,7 @@ struct PasswordBody {
 async fn change_password(
     state: web::Data<AppState>,
     authed: Authed,
-    body: web::Json<PasswordBody>,
+    body: Json<PasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
     state.identity.change_password(&authed.principal, &body.current_password, &body.new_password).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))

@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Authed;
 use crate::dto::{SUCCESS, Success};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Json, Query};
 use crate::state::AppState;
 
 super::area!(setup_provider, list, configure, remove, models);
@@ -85,7 +86,7 @@ impl From<&ProviderView> for ProviderDto {
 async fn setup_provider(
     state: web::Data<AppState>,
     authed: Authed,
-    body: web::Json<ProviderBody>,
+    body: Json<ProviderBody>,
 ) -> Result<HttpResponse, ApiError> {
     state.providers.configure(&authed.principal, body.into_inner().into()).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))
@@ -128,7 +129,7 @@ struct ConfiguredDto {
 async fn configure(
     state: web::Data<AppState>,
     authed: Authed,
-    body: web::Json<ProviderBody>,
+    body: Json<ProviderBody>,
 ) -> Result<HttpResponse, ApiError> {
     let view = state.providers.configure(&authed.principal, body.into_inner().into()).await?;
     Ok(HttpResponse::Ok().json(ConfiguredDto { success: true, provider: ProviderDto::from(&view) }))
@@ -157,7 +158,7 @@ struct RemoveQuery {
 async fn remove(
     state: web::Data<AppState>,
     authed: Authed,
-    query: web::Query<RemoveQuery>,
+    query: Query<RemoveQuery>,
 ) -> Result<HttpResponse, ApiError> {
     state.providers.remove(&authed.principal, &query.provider).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use crate::auth::Authed;
 use crate::dto::{ContextBody, ContextDto, SUCCESS, Success};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::Json;
 use crate::state::AppState;
 
 super::area!(list, set, org_context, set_org_context);
@@ -55,7 +56,7 @@ struct SetBody {
         (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
     ),
 )]
-async fn set(state: web::Data<AppState>, authed: Authed, body: web::Json<SetBody>) -> Result<HttpResponse, ApiError> {
+async fn set(state: web::Data<AppState>, authed: Authed, body: Json<SetBody>) -> Result<HttpResponse, ApiError> {
     state.settings.set(&authed.principal, &body.key, &body.value).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))
 }
@@ -89,7 +90,7 @@ async fn org_context(state: web::Data<AppState>, authed: Authed) -> Result<HttpR
 async fn set_org_context(
     state: web::Data<AppState>,
     authed: Authed,
-    body: web::Json<ContextBody>,
+    body: Json<ContextBody>,
 ) -> Result<HttpResponse, ApiError> {
     state.agents.set_org_context(&authed.principal, &body.content).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use crate::auth::session_cookie;
 use crate::dto::{SignedInDto, UserDto};
 use crate::error::ApiError;
+use crate::extract::Json;
 use crate::state::AppState;
 
 super::area!(status, setup);
@@ -58,7 +59,7 @@ struct SetupBody {
         (status = 409, description = "Setup was done already. Codes: `setup_complete`.", body = crate::error::ErrorBody),
     ),
 )]
-async fn setup(state: web::Data<AppState>, body: web::Json<SetupBody>) -> Result<HttpResponse, ApiError> {
+async fn setup(state: web::Data<AppState>, body: Json<SetupBody>) -> Result<HttpResponse, ApiError> {
     let outcome = state.identity.setup(&body.name, &body.email, &body.password).await?;
     Ok(HttpResponse::Created()
         .cookie(session_cookie(outcome.token.expose(), &state.config))

@@ -9,6 +9,7 @@ use super::parse_user_id;
 use crate::auth::Authed;
 use crate::dto::{SUCCESS, Success, UserDto};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Json, Query};
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: u32 = 50;
@@ -48,7 +49,7 @@ struct UsersPage {
         (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
     ),
 )]
-async fn list(state: web::Data<AppState>, authed: Authed, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
+async fn list(state: web::Data<AppState>, authed: Authed, q: Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::new(q.page, q.limit, DEFAULT_LIMIT, MAX_LIMIT)
         .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
     let result = state.identity.list_users(&authed.principal, page).await?;
@@ -102,7 +103,7 @@ async fn change_role(
     state: web::Data<AppState>,
     authed: Authed,
     id: web::Path<String>,
-    body: web::Json<RoleBody>,
+    body: Json<RoleBody>,
 ) -> Result<HttpResponse, ApiError> {
     state.identity.change_role(&authed.principal, parse_user_id(&id)?, &body.role).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))

@@ -209,6 +209,11 @@ impl Socket {
                 return false;
             }
         }
+        // As over HTTP (crate::extract): PostgreSQL cannot store a NUL, so no text may carry one.
+        if crate::extract::has_escaped_nul(text.as_bytes()) {
+            self.frame(ServerFrame::error(None, None, "invalid_input", "text must not contain NUL characters")).await;
+            return true;
+        }
         let frame: ClientFrame = match serde_json::from_str(text) {
             Ok(frame) => frame,
             Err(_) => {
