@@ -29,6 +29,7 @@ mod openapi;
 mod origins;
 mod personal_backfill;
 mod profile;
+mod provider_rebind;
 mod providers;
 mod restart;
 mod settings;

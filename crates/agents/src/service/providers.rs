@@ -105,8 +105,17 @@ impl ProviderService {
         require_admin(principal)?;
         let (name, kind) = rules::provider_name(&input.provider).map_err(invalid)?;
         let existing = self.deps.providers.get(&name).await?;
+        let key_given = input.api_key.as_ref().is_some_and(|k| !k.expose().trim().is_empty());
         let (api_key, key_changed) = self.api_key_for(kind, &name, input.api_key, existing.as_ref())?;
         let base_url = self.base_url_for(kind, input.base_url.as_deref(), existing.as_ref())?;
+        let base_url_changed = existing.as_ref().is_some_and(|p| {
+            kind.needs_base_url() && p.base_url.as_deref().map(|u| u.trim_end_matches('/')) != Some(base_url.as_str())
+        });
+        // The stored key is never sent to a new address on the strength of a session alone (a
+        // stolen one could point the provider at its own host): whoever moves it types the key.
+        if base_url_changed && !key_given && existing.as_ref().is_some_and(|p| p.sealed_api_key.is_some()) {
+            return Err(invalid("apiKey is required again when baseUrl changes"));
+        }
         let endpoint = Endpoint {
             kind,
             base_url: base_url.clone(),
@@ -151,6 +160,7 @@ impl ProviderService {
                 "kind": kind.as_str(),
                 "isDefault": is_default,
                 "baseUrl": provider.base_url,
+                "baseUrlChanged": base_url_changed,
                 "keyChanged": key_changed,
                 "agentsAssigned": assigned,
             })))
