@@ -16,6 +16,7 @@ mod chat_providers;
 mod chat_ssrf;
 mod expiry;
 mod file_tools;
+mod grant_escape;
 mod health_shell;
 mod integrity;
 mod invites;

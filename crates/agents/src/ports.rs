@@ -102,4 +102,7 @@ pub trait DocumentFolders: Send + Sync + 'static {
     /// Names of the folders directly inside `root` (symlinks not followed); empty when `root` does
     /// not exist.
     async fn folder_names(&self, root: &std::path::Path) -> Result<Vec<String>, StoreError>;
+    /// Whether `folder`, once every symlink is resolved, lies outside `root` (also resolved). A
+    /// folder that does not exist yet leads nowhere: `false` (the file tools check again at use).
+    async fn leads_outside(&self, root: &std::path::Path, folder: &std::path::Path) -> Result<bool, StoreError>;
 }

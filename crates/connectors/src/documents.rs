@@ -38,6 +38,21 @@ impl DocumentFolders for LocalDocumentFolders {
             }
         }
     }
+
+    async fn leads_outside(&self, root: &Path, folder: &Path) -> Result<bool, StoreError> {
+        let (root, folder) = (root.to_path_buf(), folder.to_path_buf());
+        let check = move || match (std::fs::canonicalize(&root), std::fs::canonicalize(&folder)) {
+            (_, Err(e)) if e.kind() == ErrorKind::NotFound => Ok(false),
+            (Ok(root), Ok(folder)) => Ok(!folder.starts_with(&root) || folder == root),
+            // A root that cannot be resolved holds nothing that could be granted.
+            (Err(_), Ok(_)) => Ok(true),
+            (_, Err(e)) => {
+                tracing::error!(error = %e, "cannot resolve a folder to grant");
+                Err(StoreError::Unavailable)
+            }
+        };
+        tokio::task::spawn_blocking(check).await.unwrap_or(Err(StoreError::Unavailable))
+    }
 }
 
 fn read_folder_names(root: &Path) -> Result<Vec<String>, StoreError> {

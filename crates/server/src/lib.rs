@@ -95,6 +95,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         usage: store.clone(),
         model: Arc::new(HttpModelClient::default()),
         documents: Arc::new(LocalDocuments),
+        documents_root: args.documents_dir.clone(),
         users: store.clone(),
         settings: store.clone(),
         clock: clock.clone(),

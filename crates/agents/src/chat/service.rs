@@ -164,6 +164,8 @@ pub struct ChatServiceDeps {
     pub usage: Arc<dyn UsageStore>,
     pub model: Arc<dyn ModelClient>,
     pub documents: Arc<dyn DocumentReader>,
+    /// `PINCER_DOCUMENTS_DIR`: grants only count inside it (checked again at every tool call).
+    pub documents_root: std::path::PathBuf,
     pub users: Arc<dyn UserStore>,
     pub settings: Arc<dyn SettingStore>,
     pub clock: Arc<dyn Clock>,
@@ -426,7 +428,7 @@ impl ChatService {
             };
             return (step, content);
         };
-        let result = FileTools::new(self.deps.documents.as_ref(), &run.agent.allowed_paths)
+        let result = FileTools::new(self.deps.documents.as_ref(), &self.deps.documents_root, &run.agent.allowed_paths)
             .call(&call.name, &call.arguments)
             .await;
         let (content, is_error) = match result {

@@ -101,12 +101,14 @@ pub fn sanitised_arguments(arguments: &Value) -> Value {
 /// Runs the file tools for one agent, confined to its granted folders.
 pub struct FileTools<'a> {
     reader: &'a dyn DocumentReader,
+    /// The documents root: a grant only counts while it resolves to a place inside it.
+    documents_root: &'a Path,
     grants: &'a [String],
 }
 
 impl<'a> FileTools<'a> {
-    pub fn new(reader: &'a dyn DocumentReader, grants: &'a [String]) -> Self {
-        Self { reader, grants }
+    pub fn new(reader: &'a dyn DocumentReader, documents_root: &'a Path, grants: &'a [String]) -> Self {
+        Self { reader, documents_root, grants }
     }
 
     /// Runs a granted file tool. The caller has checked the grant of the tool itself.
@@ -191,8 +193,15 @@ impl<'a> FileTools<'a> {
             }
         }
         let resolved = self.reader.resolve(&requested).await?;
+        // A grant that became a symlink to elsewhere after it was granted grants nothing.
+        let Ok(documents) = self.reader.resolve(self.documents_root).await else {
+            return Err(ToolError::OutsideGrant);
+        };
         for grant in self.grants {
             let Ok(root) = self.reader.resolve(Path::new(grant)).await else { continue };
+            if !root.starts_with(&documents) || root == documents {
+                continue;
+            }
             // Component by component on the raw bytes: `/data/hr2` is not below `/data/hr`, and a
             // name that is not UTF-8 (`hr\xff`) never passes for one that merely reads the same
             // once decoded lossily (`hr\u{FFFD}`), as a comparison of lossy strings let it.

@@ -1,7 +1,7 @@
 //! The agent catalogue: who sees which agent, who may change what, and the personal assistant
 //! every account comes with.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -195,6 +195,7 @@ impl AgentService {
         }
         if let Some(raw_paths) = &changes.allowed_paths {
             agent.allowed_paths = self.checked_paths(raw_paths)?;
+            self.refuse_folders_leading_outside(&agent.allowed_paths).await?;
             detail["allowedPaths"] = json!(agent.allowed_paths);
         }
         apply_texts(&mut agent, changes)?;
@@ -325,6 +326,17 @@ impl AgentService {
             return Err(invalid(format!("provider {} is not configured", id.provider)));
         }
         Ok(id.to_string())
+    }
+
+    /// A folder under the root that is a symlink to elsewhere (`/data/hr` → `/etc`) would give
+    /// the agent that elsewhere: refused at grant time (the tools check again at use time).
+    async fn refuse_folders_leading_outside(&self, folders: &[String]) -> Result<(), AgentError> {
+        for folder in folders {
+            if self.deps.folders.leads_outside(&self.deps.documents_root, Path::new(folder)).await? {
+                return Err(invalid(format!("allowed_paths: {folder} leads outside the documents root")));
+            }
+        }
+        Ok(())
     }
 
     fn checked_paths(&self, raw: &[String]) -> Result<Vec<String>, AgentError> {

@@ -140,7 +140,7 @@ proptest! {
         prop_assume!(!raw.trim().is_empty());
 
         let reader = LocalDocuments;
-        let tools = FileTools::new(&reader, &grants);
+        let tools = FileTools::new(&reader, &tree.root, &grants);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         for tool in ["pinchy_ls", "pinchy_read"] {
             let result = runtime.block_on(tools.call(tool, &json!({ "path": raw })));
@@ -156,4 +156,35 @@ proptest! {
             prop_assert!(inside(&resolved, &canonical_grants), "{tool} {raw:?} read {}", resolved.display());
         }
     }
+}
+
+/// A granted folder that leads outside the documents root (a symlink to `/etc`, or one put in
+/// place of the folder after it was granted) grants nothing (security review M8).
+#[tokio::test]
+async fn a_grant_that_leads_outside_the_documents_root_grants_nothing() {
+    let outside = tempfile::Builder::new().prefix("pincer-outside-").tempdir().unwrap();
+    write(outside.path().join("secret.md"), "FORBIDDEN: outside the documents root");
+    let docs = tempfile::Builder::new().prefix("pincer-docs-").tempdir().unwrap();
+    let root = std::fs::canonicalize(docs.path()).unwrap();
+    write(root.join("hr/policy.md"), "inside: policy");
+    symlink(outside.path(), root.join("elsewhere")).unwrap();
+    symlink("/etc", root.join("etc")).unwrap();
+    let grants: Vec<String> =
+        ["hr", "elsewhere", "etc"].iter().map(|g| root.join(g).to_string_lossy().into_owned()).collect();
+    let tools = FileTools::new(&LocalDocuments, &root, &grants);
+    let read = |path: PathBuf| {
+        let tools = &tools;
+        async move { tools.call("pinchy_read", &json!({"path": path})).await.map_err(|e| e.to_string()) }
+    };
+    assert_eq!(read(root.join("hr/policy.md")).await.unwrap(), "inside: policy");
+    for escaped in [root.join("elsewhere/secret.md"), root.join("etc/hostname")] {
+        let refused = read(escaped.clone()).await.unwrap_err();
+        assert!(refused.contains("outside the folders"), "{}: {refused}", escaped.display());
+    }
+    let listing = tools.call("pinchy_ls", &json!({"path": root.join("elsewhere")})).await;
+    assert!(listing.is_err(), "{listing:?}");
+    // The folder was fine when granted, and became a link to elsewhere afterwards.
+    std::fs::remove_dir_all(root.join("hr")).unwrap();
+    symlink(outside.path(), root.join("hr")).unwrap();
+    assert!(read(root.join("hr/secret.md")).await.unwrap_err().contains("outside the folders"));
 }
