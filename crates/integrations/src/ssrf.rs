@@ -89,11 +89,45 @@ fn is_private_v6(ip: Ipv6Addr) -> bool {
         || (first & 0xfe00) == 0xfc00 // unique local
         || (first & 0xffc0) == 0xfe80 // link local
         || ip.to_ipv4().is_some_and(is_private_v4) // IPv4-compatible
+        || embedded_v4(ip).iter().any(|v4| is_private_v4(*v4))
+        || ip.segments()[..3] == [0x64, 0xff9b, 0x0001] // local-use NAT64 (64:ff9b:1::/48)
 }
 
-/// Checks every address a host resolved to; one private address is enough to refuse.
+/// The IPv4 addresses an IPv6 address carries by a translation scheme, which reach the IPv4
+/// host they name: NAT64 (64:ff9b::/96, the last 32 bits), 6to4 (2002::/16, bits 16–48) and
+/// Teredo (2001::/32: the server in bits 32–64, the client inverted in the last 32 bits).
+fn embedded_v4(ip: Ipv6Addr) -> Vec<Ipv4Addr> {
+    let o = ip.octets();
+    let v4 = |b: &[u8]| Ipv4Addr::new(b[0], b[1], b[2], b[3]);
+    match ip.segments() {
+        [0x64, 0xff9b, 0, 0, 0, 0, ..] => vec![v4(&o[12..16])],
+        [0x2002, ..] => vec![v4(&o[2..6])],
+        [0x2001, 0, ..] => vec![v4(&o[4..8]), v4(&[!o[12], !o[13], !o[14], !o[15]])],
+        _ => Vec::new(),
+    }
+}
+
+/// Cloud metadata services (instance credentials live there): never reachable, whatever the
+/// operator allows and whatever the provider kind — a local Ollama may live on the LAN, never
+/// at these addresses. IPv4 link-local (169.254.0.0/16: AWS, GCP, Azure, ECS task metadata),
+/// Alibaba's 100.100.100.200 and AWS's IPv6 fd00:ec2::254, in any form that reaches them.
+pub fn is_metadata(ip: IpAddr) -> bool {
+    let v4_metadata = |v4: Ipv4Addr| v4.is_link_local() || v4 == Ipv4Addr::new(100, 100, 100, 200);
+    match ip {
+        IpAddr::V4(v4) => v4_metadata(v4),
+        IpAddr::V6(v6) => {
+            v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)
+                || v6.to_ipv4_mapped().is_some_and(v4_metadata)
+                || embedded_v4(v6).into_iter().any(v4_metadata)
+        }
+    }
+}
+
+/// Checks every address a host resolved to; one private address is enough to refuse, and a
+/// metadata address is refused even where private ones are allowed.
 pub fn check_addresses(addresses: &[IpAddr], allow_private: bool) -> Result<(), UrlError> {
-    if allow_private || addresses.iter().all(|ip| !is_private(*ip)) { Ok(()) } else { Err(UrlError::PrivateAddress) }
+    let refused = |ip: &IpAddr| is_metadata(*ip) || (!allow_private && is_private(*ip));
+    if addresses.iter().any(refused) { Err(UrlError::PrivateAddress) } else { Ok(()) }
 }
 
 #[cfg(test)]
@@ -126,6 +160,42 @@ mod tests {
         for public in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "172.32.0.1"] {
             assert!(!is_private(ip(public)), "{public}");
         }
+    }
+
+    #[test]
+    fn translated_forms_of_private_addresses_are_private() {
+        // NAT64 of 10.0.0.1 and 127.0.0.1, 6to4 of 192.168.1.1, Teredo with client 10.0.0.1
+        // (inverted: f5ff:fffe) and with server 127.0.0.1, local-use NAT64.
+        for private in [
+            "64:ff9b::a00:1",
+            "64:ff9b::7f00:1",
+            "2002:c0a8:101::1",
+            "2001:0:4136:e378:8000:63bf:f5ff:fffe",
+            "2001:0:7f00:1::1",
+            "64:ff9b:1::8.8.8.8",
+        ] {
+            assert!(is_private(ip(private)), "{private}");
+        }
+        // The same schemes carrying public addresses stay public.
+        for public in ["64:ff9b::808:808", "2002:808:808::1", "2001:0:4136:e378:8000:63bf:f7f7:f7f7"] {
+            assert!(!is_private(ip(public)), "{public}");
+        }
+    }
+
+    #[test]
+    fn metadata_addresses_are_refused_even_where_private_ones_are_allowed() {
+        for metadata in [
+            "169.254.169.254",
+            "169.254.170.2",
+            "100.100.100.200",
+            "fd00:ec2::254",
+            "::ffff:169.254.169.254",
+            "64:ff9b::a9fe:a9fe",
+        ] {
+            assert_eq!(check_addresses(&[ip(metadata)], true), Err(UrlError::PrivateAddress), "{metadata}");
+        }
+        // The LAN and loopback stay reachable where allowed (a local Ollama).
+        assert_eq!(check_addresses(&[ip("192.168.1.20"), ip("127.0.0.1")], true), Ok(()));
     }
 
     #[test]
