@@ -101,12 +101,28 @@ impl Target {
                 .map(AnyConn::Postgres)
                 .map_err(|e| ConnectError(connection_error_text(&e))),
             Backend::Sqlite => {
+                create_private(&self.connect).map_err(|e| ConnectError(format!("creating the database file: {e}")))?;
                 let mut conn =
                     SqliteConnection::establish(&self.connect).map_err(|e| ConnectError(connection_error_text(&e)))?;
                 conn.batch_execute(SQLITE_PRAGMAS).map_err(|e| ConnectError(format!("setting pragmas: {e}")))?;
                 Ok(AnyConn::Sqlite(conn))
             }
         }
+    }
+}
+
+/// Creates the SQLite file readable by its owner only (0600, like the keys beside it) when it
+/// does not exist yet; SQLite gives its journal files the database file's permissions. An
+/// existing file keeps the mode the operator gave it.
+fn create_private(path: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    if path.starts_with(':') || path.starts_with("file:") {
+        return Ok(());
+    }
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
@@ -289,5 +305,23 @@ mod tests {
         assert_eq!(redact("postgres://h/d?user=u&password=x#f"), "postgres://h/d?user=u&password=***#f");
         assert_eq!(redact("postgres://u:p@h"), "postgres://u:***@h");
         assert!(!redact("postgres://u:topsecret@h:1/d?password=topsecret").contains("topsecret"));
+    }
+
+    #[test]
+    fn a_new_sqlite_file_and_its_journal_are_readable_by_the_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("private.db");
+        let target = Target::parse(&format!("sqlite://{}", path.display())).unwrap();
+        let AnyConn::Sqlite(mut c) = target.connect().unwrap() else { panic!("expected SQLite") };
+        c.batch_execute("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);").unwrap();
+        for file in [path.clone(), dir.path().join("private.db-wal")] {
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}: {mode:o}", file.display());
+        }
+        // An existing file keeps the mode its operator chose.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        drop(target.connect().unwrap());
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
     }
 }
