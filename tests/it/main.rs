@@ -19,6 +19,7 @@ mod file_tools;
 mod grant_escape;
 mod health_shell;
 mod integrity;
+mod invite_creator;
 mod invites;
 mod json_logs;
 mod keys;

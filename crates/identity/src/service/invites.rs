@@ -101,6 +101,12 @@ impl Identity {
             Some(invite) if invite.status(now) == InviteStatus::Pending => invite,
             _ => return Err(IdentityError::InvalidToken),
         };
+        // An invite speaks for the admin who made it: once they are no longer an active admin
+        // (demoted, deactivated, deleted), what they handed out no longer opens anything.
+        let creator = self.deps.users.get(invite.created_by).await?;
+        if !creator.is_some_and(|c| c.role == Role::Admin && !c.banned) {
+            return Err(IdentityError::InvalidToken);
+        }
         match invite.kind {
             InviteKind::Invite => {
                 let name = validate::name(name.unwrap_or_default())?;
