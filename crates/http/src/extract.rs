@@ -9,11 +9,15 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, PayloadError};
+use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
 use crate::error::{self, ApiError};
+
+/// How long a whole request body may take to arrive (1 MiB in 30 s is 35 KB/s).
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A JSON body, like `web::Json` (1 MiB, `application/json`), whose text holds no NUL.
 pub struct Json<T>(pub T);
@@ -43,7 +47,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if !is_json {
                 return Err(error::json_error(JsonPayloadError::ContentType, &req));
             }
-            let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {
+            // A client that opens a body and then trickles (or stops) must not hold a worker's
+            // connection and buffer for ever (slow-loris).
+            let Ok(body) = tokio::time::timeout(BODY_TIMEOUT, body).await else {
+                return Err(ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request_timeout",
+                    "the request body did not arrive in time",
+                )
+                .into());
+            };
+            let bytes = body.map_err(|e| match e.as_error::<PayloadError>() {
                 Some(PayloadError::Overflow) => error::json_error(JsonPayloadError::Overflow { limit: 0 }, &req),
                 _ => ApiError::bad_request("invalid_json", "request body could not be read").into(),
             })?;
@@ -113,6 +127,26 @@ fn is_json_type(content_type: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(serde::Deserialize)]
+    struct Anything {}
+
+    /// A body that starts and never ends is answered 408 once the timeout has passed (the clock
+    /// is paused: the test takes no real time).
+    #[tokio::test(start_paused = true)]
+    async fn a_body_that_never_arrives_times_out_with_408() {
+        let (req, _) = actix_web::test::TestRequest::post()
+            .insert_header((CONTENT_TYPE, "application/json"))
+            .insert_header(("Content-Length", "100"))
+            .to_http_parts();
+        let never = futures::stream::pending::<Result<web::Bytes, PayloadError>>();
+        let mut payload: Payload = Payload::Stream { payload: Box::pin(never) };
+        let extracted = Json::<Anything>::from_request(&req, &mut payload);
+        let started = tokio::time::Instant::now();
+        let Err(error) = extracted.await else { panic!("a body that never came was accepted") };
+        assert!(started.elapsed() >= BODY_TIMEOUT);
+        assert_eq!(error.as_response_error().status_code(), StatusCode::REQUEST_TIMEOUT);
+    }
 
     #[test]
     fn escaped_nuls_are_found_and_escaped_backslashes_are_not_nuls() {

@@ -110,6 +110,7 @@ fn add_common_responses(method: &Method, op: &mut Operation) {
             &["invalid_json", "invalid_input"],
         );
         add_error(op, "413", "The body is larger than 1 MiB.", &["payload_too_large"]);
+        add_error(op, "408", "The body did not arrive within 30 seconds.", &["request_timeout"]);
         add_error(op, "415", "The body is not `application/json`.", &["unsupported_media_type"]);
     }
     if op.parameters.as_ref().is_some_and(|ps| !ps.is_empty()) {
