@@ -109,8 +109,8 @@ async fn cookie_mutations_from_another_origin_are_refused_and_bearer_is_exempt()
         .await
         .unwrap();
     assert_eq!(bearer.status(), StatusCode::OK);
-    let via_query = server.client().get(server.url(&format!("/api/settings?token={token}"))).send().await.unwrap();
-    let settings: Value = via_query.json().await.unwrap();
+    let read = server.client().get(server.url("/api/settings")).bearer_auth(&token).send().await.unwrap();
+    let settings: Value = read.json().await.unwrap();
     assert_eq!(settings, json!([{"key": "default_provider", "value": "anthropic", "encrypted": false}]));
 }
 

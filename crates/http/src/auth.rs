@@ -1,5 +1,5 @@
 //! Authentication as an extractor. Credentials are tried in the order DESIGN.md §5 gives:
-//! session cookie, `Authorization: Bearer`, then `?token=` (for links).
+//! session cookie, `Authorization: Bearer`, then `?token=` (the WebSocket upgrade only).
 
 use std::net::IpAddr;
 
@@ -40,8 +40,16 @@ pub fn request_token(req: &HttpRequest) -> Option<String> {
     {
         return Some(bearer.trim().to_string());
     }
+    // In a URL a token ends up in browser history, proxy logs and Referer headers: only the chat
+    // socket takes one there (a browser cannot set headers on a WebSocket upgrade).
+    if req.path() != WS_PATH {
+        return None;
+    }
     web::Query::<TokenQuery>::from_query(req.query_string()).ok().and_then(|q| q.into_inner().token)
 }
+
+/// The one route that accepts `?token=`.
+const WS_PATH: &str = "/api/ws";
 
 #[derive(serde::Deserialize)]
 struct TokenQuery {
