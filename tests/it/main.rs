@@ -36,6 +36,7 @@ mod providers;
 mod restart;
 mod settings;
 mod setup_auth;
+mod setup_code;
 mod startup_failures;
 mod support;
 mod token_links;

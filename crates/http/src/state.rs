@@ -23,6 +23,10 @@ pub struct HttpConfig {
     pub public_url: Option<String>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// The one-time code printed at a start before setup: `POST /api/setup` from anywhere but
+    /// this host's loopback must carry it, so a server reachable from the network cannot be
+    /// claimed by whoever finds it first.
+    pub setup_code: Option<String>,
     /// How long a chat socket may stay silent before it is closed with 4408; `None` is the
     /// documented 45 s. Only tests shorten it (the hidden `PINCER_WS_IDLE_TIMEOUT_MS`).
     pub ws_idle_limit: Option<Duration>,

@@ -118,6 +118,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         accounts: agents.clone(),
     });
     let identity = Arc::new(identity);
+    let setup_code = setup_code(&identity).await?;
     let settings = SettingsService::new(store, cipher, clock, audit.clone());
     let hubs = Arc::new(ChatHubs::default());
     let state = web::Data::new(AppState {
@@ -132,6 +133,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         config: HttpConfig {
             public_url: args.public_url.as_deref().map(|u| u.trim_end_matches('/').to_string()),
             trusted_proxies: args.trusted_proxies.clone(),
+            setup_code,
             // At least 3 ms, so the ping interval (a third of it) is never zero.
             ws_idle_limit: args.ws_idle_timeout_ms.map(|ms| std::time::Duration::from_millis(ms.max(3))),
         },
@@ -176,6 +178,18 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Before setup, a one-time code for completing it from another machine (the operator at this
+/// host's loopback needs none): printed, never stored, new at each start.
+async fn setup_code(identity: &Identity) -> Result<Option<String>, String> {
+    if identity.setup_complete().await.map_err(|e| format!("cannot read the setup state: {e}"))? {
+        return Ok(None);
+    }
+    let code = pincer_core::crypto::random_token()[..16].to_string();
+    println!("pincer setup code: {code} (needed to complete setup from another machine)");
+    tracing::warn!("setup is not complete: open the web app and create the first admin");
+    Ok(Some(code))
 }
 
 /// How long shutdown waits for the store's threads to finish their calls and close.
