@@ -34,8 +34,9 @@ async fn json_logs_are_one_object_per_line_with_a_line_per_request() {
     );
     assert!(fields["micros"].as_u64().is_some(), "latency in microseconds: {line}");
     assert!(!server.logs().contains("lb-7"), "the query string was logged");
-    // Every line on stderr is JSON (the address announcement goes to stdout, as text).
-    for l in server.logs().lines().filter(|l| !l.starts_with("pincer listening on ")) {
+    // Every line on stderr is JSON (the address and the setup code go to stdout, as text).
+    let stdout = |l: &&str| l.starts_with("pincer listening on ") || l.starts_with("pincer setup code: ");
+    for l in server.logs().lines().filter(|l| !stdout(l)) {
         assert!(serde_json::from_str::<Value>(l).is_ok(), "not JSON: {l}");
     }
 }
