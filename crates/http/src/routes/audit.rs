@@ -269,6 +269,18 @@ fn neutralise_formula(cell: String) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell }
 }
 
+fn csv_bytes(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Result<Bytes, actix_web::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let written = write(&mut w).and_then(|()| w.flush().map_err(csv::Error::from));
+    match (written, w.into_inner()) {
+        (Ok(()), Ok(buf)) => Ok(Bytes::from(buf)),
+        _ => {
+            Err(ApiError::new(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR, "export_failed", "export failed")
+                .into())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::neutralise_formula;
@@ -280,18 +292,6 @@ mod tests {
         }
         for plain in ["", "Ada", "a=b", "{\"k\":1}", "null", "2026-01-01T00:00:00Z", " =x"] {
             assert_eq!(neutralise_formula(plain.to_string()), plain);
-        }
-    }
-}
-
-fn csv_bytes(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Result<Bytes, actix_web::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let written = write(&mut w).and_then(|()| w.flush().map_err(csv::Error::from));
-    match (written, w.into_inner()) {
-        (Ok(()), Ok(buf)) => Ok(Bytes::from(buf)),
-        _ => {
-            Err(ApiError::new(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR, "export_failed", "export failed")
-                .into())
         }
     }
 }
