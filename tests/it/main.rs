@@ -28,6 +28,7 @@ mod models_unavailable;
 mod nul_text;
 mod openapi;
 mod origins;
+mod origins_rebinding;
 mod personal_backfill;
 mod profile;
 mod providers;
