@@ -40,4 +40,5 @@ mod support;
 mod token_links;
 mod users;
 mod ws;
+mod ws_follows;
 mod ws_limits;
