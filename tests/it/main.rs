@@ -17,6 +17,7 @@ mod chat_providers;
 mod chat_ssrf;
 mod expiry;
 mod file_tools;
+mod forwarded_for;
 mod health_shell;
 mod integrity;
 mod invites;
