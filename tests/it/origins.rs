@@ -1,6 +1,6 @@
 //! `PINCER_PUBLIC_URL` and `PINCER_TRUSTED_PROXIES` as docs/SECURITY.md describes them: an
-//! `https://` public URL makes the session cookie `Secure` and is an allowed origin for the CSRF
-//! check; without an `Origin` the `Referer` decides; `X-Forwarded-For` is believed only from a
+//! `https://` public URL makes the session cookie `Secure` and is the only allowed origin for the
+//! CSRF check (requests must then be addressed to its host); without an `Origin` the `Referer` decides; `X-Forwarded-For` is believed only from a
 //! trusted proxy (seen in the source address of failed logins, and in their throttling).
 
 use pincer_testkit::TestServer;
@@ -14,11 +14,33 @@ use crate::ws::refused_status;
 
 const PUBLIC: &str = "https://pincer.example.com";
 
+/// The `Host` a request must carry when `PINCER_PUBLIC_URL` is set (any other is refused).
+fn public_host(public_url: Option<&str>) -> Option<&str> {
+    public_url.map(|u| u.split_once("://").unwrap().1.trim_end_matches('/'))
+}
+
+/// A plain client request, addressed to `host` when given.
+fn request(server: &TestServer, method: reqwest::Method, path: &str, host: Option<&str>) -> reqwest::RequestBuilder {
+    let req = server.client().request(method, server.url(path));
+    match host {
+        Some(host) => req.header("Host", host),
+        None => req,
+    }
+}
+
+/// Completes setup from the public origin (addressed to its host).
+async fn setup_admin(server: &TestServer, public_url: Option<&str>) {
+    let mut req = request(server, reqwest::Method::POST, "/api/setup", public_host(public_url))
+        .json(&json!({"name": "Admin", "email": "admin@example.com", "password": PASSWORD}));
+    if let Some(origin) = public_url {
+        req = req.header("Origin", origin.trim_end_matches('/'));
+    }
+    assert_eq!(req.send().await.unwrap().status(), StatusCode::CREATED);
+}
+
 /// Logs the admin in with a plain client; returns the session token and the `Set-Cookie` header.
-async fn login(server: &TestServer) -> (String, String) {
-    let res = server
-        .client()
-        .post(server.url("/api/auth/login"))
+async fn login(server: &TestServer, public_url: Option<&str>) -> (String, String) {
+    let res = request(server, reqwest::Method::POST, "/api/auth/login", public_host(public_url))
         .json(&json!({"email": "admin@example.com", "password": PASSWORD}))
         .send()
         .await
@@ -42,9 +64,7 @@ type Case = (&'static str, Vec<(&'static str, String)>, (u16, Value));
 
 /// A cookie-authenticated rename with these headers; returns the status and the error code.
 async fn rename(server: &TestServer, token: &str, headers: &[(&str, &str)]) -> (u16, Value) {
-    let mut req = server
-        .client()
-        .patch(server.url("/api/users/me"))
+    let mut req = request(server, reqwest::Method::PATCH, "/api/users/me", public_host(Some(PUBLIC)))
         .header("Cookie", format!("pincer_session={token}"))
         .json(&json!({"name": "Renamed"}));
     for (name, value) in headers {
@@ -63,8 +83,8 @@ async fn an_https_public_url_makes_the_session_cookie_secure() {
             builder = builder.env("PINCER_PUBLIC_URL", url);
         }
         let server = builder.start().await;
-        server.setup_admin().await;
-        let (token, cookie) = login(&server).await;
+        setup_admin(&server, public_url).await;
+        let (token, cookie) = login(&server, public_url).await;
         let mut expected = vec!["httponly", "path=/", "samesite=lax"];
         if secure {
             expected.push("secure");
@@ -75,9 +95,7 @@ async fn an_https_public_url_makes_the_session_cookie_secure() {
 
         // Logging out clears the cookie with the same attributes (a browser drops a Secure
         // cookie only through a Secure removal).
-        let res = server
-            .client()
-            .post(server.url("/api/auth/logout"))
+        let res = request(&server, reqwest::Method::POST, "/api/auth/logout", public_host(public_url))
             .header("Cookie", format!("pincer_session={token}"))
             .header("Origin", public_url.unwrap_or(server.base_url()))
             .send()
@@ -91,11 +109,11 @@ async fn an_https_public_url_makes_the_session_cookie_secure() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_public_url_and_the_host_are_our_origins_and_a_referer_stands_in_for_a_missing_origin() {
+async fn the_public_url_is_our_only_origin_and_a_referer_stands_in_for_a_missing_origin() {
     // A trailing slash in the configuration changes nothing.
     let server = TestServer::builder().env("PINCER_PUBLIC_URL", &format!("{PUBLIC}/")).start().await;
-    server.setup_admin().await;
-    let (token, _) = login(&server).await;
+    setup_admin(&server, Some(PUBLIC)).await;
+    let (token, _) = login(&server, Some(PUBLIC)).await;
     let host = server.base_url().to_string();
     let ok = (200, Value::Null);
     let refused = (403, json!("csrf_rejected"));
@@ -103,7 +121,9 @@ async fn the_public_url_and_the_host_are_our_origins_and_a_referer_stands_in_for
     let cases: Vec<Case> = vec![
         ("Origin: the public URL", vec![("Origin", PUBLIC.into())], ok.clone()),
         ("Origin: the public URL, other case", vec![("Origin", PUBLIC.to_uppercase())], ok.clone()),
-        ("Origin: the Host sent to", vec![("Origin", host.clone())], ok.clone()),
+        // The public URL is the only own origin: a DNS-rebinding page's origin names the Host it
+        // sent (issue #21, M9; tests/it/origins_rebinding.rs).
+        ("Origin: the server's address", vec![("Origin", host.clone())], refused.clone()),
         ("Origin: foreign", vec![("Origin", "https://evil.example".into())], refused.clone()),
         (
             "Origin: the public host, other scheme",
@@ -116,7 +136,7 @@ async fn the_public_url_and_the_host_are_our_origins_and_a_referer_stands_in_for
             refused.clone(),
         ),
         ("Referer: a page of the public URL", vec![("Referer", format!("{PUBLIC}/admin/users?x=1"))], ok.clone()),
-        ("Referer: a page of the Host", vec![("Referer", format!("{host}/chat"))], ok.clone()),
+        ("Referer: a page of the server's address", vec![("Referer", format!("{host}/chat"))], refused.clone()),
         ("Referer: foreign", vec![("Referer", "https://evil.example/pincer.example.com".into())], refused.clone()),
         (
             "Referer: a look-alike host",
@@ -138,9 +158,7 @@ async fn the_public_url_and_the_host_are_our_origins_and_a_referer_stands_in_for
     }
 
     // Without any cookie, a foreign page still cannot log its visitor in (login CSRF).
-    let res = server
-        .client()
-        .post(server.url("/api/auth/login"))
+    let res = request(&server, reqwest::Method::POST, "/api/auth/login", public_host(Some(PUBLIC)))
         .header("Origin", "https://evil.example")
         .json(&json!({"email": "admin@example.com", "password": PASSWORD}))
         .send()
@@ -153,6 +171,7 @@ async fn the_public_url_and_the_host_are_our_origins_and_a_referer_stands_in_for
     // The chat socket's upgrade applies the same rule.
     let ws = |origin: &str| {
         let mut request = server.url("/api/ws").replacen("http://", "ws://", 1).into_client_request().unwrap();
+        request.headers_mut().insert("Host", public_host(Some(PUBLIC)).unwrap().parse().unwrap());
         request.headers_mut().insert("Cookie", format!("pincer_session={token}").parse().unwrap());
         request.headers_mut().insert("Origin", origin.parse().unwrap());
         request

@@ -116,18 +116,113 @@ pub fn cleared_cookie(config: &HttpConfig) -> Cookie<'static> {
 }
 
 /// The caller's address for throttling: the peer, or — when the peer is a trusted proxy — the
-/// nearest untrusted address in `X-Forwarded-For`.
+/// nearest untrusted address in `X-Forwarded-For`. Every header line counts, in order (a proxy
+/// may add its own line rather than extend the first). The walk goes from the right, where our
+/// own proxies append, past trusted proxies only: what lies further left was written by the client.
+/// An entry that is not an address ends the walk at the trusted hop that reported it, rather than
+/// being skipped (skipping would hand the choice of address to the client).
 pub fn client_ip(req: &HttpRequest, config: &HttpConfig) -> String {
-    let peer = req.peer_addr().map(|a| a.ip());
-    let Some(peer) = peer else { return "unknown".into() };
-    if !config.trusted_proxies.contains(&peer) {
+    let Some(peer) = req.peer_addr().map(|a| a.ip().to_canonical()) else { return "unknown".into() };
+    let trusted = |ip: &IpAddr| config.trusted_proxies.iter().any(|t| t.to_canonical() == *ip);
+    if !trusted(&peer) {
         return peer.to_string();
     }
-    let forwarded = req.headers().get("X-Forwarded-For").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    forwarded
-        .rsplit(',')
-        .filter_map(|part| part.trim().parse::<IpAddr>().ok())
-        .find(|ip| !config.trusted_proxies.contains(ip))
-        .unwrap_or(peer)
-        .to_string()
+    let lines: Vec<&str> = req.headers().get_all("X-Forwarded-For").map(|v| v.to_str().unwrap_or_default()).collect();
+    let mut nearest = peer;
+    for entry in lines.iter().rev().flat_map(|line| line.rsplit(',')) {
+        let entry = entry.trim();
+        if entry.is_empty() {
+            continue;
+        }
+        let Some(ip) = parse_forwarded_ip(entry) else { break };
+        if !trusted(&ip) {
+            return ip.to_string();
+        }
+        nearest = ip;
+    }
+    nearest.to_string()
+}
+
+/// One `X-Forwarded-For` entry as an address: `a.b.c.d`, `a.b.c.d:port`, `v6`, `[v6]` or
+/// `[v6]:port`, with IPv4-mapped IPv6 (`::ffff:a.b.c.d`) taken as the IPv4 address it carries.
+fn parse_forwarded_ip(entry: &str) -> Option<IpAddr> {
+    let host = if let Some(rest) = entry.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        if !(after.is_empty() || after.strip_prefix(':').is_some_and(is_port)) {
+            return None;
+        }
+        host
+    } else if let Some((host, port)) = entry.split_once(':').filter(|(_, port)| !port.contains(':')) {
+        // Exactly one colon: IPv4 with a port (a bare IPv6 address has at least two).
+        if !is_port(port) {
+            return None;
+        }
+        host
+    } else {
+        entry
+    };
+    host.parse::<IpAddr>().ok().map(|ip| ip.to_canonical())
+}
+
+fn is_port(text: &str) -> bool {
+    !text.is_empty() && text.parse::<u16>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    const PROXY: &str = "10.0.0.1";
+
+    fn config() -> HttpConfig {
+        HttpConfig { trusted_proxies: vec![PROXY.parse().unwrap(), "10.0.0.2".parse().unwrap()], ..Default::default() }
+    }
+
+    fn ip_of(peer: &str, lines: &[&str]) -> String {
+        let mut req = TestRequest::default().peer_addr(peer.parse::<SocketAddr>().unwrap());
+        for line in lines {
+            req = req.append_header(("X-Forwarded-For", *line));
+        }
+        client_ip(&req.to_http_request(), &config())
+    }
+
+    #[test]
+    fn an_untrusted_peer_is_the_client_whatever_it_claims() {
+        assert_eq!(ip_of("203.0.113.9:5000", &["198.51.100.1"]), "203.0.113.9");
+        assert_eq!(ip_of("[::ffff:203.0.113.9]:5000", &[]), "203.0.113.9");
+    }
+
+    #[test]
+    fn every_header_line_is_read_and_the_walk_starts_at_the_last() {
+        // The client forged the first line; our proxy added the real address as a second line.
+        assert_eq!(ip_of("10.0.0.1:443", &["198.51.100.66", "203.0.113.7"]), "203.0.113.7");
+        assert_eq!(ip_of("10.0.0.1:443", &["198.51.100.66, 203.0.113.7", "10.0.0.2"]), "203.0.113.7");
+    }
+
+    #[test]
+    fn ports_brackets_and_mapped_ipv6_are_normalised() {
+        assert_eq!(ip_of("10.0.0.1:443", &["198.51.100.66, 203.0.113.7:4711"]), "203.0.113.7");
+        assert_eq!(ip_of("10.0.0.1:443", &["198.51.100.66, [2001:db8::5]:4711"]), "2001:db8::5");
+        assert_eq!(ip_of("10.0.0.1:443", &["198.51.100.66, [2001:db8::5]"]), "2001:db8::5");
+        assert_eq!(ip_of("10.0.0.1:443", &["198.51.100.66, 2001:db8::5"]), "2001:db8::5");
+        assert_eq!(ip_of("10.0.0.1:443", &["198.51.100.66, ::ffff:203.0.113.7"]), "203.0.113.7");
+        // A trusted proxy written as a mapped address or with a port is still recognised as trusted.
+        assert_eq!(ip_of("10.0.0.1:443", &["203.0.113.7, [::ffff:10.0.0.2]:80"]), "203.0.113.7");
+        assert_eq!(ip_of("[::ffff:10.0.0.1]:443", &["203.0.113.7, 10.0.0.2:80"]), "203.0.113.7");
+    }
+
+    #[test]
+    fn garbage_stops_the_walk_at_the_trusted_hop_that_reported_it() {
+        // Skipping the garbage would let the client's forged entry to its left win.
+        assert_eq!(ip_of("10.0.0.1:443", &["198.51.100.66, not-an-ip"]), PROXY);
+        assert_eq!(ip_of("10.0.0.1:443", &["198.51.100.66, 203.0.113.7:99999"]), PROXY);
+        assert_eq!(ip_of("10.0.0.1:443", &["198.51.100.66, not-an-ip, 10.0.0.2"]), "10.0.0.2");
+        // Only trusted proxies, or no header: the nearest trusted hop.
+        assert_eq!(ip_of("10.0.0.1:443", &["10.0.0.2"]), "10.0.0.2");
+        assert_eq!(ip_of("10.0.0.1:443", &[]), PROXY);
+    }
 }

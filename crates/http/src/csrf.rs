@@ -1,7 +1,8 @@
 //! Cross-site request forgery defence. A mutating request that carries the session cookie must come
 //! from our own origin (Origin, else Referer). Bearer-token requests carry no ambient credential and
 //! need no check. A mutating request whose Origin is foreign is refused even without a cookie, so
-//! a hostile page cannot log a victim into an attacker's account.
+//! a hostile page cannot log a victim into an attacker's account. With `PINCER_PUBLIC_URL` set,
+//! every mutating request and WebSocket upgrade must also be addressed to its host (DNS rebinding).
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -30,14 +31,39 @@ fn is_mutating(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Whether a request may act with its ambient credential: its Origin (or Referer) is our own, or
-/// it claims no origin and carries no session cookie. The WebSocket upgrade (a GET) uses it too:
-/// a cross-site page must not open a chat socket with the victim's cookie.
+/// Whether a request may act with its ambient credential: it was sent to our own host (see
+/// `host_allowed`), and its Origin (or Referer) is our own, or it claims no origin and carries no
+/// session cookie. The WebSocket upgrade (a GET) uses it too: a cross-site page must not open a
+/// chat socket with the victim's cookie.
 pub fn origin_allowed(req: &HttpRequest) -> bool {
-    match claimed_origin(req) {
-        Some(origin) => is_own_origin(req, &origin),
-        None => req.cookie(SESSION_COOKIE).is_none(),
-    }
+    host_allowed(req)
+        && match claimed_origin(req) {
+            Some(origin) => is_own_origin(req, &origin),
+            None => req.cookie(SESSION_COOKIE).is_none(),
+        }
+}
+
+/// The configured `PINCER_PUBLIC_URL`, if any.
+fn public_url(req: &HttpRequest) -> Option<String> {
+    req.app_data::<web::Data<AppState>>().and_then(|s| s.config.public_url.clone())
+}
+
+/// With a public URL configured, a request must be addressed to its host: a DNS-rebinding page
+/// reaches us under its own name (the `Host` it sends), and must not be able to act or to make its
+/// own origin look like ours. Without one, any `Host` is accepted.
+fn host_allowed(req: &HttpRequest) -> bool {
+    let Some(public) = public_url(req) else { return true };
+    let Some((scheme, rest)) = public.split_once("://") else { return false };
+    let public_authority = rest.split('/').next().unwrap_or_default();
+    let host = req.headers().get("Host").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    !host.is_empty()
+        && without_default_port(scheme, host).eq_ignore_ascii_case(without_default_port(scheme, public_authority))
+}
+
+/// `host:443` under https (`host:80` under http) is the same authority as `host`.
+fn without_default_port<'a>(scheme: &str, authority: &'a str) -> &'a str {
+    let default = if scheme.eq_ignore_ascii_case("https") { ":443" } else { ":80" };
+    authority.strip_suffix(default).unwrap_or(authority)
 }
 
 /// `scheme://host[:port]` from Origin, or from Referer when Origin is absent.
@@ -54,10 +80,10 @@ fn claimed_origin(req: &HttpRequest) -> Option<String> {
 
 fn is_own_origin(req: &HttpRequest, origin: &str) -> bool {
     let origin = origin.trim_end_matches('/');
-    if let Some(public) = req.app_data::<web::Data<AppState>>().and_then(|s| s.config.public_url.clone())
-        && origin.eq_ignore_ascii_case(public.trim_end_matches('/'))
-    {
-        return true;
+    // A configured public URL is the only own origin: accepting the `Host` as well would let a
+    // DNS-rebinding page (whose origin names the host it sent) pass.
+    if let Some(public) = public_url(req) {
+        return origin.eq_ignore_ascii_case(public.trim_end_matches('/'));
     }
     // Without a configured public URL, the origin must name the host the request was sent to.
     let Some((_, authority)) = origin.split_once("://") else { return false };

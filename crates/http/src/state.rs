@@ -19,7 +19,8 @@ pub trait Readiness: Send + Sync + 'static {
 /// HTTP-level settings derived from the server configuration.
 #[derive(Clone, Debug, Default)]
 pub struct HttpConfig {
-    /// `PINCER_PUBLIC_URL`, without a trailing slash: also an allowed origin for CSRF checks.
+    /// `PINCER_PUBLIC_URL`, without a trailing slash: when set, the only own origin for CSRF
+    /// checks, and the only host mutating requests may be sent to.
     pub public_url: Option<String>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,

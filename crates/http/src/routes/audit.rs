@@ -246,7 +246,7 @@ async fn export(state: web::Data<AppState>, authed: Authed, q: Query<FilterQuery
 }
 
 fn write_entry(w: &mut csv::Writer<Vec<u8>>, e: EntryDto) -> csv::Result<()> {
-    w.write_record([
+    let cells = [
         e.id.to_string(),
         e.timestamp,
         e.actor_type,
@@ -257,7 +257,16 @@ fn write_entry(w: &mut csv::Writer<Vec<u8>>, e: EntryDto) -> csv::Result<()> {
         e.outcome,
         e.detail.map_or_else(|| "null".to_string(), |detail| detail.get().to_string()),
         e.row_hmac,
-    ])
+    ];
+    w.write_record(cells.into_iter().map(neutralise_formula))
+}
+
+/// A spreadsheet reads a cell starting with `=`, `+`, `-`, `@`, tab or CR as a formula (CSV
+/// injection): a user's name such as `=HYPERLINK(...)` would run when the admin opens the export.
+/// As OWASP recommends, such a cell gets a leading single quote, which makes it plain text. The
+/// JSON API keeps the text as it is; only the export changes.
+fn neutralise_formula(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell }
 }
 
 fn csv_bytes(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Result<Bytes, actix_web::Error> {
@@ -268,6 +277,21 @@ fn csv_bytes(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -
         _ => {
             Err(ApiError::new(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR, "export_failed", "export failed")
                 .into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralise_formula;
+
+    #[test]
+    fn formula_triggers_get_a_leading_quote_and_other_text_is_kept() {
+        for risky in ["=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "=HYPERLINK(\"http://x\")"] {
+            assert_eq!(neutralise_formula(risky.to_string()), format!("'{risky}"));
+        }
+        for plain in ["", "Ada", "a=b", "{\"k\":1}", "null", "2026-01-01T00:00:00Z", " =x"] {
+            assert_eq!(neutralise_formula(plain.to_string()), plain);
         }
     }
 }

@@ -26,6 +26,11 @@ const IDLE_LIMIT: Duration = Duration::from_secs(45);
 const PINGS_PER_IDLE_LIMIT: u32 = 3;
 /// The largest client frame accepted.
 pub const MAX_FRAME_BYTES: usize = 256 * 1024;
+/// Chats one socket may follow: each follow holds a forwarding task and a hub subscription, so
+/// an unbounded number would let one socket hold unbounded memory. A socket at the cap is refused
+/// a new follow (`too_many_follows`) rather than silently losing an older one; it can reconnect.
+/// The history replayed per follow is already bounded (the newest 40 messages, one run's text).
+pub const MAX_FOLLOWS_PER_SOCKET: usize = 32;
 /// Close code for a client that stopped answering pings (private range).
 const CLOSE_IDLE: u16 = 4408;
 
@@ -257,6 +262,18 @@ impl Socket {
         }
     }
 
+    /// Whether this socket may follow `chat`: it already does, or it is under the cap; otherwise
+    /// an error frame `too_many_follows` is sent.
+    async fn may_follow(&self, chat: &ChatRef, agent_id: &str) -> bool {
+        if self.follows.contains_key(chat) || self.follows.len() < MAX_FOLLOWS_PER_SOCKET {
+            return true;
+        }
+        let message =
+            format!("this connection follows {MAX_FOLLOWS_PER_SOCKET} chats already; reconnect to follow others");
+        self.frame(ServerFrame::error(Some(agent_id), Some(&chat.key), "too_many_follows", message)).await;
+        false
+    }
+
     /// Follows a chat (again): returns the snapshot of its run, and starts forwarding after
     /// `first` has been queued, so the client sees it before any later chunk.
     async fn follow(
@@ -278,6 +295,10 @@ impl Socket {
 
     async fn on_history(&mut self, agent_id: String, chat_id: Option<String>) {
         let Some((agent, key)) = self.target(&agent_id, chat_id.as_deref()).await else { return };
+        let chat = ChatRef { user: self.principal.user_id, agent, key: key.clone() };
+        if !self.may_follow(&chat, &agent_id).await {
+            return;
+        }
         let messages = match self.state.chat.history(&self.principal, agent, Some(&key)).await {
             Ok(messages) => messages,
             Err(e) => {
@@ -285,7 +306,6 @@ impl Socket {
                 return;
             }
         };
-        let chat = ChatRef { user: self.principal.user_id, agent, key: key.clone() };
         let dtos: Vec<MessageDto> = messages.iter().map(MessageDto::from).collect();
         let frame_agent = agent_id.clone();
         self.follow(&chat, &agent_id, move |active_run| {
@@ -303,6 +323,10 @@ impl Socket {
     ) {
         let Some((agent, key)) = self.target(&agent_id, chat_id.as_deref()).await else { return };
         let chat = ChatRef { user: self.principal.user_id, agent, key: key.clone() };
+        // Refused before anything is stored: the socket could not show the answer.
+        if !self.may_follow(&chat, &agent_id).await {
+            return;
+        }
         // A new message supersedes the run going on in this chat.
         self.state.hubs.cancel(&chat);
         let request = TurnRequest {
