@@ -8,6 +8,7 @@ mod agents;
 mod audit;
 mod audit_erasure;
 mod audit_events;
+mod audit_head;
 mod chat;
 mod chat_errors;
 mod chat_history;
