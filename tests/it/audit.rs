@@ -322,6 +322,22 @@ async fn admin_lists_filters_pages_and_exports_what_happened() {
     assert!(text.contains(r#","Ada, ""the"" Admin; x","#), "{text}");
 }
 
+/// The chain part of a verify report, once its head part shows nothing removed from the end
+/// (tests/it/audit_head.rs covers that part).
+fn chain_only(mut report: Value) -> Value {
+    assert_eq!(
+        (&report["truncated"], &report["rolledBack"], &report["headInvalid"]),
+        (&json!(false), &json!(false), &json!(false)),
+        "{report}"
+    );
+    if let Some(fields) = report.as_object_mut() {
+        for key in ["truncated", "rolledBack", "headInvalid", "headId", "lastId"] {
+            fields.remove(key);
+        }
+    }
+    report
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn verify_reports_edited_and_deleted_rows() {
     let server = TestServer::start().await;
@@ -343,9 +359,12 @@ async fn verify_reports_edited_and_deleted_rows() {
     };
     let (status, report) = verify("").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(report, json!({"valid": true, "totalChecked": total, "invalidIds": [], "chainBreakIds": []}));
     assert_eq!(
-        verify("?fromId=2&toId=4").await.1,
+        chain_only(report),
+        json!({"valid": true, "totalChecked": total, "invalidIds": [], "chainBreakIds": []})
+    );
+    assert_eq!(
+        chain_only(verify("?fromId=2&toId=4").await.1),
         json!({"valid": true, "totalChecked": 3, "invalidIds": [], "chainBreakIds": []})
     );
 
@@ -353,26 +372,35 @@ async fn verify_reports_edited_and_deleted_rows() {
     execute(server.database(), "UPDATE audit_log SET detail = '{}' WHERE id = 2");
     let (status, report) = verify("").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(report, json!({"valid": false, "totalChecked": total, "invalidIds": [2], "chainBreakIds": []}));
+    assert_eq!(
+        chain_only(report),
+        json!({"valid": false, "totalChecked": total, "invalidIds": [2], "chainBreakIds": []})
+    );
 
     // A middle row removed: the next row's link breaks.
     execute(server.database(), "DELETE FROM audit_log WHERE id = 4");
     let (_, report) = verify("").await;
-    assert_eq!(report, json!({"valid": false, "totalChecked": total - 1, "invalidIds": [2], "chainBreakIds": [5]}));
     assert_eq!(
-        verify("?fromId=5&toId=6").await.1,
+        chain_only(report),
+        json!({"valid": false, "totalChecked": total - 1, "invalidIds": [2], "chainBreakIds": [5]})
+    );
+    assert_eq!(
+        chain_only(verify("?fromId=5&toId=6").await.1),
         json!({"valid": false, "totalChecked": 2, "invalidIds": [], "chainBreakIds": [5]})
     );
     assert_eq!(verify("?fromId=6").await.1["valid"], true);
     assert_eq!(
-        verify("?toId=3").await.1,
+        chain_only(verify("?toId=3").await.1),
         json!({"valid": false, "totalChecked": 3, "invalidIds": [2], "chainBreakIds": []})
     );
 
     // New rows still chain on after the damage, and only the damage is reported.
     admin.send_json("POST", "/api/settings", json!({"key": "theme", "value": "light"})).await;
     let (_, report) = verify("").await;
-    assert_eq!(report, json!({"valid": false, "totalChecked": total, "invalidIds": [2], "chainBreakIds": [5]}));
+    assert_eq!(
+        chain_only(report),
+        json!({"valid": false, "totalChecked": total, "invalidIds": [2], "chainBreakIds": [5]})
+    );
 
     for query in ["?fromId=0", "?toId=-1", "?fromId=4&toId=2", "?fromId=abc"] {
         assert_error(&verify(query).await, 400, "invalid_query");

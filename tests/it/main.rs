@@ -9,6 +9,7 @@ mod audit;
 mod audit_csv_injection;
 mod audit_erasure;
 mod audit_events;
+mod audit_head;
 mod chat;
 mod chat_errors;
 mod chat_history;

@@ -34,6 +34,15 @@ pub struct AuditEntry {
     pub row_hmac: String,
 }
 
+/// The sealed pointer to the newest row: what the log must reach. Rows removed from the end (or
+/// all of them) leave it pointing past the log; only the audit key can move it back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditHead {
+    pub last_id: i64,
+    pub last_hmac: String,
+    pub mac: String,
+}
+
 /// The audit key (DESIGN.md §6). Seals new rows and checks stored ones.
 pub struct ChainKey {
     key: hmac::Key,
@@ -83,6 +92,28 @@ impl ChainKey {
         };
         let row_hmac = self.mac(VERSION, id, &entry, &prev_hmac);
         AuditEntry { id, version: VERSION, pending: entry, prev_hmac, row_hmac }
+    }
+
+    /// The head naming `row` as the newest row.
+    pub fn head(&self, row: &AuditEntry) -> AuditHead {
+        let mac = hex::encode(self.head_tag(row.id, &row.row_hmac).as_ref());
+        AuditHead { last_id: row.id, last_hmac: row.row_hmac.clone(), mac }
+    }
+
+    /// Its own label keeps a head MAC from ever equalling a row MAC over the same bytes.
+    fn head_tag(&self, last_id: i64, last_hmac: &str) -> hmac::Tag {
+        let mut ctx = hmac::Context::with_key(&self.key);
+        for bytes in [&b"pincer-audit-head"[..], &last_id.to_be_bytes(), last_hmac.as_bytes()] {
+            ctx.update(&(bytes.len() as u64).to_be_bytes());
+            ctx.update(bytes);
+        }
+        ctx.sign()
+    }
+
+    /// Whether the head was sealed with this key.
+    pub fn is_authentic_head(&self, head: &AuditHead) -> bool {
+        let expected = hex::encode(self.head_tag(head.last_id, &head.last_hmac).as_ref());
+        pincer_core::crypto::constant_time_eq(expected.as_bytes(), head.mac.as_bytes())
     }
 
     /// Whether the row's own MAC matches its content (the link is checked by the verifier).
@@ -149,6 +180,18 @@ pub(crate) mod tests {
             assert!(!key.is_authentic(&copy), "change {i} went unnoticed");
         }
         assert!(!ChainKey::new(&[2; 32]).is_authentic(&row));
+    }
+
+    #[test]
+    fn head_is_sealed_and_separate_from_row_macs() {
+        let key = ChainKey::new(&[1; 32]);
+        let row = key.seal(pending("x"), None);
+        let head = key.head(&row);
+        assert!(key.is_authentic_head(&head));
+        assert_ne!(head.mac, row.row_hmac);
+        assert!(!key.is_authentic_head(&AuditHead { last_id: 2, ..head.clone() }));
+        assert!(!key.is_authentic_head(&AuditHead { last_hmac: "ab".into(), ..head.clone() }));
+        assert!(!ChainKey::new(&[2; 32]).is_authentic_head(&head));
     }
 
     #[test]

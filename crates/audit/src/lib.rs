@@ -16,7 +16,7 @@ pub mod tally;
 pub mod throttle;
 pub mod verify;
 
-pub use chain::{AuditEntry, ChainKey, GENESIS, PendingEntry};
+pub use chain::{AuditEntry, AuditHead, ChainKey, GENESIS, PendingEntry};
 pub use error::AuditError;
 pub use event::{Actor, AuditEvent, AuditSink, MemorySink, Outcome};
 pub use ports::{AuditFilter, AuditRow, AuditStore};

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use pincer_core::{PageRequest, StoreError, Timestamp};
 
-use crate::chain::{AuditEntry, ChainKey, PendingEntry};
+use crate::chain::{AuditEntry, AuditHead, ChainKey, PendingEntry};
 use crate::tally::Tally;
 
 /// Which rows a query or export returns. `actor_id` is already the stored pseudonym.
@@ -29,7 +29,8 @@ pub struct AuditRow {
 #[async_trait]
 pub trait AuditStore: Send + Sync + 'static {
     /// Appends one row: under a lock serialising all appenders (across processes on PostgreSQL),
-    /// reads the last row and stores `key.seal(entry, last)`. Returns the stored row.
+    /// reads the last row and stores `key.seal(entry, last)`, and in the same transaction
+    /// replaces the head with `key.head(&row)`. Returns the stored row.
     async fn append(&self, entry: PendingEntry, key: Arc<ChainKey>) -> Result<AuditEntry, StoreError>;
     /// Appends `entries` in order, continuing the chain exactly as `append` would, and returns
     /// the ids of the stored rows. Adapters override this to seal and insert the whole batch in
@@ -73,6 +74,9 @@ pub trait AuditStore: Send + Sync + 'static {
         let rows = self.scan(&AuditFilter::default(), after_id, to_id, limit).await?;
         Ok(rows.into_iter().map(|row| row.entry).collect())
     }
+    /// The sealed head written by the last append, if any. Read before the rows it is compared
+    /// with: appends move row and head together, so rows found beyond it are only newer appends.
+    async fn head(&self) -> Result<Option<AuditHead>, StoreError>;
     /// The id of the newest row, if any.
     async fn last_id(&self) -> Result<Option<i64>, StoreError>;
     /// The row with this id, if any.

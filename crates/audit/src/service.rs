@@ -188,6 +188,16 @@ impl AuditService {
         {
             return Err(AuditError::InvalidInput("fromId must not be greater than toId".into()));
         }
+        // Ranges end at the head: beyond it there is nothing the key ever sealed.
+        let end = match self.store.head().await? {
+            Some(head) => Some(head.last_id),
+            None => self.store.last_id().await?,
+        };
+        if let Some(to) = to_id
+            && to > end.unwrap_or(0)
+        {
+            return Err(AuditError::InvalidInput(format!("toId is beyond the newest entry ({})", end.unwrap_or(0))));
+        }
         let start = from_id.unwrap_or(1).max(1);
         let prev = if start > 1 {
             // The row before the range anchors its first link; if it is gone, that link breaks.
@@ -215,8 +225,17 @@ impl AuditService {
         to_id: Option<i64>,
     ) -> Result<(VerifyReport, Option<(i64, String)>), AuditError> {
         let mut verifier = Verifier::new(&self.key, prev);
+        // The head first: appends move row and head together, so a row newer than the head read
+        // here is an append that raced this check, never a reason to report.
+        let head = self.store.head().await?;
+        let newest = self.store.last_id().await?;
+        let at_head = match &head {
+            Some(h) => self.store.get(h.last_id).await?,
+            None => None,
+        };
+        verifier.check_head(head.as_ref(), at_head.as_ref(), newest);
         // Rows appended while this runs are left for the next check.
-        let last = match (self.store.last_id().await?, to_id) {
+        let last = match (newest, to_id) {
             (Some(last), Some(to)) => last.min(to),
             (last, _) => last.unwrap_or(0),
         };
@@ -277,13 +296,13 @@ mod tests {
     use pincer_core::{Role, SystemClock, UserId};
 
     use super::*;
-    use crate::chain::AuditEntry;
     use crate::chain::tests::pending;
+    use crate::chain::{AuditEntry, AuditHead};
     use crate::tally::Tally;
 
     /// The log in memory; every call completes at once.
     #[derive(Default)]
-    struct MemoryStore(Mutex<Vec<AuditEntry>>);
+    struct MemoryStore(Mutex<Vec<AuditEntry>>, Mutex<Option<AuditHead>>);
 
     impl MemoryStore {
         fn rows(&self) -> std::sync::MutexGuard<'_, Vec<AuditEntry>> {
@@ -297,6 +316,7 @@ mod tests {
             let mut rows = self.rows();
             let sealed = key.seal(entry, rows.last().map(|r| (r.id, r.row_hmac.as_str())));
             rows.push(sealed.clone());
+            *self.1.lock().unwrap_or_else(|e| e.into_inner()) = Some(key.head(&sealed));
             Ok(sealed)
         }
         async fn pseudonym(&self, user_id: &str) -> Result<String, StoreError> {
@@ -320,6 +340,9 @@ mod tests {
                 .collect();
             let newer: Vec<i64> = rows.iter().map(|e| e.id).filter(|id| *id > counted.through_id).collect();
             Ok((items, counted.extended(newer.len() as i64, newer.last().copied())))
+        }
+        async fn head(&self) -> Result<Option<AuditHead>, StoreError> {
+            Ok(self.1.lock().unwrap_or_else(|e| e.into_inner()).clone())
         }
         async fn last_id(&self) -> Result<Option<i64>, StoreError> {
             Ok(self.rows().last().map(|e| e.id))
@@ -404,6 +427,48 @@ mod tests {
         assert_eq!(report.invalid_ids, vec![boundary + 1]);
         assert_eq!(report.chain_break_ids, vec![boundary + 1, boundary + 8]);
         assert_eq!(report.total_checked, 2 * VERIFY_BATCH as u64 + 8);
+    }
+
+    #[test]
+    fn removing_the_newest_rows_or_all_of_them_is_truncation() {
+        let (service, store) = service(10);
+        store.rows().truncate(7);
+        let report = now(service.verify(&admin(), None, None)).unwrap();
+        assert!(!report.valid);
+        assert!(report.truncated && !report.rolled_back, "{report:?}");
+        assert_eq!((report.head_id, report.last_id), (Some(10), Some(7)));
+        assert!(report.chain_break_ids.is_empty());
+        store.rows().clear();
+        let (report, _) = now(service.verify_since(None)).unwrap();
+        assert!(report.truncated && !report.valid, "{report:?}");
+        assert_eq!((report.head_id, report.last_id), (Some(10), None));
+    }
+
+    #[test]
+    fn a_log_rolled_back_and_appended_to_again_is_reported() {
+        let (service, store) = service(10);
+        let head = store.1.lock().unwrap().clone();
+        // An older state (nine rows) comes back and is appended to: a different row 10…
+        store.rows().truncate(9);
+        now(store.append(pending("other"), Arc::new(ChainKey::new(&[5; 32])))).unwrap();
+        // …which the head sealed for the first row 10 does not name.
+        *store.1.lock().unwrap() = head;
+        let report = now(service.verify(&admin(), None, None)).unwrap();
+        assert!(report.rolled_back && !report.valid, "{report:?}");
+    }
+
+    #[test]
+    fn a_forged_or_deleted_head_and_to_id_beyond_it_are_refused() {
+        let (service, store) = service(5);
+        let err = now(service.verify(&admin(), None, Some(6))).unwrap_err();
+        assert_eq!(err.code(), "invalid_query");
+        if let Some(h) = store.1.lock().unwrap().as_mut() {
+            h.last_id = 3;
+        }
+        assert!(now(service.verify(&admin(), None, None)).unwrap().head_invalid);
+        *store.1.lock().unwrap() = None;
+        let report = now(service.verify(&admin(), None, None)).unwrap();
+        assert!(report.head_invalid && !report.valid, "{report:?}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::chain::{AuditEntry, ChainKey, GENESIS};
+use crate::chain::{AuditEntry, AuditHead, ChainKey, GENESIS};
 
 /// The outcome of a verification run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -15,6 +15,18 @@ pub struct VerifyReport {
     /// Rows whose link to the previous row is broken or missing (a row before them was removed,
     /// replaced or re-chained).
     pub chain_break_ids: Vec<i64>,
+    /// The newest row the sealed head names is gone: rows were removed from the end of the log
+    /// (or all of them). `head_id` and `last_id` say how far.
+    pub truncated: bool,
+    /// The row the head names exists but is not the row that was appended: the log was rolled
+    /// back to an older state and appended to again, or its newest row was re-chained.
+    pub rolled_back: bool,
+    /// The head's own MAC does not verify, or rows exist but no head does (it was deleted).
+    pub head_invalid: bool,
+    /// The newest id according to the sealed head, when one was found.
+    pub head_id: Option<i64>,
+    /// The newest id found in the log.
+    pub last_id: Option<i64>,
 }
 
 /// Feed rows in ascending id order; then [`Verifier::finish`].
@@ -61,8 +73,32 @@ impl<'k> Verifier<'k> {
         self.prev.as_ref()
     }
 
+    /// Compares the log's end with the sealed head (read before `last`, the newest row found).
+    pub fn check_head(&mut self, head: Option<&AuditHead>, at_head: Option<&AuditEntry>, last: Option<i64>) {
+        self.report.last_id = last;
+        let Some(head) = head else {
+            // No head: an empty log never had one; rows without one means it was deleted.
+            self.report.head_invalid = last.is_some();
+            return;
+        };
+        self.report.head_id = Some(head.last_id);
+        if !self.key.is_authentic_head(head) {
+            self.report.head_invalid = true;
+            return;
+        }
+        match at_head {
+            None => self.report.truncated = true,
+            Some(row) if row.id != head.last_id || row.row_hmac != head.last_hmac => self.report.rolled_back = true,
+            Some(_) => {}
+        }
+    }
+
     pub fn finish(mut self) -> VerifyReport {
-        self.report.valid = self.report.invalid_ids.is_empty() && self.report.chain_break_ids.is_empty();
+        self.report.valid = self.report.invalid_ids.is_empty()
+            && self.report.chain_break_ids.is_empty()
+            && !self.report.truncated
+            && !self.report.rolled_back
+            && !self.report.head_invalid;
         self.report
     }
 }
@@ -92,10 +128,7 @@ mod tests {
     fn untouched_chain_is_valid() {
         let key = ChainKey::new(&[3; 32]);
         let report = verify(&key, &chain(&key, 5));
-        assert_eq!(
-            report,
-            VerifyReport { valid: true, total_checked: 5, invalid_ids: vec![], chain_break_ids: vec![] }
-        );
+        assert_eq!(report, VerifyReport { valid: true, total_checked: 5, ..VerifyReport::default() });
     }
 
     #[test]

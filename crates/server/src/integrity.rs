@@ -22,6 +22,11 @@ pub async fn run_periodically(audit: Arc<AuditService>, interval: Duration) {
                     "checked": report.total_checked,
                     "invalidIds": report.invalid_ids,
                     "chainBreakIds": report.chain_break_ids,
+                    "truncated": report.truncated,
+                    "rolledBack": report.rolled_back,
+                    "headInvalid": report.head_invalid,
+                    "headId": report.head_id,
+                    "lastId": report.last_id,
                     "fromId": checkpoint.as_ref().map_or(1, |(id, _)| id + 1),
                 }));
                 if report.valid {
@@ -35,6 +40,11 @@ pub async fn run_periodically(audit: Arc<AuditService>, interval: Duration) {
                     tracing::error!(
                         invalid = ?report.invalid_ids,
                         chain_breaks = ?report.chain_break_ids,
+                        truncated = report.truncated,
+                        rolled_back = report.rolled_back,
+                        head_invalid = report.head_invalid,
+                        head_id = ?report.head_id,
+                        last_id = ?report.last_id,
                         "AUDIT LOG INTEGRITY VIOLATION: rows were edited or removed"
                     );
                 }

@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use diesel::prelude::*;
-use pincer_audit::{AuditEntry, AuditFilter, AuditRow, AuditStore, ChainKey, PendingEntry, Tally};
+use pincer_audit::{AuditEntry, AuditFilter, AuditHead, AuditRow, AuditStore, ChainKey, PendingEntry, Tally};
 use pincer_core::{Clock, PageRequest, StoreError, SystemClock, Timestamp};
 
 use crate::Database;
 use crate::backend::{self, Guard};
 use crate::conn::{AnyConn, on_backend};
-use crate::schema::{audit_log, audit_pseudonyms, users};
+use crate::schema::{audit_head, audit_log, audit_pseudonyms, users};
 
 type Backend = <AnyConn as Connection>::Backend;
 
@@ -215,6 +215,26 @@ fn insert_rows(conn: &mut AnyConn, rows: &[AuditLogRow]) -> QueryResult<usize> {
     }
 }
 
+/// The single row of `audit_head`.
+const HEAD_SLOT: i32 = 1;
+
+/// Replaces the head with `key.head(newest)`; runs inside the append's transaction, under the
+/// appenders' lock, so row and head commit together. Delete-then-insert works the same on both
+/// backends.
+fn write_head(conn: &mut AnyConn, key: &ChainKey, newest: &AuditEntry) -> QueryResult<()> {
+    let head = key.head(newest);
+    diesel::delete(audit_head::table).execute(conn)?;
+    diesel::insert_into(audit_head::table)
+        .values((
+            audit_head::slot.eq(HEAD_SLOT),
+            audit_head::last_id.eq(head.last_id),
+            audit_head::last_hmac.eq(head.last_hmac),
+            audit_head::head_mac.eq(head.mac),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 fn find_pseudonym(conn: &mut AnyConn, user_id: &str) -> QueryResult<Option<String>> {
     audit_pseudonyms::table.find(user_id).select(audit_pseudonyms::pseudonym).first(conn).optional()
 }
@@ -231,6 +251,7 @@ impl AuditStore for Database {
                     .optional()?;
                 let sealed = key.seal(entry, last.as_ref().map(|(id, mac)| (*id, mac.as_str())));
                 diesel::insert_into(audit_log::table).values(AuditLogRow::from(&sealed)).execute(conn)?;
+                write_head(conn, &key, &sealed)?;
                 Ok(sealed)
             })
         })
@@ -249,12 +270,14 @@ impl AuditStore for Database {
                     .first(conn)
                     .optional()?;
                 let mut ids = Vec::with_capacity(entries.len());
+                let mut newest = None;
                 let mut chunk = Vec::with_capacity(INSERT_CHUNK.min(entries.len()));
                 for entry in entries {
                     let sealed = key.seal(entry, last.as_ref().map(|(id, mac)| (*id, mac.as_str())));
                     ids.push(sealed.id);
                     last = Some((sealed.id, sealed.row_hmac.clone()));
-                    chunk.push(AuditLogRow::from(sealed));
+                    chunk.push(AuditLogRow::from(&sealed));
+                    newest = Some(sealed);
                     if chunk.len() == INSERT_CHUNK {
                         insert_rows(conn, &chunk)?;
                         chunk.clear();
@@ -262,6 +285,9 @@ impl AuditStore for Database {
                 }
                 if !chunk.is_empty() {
                     insert_rows(conn, &chunk)?;
+                }
+                if let Some(newest) = &newest {
+                    write_head(conn, &key, newest)?;
                 }
                 Ok(ids)
             })
@@ -366,6 +392,18 @@ impl AuditStore for Database {
                 AnyConn::Postgres(c) => load!(c),
             };
             Ok(entries?.into_iter().map(AuditEntry::from).collect())
+        })
+        .await
+    }
+
+    async fn head(&self) -> Result<Option<AuditHead>, StoreError> {
+        self.run("audit.head", |conn| {
+            let row: Option<(i64, String, String)> = audit_head::table
+                .find(HEAD_SLOT)
+                .select((audit_head::last_id, audit_head::last_hmac, audit_head::head_mac))
+                .first(conn)
+                .optional()?;
+            Ok(row.map(|(last_id, last_hmac, mac)| AuditHead { last_id, last_hmac, mac }))
         })
         .await
     }

@@ -77,6 +77,16 @@ diesel::table! {
     }
 }
 
+// The sealed head of the audit chain (one row, `slot` = 1).
+diesel::table! {
+    audit_head (slot) {
+        slot -> Integer,
+        last_id -> BigInt,
+        last_hmac -> Text,
+        head_mac -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(audit_log, audit_pseudonyms, users);
 
 diesel::table! {

@@ -140,7 +140,8 @@ struct VerifyQuery {
     /// First entry id to check (default: the first).
     #[param(minimum = 1)]
     from_id: Option<i64>,
-    /// Last entry id to check (default: the newest).
+    /// Last entry id to check (default: the newest). Beyond the newest entry the log's sealed
+    /// head names: 400 `invalid_query`.
     #[param(minimum = 1)]
     to_id: Option<i64>,
 }
@@ -156,6 +157,18 @@ struct VerifyDto {
     /// Entries whose link to the previous entry is broken (an entry before them was removed,
     /// replaced or re-chained).
     chain_break_ids: Vec<i64>,
+    /// Entries were removed from the end of the log (or all of them): the sealed head names an
+    /// entry that is gone.
+    truncated: bool,
+    /// The entry the sealed head names exists but is not the one that was appended: an older
+    /// state of the log was restored and appended to, or its newest entry was re-chained.
+    rolled_back: bool,
+    /// The sealed head does not verify, or entries exist without one (it was deleted).
+    head_invalid: bool,
+    /// The newest entry id according to the sealed head.
+    head_id: Option<i64>,
+    /// The newest entry id found in the log.
+    last_id: Option<i64>,
 }
 
 /// Recomputes the HMAC chain over a range of entries (admin only).
@@ -166,6 +179,7 @@ struct VerifyDto {
     params(VerifyQuery),
     responses(
         (status = 200, description = "The verification report.", body = VerifyDto),
+        (status = 400, description = "Codes: `invalid_query` (an id below 1, `fromId` above `toId`, `toId` beyond the newest entry).", body = ErrorBody),
         (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
     ),
 )]
@@ -179,6 +193,11 @@ async fn verify(state: web::Data<AppState>, authed: Authed, q: Query<VerifyQuery
         total_checked: r.total_checked,
         invalid_ids: r.invalid_ids,
         chain_break_ids: r.chain_break_ids,
+        truncated: r.truncated,
+        rolled_back: r.rolled_back,
+        head_invalid: r.head_invalid,
+        head_id: r.head_id,
+        last_id: r.last_id,
     }))
 }
 
