@@ -188,7 +188,7 @@ async fn setup_code(identity: &Identity) -> Result<Option<String>, String> {
     }
     let code = pincer_core::crypto::random_token()[..16].to_string();
     println!("pincer setup code: {code} (needed to complete setup from another machine)");
-    tracing::warn!("setup is not complete: open the web app and create the first admin");
+    tracing::info!("setup is not complete: open the web app and create the first admin");
     Ok(Some(code))
 }
 
