@@ -42,6 +42,7 @@ mod settings;
 mod setup_auth;
 mod setup_code;
 mod startup_failures;
+mod throttle_security;
 mod support;
 mod token_links;
 mod users;

@@ -4,6 +4,7 @@
 //! ports implemented by the `store` adapter. Nothing here does I/O itself.
 
 pub mod error;
+pub mod login_throttle;
 pub mod model;
 pub mod password;
 pub mod ports;

@@ -1,10 +1,10 @@
 //! The caller's own profile: name, personal context, password.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::auth::Authed;
+use crate::auth::{Authed, client_ip};
 use crate::dto::{ContextBody, ContextDto, SUCCESS, Success};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Json;
@@ -78,13 +78,16 @@ struct PasswordBody {
         (status = 200, description = "Changed.", body = Success),
         (status = 400, description = "Codes: `invalid_input`, `weak_password`.", body = ErrorBody),
         (status = 401, description = "Codes: `wrong_current_password`.", body = ErrorBody),
+        (status = 429, description = "More than 10 changes by this user in 15 minutes, or the address's login budget is used up; see `Retry-After`. Codes: `rate_limited`.", body = ErrorBody),
     ),
 )]
 async fn change_password(
+    req: HttpRequest,
     state: web::Data<AppState>,
     authed: Authed,
     body: Json<PasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
-    state.identity.change_password(&authed.principal, &body.current_password, &body.new_password).await?;
+    let source = client_ip(&req, &state.config);
+    state.identity.change_password(&authed.principal, &body.current_password, &body.new_password, &source).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))
 }

@@ -53,32 +53,28 @@ impl Identity {
         self.start_session(user).await
     }
 
-    /// Verifies credentials, throttled per source address and per account.
+    /// Verifies credentials, throttled per source address and per account (login_throttle.rs).
     pub async fn login(&self, email: &str, password: &str, source: &str) -> Result<LoginOutcome, IdentityError> {
         let now = self.now();
         let email = email.trim().to_lowercase();
-        let ip_key = format!("ip:{source}");
-        let account_key = format!("account:{email}");
-        if let Err(retry_after_secs) = self.per_ip.check(&ip_key, now).and(self.per_account.check(&account_key, now)) {
-            self.audit(
-                AuditEvent::new(Actor::System, "auth.failed")
-                    .detail(json!({"reason": "rate_limited", "source": source}))
-                    .failed(),
-            )
-            .await;
-            return Err(IdentityError::RateLimited { retry_after_secs });
-        }
-        self.per_ip.hit(&ip_key, now);
+        let source_key = match self.throttle.admit_source(source, now) {
+            Ok(key) => key,
+            Err(retry_after_secs) => return Err(self.rate_limited(source, retry_after_secs).await),
+        };
         if password.is_empty() || password.chars().count() > password::MAX_LENGTH {
-            self.per_account.hit(&account_key, now);
             return Err(IdentityError::InvalidCredentials);
         }
         let user = self.deps.users.find_by_email(&email).await?;
+        // Counted before the password is checked, so parallel guesses cannot all slip through.
+        let admitted = match self.throttle.admit_login(&email, user.as_ref().map(|u| u.id), source_key, now) {
+            Ok(admitted) => admitted,
+            Err(retry_after_secs) => return Err(self.rate_limited(source, retry_after_secs).await),
+        };
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         let verified = self.deps.hasher.verify(Secret::new(password.to_string()), hash).await;
         match user {
             Some(user) if verified && !user.banned => {
-                self.per_account.reset(&account_key);
+                self.throttle.succeeded(admitted, user.id, source_key);
                 self.audit(
                     AuditEvent::new(Actor::User(user.id.to_string()), "auth.login")
                         .resource(format!("user:{}", user.id)),
@@ -87,7 +83,6 @@ impl Identity {
                 self.start_session(user).await
             }
             other => {
-                self.per_account.hit(&account_key, now);
                 let reason = match &other {
                     None => "unknown_account",
                     Some(u) if u.banned => "deactivated",
@@ -103,6 +98,17 @@ impl Identity {
                 Err(IdentityError::InvalidCredentials)
             }
         }
+    }
+
+    /// Audits a throttled attempt and gives the error to answer with.
+    async fn rate_limited(&self, source: &str, retry_after_secs: u64) -> IdentityError {
+        self.audit(
+            AuditEvent::new(Actor::System, "auth.failed")
+                .detail(json!({"reason": "rate_limited", "source": source}))
+                .failed(),
+        )
+        .await;
+        IdentityError::RateLimited { retry_after_secs }
     }
 
     async fn start_session(&self, user: User) -> Result<LoginOutcome, IdentityError> {
@@ -157,12 +163,22 @@ impl Identity {
         Ok(self.deps.sessions.delete_expired(self.now()).await?)
     }
 
-    /// Changes the caller's password and ends their other sessions.
-    pub async fn change_password(&self, principal: &Principal, current: &str, new: &str) -> Result<(), IdentityError> {
+    /// Changes the caller's password and ends their other sessions. Throttled per user and per
+    /// source address (with login's budget), before any hashing.
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        current: &str,
+        new: &str,
+        source: &str,
+    ) -> Result<(), IdentityError> {
         if current.is_empty() {
             return Err(IdentityError::InvalidInput("currentPassword is required".into()));
         }
         password::check_policy(new)?;
+        if let Err(retry_after_secs) = self.throttle.admit_password_change(principal.user_id, source, self.now()) {
+            return Err(IdentityError::RateLimited { retry_after_secs });
+        }
         let user = self.deps.users.get(principal.user_id).await?.ok_or(IdentityError::NotAuthenticated)?;
         if !self.deps.hasher.verify(Secret::new(current.to_string()), Some(user.password_hash.clone())).await {
             self.audit(

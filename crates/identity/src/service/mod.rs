@@ -18,7 +18,7 @@ pub use settings::{SettingView, SettingsService};
 
 use crate::IdentityError;
 use crate::ports::{AccountHook, InviteStore, PasswordHasher, SessionStore, UserStore};
-use crate::rate_limit::RateLimiter;
+use crate::login_throttle::LoginThrottle;
 use crate::session_cache::SessionCache;
 
 /// Sessions last this long from login.
@@ -27,10 +27,6 @@ pub const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
 pub const INVITE_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 /// Password-reset links are valid for one day.
 pub const RESET_TTL_MS: i64 = 24 * 3600 * 1000;
-/// Login attempts per source address per minute.
-pub const LOGIN_PER_IP_PER_MINUTE: u32 = 20;
-/// Failed logins per account per fifteen minutes.
-pub const LOGIN_FAILURES_PER_ACCOUNT: u32 = 10;
 
 /// The ports the identity services run on.
 pub struct IdentityDeps {
@@ -48,8 +44,7 @@ pub struct IdentityDeps {
 pub struct Identity {
     deps: IdentityDeps,
     cache: SessionCache,
-    per_ip: RateLimiter,
-    per_account: RateLimiter,
+    throttle: LoginThrottle,
 }
 
 impl Identity {
@@ -57,8 +52,7 @@ impl Identity {
         Self {
             deps,
             cache: SessionCache::default(),
-            per_ip: RateLimiter::new(LOGIN_PER_IP_PER_MINUTE, 60_000),
-            per_account: RateLimiter::new(LOGIN_FAILURES_PER_ACCOUNT, 15 * 60_000),
+            throttle: LoginThrottle::default(),
         }
     }
 
