@@ -31,6 +31,9 @@ pub struct HttpConfig {
     /// How long a chat socket may stay silent before it is closed with 4408; `None` is the
     /// documented 45 s. Only tests shorten it (the hidden `PINCER_WS_IDLE_TIMEOUT_MS`).
     pub ws_idle_limit: Option<Duration>,
+    /// Answers one user may have being written at once, over all their chats and sockets
+    /// (`PINCER_MAX_RUNS_PER_USER`); one more is refused with `too_many_runs`.
+    pub max_runs_per_user: usize,
 }
 
 impl HttpConfig {

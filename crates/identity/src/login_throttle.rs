@@ -73,13 +73,7 @@ impl LoginThrottle {
     }
 
     /// Counts a login attempt on the account of `email` (`user` when it exists) from `source`.
-    pub fn admit_login(
-        &self,
-        email: &str,
-        user: Option<UserId>,
-        source: Key,
-        now: Timestamp,
-    ) -> Result<Admitted, u64> {
+    pub fn admit_login(&self, email: &str, user: Option<UserId>, source: Key, now: Timestamp) -> Result<Admitted, u64> {
         let account = self.per_account.key(email);
         if let Some(user) = user
             && self.is_known(user, source)

@@ -77,6 +77,9 @@ pub struct ServeArgs {
     /// Seconds between removals of expired sessions.
     #[arg(long, env = "PINCER_SESSION_PURGE_INTERVAL", default_value_t = 600)]
     pub session_purge_interval: u64,
+    /// Answers one user may have being written at once; one more is refused (`too_many_runs`).
+    #[arg(long, env = "PINCER_MAX_RUNS_PER_USER", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_runs_per_user: u16,
     /// Milliseconds a chat socket may stay silent before it is closed (4408); default 45 000.
     /// Hidden: only the black-box tests shorten it, to see the close without waiting 45 s.
     #[arg(long, env = "PINCER_WS_IDLE_TIMEOUT_MS", hide = true)]

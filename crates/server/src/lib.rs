@@ -135,6 +135,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
             trusted_proxies: args.trusted_proxies.clone(),
             setup_code,
             // At least 3 ms, so the ping interval (a third of it) is never zero.
+            max_runs_per_user: usize::from(args.max_runs_per_user),
             ws_idle_limit: args.ws_idle_timeout_ms.map(|ms| std::time::Duration::from_millis(ms.max(3))),
         },
     });

@@ -63,7 +63,7 @@ impl Scenario for Login {
 }
 
 /// The (n + 1)-th address of 10.0.0.0/8: distinct for 16 million requests.
-fn source_address(n: u64) -> String {
+pub fn source_address(n: u64) -> String {
     let n = n % ((1 << 24) - 1) + 1;
     format!("10.{}.{}.{}", (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff)
 }

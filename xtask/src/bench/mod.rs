@@ -25,6 +25,7 @@ mod goals;
 mod health;
 mod load;
 mod login;
+mod password_flood;
 mod seed;
 pub(crate) mod server;
 
@@ -239,6 +240,7 @@ fn scenarios() -> Vec<Box<dyn Scenario>> {
         Box::new(agents::Agents),
         Box::new(audit_page::AuditPage),
         Box::new(login::Login),
+        Box::new(password_flood::PasswordFlood),
         Box::new(cold_start::ColdStart),
         Box::new(chat::Chat),
     ]

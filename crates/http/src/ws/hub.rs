@@ -41,6 +41,9 @@ impl Hub {
 
 pub struct ChatHubs {
     hubs: Mutex<HashMap<ChatRef, Hub>>,
+    /// Per user: chats with a run going plus run slots reserved and not yet begun (review M2).
+    /// Changed only while `hubs` is held, so it always agrees with the chats' `active`.
+    runs: Mutex<HashMap<UserId, usize>>,
     connections: Mutex<HashMap<UserId, usize>>,
     /// Turns true once at shutdown; every socket then closes with 1001.
     closing: watch::Sender<bool>,
@@ -48,7 +51,12 @@ pub struct ChatHubs {
 
 impl Default for ChatHubs {
     fn default() -> Self {
-        Self { hubs: Mutex::default(), connections: Mutex::default(), closing: watch::channel(false).0 }
+        Self {
+            hubs: Mutex::default(),
+            runs: Mutex::default(),
+            connections: Mutex::default(),
+            closing: watch::channel(false).0,
+        }
     }
 }
 
@@ -69,19 +77,65 @@ impl ChatHubs {
         (hub.tx.subscribe(), active)
     }
 
-    /// Registers a new run on a chat and returns what cancels it. A run already going on the chat
-    /// is cancelled: a new message supersedes it.
-    pub fn begin(&self, chat: &ChatRef, run_id: RunId, message_id: MessageId) -> oneshot::Receiver<()> {
+    /// Reserves a run on `chat` for its user, before anything is stored: `None` when the user
+    /// already has `cap` runs going or reserved on other chats. A run on this same chat does not
+    /// count, since the new one supersedes it.
+    pub fn reserve_run(self: &Arc<Self>, chat: &ChatRef, cap: usize) -> Option<RunSlot> {
+        let hubs = lock(&self.hubs);
+        let supersedes = hubs.get(chat).is_some_and(|h| h.active.is_some());
+        if !supersedes {
+            let mut runs = lock(&self.runs);
+            let count = runs.entry(chat.user).or_insert(0);
+            if *count >= cap {
+                return None;
+            }
+            *count += 1;
+        }
+        Some(RunSlot { hubs: self.clone(), user: chat.user, counted: !supersedes })
+    }
+
+    /// Registers a new run on a chat in its reserved slot and returns what cancels it. A run
+    /// already going on the chat is cancelled: a new message supersedes it.
+    pub fn begin(
+        &self,
+        chat: &ChatRef,
+        mut slot: RunSlot,
+        run_id: RunId,
+        message_id: MessageId,
+    ) -> oneshot::Receiver<()> {
         let (cancel, cancelled) = oneshot::channel();
         let mut hubs = lock(&self.hubs);
         let hub = hubs.entry(chat.clone()).or_insert_with(Hub::new);
-        if let Some(previous) = hub.active.take()
-            && let Some(cancel) = previous.cancel
-        {
+        let previous = hub.active.take();
+        // The chat's one count: the slot's, or the superseded run's, never both.
+        match (&previous, slot.counted) {
+            (Some(_), true) => self.uncount_run(chat.user),
+            (None, false) => *lock(&self.runs).entry(chat.user).or_insert(0) += 1,
+            _ => {}
+        }
+        slot.counted = false;
+        if let Some(cancel) = previous.and_then(|p| p.cancel) {
             cancel.send(()).ok();
         }
         hub.active = Some(Active { run_id, message_id, partial: String::new(), cancel: Some(cancel) });
         cancelled
+    }
+
+    /// Runs going or reserved by `user`.
+    pub fn runs_of(&self, user: UserId) -> usize {
+        let _hubs = lock(&self.hubs);
+        lock(&self.runs).get(&user).copied().unwrap_or(0)
+    }
+
+    /// One run of `user` is over; call with `hubs` held.
+    fn uncount_run(&self, user: UserId) {
+        let mut runs = lock(&self.runs);
+        if let Some(count) = runs.get_mut(&user) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                runs.remove(&user);
+            }
+        }
     }
 
     /// Cancels the run going on a chat; whether there was one.
@@ -142,6 +196,7 @@ impl ChatHubs {
         if let Some(hub) = hubs.get_mut(chat) {
             if hub.active.as_ref().is_some_and(|a| a.run_id == run_id) {
                 hub.active = None;
+                self.uncount_run(chat.user);
             }
             if hub.active.is_none() && hub.tx.receiver_count() == 0 {
                 hubs.remove(chat);
@@ -173,6 +228,23 @@ impl ChatHubs {
     /// Chats with a run going (for tests of the hub and for metrics).
     pub fn active_runs(&self) -> usize {
         lock(&self.hubs).values().filter(|h| h.active.is_some()).count()
+    }
+}
+
+/// A run reserved by [`ChatHubs::reserve_run`]; dropped without [`ChatHubs::begin`] (the turn
+/// was refused), it frees its place.
+pub struct RunSlot {
+    hubs: Arc<ChatHubs>,
+    user: UserId,
+    counted: bool,
+}
+
+impl Drop for RunSlot {
+    fn drop(&mut self) {
+        if self.counted {
+            let _hubs = lock(&self.hubs.hubs);
+            self.hubs.uncount_run(self.user);
+        }
     }
 }
 
@@ -215,8 +287,9 @@ mod tests {
     fn a_late_subscriber_gets_the_partial_text_then_only_new_chunks() {
         let hubs = ChatHubs::default();
         let chat = chat();
+        let hubs = Arc::new(hubs);
         let run = RunId::new();
-        let _cancel = hubs.begin(&chat, run, MessageId::new());
+        let _cancel = hubs.begin(&chat, hubs.reserve_run(&chat, 1).unwrap(), run, MessageId::new());
         hubs.publish(&chat, run, &chunk("Hel"), Some("Hel"));
         let (mut rx, active) = hubs.subscribe(&chat);
         assert_eq!(active.map(|a| a.content), Some("Hel".to_string()));
@@ -230,14 +303,46 @@ mod tests {
         let hubs = ChatHubs::default();
         let chat = chat();
         let (first, second) = (RunId::new(), RunId::new());
-        let mut first_cancelled = hubs.begin(&chat, first, MessageId::new());
-        let _second_cancel = hubs.begin(&chat, second, MessageId::new());
+        let hubs = Arc::new(hubs);
+        let mut first_cancelled = hubs.begin(&chat, hubs.reserve_run(&chat, 1).unwrap(), first, MessageId::new());
+        let slot = hubs.reserve_run(&chat, 1).expect("a run on the same chat does not count against the cap");
+        let _second_cancel = hubs.begin(&chat, slot, second, MessageId::new());
         assert!(first_cancelled.try_recv().is_ok(), "superseded");
         hubs.end(&chat, first);
         assert_eq!(hubs.active_runs(), 1, "the newer run is still registered");
         assert!(hubs.cancel(&chat));
         hubs.end(&chat, second);
         assert_eq!(hubs.active_runs(), 0);
+        assert_eq!(hubs.runs_of(chat.user), 0);
+    }
+
+    /// Review M2: runs are capped per user across chats; a refused or finished run frees its
+    /// place, and a run that supersedes another on its chat counts once.
+    #[test]
+    fn runs_are_capped_per_user() {
+        let hubs = Arc::new(ChatHubs::default());
+        let user = UserId::new();
+        let on = |key: &str| ChatRef { user, agent: AgentId::new(), key: key.into() };
+        let (a, b, c) = (on("a"), on("b"), on("c"));
+        let run_a = RunId::new();
+        let _a = hubs.begin(&a, hubs.reserve_run(&a, 2).unwrap(), run_a, MessageId::new());
+        let reserved_b = hubs.reserve_run(&b, 2).unwrap();
+        assert!(hubs.reserve_run(&c, 2).is_none(), "two going or reserved");
+        let other = ChatRef { user: UserId::new(), ..c.clone() };
+        assert!(hubs.reserve_run(&other, 2).is_some(), "per user");
+        drop(reserved_b);
+        assert_eq!(hubs.runs_of(user), 1, "a refused turn frees its place");
+        let run_b = RunId::new();
+        let _b = hubs.begin(&b, hubs.reserve_run(&b, 2).unwrap(), run_b, MessageId::new());
+        let run_a2 = RunId::new();
+        let _a2 = hubs.begin(&a, hubs.reserve_run(&a, 2).unwrap(), run_a2, MessageId::new());
+        assert_eq!(hubs.runs_of(user), 2, "superseding counts once");
+        hubs.end(&a, run_a);
+        assert_eq!(hubs.runs_of(user), 2, "the superseded run's end changes nothing");
+        hubs.end(&a, run_a2);
+        hubs.end(&b, run_b);
+        assert_eq!(hubs.runs_of(user), 0);
+        assert!(hubs.reserve_run(&c, 2).is_some());
     }
 
     #[test]

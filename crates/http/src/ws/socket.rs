@@ -14,7 +14,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
 use super::frames::{ChunkWriter, ClientFrame, MessageDto, ServerFrame};
-use super::hub::{ChatHubs, ChatRef, ConnectionGuard};
+use super::hub::{ChatHubs, ChatRef, ConnectionGuard, RunSlot};
 use crate::state::AppState;
 
 /// Frames queued for one socket before producers wait.
@@ -329,6 +329,12 @@ impl Socket {
         }
         // A new message supersedes the run going on in this chat.
         self.state.hubs.cancel(&chat);
+        let cap = self.state.config.max_runs_per_user;
+        let Some(slot) = self.state.hubs.reserve_run(&chat, cap) else {
+            let message = format!("you have {cap} answers being written already; wait for one to finish or stop one");
+            self.frame(ServerFrame::error(Some(&agent_id), Some(&key), "too_many_runs", message)).await;
+            return;
+        };
         let request = TurnRequest {
             agent_id: agent,
             chat_key: Some(key.clone()),
@@ -354,15 +360,21 @@ impl Socket {
             message_id: message_id.clone(),
         })
         .await;
-        spawn_run(self.state.clone(), chat, prepared, agent_id);
+        spawn_run(self.state.clone(), chat, slot, prepared, agent_id);
     }
 }
 
 /// Runs an accepted turn on its own task: it outlives the socket that started it.
-fn spawn_run(state: actix_web::web::Data<AppState>, chat: ChatRef, prepared: PreparedRun, agent_id: String) {
+fn spawn_run(
+    state: actix_web::web::Data<AppState>,
+    chat: ChatRef,
+    slot: RunSlot,
+    prepared: PreparedRun,
+    agent_id: String,
+) {
     let run_id = prepared.run_id;
     let message_id = prepared.assistant_message_id.to_string();
-    let cancelled = state.hubs.begin(&chat, run_id, prepared.assistant_message_id);
+    let cancelled = state.hubs.begin(&chat, slot, run_id, prepared.assistant_message_id);
     actix_web::rt::spawn(async move {
         let chunks = ChunkWriter::new(&agent_id, &chat.key, &message_id);
         let mut sink = HubSink { hubs: state.hubs.clone(), chat: chat.clone(), run_id, agent_id, message_id, chunks };

@@ -17,8 +17,8 @@ pub use invites::NewInvite;
 pub use settings::{SettingView, SettingsService};
 
 use crate::IdentityError;
-use crate::ports::{AccountHook, InviteStore, PasswordHasher, SessionStore, UserStore};
 use crate::login_throttle::LoginThrottle;
+use crate::ports::{AccountHook, InviteStore, PasswordHasher, SessionStore, UserStore};
 use crate::session_cache::SessionCache;
 
 /// Sessions last this long from login.
@@ -49,11 +49,7 @@ pub struct Identity {
 
 impl Identity {
     pub fn new(deps: IdentityDeps) -> Self {
-        Self {
-            deps,
-            cache: SessionCache::default(),
-            throttle: LoginThrottle::default(),
-        }
+        Self { deps, cache: SessionCache::default(), throttle: LoginThrottle::default() }
     }
 
     fn now(&self) -> Timestamp {
