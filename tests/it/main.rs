@@ -50,3 +50,4 @@ mod users;
 mod ws;
 mod ws_follows;
 mod ws_limits;
+mod ws_revocation;

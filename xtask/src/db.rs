@@ -86,6 +86,7 @@ pub fn seed(url: &str, password: Option<&str>) -> Result<(), String> {
             clock: Arc::new(SystemClock),
             audit: audit.clone(),
             accounts: agents.clone(),
+            session_watch: Arc::new(pincer_identity::NoSessionWatch),
         });
         let err = |what: &str| {
             let what = what.to_string();

@@ -15,5 +15,8 @@ pub mod validate;
 
 pub use error::IdentityError;
 pub use model::{Invite, InviteKind, InviteStatus, Session, Setting, User};
-pub use ports::{AccountHook, InviteStore, NoAccountHook, PasswordHasher, SessionStore, SettingStore, UserStore};
+pub use ports::{
+    AccountHook, EndedSessions, InviteStore, NoAccountHook, NoSessionWatch, PasswordHasher, SessionStore, SessionWatch,
+    SettingStore, UserStore,
+};
 pub use service::{Identity, IdentityDeps, LoginOutcome, NewInvite, SettingsService};

@@ -88,6 +88,30 @@ impl AccountHook for NoAccountHook {
     async fn account_created(&self, _user: &User) {}
 }
 
+/// Which sessions of a user ended before their time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndedSessions {
+    /// This one (logout).
+    One(SessionId),
+    /// All of them but this one (password change; `None` for a reset or a deactivation).
+    AllExcept(Option<SessionId>),
+}
+
+/// Told when sessions end before their time (logout, password change or reset, deactivation),
+/// so live connections that authenticated with them close at once instead of at their next
+/// request. Called after the sessions are gone from the store; it must not block.
+pub trait SessionWatch: Send + Sync + 'static {
+    fn sessions_ended(&self, user: UserId, which: EndedSessions);
+}
+
+/// A [`SessionWatch`] with nobody watching (for tools without live connections).
+#[derive(Debug, Default)]
+pub struct NoSessionWatch;
+
+impl SessionWatch for NoSessionWatch {
+    fn sessions_ended(&self, _user: UserId, _which: EndedSessions) {}
+}
+
 /// Password hashing is CPU-heavy: implementations run it off the async executor.
 #[async_trait]
 pub trait PasswordHasher: Send + Sync + 'static {

@@ -108,6 +108,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         Ok(count) => tracing::warn!(count, "marked answers interrupted by the last stop"),
         Err(e) => tracing::error!(error = %e, "cannot mark interrupted answers"),
     }
+    let hubs = Arc::new(ChatHubs::default());
     let identity = Identity::new(IdentityDeps {
         users: store.clone(),
         sessions: store.clone(),
@@ -116,11 +117,11 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         clock: clock.clone(),
         audit: audit.clone(),
         accounts: agents.clone(),
+        session_watch: hubs.clone(),
     });
     let identity = Arc::new(identity);
     let setup_code = setup_code(&identity).await?;
     let settings = SettingsService::new(store, cipher, clock, audit.clone());
-    let hubs = Arc::new(ChatHubs::default());
     let state = web::Data::new(AppState {
         identity: identity.clone(),
         settings: Arc::new(settings),
@@ -134,8 +135,8 @@ async fn run(args: ServeArgs) -> Result<(), String> {
             public_url: args.public_url.as_deref().map(|u| u.trim_end_matches('/').to_string()),
             trusted_proxies: args.trusted_proxies.clone(),
             setup_code,
-            // At least 3 ms, so the ping interval (a third of it) is never zero.
             max_runs_per_user: usize::from(args.max_runs_per_user),
+            // At least 3 ms, so the ping interval (a third of it) is never zero.
             ws_idle_limit: args.ws_idle_timeout_ms.map(|ms| std::time::Duration::from_millis(ms.max(3))),
         },
     });

@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use pincer_core::{AgentId, MessageId, RunId, UserId};
+use pincer_core::{AgentId, MessageId, RunId, SessionId, UserId};
+use pincer_identity::{EndedSessions, SessionWatch};
 use tokio::sync::{broadcast, oneshot, watch};
 
 use super::frames::{ActiveRunDto, ServerFrame};
@@ -44,7 +45,9 @@ pub struct ChatHubs {
     /// Per user: chats with a run going plus run slots reserved and not yet begun (review M2).
     /// Changed only while `hubs` is held, so it always agrees with the chats' `active`.
     runs: Mutex<HashMap<UserId, usize>>,
-    connections: Mutex<HashMap<UserId, usize>>,
+    /// The open sockets of each user, with the session each authenticated with.
+    connections: Mutex<HashMap<UserId, Vec<Connection>>>,
+    next_connection: std::sync::atomic::AtomicU64,
     /// Turns true once at shutdown; every socket then closes with 1001.
     closing: watch::Sender<bool>,
 }
@@ -55,6 +58,7 @@ impl Default for ChatHubs {
             hubs: Mutex::default(),
             runs: Mutex::default(),
             connections: Mutex::default(),
+            next_connection: std::sync::atomic::AtomicU64::new(0),
             closing: watch::channel(false).0,
         }
     }
@@ -214,15 +218,18 @@ impl ChatHubs {
         }
     }
 
-    /// Counts a new socket of `user`; `None` when the user already has `cap` open.
-    pub fn connect(self: &Arc<Self>, user: UserId, cap: usize) -> Option<ConnectionGuard> {
+    /// Counts a new socket of `user`, authenticated by `session`; `None` when the user already
+    /// has `cap` open.
+    pub fn connect(self: &Arc<Self>, user: UserId, session: Option<SessionId>, cap: usize) -> Option<ConnectionGuard> {
         let mut connections = lock(&self.connections);
-        let count = connections.entry(user).or_insert(0);
-        if *count >= cap {
+        let open = connections.entry(user).or_default();
+        if open.len() >= cap {
             return None;
         }
-        *count += 1;
-        Some(ConnectionGuard { hubs: self.clone(), user })
+        let id = self.next_connection.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (ended, session_ended) = watch::channel(false);
+        open.push(Connection { id, session, ended });
+        Some(ConnectionGuard { hubs: self.clone(), user, id, session_ended })
     }
 
     /// Chats with a run going (for tests of the hub and for metrics).
@@ -248,18 +255,50 @@ impl Drop for RunSlot {
     }
 }
 
+/// An open socket as the hubs know it.
+struct Connection {
+    id: u64,
+    session: Option<SessionId>,
+    ended: watch::Sender<bool>,
+}
+
+/// Closes the sockets whose session ended (logout, password change or reset, deactivation).
+impl SessionWatch for ChatHubs {
+    fn sessions_ended(&self, user: UserId, which: EndedSessions) {
+        let connections = lock(&self.connections);
+        for connection in connections.get(&user).into_iter().flatten() {
+            let ended = match which {
+                EndedSessions::One(session) => connection.session == Some(session),
+                EndedSessions::AllExcept(kept) => kept.is_none() || connection.session != kept,
+            };
+            if ended {
+                connection.ended.send_replace(true);
+            }
+        }
+    }
+}
+
 /// One counted socket; dropping it frees the slot.
 pub struct ConnectionGuard {
     hubs: Arc<ChatHubs>,
     user: UserId,
+    id: u64,
+    session_ended: watch::Receiver<bool>,
+}
+
+impl ConnectionGuard {
+    /// Resolves once the socket's session has ended.
+    pub async fn session_ended(&mut self) {
+        let _ = self.session_ended.wait_for(|ended| *ended).await;
+    }
 }
 
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
         let mut connections = lock(&self.hubs.connections);
-        if let Some(count) = connections.get_mut(&self.user) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
+        if let Some(open) = connections.get_mut(&self.user) {
+            open.retain(|c| c.id != self.id);
+            if open.is_empty() {
                 connections.remove(&self.user);
             }
         }
@@ -349,12 +388,30 @@ mod tests {
     fn connections_are_capped_per_user() {
         let hubs = Arc::new(ChatHubs::default());
         let user = UserId::new();
-        let first = hubs.connect(user, 2);
-        let second = hubs.connect(user, 2);
+        let first = hubs.connect(user, None, 2);
+        let second = hubs.connect(user, None, 2);
         assert!(first.is_some() && second.is_some());
-        assert!(hubs.connect(user, 2).is_none());
-        assert!(hubs.connect(UserId::new(), 2).is_some(), "per user");
+        assert!(hubs.connect(user, None, 2).is_none());
+        assert!(hubs.connect(UserId::new(), None, 2).is_some(), "per user");
         drop(first);
-        assert!(hubs.connect(user, 2).is_some(), "a closed socket frees its slot");
+        assert!(hubs.connect(user, None, 2).is_some(), "a closed socket frees its slot");
+    }
+
+    #[test]
+    fn ended_sessions_reach_exactly_their_sockets() {
+        let hubs = Arc::new(ChatHubs::default());
+        let (user, other) = (UserId::new(), UserId::new());
+        let (s1, s2) = (SessionId::new(), SessionId::new());
+        let a = hubs.connect(user, Some(s1), 8).unwrap();
+        let b = hubs.connect(user, Some(s2), 8).unwrap();
+        let c = hubs.connect(other, Some(SessionId::new()), 8).unwrap();
+        let ended = |g: &ConnectionGuard| *g.session_ended.borrow();
+
+        hubs.sessions_ended(user, EndedSessions::One(s1));
+        assert_eq!((ended(&a), ended(&b), ended(&c)), (true, false, false), "logout ends one socket");
+        hubs.sessions_ended(user, EndedSessions::AllExcept(Some(s2)));
+        assert!(!ended(&b), "a password change keeps the changing session");
+        hubs.sessions_ended(user, EndedSessions::AllExcept(None));
+        assert_eq!((ended(&b), ended(&c)), (true, false), "deactivation ends every socket of the user only");
     }
 }

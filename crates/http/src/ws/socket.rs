@@ -33,6 +33,8 @@ pub const MAX_FRAME_BYTES: usize = 256 * 1024;
 pub const MAX_FOLLOWS_PER_SOCKET: usize = 32;
 /// Close code for a client that stopped answering pings (private range).
 const CLOSE_IDLE: u16 = 4408;
+/// The session ended (logout, password change or reset, deactivation): sign in again.
+const CLOSE_SESSION_ENDED: u16 = 4401;
 
 enum Outbound {
     Text(Arc<str>),
@@ -112,7 +114,6 @@ pub struct Socket {
     token: String,
     out: mpsc::Sender<Outbound>,
     follows: HashMap<ChatRef, JoinHandle<()>>,
-    _slot: ConnectionGuard,
 }
 
 /// Runs a socket until the client leaves, is idle too long, or breaks the protocol.
@@ -122,11 +123,11 @@ pub async fn serve(
     token: String,
     session: Session,
     stream: actix_ws::MessageStream,
-    slot: ConnectionGuard,
+    mut slot: ConnectionGuard,
 ) {
     let (out, queue) = mpsc::channel(OUTBOUND_QUEUE);
     let writer = actix_web::rt::spawn(write_loop(session, queue));
-    let mut socket = Socket { state, principal, token, out, follows: HashMap::new(), _slot: slot };
+    let mut socket = Socket { state, principal, token, out, follows: HashMap::new() };
     let mut stream =
         stream.max_frame_size(MAX_FRAME_BYTES).aggregate_continuations().max_continuation_size(MAX_FRAME_BYTES);
     let idle_limit = socket.state.config.ws_idle_limit.unwrap_or(IDLE_LIMIT);
@@ -144,6 +145,10 @@ pub async fn serve(
                 break;
             }
             () = writer_gone.closed() => break,
+            () = slot.session_ended() => {
+                socket.session_ended().await;
+                break;
+            }
             message = stream.recv() => {
                 last_seen = Instant::now();
                 match message {
@@ -203,14 +208,20 @@ impl Socket {
         self.send(Outbound::Text(Arc::from(frame.to_text()))).await;
     }
 
+    /// The session is over (found at a frame, or told by identity at once): say so and close
+    /// with 4401, which tells the client to sign in again rather than reconnect.
+    async fn session_ended(&self) {
+        self.frame(ServerFrame::error(None, None, "not_authenticated", "session ended")).await;
+        self.send(close(CloseCode::Other(CLOSE_SESSION_ENDED), "session ended")).await;
+    }
+
     /// Handles one text frame; `false` ends the socket.
     async fn on_text(&mut self, text: &str) -> bool {
         // The session may have ended since the upgrade (logout, deactivation, role change).
         match self.state.identity.authenticate(&self.token).await {
             Ok(principal) => self.principal = principal,
             Err(_) => {
-                self.frame(ServerFrame::error(None, None, "not_authenticated", "session ended")).await;
-                self.send(close(CloseCode::Policy, "session ended")).await;
+                self.session_ended().await;
                 return false;
             }
         }

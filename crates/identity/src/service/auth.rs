@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{Identity, SESSION_TTL_MS, actor};
 use crate::model::{Session, User};
+use crate::ports::EndedSessions;
 use crate::{IdentityError, password, validate};
 
 /// A fresh session: the plaintext token goes to the client once and is never stored.
@@ -151,6 +152,7 @@ impl Identity {
         self.cache.remove(&sha256_hex(token.as_bytes()));
         if let Some(session_id) = principal.session_id {
             self.deps.sessions.delete(session_id).await?;
+            self.deps.session_watch.sessions_ended(principal.user_id, EndedSessions::One(session_id));
         }
         self.audit(AuditEvent::new(actor(principal), "auth.logout").resource(format!("user:{}", principal.user_id)))
             .await;
@@ -193,7 +195,7 @@ impl Identity {
         let hash = self.hash_password(new).await?;
         self.deps.users.set_password_hash(user.id, &hash, self.now()).await?;
         self.deps.sessions.delete_for_user(user.id, principal.session_id).await?;
-        self.cache.remove_user(user.id);
+        self.sessions_ended(user.id, EndedSessions::AllExcept(principal.session_id));
         self.audit(AuditEvent::new(actor(principal), "user.password_changed").resource(format!("user:{}", user.id)))
             .await;
         Ok(())

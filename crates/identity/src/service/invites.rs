@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{INVITE_TTL_MS, Identity, actor, require_admin};
 use crate::model::{Invite, InviteKind, InviteStatus, User};
+use crate::ports::EndedSessions;
 use crate::{IdentityError, password, validate};
 
 /// What an admin asks for when inviting.
@@ -141,7 +142,7 @@ impl Identity {
                 let user_id = invite.user_id.ok_or(IdentityError::InvalidToken)?;
                 let hash = self.hash_password(password).await?;
                 self.deps.invites.claim_for_reset(invite.id, now, user_id, &hash).await?;
-                self.cache.remove_user(user_id);
+                self.sessions_ended(user_id, EndedSessions::AllExcept(None));
                 self.audit(
                     AuditEvent::new(Actor::User(user_id.to_string()), "user.password_reset")
                         .resource(format!("user:{user_id}")),

@@ -18,7 +18,7 @@ pub use settings::{SettingView, SettingsService};
 
 use crate::IdentityError;
 use crate::login_throttle::LoginThrottle;
-use crate::ports::{AccountHook, InviteStore, PasswordHasher, SessionStore, UserStore};
+use crate::ports::{AccountHook, EndedSessions, InviteStore, PasswordHasher, SessionStore, SessionWatch, UserStore};
 use crate::session_cache::SessionCache;
 
 /// Sessions last this long from login.
@@ -38,6 +38,8 @@ pub struct IdentityDeps {
     pub audit: Arc<dyn AuditSink>,
     /// Provisions what a new account comes with (its personal agent).
     pub accounts: Arc<dyn AccountHook>,
+    /// Closes live connections whose session ended.
+    pub session_watch: Arc<dyn SessionWatch>,
 }
 
 /// Users, sessions, invites and profiles.
@@ -58,6 +60,12 @@ impl Identity {
 
     async fn audit(&self, event: AuditEvent) {
         self.deps.audit.record(event).await;
+    }
+
+    /// Sessions of `user` ended early: forget them in the cache and tell the live connections.
+    fn sessions_ended(&self, user: pincer_core::UserId, which: EndedSessions) {
+        self.cache.remove_user(user);
+        self.deps.session_watch.sessions_ended(user, which);
     }
 
     async fn hash_password(&self, password: &str) -> Result<String, IdentityError> {

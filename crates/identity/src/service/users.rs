@@ -8,6 +8,7 @@ use serde_json::json;
 use super::{Identity, RESET_TTL_MS, actor, require_admin};
 use crate::IdentityError;
 use crate::model::{Invite, InviteKind, User};
+use crate::ports::EndedSessions;
 
 impl Identity {
     /// The caller's own account.
@@ -33,7 +34,7 @@ impl Identity {
         self.existing_user(id).await?;
         self.deps.users.set_banned(id, true, self.now()).await?;
         self.deps.sessions.delete_for_user(id, None).await?;
-        self.cache.remove_user(id);
+        self.sessions_ended(id, EndedSessions::AllExcept(None));
         self.audit(AuditEvent::new(actor(principal), "user.deleted").resource(format!("user:{id}"))).await;
         Ok(())
     }
