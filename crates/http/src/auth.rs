@@ -19,6 +19,21 @@ use crate::error::ApiError;
 use crate::state::{AppState, HttpConfig};
 
 pub const SESSION_COOKIE: &str = "pincer_session";
+/// The session cookie's name when served over HTTPS. The `__Host-` prefix makes the browser
+/// accept it only with `Secure`, `Path=/` and no `Domain`, so a sibling subdomain cannot plant
+/// a session cookie of its choosing; over HTTPS only this name is read.
+pub const HOST_SESSION_COOKIE: &str = "__Host-pincer_session";
+
+/// The name the session cookie has under this configuration.
+pub fn session_cookie_name(config: &HttpConfig) -> &'static str {
+    if config.secure_cookies() { HOST_SESSION_COOKIE } else { SESSION_COOKIE }
+}
+
+/// The session cookie this request carries, under the name the configuration gives it.
+pub fn request_session_cookie(req: &HttpRequest) -> Option<actix_web::cookie::Cookie<'static>> {
+    let secure = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.config.secure_cookies());
+    req.cookie(if secure { HOST_SESSION_COOKIE } else { SESSION_COOKIE })
+}
 
 /// An authenticated caller and the token that authenticated them.
 #[derive(Clone)]
@@ -29,7 +44,7 @@ pub struct Authed {
 
 /// The credential a request carries, if any.
 pub fn request_token(req: &HttpRequest) -> Option<String> {
-    if let Some(cookie) = req.cookie(SESSION_COOKIE) {
+    if let Some(cookie) = request_session_cookie(req) {
         return Some(cookie.value().to_string());
     }
     if let Some(bearer) = req
@@ -94,7 +109,7 @@ impl FromRequest for Authed {
 
 /// The session cookie for a fresh login.
 pub fn session_cookie(token: &str, config: &HttpConfig) -> Cookie<'static> {
-    Cookie::build(SESSION_COOKIE, token.to_string())
+    Cookie::build(session_cookie_name(config), token.to_string())
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(config.secure_cookies())
@@ -105,7 +120,7 @@ pub fn session_cookie(token: &str, config: &HttpConfig) -> Cookie<'static> {
 
 /// A cookie that makes the browser forget the session.
 pub fn cleared_cookie(config: &HttpConfig) -> Cookie<'static> {
-    let mut cookie = Cookie::build(SESSION_COOKIE, "")
+    let mut cookie = Cookie::build(session_cookie_name(config), "")
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(config.secure_cookies())

@@ -10,7 +10,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpRequest, ResponseError, web};
 
-use crate::auth::SESSION_COOKIE;
+use crate::auth::request_session_cookie;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -39,7 +39,7 @@ pub fn origin_allowed(req: &HttpRequest) -> bool {
     host_allowed(req)
         && match claimed_origin(req) {
             Some(origin) => is_own_origin(req, &origin),
-            None => req.cookie(SESSION_COOKIE).is_none(),
+            None => request_session_cookie(req).is_none(),
         }
 }
 

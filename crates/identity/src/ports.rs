@@ -34,6 +34,9 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn find_active(&self, token_hash: &str, now: Timestamp) -> Result<Option<(Session, User)>, StoreError>;
     /// Deletes one session; returns whether it existed.
     async fn delete(&self, id: SessionId) -> Result<bool, StoreError>;
+    /// Deletes a user's sessions beyond the newest `keep_newest` (by creation); returns the ids
+    /// of those that went.
+    async fn trim_for_user(&self, user_id: UserId, keep_newest: usize) -> Result<Vec<SessionId>, StoreError>;
     /// Deletes every session of a user except `keep`; returns how many went.
     async fn delete_for_user(&self, user_id: UserId, keep: Option<SessionId>) -> Result<u64, StoreError>;
     /// Removes sessions that expired at or before `now`; returns how many went. A purge that

@@ -49,6 +49,29 @@ impl SessionStore for Database {
         self.run("sessions.delete", move |conn| Ok(diesel::delete(sessions::table.find(&id)).execute(conn)? > 0)).await
     }
 
+    async fn trim_for_user(&self, user_id: UserId, keep_newest: usize) -> Result<Vec<SessionId>, StoreError> {
+        let user_id = user_id.to_string();
+        let keep = i64::try_from(keep_newest).unwrap_or(i64::MAX);
+        self.run("sessions.trim_for_user", move |conn| {
+            backend::write(conn, None, |conn| {
+                let oldest: Vec<String> = sessions::table
+                    .filter(sessions::user_id.eq(&user_id))
+                    .order((sessions::created_at.desc(), sessions::id.desc()))
+                    .offset(keep)
+                    .select(sessions::id)
+                    .load(conn)?;
+                if !oldest.is_empty() {
+                    diesel::delete(sessions::table.filter(sessions::id.eq_any(&oldest))).execute(conn)?;
+                }
+                Ok(oldest)
+            })?
+            .iter()
+            .map(|id| crate::rows::id(id, "sessions.id"))
+            .collect()
+        })
+        .await
+    }
+
     async fn delete_for_user(&self, user_id: UserId, keep: Option<SessionId>) -> Result<u64, StoreError> {
         let user_id = user_id.to_string();
         let keep = keep.map(|k| k.to_string());

@@ -5,7 +5,7 @@ use pincer_core::crypto::{random_token, sha256_hex};
 use pincer_core::{Principal, Role, Secret, SessionId, Timestamp, UserId};
 use serde_json::json;
 
-use super::{Identity, SESSION_TTL_MS, actor};
+use super::{Identity, MAX_SESSIONS_PER_USER, SESSION_TTL_MS, actor};
 use crate::model::{Session, User};
 use crate::ports::EndedSessions;
 use crate::{IdentityError, password, validate};
@@ -123,6 +123,11 @@ impl Identity {
             expires_at: now.plus_millis(SESSION_TTL_MS),
         };
         self.deps.sessions.insert(&session).await?;
+        // A script that signs in on every run must not pile up sessions: the oldest go.
+        let evicted = self.deps.sessions.trim_for_user(user.id, MAX_SESSIONS_PER_USER).await?;
+        for id in evicted {
+            self.sessions_ended(user.id, EndedSessions::One(id));
+        }
         Ok(LoginOutcome { token: Secret::new(token), user, expires_at: session.expires_at })
     }
 

@@ -23,6 +23,8 @@ use crate::session_cache::SessionCache;
 
 /// Sessions last this long from login.
 pub const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
+/// Sessions one user may hold; a login beyond it ends the oldest.
+pub const MAX_SESSIONS_PER_USER: usize = 50;
 /// Invites are valid for seven days.
 pub const INVITE_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 /// Password-reset links are valid for one day.

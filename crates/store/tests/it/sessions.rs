@@ -144,3 +144,31 @@ async fn a_purge_another_replica_is_running_is_left_to_it() {
     assert_eq!(db.delete_expired(NOW).await.unwrap(), 1);
     assert_eq!(db.find_active("past", NOW.plus_millis(-2 * HOUR)).await.unwrap(), None);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trimming_keeps_the_newest_sessions_of_that_user_only() {
+    each_backend(|db| async move {
+        let (ada, bob) = (user("ada@example.com", Role::Member), user("bob@example.com", Role::Member));
+        UserStore::insert(&db, &ada).await.unwrap();
+        UserStore::insert(&db, &bob).await.unwrap();
+        let mut ids = Vec::new();
+        for n in 0..5 {
+            let mut s = session(&ada, &format!("ada-{n}"), NOW.plus_millis(HOUR));
+            s.created_at = NOW.plus_millis(n);
+            SessionStore::insert(&db, &s).await.unwrap();
+            ids.push(s.id);
+        }
+        SessionStore::insert(&db, &session(&bob, "bob", NOW.plus_millis(HOUR))).await.unwrap();
+
+        let mut evicted = db.trim_for_user(ada.id, 3).await.unwrap();
+        evicted.sort();
+        assert_eq!(evicted, ids[..2].to_vec(), "the two oldest go");
+        for (n, id) in ids.iter().enumerate() {
+            let found = db.find_active(&format!("ada-{n}"), NOW).await.unwrap().map(|(s, _)| s.id);
+            assert_eq!(found, (n >= 2).then_some(*id));
+        }
+        assert!(db.find_active("bob", NOW).await.unwrap().is_some(), "other users keep theirs");
+        assert_eq!(db.trim_for_user(ada.id, 3).await.unwrap(), Vec::<SessionId>::new());
+    })
+    .await;
+}
