@@ -38,6 +38,11 @@ async fn setup_admin(server: &TestServer, public_url: Option<&str>) {
     assert_eq!(req.send().await.unwrap().status(), StatusCode::CREATED);
 }
 
+/// The session cookie's name: `__Host-` prefixed when the public URL is https.
+fn cookie_name(public_url: Option<&str>) -> &'static str {
+    if public_url.is_some_and(|u| u.starts_with("https://")) { "__Host-pincer_session" } else { "pincer_session" }
+}
+
 /// Logs the admin in with a plain client; returns the session token and the `Set-Cookie` header.
 async fn login(server: &TestServer, public_url: Option<&str>) -> (String, String) {
     let res = request(server, reqwest::Method::POST, "/api/auth/login", public_host(public_url))
@@ -47,7 +52,8 @@ async fn login(server: &TestServer, public_url: Option<&str>) -> (String, String
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
-    let token = cookie.strip_prefix("pincer_session=").unwrap().split(';').next().unwrap().to_string();
+    let name = cookie_name(public_url);
+    let token = cookie.strip_prefix(&format!("{name}=")).unwrap().split(';').next().unwrap().to_string();
     (token, cookie)
 }
 
@@ -65,7 +71,7 @@ type Case = (&'static str, Vec<(&'static str, String)>, (u16, Value));
 /// A cookie-authenticated rename with these headers; returns the status and the error code.
 async fn rename(server: &TestServer, token: &str, headers: &[(&str, &str)]) -> (u16, Value) {
     let mut req = request(server, reqwest::Method::PATCH, "/api/users/me", public_host(Some(PUBLIC)))
-        .header("Cookie", format!("pincer_session={token}"))
+        .header("Cookie", format!("__Host-pincer_session={token}"))
         .json(&json!({"name": "Renamed"}));
     for (name, value) in headers {
         req = req.header(*name, *value);
@@ -96,14 +102,14 @@ async fn an_https_public_url_makes_the_session_cookie_secure() {
         // Logging out clears the cookie with the same attributes (a browser drops a Secure
         // cookie only through a Secure removal).
         let res = request(&server, reqwest::Method::POST, "/api/auth/logout", public_host(public_url))
-            .header("Cookie", format!("pincer_session={token}"))
+            .header("Cookie", format!("{}={token}", cookie_name(public_url)))
             .header("Origin", public_url.unwrap_or(server.base_url()))
             .send()
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{public_url:?}");
         let cleared = res.headers()["set-cookie"].to_str().unwrap().to_string();
-        assert!(cleared.starts_with("pincer_session=;"), "{cleared}");
+        assert!(cleared.starts_with(&format!("{}=;", cookie_name(public_url))), "{cleared}");
         assert_eq!(cleared.to_ascii_lowercase().contains("; secure"), secure, "{public_url:?}: {cleared}");
     }
 }
@@ -172,7 +178,7 @@ async fn the_public_url_is_our_only_origin_and_a_referer_stands_in_for_a_missing
     let ws = |origin: &str| {
         let mut request = server.url("/api/ws").replacen("http://", "ws://", 1).into_client_request().unwrap();
         request.headers_mut().insert("Host", public_host(Some(PUBLIC)).unwrap().parse().unwrap());
-        request.headers_mut().insert("Cookie", format!("pincer_session={token}").parse().unwrap());
+        request.headers_mut().insert("Cookie", format!("__Host-pincer_session={token}").parse().unwrap());
         request.headers_mut().insert("Origin", origin.parse().unwrap());
         request
     };
