@@ -86,23 +86,38 @@ impl<'a> OutPart<'a> {
 
     fn call(call: &'a ToolCall) -> Self {
         OutPart {
-            function_call: Some(OutCall { name: &call.name, args: &call.arguments }),
+            function_call: Some(OutCall { id: wire_id(call), name: &call.name, args: &call.arguments }),
             thought_signature: signature(call),
             ..OutPart::default()
         }
     }
 }
 
+/// A call (and its response) carries the `id` the model gave the call, when it gave one: the
+/// API versions that send ids match a response to its call by it.
 #[derive(Serialize)]
 struct OutCall<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
     name: &'a str,
     args: &'a Value,
 }
 
 #[derive(Serialize)]
 struct OutResponse<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
     name: &'a str,
     response: FunctionResult<'a>,
+}
+
+/// The key, in a call's provider data, that says the call's id came from the model (a made-up
+/// id is never sent back).
+const WIRE_ID: &str = "idFromModel";
+
+/// The call's id, if the model gave it.
+fn wire_id(call: &ToolCall) -> Option<&str> {
+    call.provider_data.as_ref()?.get(WIRE_ID)?.as_bool()?.then_some(call.id.as_str())
 }
 
 /// The key of the signature in a call's provider data (and on the wire).
@@ -143,6 +158,8 @@ struct GenerationConfig {
 
 pub(crate) fn body(request: &ModelRequest) -> Result<Vec<u8>, serde_json::Error> {
     let mut contents: Vec<Content<'_>> = Vec::with_capacity(request.turns.len());
+    // Ids the model gave its calls, so their responses carry them back.
+    let mut wire_ids: Vec<&str> = Vec::new();
     for turn in &request.turns {
         match turn {
             Turn::User { text } => {
@@ -156,14 +173,17 @@ pub(crate) fn body(request: &ModelRequest) -> Result<Vec<u8>, serde_json::Error>
                     parts.push(OutPart::text(text));
                 }
                 parts.extend(tool_calls.iter().map(OutPart::call));
+                wire_ids.extend(tool_calls.iter().filter_map(wire_id));
                 if !parts.is_empty() {
                     contents.push(Content { role: "model", parts });
                 }
             }
-            Turn::ToolResult { name, content, is_error, .. } => {
+            Turn::ToolResult { call_id, name, content, is_error } => {
                 let response =
                     if *is_error { FunctionResult::Error(content) } else { FunctionResult::Content(content) };
-                let part = OutPart { function_response: Some(OutResponse { name, response }), ..OutPart::default() };
+                let id = wire_ids.contains(&call_id.as_str()).then_some(call_id.as_str());
+                let part =
+                    OutPart { function_response: Some(OutResponse { id, name, response }), ..OutPart::default() };
                 match contents.last_mut() {
                     Some(Content { role: "user", parts }) if parts.iter().all(|p| p.function_response.is_some()) => {
                         parts.push(part);
@@ -353,9 +373,17 @@ impl Decoder for GenerateDecoder {
             for part in candidate.content.into_iter().flat_map(|c| c.parts) {
                 if let Some(call) = part.function_call {
                     self.calls += 1;
-                    let id = call.id.filter(|id| !id.is_empty()).unwrap_or_else(|| self.ids.next_id());
+                    let given = call.id.filter(|id| !id.is_empty());
+                    let mut data = serde_json::Map::new();
+                    if let Some(signature) = part.thought_signature {
+                        data.insert(SIGNATURE.into(), Value::String(signature));
+                    }
+                    if given.is_some() {
+                        data.insert(WIRE_ID.into(), Value::Bool(true));
+                    }
+                    let provider_data = (!data.is_empty()).then_some(Value::Object(data));
+                    let id = given.unwrap_or_else(|| self.ids.next_id());
                     let arguments = call.args.map_or_else(super::stream::empty_object, object_or_empty);
-                    let provider_data = part.thought_signature.map(|s| serde_json::json!({ SIGNATURE: s }));
                     out.push_back(StreamEvent::ToolCall(ToolCall { id, name: call.name, arguments, provider_data }));
                 } else if let Some(text) = part.text.filter(|t| !t.is_empty())
                     && part.thought != Some(true)
@@ -446,6 +474,50 @@ mod tests {
                 }),
             ]
         );
+    }
+
+    /// API versions that give calls an id match responses by it: the id is kept, sent back with
+    /// the call and its response; a made-up id is never sent.
+    #[test]
+    fn ids_the_model_gives_go_back_with_the_call_and_its_response() {
+        let body = "data: {\"candidates\": [{\"content\": {\"parts\": [\
+            {\"functionCall\": {\"id\": \"fc-7\",\"name\": \"pinchy_ls\",\"args\": {\"path\": \"/data\"}}},\
+            {\"functionCall\": {\"name\": \"pinchy_read\",\"args\": {\"path\": \"/x\"}}}],\"role\": \"model\"},\
+            \"finishReason\": \"STOP\",\"index\": 0}]}\r\n\r\n";
+        let calls: Vec<ToolCall> = decode_sse_every_way(body, GenerateDecoder::with_plain_ids())
+            .into_iter()
+            .filter_map(|e| match e {
+                Ok(StreamEvent::ToolCall(call)) => Some(call),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(calls.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["fc-7", "call_1"]);
+
+        let mut next = request();
+        next.turns = vec![
+            Turn::User { text: "List".into() },
+            Turn::Assistant { text: String::new(), tool_calls: calls.clone() },
+            Turn::ToolResult {
+                call_id: "fc-7".into(),
+                name: "pinchy_ls".into(),
+                content: "hr/".into(),
+                is_error: false,
+            },
+            Turn::ToolResult {
+                call_id: "call_1".into(),
+                name: "pinchy_read".into(),
+                content: "x".into(),
+                is_error: false,
+            },
+        ];
+        let sent: Value = serde_json::from_slice(&super::body(&next).unwrap()).unwrap();
+        let model = &sent["contents"][1]["parts"];
+        assert_eq!(model[0]["functionCall"]["id"], "fc-7");
+        assert_eq!(model[1]["functionCall"].get("id"), None, "a made-up id stays here");
+        let responses = &sent["contents"][2]["parts"];
+        assert_eq!(responses[0]["functionResponse"]["id"], "fc-7");
+        assert_eq!(responses[1]["functionResponse"].get("id"), None);
+        assert_eq!(model[0].get("idFromModel"), None, "the marker never goes on the wire");
     }
 
     #[test]
