@@ -5,11 +5,13 @@
 //! - `insert_message` bumps the chat's `updated_at` first: on PostgreSQL that row lock serialises
 //!   the inserts into one chat, so `seq` = max + 1 never collides (SQLite's `BEGIN IMMEDIATE`
 //!   serialises every writer anyway); inserts into different chats do not wait for each other.
+//! - `open_turn` does a chat turn's writes in one transaction and one trip to the store thread:
+//!   get-or-create the chat, read its history, insert the user message and the placeholder.
 
 use async_trait::async_trait;
 use diesel::dsl::max;
 use diesel::prelude::*;
-use pincer_agents::chat::{Chat, ConversationStore, Message, MessageStatus, ToolStep};
+use pincer_agents::chat::{Chat, ConversationStore, Message, MessageStatus, NewTurn, ToolStep};
 use pincer_core::{AgentId, ChatId, MessageId, StoreError, Timestamp, UserId};
 
 use crate::Database;
@@ -31,8 +33,67 @@ fn find(conn: &mut AnyConn, user: &str, agent: &str, key: &str) -> Result<Option
     row.map(Chat::try_from).transpose()
 }
 
+/// Inserts a message at the end of its chat (see the module notes); call inside a write
+/// transaction.
+fn append(conn: &mut AnyConn, row: &mut MessageRow) -> Result<(), DbError> {
+    diesel::update(chats::table.find(&row.chat_id)).set(chats::updated_at.eq(row.created_at)).execute(conn)?;
+    let last: Option<i64> =
+        messages::table.filter(messages::chat_id.eq(&row.chat_id)).select(max(messages::seq)).first(conn)?;
+    row.seq = last.unwrap_or(0) + 1;
+    // An unknown chat fails here (foreign key), a reused client message id too.
+    diesel::insert_into(messages::table).values(&*row).execute(conn)?;
+    Ok(())
+}
+
+/// The newest `limit` messages of a chat, oldest first.
+fn recent(conn: &mut AnyConn, chat: &str, limit: u32) -> Result<Vec<Message>, DbError> {
+    let mut rows: Vec<MessageRow> = messages::table
+        .filter(messages::chat_id.eq(chat))
+        .order(messages::seq.desc())
+        .limit(i64::from(limit))
+        .select(MessageRow::as_select())
+        .load(conn)?;
+    rows.reverse();
+    decode_all(rows)
+}
+
 #[async_trait]
 impl ConversationStore for Database {
+    async fn open_turn(&self, turn: &mut NewTurn, history_limit: u32) -> Result<(Chat, Vec<Message>), StoreError> {
+        let candidate = ChatRow {
+            id: ChatId::new().to_string(),
+            user_id: turn.user.to_string(),
+            agent_id: turn.agent.to_string(),
+            key: turn.key.clone(),
+            created_at: turn.now.millis(),
+            updated_at: turn.now.millis(),
+        };
+        let (user_message, assistant) = (turn.user_message.clone(), turn.assistant.clone());
+        let (chat, history) = self
+            .run("chats.open_turn", move |conn| {
+                backend::write(conn, None, |conn| {
+                    let chat = match find(conn, &candidate.user_id, &candidate.agent_id, &candidate.key)? {
+                        Some(chat) => chat,
+                        None => {
+                            backend::insert_chat_if_absent(conn, &candidate)?;
+                            find(conn, &candidate.user_id, &candidate.agent_id, &candidate.key)?
+                                .ok_or(DbError::Store(StoreError::NotFound))?
+                        }
+                    };
+                    let history = recent(conn, &chat.id.to_string(), history_limit)?;
+                    for mut message in [user_message, assistant] {
+                        message.chat_id = chat.id;
+                        append(conn, &mut MessageRow::encode(&message)?)?;
+                    }
+                    Ok((chat, history))
+                })
+            })
+            .await?;
+        turn.user_message.chat_id = chat.id;
+        turn.assistant.chat_id = chat.id;
+        Ok((chat, history))
+    }
+
     async fn chat(&self, user: UserId, agent: AgentId, key: &str, now: Timestamp) -> Result<Chat, StoreError> {
         let row = ChatRow {
             id: ChatId::new().to_string(),
@@ -64,19 +125,7 @@ impl ConversationStore for Database {
         let row = MessageRow::encode(message);
         self.run("messages.insert", move |conn| {
             let mut row = row?;
-            backend::write(conn, None, |conn| {
-                diesel::update(chats::table.find(&row.chat_id))
-                    .set(chats::updated_at.eq(row.created_at))
-                    .execute(conn)?;
-                let last: Option<i64> = messages::table
-                    .filter(messages::chat_id.eq(&row.chat_id))
-                    .select(max(messages::seq))
-                    .first(conn)?;
-                row.seq = last.unwrap_or(0) + 1;
-                // An unknown chat fails here (foreign key), a reused client message id too.
-                diesel::insert_into(messages::table).values(&row).execute(conn)?;
-                Ok(())
-            })
+            backend::write(conn, None, |conn| append(conn, &mut row))
         })
         .await
     }
@@ -111,17 +160,7 @@ impl ConversationStore for Database {
 
     async fn recent_messages(&self, chat: ChatId, limit: u32) -> Result<Vec<Message>, StoreError> {
         let chat = chat.to_string();
-        self.run("messages.recent", move |conn| {
-            let mut rows: Vec<MessageRow> = messages::table
-                .filter(messages::chat_id.eq(&chat))
-                .order(messages::seq.desc())
-                .limit(i64::from(limit))
-                .select(MessageRow::as_select())
-                .load(conn)?;
-            rows.reverse();
-            decode_all(rows)
-        })
-        .await
+        self.run("messages.recent", move |conn| recent(conn, &chat, limit)).await
     }
 
     async fn interrupt_streaming(&self, now: Timestamp) -> Result<u64, StoreError> {

@@ -8,8 +8,8 @@ pub mod tools;
 
 pub use model::{Chat, DEFAULT_CHAT_KEY, Message, MessageRole, MessageStatus, ToolStep};
 pub use ports::{
-    ConversationStore, DocumentReader, FolderEntry, ModelClient, ModelError, ModelRequest, ModelStream, StopReason,
-    StreamEvent, ToolCall, ToolSpec, Turn,
+    ConversationStore, DocumentReader, FolderEntry, ModelClient, ModelError, ModelRequest, ModelStream, NewTurn,
+    StopReason, StreamEvent, ToolCall, ToolSpec, Turn,
 };
 pub use service::{
     ChatError, ChatService, ChatServiceDeps, PreparedRun, RunEvent, RunFailure, RunLimits, RunSink, TurnRequest,

@@ -17,6 +17,11 @@ pub trait ConversationStore: Send + Sync + 'static {
     /// The chat with this key, created if it does not exist (race-safe: concurrent callers get
     /// the same chat).
     async fn chat(&self, user: UserId, agent: AgentId, key: &str, now: Timestamp) -> Result<Chat, StoreError>;
+    /// Opens a turn in one transaction: the chat with `turn`'s key (created if it does not exist),
+    /// its newest `history_limit` messages before the turn (oldest first), then the user message
+    /// and the assistant placeholder stored into it (their `chat_id` is set to the chat's). A
+    /// reused `client_message_id` is `Conflict("client_message_id")` and stores nothing.
+    async fn open_turn(&self, turn: &mut NewTurn, history_limit: u32) -> Result<(Chat, Vec<Message>), StoreError>;
     /// The chat with this key, if it exists.
     async fn find_chat(&self, user: UserId, agent: AgentId, key: &str) -> Result<Option<Chat>, StoreError>;
     /// Inserts a message and bumps the chat's `updated_at`. A user message whose
@@ -37,6 +42,17 @@ pub trait ConversationStore: Send + Sync + 'static {
     /// Marks every `Streaming` message `Interrupted` (at start: no run survives a restart);
     /// returns how many.
     async fn interrupt_streaming(&self, now: Timestamp) -> Result<u64, StoreError>;
+}
+
+/// What [`ConversationStore::open_turn`] stores.
+#[derive(Clone, Debug)]
+pub struct NewTurn {
+    pub user: UserId,
+    pub agent: AgentId,
+    pub key: String,
+    pub now: Timestamp,
+    pub user_message: Message,
+    pub assistant: Message,
 }
 
 /// A tool the model may call: name, what it does, and its JSON Schema.

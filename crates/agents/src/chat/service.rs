@@ -10,14 +10,15 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::{FutureExt, StreamExt};
 use pincer_audit::{Actor, AuditEvent, AuditSink};
-use pincer_core::{AgentId, Clock, MessageId, Principal, RunId, StoreError, UsageId, UserId};
+use pincer_core::{AgentId, ChatId, Clock, MessageId, Principal, RunId, StoreError, UsageId, UserId};
 use pincer_identity::{SettingStore, UserStore};
 use pincer_usage::{UsageRecord, UsageSource, UsageStore, price_for};
 use serde_json::json;
 
 use super::model::{Chat, DEFAULT_CHAT_KEY, Message, MessageRole, MessageStatus, ToolStep};
 use super::ports::{
-    ConversationStore, DocumentReader, ModelClient, ModelError, ModelRequest, StopReason, StreamEvent, ToolCall, Turn,
+    ConversationStore, DocumentReader, ModelClient, ModelError, ModelRequest, NewTurn, StopReason, StreamEvent,
+    ToolCall, Turn,
 };
 use super::prompt::{PromptContext, system_prompt};
 use super::tools::{self, FileTools};
@@ -244,12 +245,11 @@ impl ChatService {
         let system = system_prompt(&agent, PromptContext { user_name: &principal.name, context: &context });
 
         let now = self.deps.clock.now();
-        let chat = self.deps.conversations.chat(principal.user_id, agent.id, &key, now).await?;
-        let history = self.deps.conversations.recent_messages(chat.id, self.deps.limits.history_messages).await?;
         let run_id = RunId::new();
         let user_message = Message {
             id: MessageId::new(),
-            chat_id: chat.id,
+            // Set by the store to the chat the turn opens in.
+            chat_id: ChatId::new(),
             role: MessageRole::User,
             content: content.to_string(),
             status: MessageStatus::Complete,
@@ -260,11 +260,6 @@ impl ChatService {
             created_at: now,
             updated_at: now,
         };
-        match self.deps.conversations.insert_message(&user_message).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict("client_message_id")) => return Err(ChatError::Duplicate),
-            Err(e) => return Err(e.into()),
-        }
         let assistant = Message {
             id: MessageId::new(),
             role: MessageRole::Assistant,
@@ -273,7 +268,15 @@ impl ChatService {
             client_message_id: None,
             ..user_message.clone()
         };
-        self.deps.conversations.insert_message(&assistant).await?;
+        let mut turn = NewTurn { user: principal.user_id, agent: agent.id, key, now, user_message, assistant };
+        // One transaction and one trip: the chat, its history, both messages.
+        let (chat, history) =
+            match self.deps.conversations.open_turn(&mut turn, self.deps.limits.history_messages).await {
+                Ok(opened) => opened,
+                Err(StoreError::Conflict("client_message_id")) => return Err(ChatError::Duplicate),
+                Err(e) => return Err(e.into()),
+            };
+        let NewTurn { user_message, assistant, .. } = turn;
 
         let mut turns = history_turns(&history);
         turns.push(Turn::User { text: user_message.content.clone() });

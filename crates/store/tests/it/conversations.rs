@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use pincer_agents::AgentStore;
-use pincer_agents::chat::{Chat, ConversationStore, Message, MessageRole, MessageStatus, ToolStep};
+use pincer_agents::chat::{Chat, ConversationStore, Message, MessageRole, MessageStatus, NewTurn, ToolStep};
 use pincer_core::{AgentId, ChatId, MessageId, Role, RunId, StoreError, Timestamp, UserId};
 use pincer_identity::{User, UserStore};
 use pincer_store::Database;
@@ -483,6 +483,69 @@ async fn rows_that_do_not_decode_are_reported_not_panicked_on() {
         assert_eq!(db.find_chat(chat.user_id, chat.agent_id, "empty").await, Err(StoreError::Unavailable));
         assert_eq!(db.chat(chat.user_id, chat.agent_id, "empty", NOW).await, Err(StoreError::Unavailable));
         assert_eq!(reload(&db, &chat).await.id, chat.id);
+    })
+    .await;
+}
+
+/// A turn for `user` and `agent` on `key`: a user message and its placeholder, `ms` after `NOW`.
+fn new_turn(user: UserId, agent: AgentId, key: &str, text: &str, client_message_id: Option<&str>, ms: i64) -> NewTurn {
+    // The chat id is the store's to set; a made-up one here must not survive.
+    let nowhere =
+        Chat { id: ChatId::new(), user_id: user, agent_id: agent, key: key.into(), created_at: NOW, updated_at: NOW };
+    NewTurn {
+        user,
+        agent,
+        key: key.into(),
+        now: NOW.plus_millis(ms),
+        user_message: user_message(&nowhere, text, client_message_id, ms),
+        assistant: assistant(&nowhere, "", MessageStatus::Streaming, ms),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_turn_opens_its_chat_reads_the_history_and_stores_both_messages() {
+    each_backend(|db| async move {
+        let ada = insert_user(&db, "ada@example.com").await;
+        let agent = insert_agent(&db, "Helper").await;
+
+        let mut first = new_turn(ada.id, agent, "main", "hello", Some("c1"), 0);
+        let (chat, history) = db.open_turn(&mut first, 40).await.unwrap();
+        assert!(history.is_empty(), "a new chat has no history");
+        assert_eq!((chat.user_id, chat.agent_id, chat.key.as_str()), (ada.id, agent, "main"));
+        assert_eq!((first.user_message.chat_id, first.assistant.chat_id), (chat.id, chat.id));
+        assert_eq!(db.find_chat(ada.id, agent, "main").await.unwrap().map(|c| c.id), Some(chat.id));
+
+        let mut second = new_turn(ada.id, agent, "main", "again", None, 5);
+        let (same, history) = db.open_turn(&mut second, 40).await.unwrap();
+        assert_eq!(same.id, chat.id);
+        assert_eq!(contents(&history), ["hello", ""], "the history before the turn, oldest first");
+        assert_eq!(contents(&all(&db, &chat).await), ["hello", "", "again", ""]);
+        assert_eq!(reload(&db, &chat).await.updated_at, NOW.plus_millis(5));
+
+        let mut limited = new_turn(ada.id, agent, "main", "third", None, 9);
+        let (_, history) = db.open_turn(&mut limited, 1).await.unwrap();
+        assert_eq!(contents(&history), [""], "the newest one");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_turn_stores_nothing_not_even_its_chat() {
+    each_backend(|db| async move {
+        let ada = insert_user(&db, "ada@example.com").await;
+        let agent = insert_agent(&db, "Helper").await;
+        let mut first = new_turn(ada.id, agent, "main", "hello", Some("c1"), 0);
+        let (chat, _) = db.open_turn(&mut first, 40).await.unwrap();
+
+        let mut resend = new_turn(ada.id, agent, "main", "hello", Some("c1"), 5);
+        assert_eq!(db.open_turn(&mut resend, 40).await.map(|_| ()), Err(StoreError::Conflict("client_message_id")));
+        assert_eq!(contents(&all(&db, &chat).await), ["hello", ""], "no placeholder without its message");
+        assert_eq!(reload(&db, &chat).await.updated_at, NOW);
+
+        // An unknown agent: the chat cannot be created, and nothing is left behind.
+        let mut orphan = new_turn(ada.id, AgentId::new(), "main", "hi", None, 7);
+        assert!(db.open_turn(&mut orphan, 40).await.is_err());
+        assert_eq!(db.find_chat(ada.id, orphan.agent, "main").await.unwrap(), None);
     })
     .await;
 }
