@@ -56,8 +56,14 @@ impl Scenario for Chat {
 
     fn run(&self, ctx: &Context<'_>) -> Result<Vec<Measurement>, String> {
         let fake = FakeProvider::start()?;
-        let env =
-            vec![("PINCER_ALLOW_PRIVATE_URLS", "1".to_string()), ("PINCER_TRUSTED_PROXIES", "127.0.0.1".to_string())];
+        // Each member holds 16 sockets (the per-user cap) that all chat at once in the concurrent
+        // phase, so the runs-per-user cap (default 4) is lifted to match: the phase measures the
+        // platform under 1,000 runs, not the cap refusing most of them.
+        let env = vec![
+            ("PINCER_ALLOW_PRIVATE_URLS", "1".to_string()),
+            ("PINCER_TRUSTED_PROXIES", "127.0.0.1".to_string()),
+            ("PINCER_MAX_RUNS_PER_USER", SOCKETS_PER_USER.to_string()),
+        ];
         let server = ctx.start_server(env)?;
         let sockets: usize = ctx.size(200, 1_000);
         let sequential: usize = ctx.size(100, 500);
