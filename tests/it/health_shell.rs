@@ -16,7 +16,32 @@ async fn health_reports_the_database_and_sets_security_headers() {
     assert!(res.headers().contains_key("referrer-policy"));
     assert!(res.headers().contains_key("content-security-policy"));
     let body: Value = res.json().await.unwrap();
-    assert_eq!(body, json!({"status": "ok", "database": "ok"}));
+    assert_eq!(body, json!({"status": "ok", "database": "ok", "auditEventsLost": 0}));
+}
+
+/// Auditing never fails the audited action (issue #21, low): when the audit store refuses
+/// writes, the action still succeeds, and health counts the lost events and says `degraded`.
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_events_the_store_refuses_are_counted_on_health() {
+    let server = TestServer::start().await;
+    server.setup_admin().await;
+    let refuse = if server.database().is_postgres() {
+        "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$;
+         CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit();"
+    } else {
+        "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'refused'); END;"
+    };
+    crate::support::execute(server.database(), refuse);
+
+    // Two audited actions: both succeed.
+    let admin = server.login("admin@example.com", pincer_testkit::server::PASSWORD).await;
+    let (status, _) = admin.send_json("PATCH", "/api/users/me", json!({"name": "Still Works"})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, body) = server.browser().send_json("GET", "/api/health", Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "the server still serves: {body}");
+    assert_eq!(body["status"], "degraded", "{body}");
+    assert_eq!(body["auditEventsLost"], 2, "auth.login and user.updated: {body}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
