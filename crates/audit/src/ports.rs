@@ -84,3 +84,14 @@ pub trait AuditStore: Send + Sync + 'static {
     /// Distinct event types, sorted.
     async fn event_types(&self) -> Result<Vec<String>, StoreError>;
 }
+
+/// A copy of the sealed head kept outside the database (a file in the data directory), so that a
+/// restored older copy of the database, or a wipe of log and head together, is noticed: the
+/// database must still hold the row the anchor names. It may lag the database (it is written
+/// after the append commits), never lead it.
+pub trait HeadAnchor: Send + Sync + 'static {
+    /// The head of a committed append. Must not block: an implementation writes it behind.
+    fn remember(&self, head: &AuditHead);
+    /// The newest head remembered (this run, or read at start), if any.
+    fn recall(&self) -> Option<AuditHead>;
+}

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::chain::{ChainKey, PendingEntry};
 use crate::error::AuditError;
 use crate::event::{Actor, AuditEvent, AuditSink, Outcome};
-use crate::ports::{AuditFilter, AuditRow, AuditStore};
+use crate::ports::{AuditFilter, AuditRow, AuditStore, HeadAnchor};
 use crate::redact::Redactor;
 use crate::tally::Tallies;
 use crate::throttle::{Decision, FailureThrottle};
@@ -46,6 +46,8 @@ pub struct AuditService {
     /// The totals of recent queries, so a page counts only rows appended since (`tally`).
     tallies: Tallies,
     lost: AtomicU64,
+    /// The head kept outside the database, when the server keeps one.
+    anchor: Option<Arc<dyn HeadAnchor>>,
 }
 
 impl AuditService {
@@ -58,7 +60,14 @@ impl AuditService {
             throttle: FailureThrottle::default(),
             tallies: Tallies::default(),
             lost: AtomicU64::new(0),
+            anchor: None,
         }
+    }
+
+    /// Keeps a copy of the sealed head outside the database as well (see [`HeadAnchor`]).
+    pub fn with_anchor(mut self, anchor: Arc<dyn HeadAnchor>) -> Self {
+        self.anchor = Some(anchor);
+        self
     }
 
     /// Events that could not be stored since start (the store adapter logs each cause).
@@ -83,7 +92,11 @@ impl AuditService {
             }
         }
         let pending = self.pending(AuditEvent { detail, ..event }, now, &mut HashMap::new()).await?;
-        Ok(Some(self.store.append(pending, self.key.clone()).await?.id))
+        let row = self.store.append(pending, self.key.clone()).await?;
+        if let Some(anchor) = &self.anchor {
+            anchor.remember(&self.key.head(&row));
+        }
+        Ok(Some(row.id))
     }
 
     /// Appends events in order in one store transaction (bulk loads, benchmarks), returning the
@@ -95,7 +108,13 @@ impl AuditService {
         for event in events {
             pending.push(self.pending(event, now, &mut pseudonyms).await?);
         }
-        self.store.append_batch(pending, self.key.clone()).await
+        let ids = self.store.append_batch(pending, self.key.clone()).await?;
+        if let Some(anchor) = &self.anchor
+            && let Some(head) = self.store.head().await?
+        {
+            anchor.remember(&head);
+        }
+        Ok(ids)
     }
 
     /// The event as it is chained: actor pseudonymised (looked up once per user in `pseudonyms`),
@@ -234,6 +253,10 @@ impl AuditService {
             None => None,
         };
         verifier.check_head(head.as_ref(), at_head.as_ref(), newest);
+        if let Some(anchor) = self.anchor.as_ref().and_then(|a| a.recall()) {
+            let at_anchor = self.store.get(anchor.last_id).await?;
+            verifier.check_anchor(Some(&anchor), at_anchor.as_ref());
+        }
         // Rows appended while this runs are left for the next check.
         let last = match (newest, to_id) {
             (Some(last), Some(to)) => last.min(to),

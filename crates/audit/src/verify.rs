@@ -27,6 +27,11 @@ pub struct VerifyReport {
     pub head_id: Option<i64>,
     /// The newest id found in the log.
     pub last_id: Option<i64>,
+    /// The newest id according to the head kept outside the database (the data directory's
+    /// anchor), when there is one. The database must still hold that row as it was appended;
+    /// otherwise `truncated` or `rolled_back` is set (and `head_invalid` when the anchor itself
+    /// does not verify).
+    pub anchor_id: Option<i64>,
 }
 
 /// Feed rows in ascending id order; then [`Verifier::finish`].
@@ -89,6 +94,22 @@ impl<'k> Verifier<'k> {
         match at_head {
             None => self.report.truncated = true,
             Some(row) if row.id != head.last_id || row.row_hmac != head.last_hmac => self.report.rolled_back = true,
+            Some(_) => {}
+        }
+    }
+
+    /// Compares the log with the head kept outside the database: the row it names must still be
+    /// there as it was appended (`at_anchor`, read by the caller).
+    pub fn check_anchor(&mut self, anchor: Option<&AuditHead>, at_anchor: Option<&AuditEntry>) {
+        let Some(anchor) = anchor else { return };
+        self.report.anchor_id = Some(anchor.last_id);
+        if !self.key.is_authentic_head(anchor) {
+            self.report.head_invalid = true;
+            return;
+        }
+        match at_anchor {
+            None => self.report.truncated = true,
+            Some(row) if row.id != anchor.last_id || row.row_hmac != anchor.last_hmac => self.report.rolled_back = true,
             Some(_) => {}
         }
     }

@@ -2,6 +2,7 @@
 //! server. No business logic lives here.
 
 pub mod cli;
+mod head_file;
 mod integrity;
 mod keys;
 mod session_purge;
@@ -67,7 +68,8 @@ async fn run(args: ServeArgs) -> Result<(), String> {
 
     let clock = Arc::new(SystemClock);
     let store = Arc::new(db.clone());
-    let audit = Arc::new(AuditService::new(store.clone(), &keys.audit, clock.clone()));
+    let anchor = Arc::new(head_file::HeadFile::open(&args.data_dir.join("secrets"))?);
+    let audit = Arc::new(AuditService::new(store.clone(), &keys.audit, clock.clone()).with_anchor(anchor.clone()));
     let cipher = Arc::new(Cipher::new(&keys.encryption));
     let agents = Arc::new(AgentService::new(AgentServiceDeps {
         agents: store.clone(),
@@ -178,6 +180,8 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     if !db.close(DATABASE_CLOSE_TIMEOUT).await {
         tracing::warn!("a database call was still running at exit");
     }
+    // The last appends' head reaches the file before the process ends.
+    anchor.flush();
     tracing::info!("stopped");
     Ok(())
 }

@@ -180,6 +180,13 @@ impl TestServer {
         self.spawn().await;
     }
 
+    /// Starts the server again after [`TestServer::stop`], on the same data directory and
+    /// database (a test may change files in between, as an operator would).
+    pub async fn start_again(&mut self) {
+        assert!(self.child.is_none(), "the server is still running");
+        self.spawn().await;
+    }
+
     /// Sets (or, with `None`, removes) a variable of the server's environment from the next
     /// (re)start on: a restart with another configuration.
     pub fn set_env(&mut self, key: &str, value: Option<&str>) {

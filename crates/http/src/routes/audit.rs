@@ -169,6 +169,10 @@ struct VerifyDto {
     head_id: Option<i64>,
     /// The newest entry id found in the log.
     last_id: Option<i64>,
+    /// The newest entry id according to the copy of the head the server keeps in its data
+    /// directory (`secrets/audit-head`). A database restored from an older copy, or emptied
+    /// together with its head, no longer holds that entry: `truncated` or `rolledBack`.
+    anchor_id: Option<i64>,
 }
 
 /// Recomputes the HMAC chain over a range of entries (admin only).
@@ -198,6 +202,7 @@ async fn verify(state: web::Data<AppState>, authed: Authed, q: Query<VerifyQuery
         head_invalid: r.head_invalid,
         head_id: r.head_id,
         last_id: r.last_id,
+        anchor_id: r.anchor_id,
     }))
 }
 
