@@ -331,7 +331,7 @@ fn chain_only(mut report: Value) -> Value {
         "{report}"
     );
     if let Some(fields) = report.as_object_mut() {
-        for key in ["truncated", "rolledBack", "headInvalid", "headId", "lastId", "anchorId"] {
+        for key in ["truncated", "rolledBack", "headInvalid", "headId", "lastId", "anchorId", "invalidPseudonyms"] {
             fields.remove(key);
         }
     }

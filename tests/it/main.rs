@@ -6,6 +6,7 @@
 
 mod agents;
 mod audit;
+mod audit_actors;
 mod audit_anchor;
 mod audit_csv_injection;
 mod audit_erasure;

@@ -110,6 +110,24 @@ impl ChainKey {
         ctx.sign()
     }
 
+    /// The MAC binding a pseudonym to the user it stands for (review M7): rows name actors by
+    /// pseudonym, and the table resolving pseudonyms to users is outside the chain, so each of
+    /// its rows carries this. Changing a mapping (who appears to have acted) breaks it; erasing
+    /// one (deleting the row) leaves nothing to check, as erasure intends.
+    pub fn pseudonym_mac(&self, user_id: &str, pseudonym: &str) -> String {
+        let mut ctx = hmac::Context::with_key(&self.key);
+        for bytes in [&b"pincer-audit-pseudonym"[..], user_id.as_bytes(), pseudonym.as_bytes()] {
+            ctx.update(&(bytes.len() as u64).to_be_bytes());
+            ctx.update(bytes);
+        }
+        hex::encode(ctx.sign().as_ref())
+    }
+
+    /// Whether a pseudonym mapping was sealed with this key.
+    pub fn is_authentic_pseudonym(&self, user_id: &str, pseudonym: &str, mac: &str) -> bool {
+        pincer_core::crypto::constant_time_eq(self.pseudonym_mac(user_id, pseudonym).as_bytes(), mac.as_bytes())
+    }
+
     /// Whether the head was sealed with this key.
     pub fn is_authentic_head(&self, head: &AuditHead) -> bool {
         let expected = hex::encode(self.head_tag(head.last_id, &head.last_hmac).as_ref());

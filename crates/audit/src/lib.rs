@@ -19,7 +19,7 @@ pub mod verify;
 pub use chain::{AuditEntry, AuditHead, ChainKey, GENESIS, PendingEntry};
 pub use error::AuditError;
 pub use event::{Actor, AuditEvent, AuditSink, MemorySink, Outcome};
-pub use ports::{AuditFilter, AuditRow, AuditStore, HeadAnchor};
+pub use ports::{AuditFilter, AuditRow, AuditStore, HeadAnchor, PseudonymMapping};
 pub use service::AuditService;
 pub use tally::Tally;
 pub use verify::{Verifier, VerifyReport};

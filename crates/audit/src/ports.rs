@@ -24,6 +24,17 @@ pub struct AuditRow {
     /// The user behind a `user` actor's pseudonym; `None` once the mapping was erased.
     pub actor_user_id: Option<String>,
     pub actor_name: Option<String>,
+    /// The MAC of the mapping that resolved the actor (checked by the service before the actor
+    /// is shown; `None` for a mapping from before mappings were sealed).
+    pub actor_mapping_mac: Option<String>,
+}
+
+/// A row of the pseudonym table: who a pseudonym stands for, and the MAC binding the two.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PseudonymMapping {
+    pub user_id: String,
+    pub pseudonym: String,
+    pub mac: Option<String>,
 }
 
 #[async_trait]
@@ -42,10 +53,14 @@ pub trait AuditStore: Send + Sync + 'static {
         }
         Ok(ids)
     }
-    /// The pseudonym of a user, created on first use.
-    async fn pseudonym(&self, user_id: &str) -> Result<String, StoreError>;
-    /// The pseudonym of a user if one exists (for filtering; never creates).
-    async fn find_pseudonym(&self, user_id: &str) -> Result<Option<String>, StoreError>;
+    /// The pseudonym of a user, created on first use with `key.pseudonym_mac` stored beside it.
+    async fn pseudonym(&self, user_id: &str, key: Arc<ChainKey>) -> Result<String, StoreError>;
+    /// The mapping of a user if one exists (for filtering; never creates).
+    async fn find_pseudonym(&self, user_id: &str) -> Result<Option<PseudonymMapping>, StoreError>;
+    /// Every mapping (one per user who ever acted), for verification.
+    async fn pseudonym_mappings(&self) -> Result<Vec<PseudonymMapping>, StoreError>;
+    /// Stores the MACs of mappings that have none (made before mappings were sealed).
+    async fn seal_pseudonyms(&self, sealed: Vec<PseudonymMapping>) -> Result<(), StoreError>;
     /// One page of the rows matching `filter`, newest first, and `counted` extended by the
     /// matching rows with `id > counted.through_id`, through the newest row of the log (matching
     /// or not), so that the next count starts after it.

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::chain::{ChainKey, PendingEntry};
 use crate::error::AuditError;
 use crate::event::{Actor, AuditEvent, AuditSink, Outcome};
-use crate::ports::{AuditFilter, AuditRow, AuditStore, HeadAnchor};
+use crate::ports::{AuditFilter, AuditRow, AuditStore, HeadAnchor, PseudonymMapping};
 use crate::redact::Redactor;
 use crate::tally::Tallies;
 use crate::throttle::{Decision, FailureThrottle};
@@ -130,7 +130,7 @@ impl AuditService {
                 let pseudonym = match pseudonyms.get(&id) {
                     Some(known) => known.clone(),
                     None => {
-                        let fresh = self.store.pseudonym(&id).await?;
+                        let fresh = self.store.pseudonym(&id, self.key.clone()).await?;
                         pseudonyms.insert(id, fresh.clone());
                         fresh
                     }
@@ -159,8 +159,15 @@ impl AuditService {
     async fn filter(&self, query: AuditQuery) -> Result<AuditFilter, AuditError> {
         let actor_id = match query.actor_user_id {
             None => None,
-            // A user with no pseudonym has no rows; a value no pseudonym can take matches nothing.
-            Some(user_id) => Some(self.store.find_pseudonym(&user_id).await?.unwrap_or_else(|| "-".into())),
+            // A user with no pseudonym has no rows, and a mapping that is not sealed is not
+            // believed: a value no pseudonym can take matches nothing.
+            Some(user_id) => Some(
+                self.store
+                    .find_pseudonym(&user_id)
+                    .await?
+                    .filter(|m| self.is_sealed(m))
+                    .map_or_else(|| "-".into(), |m| m.pseudonym),
+            ),
         };
         Ok(AuditFilter { event_type: query.event_type, actor_id, from: query.from, to: query.to })
     }
@@ -175,7 +182,7 @@ impl AuditService {
         let filter = self.filter(query).await?;
         let (items, tally) = self.store.query(&filter, page, self.tallies.get(&filter)).await?;
         self.tallies.record(filter, tally);
-        Ok(Page { items, total: tally.count })
+        Ok(Page { items: self.checked_actors(items), total: tally.count })
     }
 
     pub async fn event_types(&self, principal: &Principal) -> Result<Vec<String>, AuditError> {
@@ -191,7 +198,51 @@ impl AuditService {
 
     /// The next rows of an export, ascending by id.
     pub async fn export_batch(&self, filter: &AuditFilter, after_id: i64) -> Result<Vec<AuditRow>, AuditError> {
-        Ok(self.store.scan(filter, after_id, None, SCAN_BATCH).await?)
+        Ok(self.checked_actors(self.store.scan(filter, after_id, None, SCAN_BATCH).await?))
+    }
+
+    /// Whether a mapping carries the MAC of its user and pseudonym.
+    fn is_sealed(&self, mapping: &PseudonymMapping) -> bool {
+        mapping
+            .mac
+            .as_deref()
+            .is_some_and(|mac| self.key.is_authentic_pseudonym(&mapping.user_id, &mapping.pseudonym, mac))
+    }
+
+    /// Rows whose actor was resolved through a mapping that is not sealed show no user: the
+    /// mapping was altered, and who acted is not known (verification reports it).
+    fn checked_actors(&self, mut rows: Vec<AuditRow>) -> Vec<AuditRow> {
+        for row in &mut rows {
+            if let (Some(user_id), Some(pseudonym)) = (&row.actor_user_id, &row.entry.pending.actor_id) {
+                let mapping = PseudonymMapping {
+                    user_id: user_id.clone(),
+                    pseudonym: pseudonym.clone(),
+                    mac: row.actor_mapping_mac.clone(),
+                };
+                if !self.is_sealed(&mapping) {
+                    row.actor_user_id = None;
+                    row.actor_name = None;
+                }
+            }
+        }
+        rows
+    }
+
+    /// Seals the pseudonym mappings of a log from before mappings were sealed, once: only when
+    /// no mapping is sealed yet (right after the migration). After that an unsealed mapping is
+    /// one that was altered, and verification reports it. Returns how many were sealed.
+    pub async fn seal_legacy_pseudonyms(&self) -> Result<usize, StoreError> {
+        let mappings = self.store.pseudonym_mappings().await?;
+        if mappings.is_empty() || mappings.iter().any(|m| m.mac.is_some()) {
+            return Ok(0);
+        }
+        let sealed: Vec<PseudonymMapping> = mappings
+            .into_iter()
+            .map(|m| PseudonymMapping { mac: Some(self.key.pseudonym_mac(&m.user_id, &m.pseudonym)), ..m })
+            .collect();
+        let count = sealed.len();
+        self.store.seal_pseudonyms(sealed).await?;
+        Ok(count)
     }
 
     /// Recomputes the chain over `[from_id, to_id]` (the whole log by default).
@@ -257,6 +308,8 @@ impl AuditService {
             let at_anchor = self.store.get(anchor.last_id).await?;
             verifier.check_anchor(Some(&anchor), at_anchor.as_ref());
         }
+        let mappings = self.store.pseudonym_mappings().await?;
+        verifier.check_pseudonyms(mappings.iter().filter(|m| !self.is_sealed(m)).map(|m| m.pseudonym.clone()));
         // Rows appended while this runs are left for the next check.
         let last = match (newest, to_id) {
             (Some(last), Some(to)) => last.min(to),
@@ -342,11 +395,17 @@ mod tests {
             *self.1.lock().unwrap_or_else(|e| e.into_inner()) = Some(key.head(&sealed));
             Ok(sealed)
         }
-        async fn pseudonym(&self, user_id: &str) -> Result<String, StoreError> {
+        async fn pseudonym(&self, user_id: &str, _key: Arc<ChainKey>) -> Result<String, StoreError> {
             Ok(format!("p-{user_id}"))
         }
-        async fn find_pseudonym(&self, user_id: &str) -> Result<Option<String>, StoreError> {
-            Ok(Some(format!("p-{user_id}")))
+        async fn find_pseudonym(&self, user_id: &str) -> Result<Option<PseudonymMapping>, StoreError> {
+            Ok(Some(PseudonymMapping { user_id: user_id.into(), pseudonym: format!("p-{user_id}"), mac: None }))
+        }
+        async fn pseudonym_mappings(&self) -> Result<Vec<PseudonymMapping>, StoreError> {
+            Ok(Vec::new())
+        }
+        async fn seal_pseudonyms(&self, _sealed: Vec<PseudonymMapping>) -> Result<(), StoreError> {
+            Ok(())
         }
         async fn query(
             &self,
@@ -359,7 +418,7 @@ mod tests {
                 .iter()
                 .rev()
                 .take(page.limit as usize)
-                .map(|e| AuditRow { entry: e.clone(), actor_user_id: None, actor_name: None })
+                .map(|e| AuditRow { entry: e.clone(), actor_user_id: None, actor_name: None, actor_mapping_mac: None })
                 .collect();
             let newer: Vec<i64> = rows.iter().map(|e| e.id).filter(|id| *id > counted.through_id).collect();
             Ok((items, counted.extended(newer.len() as i64, newer.last().copied())))
@@ -382,7 +441,7 @@ mod tests {
                 .iter()
                 .filter(|e| e.id > after_id && to_id.is_none_or(|to| e.id <= to))
                 .take(limit)
-                .map(|e| AuditRow { entry: e.clone(), actor_user_id: None, actor_name: None })
+                .map(|e| AuditRow { entry: e.clone(), actor_user_id: None, actor_name: None, actor_mapping_mac: None })
                 .collect())
         }
         async fn get(&self, id: i64) -> Result<Option<AuditEntry>, StoreError> {

@@ -32,6 +32,9 @@ pub struct VerifyReport {
     /// otherwise `truncated` or `rolled_back` is set (and `head_invalid` when the anchor itself
     /// does not verify).
     pub anchor_id: Option<i64>,
+    /// Pseudonyms whose mapping to a user is not sealed by the audit key: the table saying who
+    /// acted was altered (review M7). At most 10,000 listed.
+    pub invalid_pseudonyms: Vec<String>,
 }
 
 /// Feed rows in ascending id order; then [`Verifier::finish`].
@@ -114,12 +117,18 @@ impl<'k> Verifier<'k> {
         }
     }
 
+    /// Records the pseudonyms whose mapping does not verify.
+    pub fn check_pseudonyms(&mut self, invalid: impl Iterator<Item = String>) {
+        self.report.invalid_pseudonyms = invalid.take(MAX_REPORTED_IDS).collect();
+    }
+
     pub fn finish(mut self) -> VerifyReport {
         self.report.valid = self.report.invalid_ids.is_empty()
             && self.report.chain_break_ids.is_empty()
             && !self.report.truncated
             && !self.report.rolled_back
-            && !self.report.head_invalid;
+            && !self.report.head_invalid
+            && self.report.invalid_pseudonyms.is_empty();
         self.report
     }
 }

@@ -27,6 +27,8 @@ pub async fn run_periodically(audit: Arc<AuditService>, interval: Duration) {
                     "headInvalid": report.head_invalid,
                     "headId": report.head_id,
                     "lastId": report.last_id,
+                    "anchorId": report.anchor_id,
+                    "invalidPseudonyms": report.invalid_pseudonyms,
                     "fromId": checkpoint.as_ref().map_or(1, |(id, _)| id + 1),
                 }));
                 if report.valid {
@@ -45,6 +47,8 @@ pub async fn run_periodically(audit: Arc<AuditService>, interval: Duration) {
                         head_invalid = report.head_invalid,
                         head_id = ?report.head_id,
                         last_id = ?report.last_id,
+                        anchor_id = ?report.anchor_id,
+                        invalid_pseudonyms = ?report.invalid_pseudonyms,
                         "AUDIT LOG INTEGRITY VIOLATION: rows were edited or removed"
                     );
                 }

@@ -70,6 +70,11 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     let store = Arc::new(db.clone());
     let anchor = Arc::new(head_file::HeadFile::open(&args.data_dir.join("secrets"))?);
     let audit = Arc::new(AuditService::new(store.clone(), &keys.audit, clock.clone()).with_anchor(anchor.clone()));
+    match audit.seal_legacy_pseudonyms().await {
+        Ok(0) => {}
+        Ok(count) => tracing::info!(count, "sealed the audit pseudonyms from before they were sealed"),
+        Err(e) => return Err(format!("cannot seal the audit pseudonyms: {e}")),
+    }
     let cipher = Arc::new(Cipher::new(&keys.encryption));
     let agents = Arc::new(AgentService::new(AgentServiceDeps {
         agents: store.clone(),

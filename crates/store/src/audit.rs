@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use diesel::prelude::*;
-use pincer_audit::{AuditEntry, AuditFilter, AuditHead, AuditRow, AuditStore, ChainKey, PendingEntry, Tally};
+use pincer_audit::{
+    AuditEntry, AuditFilter, AuditHead, AuditRow, AuditStore, ChainKey, PendingEntry, PseudonymMapping, Tally,
+};
 use pincer_core::{Clock, PageRequest, StoreError, SystemClock, Timestamp};
 
 use crate::Database;
@@ -143,19 +145,30 @@ macro_rules! filtered_with_actors {
                         .and(audit_log::actor_id.eq(audit_pseudonyms::pseudonym.nullable()))),
                 )
                 .left_join(users::table.on(users::id.nullable().eq(audit_pseudonyms::user_id.nullable())))
-                .select((AuditLogRow::as_select(), audit_pseudonyms::user_id.nullable(), users::name.nullable()))
+                .select((
+                    AuditLogRow::as_select(),
+                    audit_pseudonyms::user_id.nullable(),
+                    users::name.nullable(),
+                    audit_pseudonyms::mac.nullable(),
+                ))
                 .into_boxed(),
             $filter
         )
     };
 }
 
-/// A row of `filtered_with_actors!`: the entry, its actor's user id and name.
-type WithActor = (AuditLogRow, Option<String>, Option<String>);
+/// A row of `filtered_with_actors!`: the entry, its actor's user id and name, and the MAC of the
+/// mapping that resolved them.
+type WithActor = (AuditLogRow, Option<String>, Option<String>, Option<String>);
 
 fn into_audit_rows(rows: Vec<WithActor>) -> Vec<AuditRow> {
     rows.into_iter()
-        .map(|(row, actor_user_id, actor_name)| AuditRow { actor_user_id, actor_name, entry: row.into() })
+        .map(|(row, actor_user_id, actor_name, actor_mapping_mac)| AuditRow {
+            actor_user_id,
+            actor_name,
+            actor_mapping_mac,
+            entry: row.into(),
+        })
         .collect()
 }
 
@@ -235,8 +248,13 @@ fn write_head(conn: &mut AnyConn, key: &ChainKey, newest: &AuditEntry) -> QueryR
     Ok(())
 }
 
-fn find_pseudonym(conn: &mut AnyConn, user_id: &str) -> QueryResult<Option<String>> {
-    audit_pseudonyms::table.find(user_id).select(audit_pseudonyms::pseudonym).first(conn).optional()
+fn find_pseudonym(conn: &mut AnyConn, user_id: &str) -> QueryResult<Option<PseudonymMapping>> {
+    let found: Option<(String, Option<String>)> = audit_pseudonyms::table
+        .find(user_id)
+        .select((audit_pseudonyms::pseudonym, audit_pseudonyms::mac))
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|(pseudonym, mac)| PseudonymMapping { user_id: user_id.to_string(), pseudonym, mac }))
 }
 
 #[async_trait]
@@ -295,11 +313,11 @@ impl AuditStore for Database {
         .await
     }
 
-    async fn pseudonym(&self, user_id: &str) -> Result<String, StoreError> {
+    async fn pseudonym(&self, user_id: &str, key: Arc<ChainKey>) -> Result<String, StoreError> {
         let user_id = user_id.to_string();
         self.run("audit.pseudonym", move |conn| {
             if let Some(existing) = find_pseudonym(conn, &user_id)? {
-                return Ok(existing);
+                return Ok(existing.pseudonym);
             }
             let fresh = uuid::Uuid::now_v7().to_string();
             let inserted = diesel::insert_into(audit_pseudonyms::table)
@@ -307,13 +325,14 @@ impl AuditStore for Database {
                     audit_pseudonyms::user_id.eq(&user_id),
                     audit_pseudonyms::pseudonym.eq(&fresh),
                     audit_pseudonyms::created_at.eq(SystemClock.now().millis()),
+                    audit_pseudonyms::mac.eq(Some(key.pseudonym_mac(&user_id, &fresh))),
                 ))
                 .execute(conn);
             match inserted {
                 Ok(_) => Ok(fresh),
                 // Another appender created it first: use theirs.
                 Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-                    Ok(find_pseudonym(conn, &user_id)?.ok_or(StoreError::Unavailable)?)
+                    Ok(find_pseudonym(conn, &user_id)?.ok_or(StoreError::Unavailable)?.pseudonym)
                 }
                 Err(e) => Err(e.into()),
             }
@@ -321,9 +340,40 @@ impl AuditStore for Database {
         .await
     }
 
-    async fn find_pseudonym(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+    async fn find_pseudonym(&self, user_id: &str) -> Result<Option<PseudonymMapping>, StoreError> {
         let user_id = user_id.to_string();
         self.run("audit.find_pseudonym", move |conn| Ok(find_pseudonym(conn, &user_id)?)).await
+    }
+
+    async fn pseudonym_mappings(&self) -> Result<Vec<PseudonymMapping>, StoreError> {
+        self.run("audit.pseudonym_mappings", move |conn| {
+            let rows: Vec<(String, String, Option<String>)> = audit_pseudonyms::table
+                .order(audit_pseudonyms::user_id)
+                .select((audit_pseudonyms::user_id, audit_pseudonyms::pseudonym, audit_pseudonyms::mac))
+                .load(conn)?;
+            Ok(rows.into_iter().map(|(user_id, pseudonym, mac)| PseudonymMapping { user_id, pseudonym, mac }).collect())
+        })
+        .await
+    }
+
+    async fn seal_pseudonyms(&self, sealed: Vec<PseudonymMapping>) -> Result<(), StoreError> {
+        self.run("audit.seal_pseudonyms", move |conn| {
+            backend::write(conn, None, |conn| {
+                for m in &sealed {
+                    // Only a mapping still as it was read, and still unsealed.
+                    diesel::update(
+                        audit_pseudonyms::table
+                            .find(&m.user_id)
+                            .filter(audit_pseudonyms::pseudonym.eq(&m.pseudonym))
+                            .filter(audit_pseudonyms::mac.is_null()),
+                    )
+                    .set(audit_pseudonyms::mac.eq(&m.mac))
+                    .execute(conn)?;
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 
     async fn query(

@@ -74,6 +74,7 @@ diesel::table! {
         user_id -> Text,
         pseudonym -> Text,
         created_at -> BigInt,
+        mac -> Nullable<Text>,
     }
 }
 

@@ -173,6 +173,9 @@ struct VerifyDto {
     /// directory (`secrets/audit-head`). A database restored from an older copy, or emptied
     /// together with its head, no longer holds that entry: `truncated` or `rolledBack`.
     anchor_id: Option<i64>,
+    /// Pseudonyms whose mapping to a user does not carry the audit key's MAC: the table that
+    /// says who acted was altered. Entries by those actors are shown without a user.
+    invalid_pseudonyms: Vec<String>,
 }
 
 /// Recomputes the HMAC chain over a range of entries (admin only).
@@ -203,6 +206,7 @@ async fn verify(state: web::Data<AppState>, authed: Authed, q: Query<VerifyQuery
         head_id: r.head_id,
         last_id: r.last_id,
         anchor_id: r.anchor_id,
+        invalid_pseudonyms: r.invalid_pseudonyms,
     }))
 }
 

@@ -156,7 +156,7 @@ async fn concurrent_writers_in_two_pools_build_one_gapless_chain() {
         assert_eq!(report.total_checked, total as u64);
 
         // One pseudonym for the shared user, used by all of its rows.
-        let pseudonym = db.find_pseudonym(&shared_user).await.unwrap().expect("created");
+        let pseudonym = db.find_pseudonym(&shared_user).await.unwrap().expect("created").pseudonym;
         let user_rows: Vec<&AuditEntry> = rows.iter().filter(|r| r.pending.actor_type == "user").collect();
         assert_eq!(user_rows.len(), 2 * PER_WRITER);
         assert!(user_rows.iter().all(|r| r.pending.actor_id.as_deref() == Some(pseudonym.as_str())));
@@ -266,8 +266,10 @@ async fn user_actors_are_pseudonymised_and_erasing_the_pseudonym_unlinks_them() 
         append(&service, AuditEvent::new(Actor::System, "auth.failed").failed()).await;
         ada_ids.push(append(&service, AuditEvent::new(of(&ada), "auth.logout")).await);
 
-        let ada_pseudonym = db.find_pseudonym(&ada.id.to_string()).await.unwrap().expect("ada has a pseudonym");
-        let bob_pseudonym = db.find_pseudonym(&bob.id.to_string()).await.unwrap().expect("bob has a pseudonym");
+        let ada_pseudonym =
+            db.find_pseudonym(&ada.id.to_string()).await.unwrap().expect("ada has a pseudonym").pseudonym;
+        let bob_pseudonym =
+            db.find_pseudonym(&bob.id.to_string()).await.unwrap().expect("bob has a pseudonym").pseudonym;
         assert_ne!(ada_pseudonym, bob_pseudonym);
         for id in &ada_ids {
             let raw = db.get(*id).await.unwrap().unwrap();
@@ -320,7 +322,7 @@ async fn user_actors_are_pseudonymised_and_erasing_the_pseudonym_unlinks_them() 
 
         // Ada acting again gets a new pseudonym: the old rows stay unlinked.
         let later = append(&service, AuditEvent::new(of(&ada), "auth.login")).await;
-        let fresh = db.find_pseudonym(&ada.id.to_string()).await.unwrap().expect("new pseudonym");
+        let fresh = db.find_pseudonym(&ada.id.to_string()).await.unwrap().expect("new pseudonym").pseudonym;
         assert_ne!(fresh, ada_pseudonym);
         assert_eq!(ids(&by(ada.id.to_string()).await.items), vec![later]);
     })

@@ -1,0 +1,1 @@
+ALTER TABLE audit_pseudonyms DROP COLUMN mac;
