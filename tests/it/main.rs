@@ -51,6 +51,7 @@ mod support;
 mod throttle_security;
 mod token_links;
 mod users;
+mod web;
 mod ws;
 mod ws_follows;
 mod ws_limits;

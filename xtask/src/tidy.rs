@@ -29,7 +29,7 @@ pub const DOMAIN: &[&str] = &[
 ];
 
 /// The adapters: they implement domain ports over real I/O.
-pub const ADAPTERS: &[&str] = &["pincer-store", "pincer-llm", "pincer-connectors", "pincer-http"];
+pub const ADAPTERS: &[&str] = &["pincer-store", "pincer-llm", "pincer-connectors", "pincer-http", "pincer-web"];
 
 pub const SERVER: &str = "pincer-server";
 pub const TESTKIT: &str = "pincer-testkit";

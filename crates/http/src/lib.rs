@@ -33,10 +33,16 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
 }
 
 /// Builds and binds the server. The caller owns shutdown (signals are not installed here).
-pub fn server(state: web::Data<AppState>, listener: std::net::TcpListener) -> std::io::Result<Server> {
+/// `more` mounts what is served beside the API (the web app), after the API's routes, so that
+/// `/api/...` always stays the API's.
+pub fn server<F>(state: web::Data<AppState>, listener: std::net::TcpListener, more: F) -> std::io::Result<Server>
+where
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
     let server = HttpServer::new(move || {
         App::new()
             .configure(configure(state.clone()))
+            .configure(more.clone())
             .default_service(web::to(routes::route_not_found))
             .wrap(actix_web::middleware::from_fn(auth::authenticate))
             .wrap(actix_web::middleware::from_fn(csrf::same_origin_for_mutations))

@@ -150,7 +150,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
 
     let listener = std::net::TcpListener::bind(&args.bind).map_err(|e| format!("cannot bind {}: {e}", args.bind))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let server = pincer_http::server(state, listener).map_err(|e| e.to_string())?;
+    let server = pincer_http::server(state, listener, pincer_web::configure).map_err(|e| e.to_string())?;
     let handle = server.handle();
     // Installed before the address is announced, so a SIGTERM right after start is graceful too.
     let shutdown = shutdown_signal()?;

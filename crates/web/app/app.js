@@ -1,0 +1,99 @@
+// The app shell: decides, from the server's own answers, whether to show the setup wizard, the
+// sign-in page or the signed-in app, and routes between pages. Every rule (who may see what)
+// stays on the server; the UI only hides what would be refused anyway.
+import { html, render, useEffect, useState } from './lib/html.js';
+import { get, post } from './lib/api.js';
+import { navigate, onLinkClick, usePath } from './lib/router.js';
+import { applyTheme, currentTheme, toggleTheme } from './lib/theme.js';
+import { Login } from './pages/login.js';
+import { Setup } from './pages/setup.js';
+import { Agents } from './pages/agents.js';
+import { NotAllowed, NotFound } from './pages/errors.js';
+
+applyTheme(currentTheme());
+
+function App() {
+  const path = usePath();
+  const [status, setStatus] = useState(null);
+  const [user, setUser] = useState(undefined);
+  const [error, setError] = useState(null);
+
+  useEffect(() => {
+    get('/api/setup/status')
+      .then(async (s) => {
+        setStatus(s);
+        try {
+          setUser(await get('/api/auth/me'));
+        } catch (e) {
+          if (e.status === 401) setUser(null);
+          else throw e;
+        }
+      })
+      .catch(setError);
+  }, []);
+
+  // Where the user may be, given setup and sign-in.
+  useEffect(() => {
+    if (!status || user === undefined) return;
+    if (!status.setupComplete) navigate('/setup', { replace: true });
+    else if (!user && path !== '/login' && !path.startsWith('/invite/')) navigate('/login', { replace: true });
+    else if (user && (path === '/login' || (path === '/setup' && !inWizard))) navigate('/', { replace: true });
+  }, [status, user, path]);
+
+  if (error) return html`<main class="narrow"><h1>Pincer</h1><p class="error" role="alert">${error.message}</p></main>`;
+  if (!status || user === undefined) return html`<p class="boot">Loading Pincer…</p>`;
+
+  let page;
+  if (path === '/setup') {
+    page = html`<${Setup} status=${status} onAdmin=${(u) => { inWizard = true; setUser(u); }}
+      onDone=${() => { inWizard = false; setStatus({ ...status, setupComplete: true }); navigate('/'); }} />`;
+  } else if (path === '/login') {
+    page = html`<${Login} onSignedIn=${(u) => { setUser(u); navigate('/'); }} />`;
+  } else if (!user) {
+    page = null;
+  } else if (path.startsWith('/admin')) {
+    page = user.role === 'admin' ? html`<${NotFound} />` : html`<${NotAllowed} />`;
+  } else if (path === '/' || path === '/agents') {
+    page = html`<${Agents} />`;
+  } else {
+    page = html`<${NotFound} />`;
+  }
+  return html`<${Layout} user=${user} onSignedOut=${() => { setUser(null); navigate('/login'); }}>${page}</${Layout}>`;
+}
+
+// Set when this page created the first admin: the wizard keeps its page while it signs the new
+// admin in (its later steps need the session); only finishing it leaves /setup. A /setup opened
+// later goes to the app.
+let inWizard = false;
+
+function Layout({ user, onSignedOut, children }) {
+  const [theme, setTheme] = useState(currentTheme());
+  async function signOut() {
+    try {
+      await post('/api/auth/logout');
+    } finally {
+      onSignedOut();
+    }
+  }
+  return html`
+    <a class="skip" href="#content">Skip to content</a>
+    <header class="top">
+      <a class="brand" href="/">Pincer</a>
+      <nav aria-label="Main">
+        ${user && html`<a href="/">Agents</a>`}
+        ${user && html`<a href="/api/docs">API</a>`}
+      </nav>
+      <div class="account">
+        <button type="button" class="secondary" onClick=${() => setTheme(toggleTheme())}
+          aria-label=${theme === 'dark' ? 'Switch to the light theme' : 'Switch to the dark theme'}>
+          ${theme === 'dark' ? 'Light' : 'Dark'}
+        </button>
+        ${user && html`<span class="who">${user.name}</span>
+          <button type="button" class="secondary" onClick=${signOut}>Sign out</button>`}
+      </div>
+    </header>
+    <div id="content">${children}</div>`;
+}
+
+document.addEventListener('click', onLinkClick);
+render(html`<${App} />`, document.getElementById('app'));

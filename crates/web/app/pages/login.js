@@ -1,0 +1,37 @@
+// Sign-in: e-mail and password; the server's message on refusal (wrong credentials, throttled).
+import { html, useState } from '../lib/html.js';
+import { post } from '../lib/api.js';
+import { Field, ErrorLine } from '../lib/form.js';
+
+export function Login({ onSignedIn }) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const { user } = await post('/api/auth/login', { email, password });
+      onSignedIn(user);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return html`
+    <main class="narrow">
+      <h1>Sign in to Pincer</h1>
+      <form onSubmit=${submit} class="card">
+        <${Field} id="email" label="E-mail" type="email" value=${email} onInput=${setEmail} autocomplete="username" />
+        <${Field} id="password" label="Password" type="password" value=${password} onInput=${setPassword}
+          autocomplete="current-password" />
+        <${ErrorLine} error=${error} />
+        <button type="submit" disabled=${busy}>${busy ? 'Signing in…' : 'Sign in'}</button>
+      </form>
+    </main>`;
+}

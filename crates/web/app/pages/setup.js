@@ -1,0 +1,166 @@
+// The first-start wizard: the admin account, then the first provider (checked live by the
+// server; its own error is shown), then the first agent from a template.
+import { html, useEffect, useState } from '../lib/html.js';
+import { get, post } from '../lib/api.js';
+import { Field, ErrorLine } from '../lib/form.js';
+
+const PROVIDERS = [
+  { id: 'anthropic', label: 'Anthropic', key: true },
+  { id: 'openai', label: 'OpenAI', key: true },
+  { id: 'google', label: 'Google Gemini', key: true },
+  { id: 'ollama-cloud', label: 'Ollama Cloud', key: true },
+  { id: 'ollama-local', label: 'Ollama on your network', url: true },
+  { id: 'compatible', label: 'Another OpenAI-compatible endpoint', key: true, url: true, named: true },
+];
+
+export function Setup({ status, onAdmin, onDone }) {
+  const [step, setStep] = useState(status.setupComplete ? 'provider' : 'admin');
+  return html`
+    <main class="narrow">
+      <h1>Set up Pincer</h1>
+      <ol class="steps" aria-label="Setup steps">
+        ${['admin', 'provider', 'agent'].map((s, i) => html`
+          <li class=${s === step ? 'current' : ''} aria-current=${s === step ? 'step' : undefined}>
+            ${i + 1}. ${{ admin: 'Your admin account', provider: 'A model provider', agent: 'Your first agent' }[s]}
+          </li>`)}
+      </ol>
+      ${step === 'admin' && html`<${AdminStep} onDone=${(user) => { onAdmin(user); setStep('provider'); }} />`}
+      ${step === 'provider' && html`<${ProviderStep} onDone=${() => setStep('agent')} />`}
+      ${step === 'agent' && html`<${AgentStep} onDone=${onDone} />`}
+    </main>`;
+}
+
+function AdminStep({ onDone }) {
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [setupCode, setSetupCode] = useState('');
+  const [needsCode, setNeedsCode] = useState(false);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const body = { name, email, password };
+      if (needsCode) body.setupCode = setupCode.trim();
+      const { user } = await post('/api/setup', body);
+      onDone(user);
+    } catch (e) {
+      if (e.code === 'setup_code_required') setNeedsCode(true);
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return html`
+    <form onSubmit=${submit} class="card">
+      <h2>Your admin account</h2>
+      <${Field} id="name" label="Your name" value=${name} onInput=${setName} autocomplete="name" />
+      <${Field} id="email" label="E-mail" type="email" value=${email} onInput=${setEmail} autocomplete="username" />
+      <${Field} id="password" label="Password" type="password" value=${password} onInput=${setPassword}
+        autocomplete="new-password" minlength="8" hint="At least 8 characters, not a common password." />
+      ${needsCode && html`<${Field} id="setup-code" label="Setup code" value=${setupCode} onInput=${setSetupCode}
+        hint="Printed in the server's log at start (pincer setup code: …). Needed when you set up Pincer from another machine." />`}
+      <${ErrorLine} error=${error} />
+      <button type="submit" disabled=${busy}>${busy ? 'Creating…' : 'Create the admin account'}</button>
+    </form>`;
+}
+
+function ProviderStep({ onDone }) {
+  const [kind, setKind] = useState('anthropic');
+  const [name, setName] = useState('');
+  const [apiKey, setApiKey] = useState('');
+  const [baseUrl, setBaseUrl] = useState('');
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const chosen = PROVIDERS.find((p) => p.id === kind);
+
+  async function submit(event) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const body = { provider: chosen.named ? name.trim() : kind };
+      if (chosen.key && apiKey) body.apiKey = apiKey;
+      if (chosen.url) body.baseUrl = baseUrl.trim();
+      await post('/api/setup/provider', body);
+      onDone();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return html`
+    <form onSubmit=${submit} class="card">
+      <h2>A model provider</h2>
+      <p>Pincer checks the key with the provider before it stores it, sealed.</p>
+      <div class="field">
+        <label for="provider">Provider</label>
+        <select id="provider" value=${kind} onChange=${(e) => setKind(e.currentTarget.value)}>
+          ${PROVIDERS.map((p) => html`<option value=${p.id}>${p.label}</option>`)}
+        </select>
+      </div>
+      ${chosen.named && html`<${Field} id="provider-name" label="A name for it (a-z, 0-9, -)" value=${name} onInput=${setName} />`}
+      ${chosen.key && html`<${Field} id="api-key" label="API key" type="password" value=${apiKey} onInput=${setApiKey}
+        autocomplete="off" required=${!chosen.url} />`}
+      ${chosen.url && html`<${Field} id="base-url" label="Base URL" type="url" value=${baseUrl} onInput=${setBaseUrl}
+        hint=${kind === 'ollama-local' ? 'For example http://127.0.0.1:11434' : 'For example https://api.groq.com/openai/v1'} />`}
+      <${ErrorLine} error=${error} />
+      <div class="actions">
+        <button type="submit" disabled=${busy}>${busy ? 'Checking…' : 'Check and save'}</button>
+        <button type="button" class="secondary" onClick=${onDone}>Skip for now</button>
+      </div>
+    </form>`;
+}
+
+function AgentStep({ onDone }) {
+  const [templates, setTemplates] = useState([]);
+  const [templateId, setTemplateId] = useState('knowledge-base');
+  const [name, setName] = useState('Knowledge Base');
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    get('/api/templates').then((t) => setTemplates(t.templates)).catch(setError);
+  }, []);
+
+  async function submit(event) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await post('/api/agents', { name: name.trim(), templateId });
+      onDone();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return html`
+    <form onSubmit=${submit} class="card">
+      <h2>Your first agent</h2>
+      <fieldset>
+        <legend>Template</legend>
+        ${templates.map((t) => html`
+          <label class="choice">
+            <input type="radio" name="template" value=${t.id} checked=${t.id === templateId}
+              onChange=${() => { setTemplateId(t.id); setName(t.name); }} />
+            <span><strong>${t.name}</strong> — ${t.description}</span>
+          </label>`)}
+      </fieldset>
+      <${Field} id="agent-name" label="Agent name" value=${name} onInput=${setName} hint="1–30 characters." />
+      <${ErrorLine} error=${error} />
+      <div class="actions">
+        <button type="submit" disabled=${busy}>${busy ? 'Creating…' : 'Create the agent'}</button>
+        <button type="button" class="secondary" onClick=${onDone}>Skip for now</button>
+      </div>
+    </form>`;
+}

@@ -1,0 +1,257 @@
+//! The web app (issue #14): served by the binary under a strict policy, and its flows driven in
+//! real Chromium over WebDriver (chromedriver), against the real binary. Screenshots go to
+//! `<target>/web-screenshots/`.
+//!
+//! The browser tests need Debian's `chromium` and `chromium-driver`. Without them they print that
+//! they were skipped and how to install them — unless `PINCER_REQUIRE_BROWSER=1` (CI sets it),
+//! which makes a missing browser a failure.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use pincer_testkit::TestServer;
+use pincer_testkit::server::PASSWORD;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use serde_json::{Value, json};
+
+/// How long a page may take to show what a step waits for.
+const STEP_TIMEOUT: Duration = Duration::from_secs(20);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn app_paths_serve_the_shell_under_a_strict_policy_and_api_paths_stay_json() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    for path in ["/", "/login", "/setup", "/chat/abc", "/admin/users", "/invite/xyz", "/profile"] {
+        let res = client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(res.headers()[CONTENT_TYPE], "text/html; charset=utf-8", "{path}");
+        let csp = res.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe"), "{path}: {csp}");
+        assert!(res.text().await.unwrap().contains(r#"<script type="module" src="/app/app.js">"#), "{path}");
+    }
+    let res = client.get(server.url("/api/no-such-thing")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "route_not_found");
+    let res = client.get(server.url("/app/missing.js")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "a missing file is not the shell");
+
+    // A module: its type, an ETag the browser revalidates, gzip when asked for.
+    let res = client.get(server.url("/app/app.js")).header(ACCEPT_ENCODING, "gzip").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[CONTENT_TYPE], "text/javascript; charset=utf-8");
+    assert_eq!(res.headers()[CACHE_CONTROL], "no-cache");
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    let etag = res.headers()[ETAG].clone();
+    let again = client.get(server.url("/app/app.js")).header(IF_NONE_MATCH, etag).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+}
+
+/// Chromium and chromedriver, or `None` (after saying why) when the tests may skip.
+fn browser_binaries() -> Option<(String, String)> {
+    let chromium = std::env::var("PINCER_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let driver = std::env::var("PINCER_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    if std::path::Path::new(&chromium).is_file() && std::path::Path::new(&driver).is_file() {
+        return Some((chromium, driver));
+    }
+    let message = format!(
+        "browser tests need Chromium at {chromium} and chromedriver at {driver}: \
+         apt-get install chromium chromium-driver (or set PINCER_CHROMIUM / PINCER_CHROMEDRIVER)"
+    );
+    assert!(std::env::var("PINCER_REQUIRE_BROWSER").is_err(), "{message}");
+    eprintln!("skipped: {message}");
+    None
+}
+
+/// A headless Chromium session driven through its own chromedriver.
+struct Browser {
+    client: Client,
+    _driver: tokio::process::Child,
+    base: String,
+}
+
+impl Browser {
+    async fn open(server: &TestServer, width: u32) -> Option<Browser> {
+        let (chromium, driver) = browser_binaries()?;
+        let port = free_port();
+        let child = tokio::process::Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromedriver");
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         format!("--window-size={width},900"), "--hide-scrollbars"],
+            }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let mut client = None;
+        for _ in 0..100 {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector).capabilities(capabilities.clone()).connect(&url).await {
+                Ok(c) => {
+                    client = Some(c);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        let client = client.expect("chromedriver did not accept a session");
+        Some(Browser { client, _driver: child, base: server.base_url().to_string() })
+    }
+
+    async fn goto(&self, path: &str) {
+        self.client.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    /// Waits until an element matching `css` shows `text` (or exists, for an empty `text`).
+    async fn wait_for(&self, css: &str, text: &str) {
+        let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
+        loop {
+            if let Ok(elements) = self.client.find_all(Locator::Css(css)).await {
+                for element in elements {
+                    if element.text().await.is_ok_and(|t| t.contains(text)) {
+                        return;
+                    }
+                }
+            }
+            assert!(tokio::time::Instant::now() < deadline, "no {css} showing {text:?} on {}", self.url().await);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn url(&self) -> String {
+        self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default()
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let field = self.client.find(Locator::Css(css)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    async fn click_button(&self, text: &str) {
+        let xpath = format!("//button[contains(normalize-space(.), '{text}')]");
+        self.client.find(Locator::XPath(&xpath)).await.unwrap().click().await.unwrap();
+    }
+
+    /// Saves a screenshot as `<target>/web-screenshots/<name>.png`.
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn set_theme(&self, theme: &str) {
+        self.client
+            .execute(&format!("localStorage.setItem('pincer.theme', '{theme}'); location.reload();"), vec![])
+            .await
+            .unwrap();
+    }
+
+    async fn close(self) {
+        self.client.close().await.ok();
+    }
+}
+
+fn screenshot_dir() -> std::path::PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    std::path::PathBuf::from(target).join("web-screenshots")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// First start in a browser: the wizard creates the admin (signed in at once), offers the
+/// provider step (skipped here: no provider in this test), creates the first agent from a
+/// template, and lands on the agents page; sign-out and sign-in work; `/setup` afterwards goes
+/// to the app.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_first_start_wizard_then_sign_out_and_in() {
+    let server = TestServer::start().await;
+    let Some(browser) = Browser::open(&server, 1280).await else { return };
+    browser.goto("/").await;
+    browser.wait_for("h1", "Set up Pincer").await;
+    assert!(browser.url().await.ends_with("/setup"), "a fresh server sends everyone to the wizard");
+    browser.screenshot("setup-admin-desktop-light").await;
+
+    // A weak password: the server's own message, and nothing typed is lost.
+    browser.fill("#name", "Ada Admin").await;
+    browser.fill("#email", "ada@example.com").await;
+    browser.fill("#password", "password").await;
+    browser.click_button("Create the admin account").await;
+    browser.wait_for("[role=alert]", "").await;
+    let name = browser.client.find(Locator::Css("#name")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(name.as_deref(), Some("Ada Admin"), "the form keeps what was typed");
+
+    browser.fill("#password", PASSWORD).await;
+    browser.click_button("Create the admin account").await;
+    browser.wait_for("h2", "A model provider").await;
+    browser.screenshot("setup-provider-desktop-light").await;
+    browser.click_button("Skip for now").await;
+    browser.wait_for("h2", "Your first agent").await;
+    browser.wait_for("label.choice", "Knowledge Base").await;
+    browser.fill("#agent-name", "HR Helper").await;
+    browser.click_button("Create the agent").await;
+    browser.wait_for("h1", "Agents").await;
+    browser.wait_for(".agents h2", "HR Helper").await;
+    browser.screenshot("agents-desktop-light").await;
+
+    // The server agrees: the admin exists and the agent was created by them.
+    let admin = server.login("ada@example.com", PASSWORD).await;
+    let (_, agents) = admin.send_json("GET", "/api/agents", Value::Null).await;
+    assert!(agents.as_array().unwrap().iter().any(|a| a["name"] == "HR Helper"), "{agents}");
+
+    browser.click_button("Sign out").await;
+    browser.wait_for("h1", "Sign in to Pincer").await;
+    browser.fill("#email", "ada@example.com").await;
+    browser.fill("#password", "not the password").await;
+    browser.click_button("Sign in").await;
+    browser.wait_for("[role=alert]", "").await;
+    browser.screenshot("login-error-desktop-light").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click_button("Sign in").await;
+    browser.wait_for(".agents h2", "HR Helper").await;
+
+    browser.goto("/setup").await;
+    browser.wait_for("h1", "Agents").await;
+    assert!(!browser.url().await.ends_with("/setup"), "after setup, /setup leads to the app");
+
+    browser.set_theme("dark").await;
+    browser.wait_for("h1", "Agents").await;
+    browser.screenshot("agents-desktop-dark").await;
+    browser.close().await;
+}
+
+/// A member sees the agents but no admin screens; a direct `/admin/...` URL shows a not-allowed
+/// page. On a phone-sized window.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_is_not_allowed_on_admin_pages() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    server.create_member(&admin, "m@example.com").await;
+    let Some(browser) = Browser::open(&server, 390).await else { return };
+    browser.goto("/admin/users").await;
+    browser.wait_for("h1", "Sign in to Pincer").await;
+    browser.screenshot("login-phone-light").await;
+    browser.fill("#email", "m@example.com").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click_button("Sign in").await;
+    browser.wait_for("h1", "Agents").await;
+    browser.goto("/admin/users").await;
+    browser.wait_for("h1", "Not allowed").await;
+    browser.screenshot("not-allowed-phone-light").await;
+    browser.set_theme("dark").await;
+    browser.wait_for("h1", "Not allowed").await;
+    browser.screenshot("not-allowed-phone-dark").await;
+    browser.close().await;
+}
