@@ -10,8 +10,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use pincer_testkit::TestServer;
 use pincer_testkit::server::PASSWORD;
+use pincer_testkit::{Behaviour, FakeKind, FakeProvider, TestServer};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use serde_json::{Value, json};
@@ -171,13 +171,18 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// First start in a browser: the wizard creates the admin (signed in at once), offers the
-/// provider step (skipped here: no provider in this test), creates the first agent from a
-/// template, and lands on the agents page; sign-out and sign-in work; `/setup` afterwards goes
-/// to the app.
+/// First start in a browser: the wizard creates the admin (signed in at once), checks the
+/// provider live (the provider's refusal shown, then its key accepted), creates the first agent
+/// from a template with the provider's model, and lands on the agents page; sign-out and sign-in
+/// work; `/setup` afterwards goes to the app.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_first_start_wizard_then_sign_out_and_in() {
-    let server = TestServer::start().await;
+    let fake = FakeProvider::start(FakeKind::Anthropic);
+    let server = TestServer::builder()
+        .env(&FakeKind::Anthropic.base_url_variable(), &fake.origin())
+        .env("PINCER_ALLOW_PRIVATE_URLS", "1")
+        .start()
+        .await;
     let Some(browser) = Browser::open(&server, 1280).await else { return };
     browser.goto("/").await;
     browser.wait_for("h1", "Set up Pincer").await;
@@ -196,14 +201,21 @@ async fn the_first_start_wizard_then_sign_out_and_in() {
     browser.fill("#password", PASSWORD).await;
     browser.click_button("Create the admin account").await;
     browser.wait_for("h2", "A model provider").await;
-    browser.screenshot("setup-provider-desktop-light").await;
-    browser.click_button("Skip for now").await;
+    // The provider refuses the key: its refusal is shown, nothing is stored, the key stays typed.
+    fake.set_behaviour(Behaviour::RejectEveryKey);
+    browser.fill("#api-key", fake.api_key().unwrap()).await;
+    browser.click_button("Check and save").await;
+    browser.wait_for("[role=alert]", "").await;
+    browser.screenshot("setup-provider-refused-desktop-light").await;
+    fake.set_behaviour(Behaviour::Normal);
+    browser.click_button("Check and save").await;
     browser.wait_for("h2", "Your first agent").await;
     browser.wait_for("label.choice", "Knowledge Base").await;
     browser.fill("#agent-name", "HR Helper").await;
     browser.click_button("Create the agent").await;
     browser.wait_for("h1", "Agents").await;
     browser.wait_for(".agents h2", "HR Helper").await;
+    browser.wait_for(".agents .meta", "Model: anthropic/").await;
     browser.screenshot("agents-desktop-light").await;
 
     // The server agrees: the admin exists and the agent was created by them.
