@@ -267,3 +267,50 @@ async fn a_member_is_not_allowed_on_admin_pages() {
     browser.screenshot("not-allowed-phone-dark").await;
     browser.close().await;
 }
+
+/// An invite link opened in a fresh browser: a bogus link is refused with a clear message; the
+/// real one creates the account; the new member signs in and renames themselves on the profile
+/// page, and the server agrees.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invite_is_claimed_in_the_browser_and_the_profile_saves() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (status, invite) =
+        admin.send_json("POST", "/api/users/invite", json!({"role": "member", "email": "kim@example.com"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{invite}");
+    let token = invite["token"].as_str().unwrap();
+    let Some(browser) = Browser::open(&server, 1280).await else { return };
+
+    browser.goto("/invite/not-a-real-token").await;
+    browser.wait_for("h1", "Join Pincer").await;
+    browser.fill("#name", "Kim").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click_button("Save").await;
+    browser.wait_for("[role=alert]", "unknown, has expired or was already used").await;
+
+    browser.goto(&format!("/invite/{token}")).await;
+    browser.wait_for("h1", "Join Pincer").await;
+    browser.fill("#name", "Kim").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click_button("Save").await;
+    browser.wait_for("h1", "You are all set").await;
+    browser.click_button("Sign in").await;
+    browser.wait_for("h1", "Sign in to Pincer").await;
+    browser.fill("#email", "kim@example.com").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click_button("Sign in").await;
+    browser.wait_for("h1", "Agents").await;
+
+    browser.goto("/profile").await;
+    browser.wait_for("h1", "Your profile").await;
+    browser.wait_for(".who", "Kim").await;
+    browser.fill("#profile-name", "Kim Lee").await;
+    browser.click_button("Save the name").await;
+    browser.wait_for("[role=status]", "Saved.").await;
+    browser.wait_for(".who", "Kim Lee").await;
+    browser.screenshot("profile-desktop-light").await;
+    let kim = server.login("kim@example.com", PASSWORD).await;
+    let (_, me) = kim.send_json("GET", "/api/auth/me", Value::Null).await;
+    assert_eq!(me["name"], "Kim Lee");
+    browser.close().await;
+}

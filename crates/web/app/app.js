@@ -9,6 +9,8 @@ import { Login } from './pages/login.js';
 import { Setup } from './pages/setup.js';
 import { Agents } from './pages/agents.js';
 import { NotAllowed, NotFound } from './pages/errors.js';
+import { Invite } from './pages/invite.js';
+import { Profile } from './pages/profile.js';
 
 applyTheme(currentTheme());
 
@@ -49,12 +51,16 @@ function App() {
       onDone=${() => { inWizard = false; setStatus({ ...status, setupComplete: true }); navigate('/'); }} />`;
   } else if (path === '/login') {
     page = html`<${Login} onSignedIn=${(u) => { setUser(u); navigate('/'); }} />`;
+  } else if (path.startsWith('/invite/')) {
+    page = html`<${Invite} token=${decodeURIComponent(path.slice('/invite/'.length))} />`;
   } else if (!user) {
     page = null;
   } else if (path.startsWith('/admin')) {
     page = user.role === 'admin' ? html`<${NotFound} />` : html`<${NotAllowed} />`;
   } else if (path === '/' || path === '/agents') {
     page = html`<${Agents} />`;
+  } else if (path === '/profile') {
+    page = html`<${Profile} user=${user} onRenamed=${(name) => setUser({ ...user, name })} />`;
   } else {
     page = html`<${NotFound} />`;
   }
@@ -88,7 +94,7 @@ function Layout({ user, onSignedOut, children }) {
           aria-label=${theme === 'dark' ? 'Switch to the light theme' : 'Switch to the dark theme'}>
           ${theme === 'dark' ? 'Light' : 'Dark'}
         </button>
-        ${user && html`<span class="who">${user.name}</span>
+        ${user && html`<a class="who" href="/profile">${user.name}</a>
           <button type="button" class="secondary" onClick=${signOut}>Sign out</button>`}
       </div>
     </header>

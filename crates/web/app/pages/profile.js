@@ -1,0 +1,102 @@
+// The caller's profile: name, personal context (what their personal agent knows about them) and
+// password. Each part saves on its own and says so.
+import { html, useEffect, useState } from '../lib/html.js';
+import { api, get, post } from '../lib/api.js';
+import { Field, ErrorLine } from '../lib/form.js';
+
+export function Profile({ user, onRenamed }) {
+  return html`
+    <main class="narrow">
+      <h1>Your profile</h1>
+      <${NameForm} user=${user} onRenamed=${onRenamed} />
+      <${ContextForm} />
+      <${PasswordForm} />
+    </main>`;
+}
+
+function useSave() {
+  const [state, setState] = useState({ busy: false, error: null, saved: false });
+  async function run(action) {
+    setState({ busy: true, error: null, saved: false });
+    try {
+      await action();
+      setState({ busy: false, error: null, saved: true });
+      return true;
+    } catch (error) {
+      setState({ busy: false, error, saved: false });
+      return false;
+    }
+  }
+  return [state, run];
+}
+
+function Saved({ state }) {
+  return state.saved ? html`<p class="saved" role="status">Saved.</p>` : null;
+}
+
+function NameForm({ user, onRenamed }) {
+  const [name, setName] = useState(user.name);
+  const [state, run] = useSave();
+  const submit = (e) => {
+    e.preventDefault();
+    run(async () => {
+      await api('PATCH', '/api/users/me', { name: name.trim() });
+      onRenamed(name.trim());
+    });
+  };
+  return html`
+    <form onSubmit=${submit} class="card">
+      <h2>Name</h2>
+      <${Field} id="profile-name" label="Your name" value=${name} onInput=${setName} autocomplete="name" />
+      <${ErrorLine} error=${state.error} /><${Saved} state=${state} />
+      <button type="submit" disabled=${state.busy}>Save the name</button>
+    </form>`;
+}
+
+function ContextForm() {
+  const [content, setContent] = useState('');
+  const [loadError, setLoadError] = useState(null);
+  const [state, run] = useSave();
+  useEffect(() => {
+    get('/api/users/me/context').then((c) => setContent(c.content)).catch(setLoadError);
+  }, []);
+  const submit = (e) => {
+    e.preventDefault();
+    run(() => api('PUT', '/api/users/me/context', { content }));
+  };
+  return html`
+    <form onSubmit=${submit} class="card">
+      <h2>About you</h2>
+      <div class="field">
+        <label for="context">What your personal agent should know about you</label>
+        <textarea id="context" rows="6" maxlength="16000" value=${content}
+          onInput=${(e) => setContent(e.currentTarget.value)}></textarea>
+        <p class="hint">Markdown, at most 16,000 characters. Shared agents never see it.</p>
+      </div>
+      <${ErrorLine} error=${loadError ?? state.error} /><${Saved} state=${state} />
+      <button type="submit" disabled=${state.busy}>Save</button>
+    </form>`;
+}
+
+function PasswordForm() {
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [state, run] = useSave();
+  const submit = async (e) => {
+    e.preventDefault();
+    if (await run(() => post('/api/users/me/password', { currentPassword: current, newPassword: next }))) {
+      setCurrent('');
+      setNext('');
+    }
+  };
+  return html`
+    <form onSubmit=${submit} class="card">
+      <h2>Password</h2>
+      <${Field} id="current-password" label="Current password" type="password" value=${current} onInput=${setCurrent}
+        autocomplete="current-password" />
+      <${Field} id="new-password" label="New password" type="password" value=${next} onInput=${setNext}
+        autocomplete="new-password" minlength="8" hint="Your other sessions end; this one stays signed in." />
+      <${ErrorLine} error=${state.error} /><${Saved} state=${state} />
+      <button type="submit" disabled=${state.busy}>Change the password</button>
+    </form>`;
+}
