@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use pincer_testkit::server::PASSWORD;
-use pincer_testkit::{Behaviour, FakeKind, FakeProvider, TestServer};
+use pincer_testkit::{Behaviour, FakeKind, FakeProvider, FakeReply, TestServer};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use serde_json::{Value, json};
@@ -312,5 +312,63 @@ async fn an_invite_is_claimed_in_the_browser_and_the_profile_saves() {
     let kim = server.login("kim@example.com", PASSWORD).await;
     let (_, me) = kim.send_json("GET", "/api/auth/me", Value::Null).await;
     assert_eq!(me["name"], "Kim Lee");
+    browser.close().await;
+}
+
+/// Chat in the browser: a streamed answer rendered as Markdown, with everything dangerous in it
+/// inert — raw HTML shown as text (no `<img>` or `<script>` element, nothing run), a
+/// `javascript:` link without a target — and the stored history shown again after a reload.
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_streams_safe_markdown_and_the_history_comes_back() {
+    let p = crate::chat_errors::with_openai().await;
+    let agent = crate::chat_errors::shared_agent(&p, &[]).await;
+    let Some(browser) = Browser::open(&p.server, 1280).await else { return };
+    browser.goto("/login").await;
+    browser.wait_for("h1", "Sign in to Pincer").await;
+    browser.fill("#email", "admin@example.com").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click_button("Sign in").await;
+    browser.wait_for(".agents h2", "HR").await;
+
+    p.fake.push_reply(FakeReply::text(&[
+        "Hello **world**.\n\n",
+        "<img src=x onerror=\"window.__pwned=1\"> <script>window.__pwned=2</script>\n\n",
+        "[click me](javascript:window.__pwned=3) and [docs](https://example.com/docs)",
+    ]));
+    browser.goto(&format!("/chat/{agent}")).await;
+    browser.wait_for("h1", "HR").await;
+    browser.fill("#message", "Say hello").await;
+    browser.click_button("Send").await;
+    browser.wait_for(".msg.assistant strong", "world").await;
+    browser.wait_for(".msg.assistant a", "docs").await;
+    browser.screenshot("chat-desktop-light").await;
+
+    let inert = browser
+        .client
+        .execute(
+            "const m = document.querySelector('.messages');
+             const link = [...m.querySelectorAll('a')].find(a => a.textContent === 'click me');
+             return {
+               pwned: window.__pwned ?? null,
+               img: m.querySelectorAll('img').length,
+               script: m.querySelectorAll('script').length,
+               shownAsText: m.textContent.includes('<img src=x'),
+               jsHref: link ? link.getAttribute('href') : 'no link',
+               docsRel: m.querySelector('a[href=\"https://example.com/docs\"]')?.getAttribute('rel'),
+             };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(inert["pwned"], Value::Null, "no script ran: {inert}");
+    assert_eq!((inert["img"].as_u64(), inert["script"].as_u64()), (Some(0), Some(0)), "{inert}");
+    assert_eq!(inert["shownAsText"], true, "raw HTML is shown as text: {inert}");
+    assert!(inert["jsHref"].is_null() || inert["jsHref"] == "no link", "a javascript: link has no target: {inert}");
+    assert_eq!(inert["docsRel"], "noopener noreferrer", "{inert}");
+
+    // A reload shows the stored conversation.
+    browser.goto(&format!("/chat/{agent}")).await;
+    browser.wait_for(".msg.user", "Say hello").await;
+    browser.wait_for(".msg.assistant strong", "world").await;
     browser.close().await;
 }

@@ -11,6 +11,7 @@ import { Agents } from './pages/agents.js';
 import { NotAllowed, NotFound } from './pages/errors.js';
 import { Invite } from './pages/invite.js';
 import { Profile } from './pages/profile.js';
+import { Chat } from './pages/chat.js';
 
 applyTheme(currentTheme());
 
@@ -59,6 +60,8 @@ function App() {
     page = user.role === 'admin' ? html`<${NotFound} />` : html`<${NotAllowed} />`;
   } else if (path === '/' || path === '/agents') {
     page = html`<${Agents} />`;
+  } else if (path.startsWith('/chat/')) {
+    page = html`<${Chat} agentId=${decodeURIComponent(path.slice('/chat/'.length))} />`;
   } else if (path === '/profile') {
     page = html`<${Profile} user=${user} onRenamed=${(name) => setUser({ ...user, name })} />`;
   } else {

@@ -19,7 +19,7 @@ export function Agents() {
       <ul class="agents">
         ${(agents ?? []).map((a) => html`
           <li class="card">
-            <h2>${a.name}${a.isPersonal ? html` <span class="tag">personal</span>` : ''}</h2>
+            <h2><a href=${'/chat/' + a.id}>${a.name}</a>${a.isPersonal ? html` <span class="tag">personal</span>` : ''}</h2>
             ${a.tagline && html`<p class="tagline">${a.tagline}</p>`}
             ${a.greeting && html`<p>${a.greeting}</p>`}
             <p class="meta">${a.model ? 'Model: ' + a.model : 'No model yet: an admin adds a provider.'}</p>
