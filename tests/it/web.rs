@@ -372,3 +372,56 @@ async fn chat_streams_safe_markdown_and_the_history_comes_back() {
     browser.wait_for(".msg.assistant strong", "world").await;
     browser.close().await;
 }
+
+/// Admin pages: invite someone (the link shown once), change a member's role (the server
+/// agrees), then the audit log lists what happened, its integrity check says intact, and after a
+/// row is edited behind the application's back it says broken and names the row.
+#[tokio::test(flavor = "multi_thread")]
+async fn admins_manage_users_and_check_the_audit_log() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (member_id, _) = server.create_member(&admin, "m@example.com").await;
+    let Some(browser) = Browser::open(&server, 1280).await else { return };
+    browser.goto("/login").await;
+    browser.wait_for("h1", "Sign in to Pincer").await;
+    browser.fill("#email", "admin@example.com").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click_button("Sign in").await;
+    browser.wait_for("h1", "Agents").await;
+
+    browser.goto("/admin/users").await;
+    browser.wait_for("td", "m@example.com").await;
+    browser.fill("#invite-email", "new@example.com").await;
+    browser.click_button("Create the invite link").await;
+    browser.wait_for("[role=status]", "shown only now").await;
+    let link = browser.client.find(Locator::Css("#one-time-link")).await.unwrap().prop("value").await.unwrap();
+    assert!(link.is_some_and(|l| l.contains("/invite/")), "the invite link is shown");
+    browser.wait_for("li", "new@example.com").await;
+    let role = browser.client.find(Locator::Css(&format!("#role-{member_id}"))).await.unwrap();
+    role.select_by_value("admin").await.unwrap();
+    let mut promoted = false;
+    for _ in 0..100 {
+        let (_, users) = admin.send_json("GET", "/api/users", Value::Null).await;
+        if users["users"].as_array().unwrap().iter().any(|u| u["id"] == member_id.as_str() && u["role"] == "admin") {
+            promoted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(promoted, "the role change reached the server");
+    browser.screenshot("admin-users-desktop-light").await;
+
+    browser.goto("/admin/audit").await;
+    browser.wait_for("td", "user.role_updated").await;
+    browser.click_button("Check integrity").await;
+    browser.wait_for("[role=status]", "The log is intact").await;
+    browser.screenshot("admin-audit-desktop-light").await;
+
+    crate::support::execute(server.database(), "UPDATE audit_log SET detail = '{}' WHERE id = 2");
+    browser.click_button("Check integrity").await;
+    browser.wait_for("[role=alert]", "Edited entries: 2").await;
+    browser.set_theme("dark").await;
+    browser.wait_for("td", "user.role_updated").await;
+    browser.screenshot("admin-audit-desktop-dark").await;
+    browser.close().await;
+}

@@ -12,6 +12,8 @@ import { NotAllowed, NotFound } from './pages/errors.js';
 import { Invite } from './pages/invite.js';
 import { Profile } from './pages/profile.js';
 import { Chat } from './pages/chat.js';
+import { Users } from './pages/admin/users.js';
+import { Audit } from './pages/admin/audit.js';
 
 applyTheme(currentTheme());
 
@@ -57,7 +59,10 @@ function App() {
   } else if (!user) {
     page = null;
   } else if (path.startsWith('/admin')) {
-    page = user.role === 'admin' ? html`<${NotFound} />` : html`<${NotAllowed} />`;
+    page = user.role !== 'admin' ? html`<${NotAllowed} />`
+      : path === '/admin/users' ? html`<${Users} me=${user} />`
+      : path === '/admin/audit' ? html`<${Audit} />`
+      : html`<${NotFound} />`;
   } else if (path === '/' || path === '/agents') {
     page = html`<${Agents} />`;
   } else if (path.startsWith('/chat/')) {
@@ -90,6 +95,7 @@ function Layout({ user, onSignedOut, children }) {
       <a class="brand" href="/">Pincer</a>
       <nav aria-label="Main">
         ${user && html`<a href="/">Agents</a>`}
+        ${user?.role === 'admin' && html`<a href="/admin/users">Users</a><a href="/admin/audit">Audit</a>`}
         ${user && html`<a href="/api/docs">API</a>`}
       </nav>
       <div class="account">

@@ -1,0 +1,119 @@
+// Admin: people. Users (role, deactivate, reactivate, a password-reset link to copy) and invites
+// (create with a link shown once, revoke). The server enforces every rule (not yourself, never
+// the last admin); its refusal is shown as it says it.
+import { html, useEffect, useState } from '../../lib/html.js';
+import { api, get, post } from '../../lib/api.js';
+import { Field, ErrorLine } from '../../lib/form.js';
+
+export function Users({ me }) {
+  const [users, setUsers] = useState([]);
+  const [invites, setInvites] = useState([]);
+  const [error, setError] = useState(null);
+  const [link, setLink] = useState(null);
+
+  async function load() {
+    try {
+      const [u, i] = await Promise.all([get('/api/users?limit=100'), get('/api/users/invites')]);
+      setUsers(u.users);
+      setInvites(i);
+    } catch (e) {
+      setError(e);
+    }
+  }
+  useEffect(() => { load(); }, []);
+
+  // Runs an action, then reloads; a refusal is shown and nothing else changes.
+  async function act(action) {
+    setError(null);
+    try {
+      const result = await action();
+      await load();
+      return result;
+    } catch (e) {
+      setError(e);
+      return null;
+    }
+  }
+
+  const linkFor = (token) => `${location.origin}/invite/${encodeURIComponent(token)}`;
+
+  return html`
+    <main>
+      <h1>Users</h1>
+      <${ErrorLine} error=${error} />
+      ${link && html`
+        <div class="card" role="status">
+          <p><strong>${link.label}</strong> — shown only now; copy it and send it yourself.</p>
+          <label for="one-time-link">Link</label>
+          <input id="one-time-link" readonly value=${link.url} onFocus=${(e) => e.currentTarget.select()} />
+        </div>`}
+      <div class="table-wrap">
+        <table>
+          <caption class="visually-hidden">Users</caption>
+          <thead><tr><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col">Role</th><th scope="col">State</th><th scope="col">Actions</th></tr></thead>
+          <tbody>
+            ${users.map((u) => html`
+              <tr key=${u.id}>
+                <td>${u.name}</td>
+                <td>${u.email}</td>
+                <td>
+                  <label class="visually-hidden" for=${'role-' + u.id}>Role of ${u.name}</label>
+                  <select id=${'role-' + u.id} value=${u.role} disabled=${u.id === me.id}
+                    onChange=${(e) => act(() => api('PATCH', `/api/users/${u.id}`, { role: e.currentTarget.value }))}>
+                    <option value="member">member</option>
+                    <option value="admin">admin</option>
+                  </select>
+                </td>
+                <td>${u.banned ? 'deactivated' : 'active'}</td>
+                <td><div class="row-actions">
+                  ${u.id !== me.id && (u.banned
+                    ? html`<button type="button" class="secondary" onClick=${() => act(() => post(`/api/users/${u.id}/reactivate`))}>Reactivate</button>`
+                    : html`<button type="button" class="secondary" onClick=${() => confirm(`Deactivate ${u.name}? Their sessions end at once.`) && act(() => api('DELETE', `/api/users/${u.id}`))}>Deactivate</button>`)}
+                  <button type="button" class="secondary" onClick=${async () => {
+                    const r = await act(() => post(`/api/users/${u.id}/reset`));
+                    if (r) setLink({ label: `Password-reset link for ${u.name} (24 hours)`, url: linkFor(r.token) });
+                  }}>Reset link</button>
+                </div></td>
+              </tr>`)}
+          </tbody>
+        </table>
+      </div>
+      <${InviteForm} onCreated=${async (body) => {
+        const r = await act(() => post('/api/users/invite', body));
+        if (r) setLink({ label: `Invite for ${r.email ?? 'a new ' + r.role} (7 days)`, url: linkFor(r.token) });
+        return r;
+      }} />
+      <h2>Invites and reset links</h2>
+      <ul class="plain-list">
+        ${invites.map((i) => html`
+          <li key=${i.id}>
+            ${i.type === 'reset' ? 'Reset' : 'Invite'} ${i.email ?? ''} (${i.role}) — ${i.status}, until ${new Date(i.expiresAt).toLocaleString()}
+            ${i.status === 'pending' && html` <button type="button" class="secondary" onClick=${() => act(() => api('DELETE', `/api/users/invites/${i.id}`))}>Revoke</button>`}
+          </li>`)}
+      </ul>
+    </main>`;
+}
+
+function InviteForm({ onCreated }) {
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState('member');
+  async function submit(e) {
+    e.preventDefault();
+    const body = { role };
+    if (email.trim()) body.email = email.trim();
+    if (await onCreated(body)) setEmail('');
+  }
+  return html`
+    <form class="card" onSubmit=${submit}>
+      <h2>Invite someone</h2>
+      <${Field} id="invite-email" label="E-mail (optional)" type="email" value=${email} onInput=${setEmail} required=${false} />
+      <div class="field">
+        <label for="invite-role">Role</label>
+        <select id="invite-role" value=${role} onChange=${(e) => setRole(e.currentTarget.value)}>
+          <option value="member">member</option>
+          <option value="admin">admin</option>
+        </select>
+      </div>
+      <button type="submit">Create the invite link</button>
+    </form>`;
+}
