@@ -425,3 +425,49 @@ async fn admins_manage_users_and_check_the_audit_log() {
     browser.screenshot("admin-audit-desktop-dark").await;
     browser.close().await;
 }
+
+/// Admin pages for agents and providers: the provider configured is listed as the default; a new
+/// agent is created from a template, given a model and a granted folder in the browser, and the
+/// server stores exactly that.
+#[tokio::test(flavor = "multi_thread")]
+async fn admins_create_and_configure_an_agent_in_the_browser() {
+    let p = crate::chat_errors::with_openai().await;
+    let Some(browser) = Browser::open(&p.server, 1280).await else { return };
+    browser.goto("/login").await;
+    browser.wait_for("h1", "Sign in to Pincer").await;
+    browser.fill("#email", "admin@example.com").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click_button("Sign in").await;
+    browser.wait_for("h1", "Agents").await;
+
+    browser.goto("/admin/providers").await;
+    browser.wait_for(".agents h2", "openai").await;
+    browser.wait_for(".agents .tag", "default").await;
+
+    browser.goto("/admin/agents").await;
+    browser.wait_for("h2", "New agent").await;
+    browser.fill("#new-agent-name", "Payroll").await;
+    browser.click_button("Create the agent").await;
+    browser.wait_for(".agent-editor h2", "Payroll").await;
+    let (_, agents) = p.admin.send_json("GET", "/api/agents", Value::Null).await;
+    let id =
+        agents.as_array().unwrap().iter().find(|a| a["name"] == "Payroll").unwrap()["id"].as_str().unwrap().to_string();
+
+    let form = format!("form[aria-labelledby='agent-{id}-title']");
+    let folder = browser
+        .client
+        .find(Locator::XPath(&format!("//form[@aria-labelledby='agent-{id}-title']//label[contains(., 'hr')]/input")))
+        .await
+        .unwrap();
+    folder.click().await.unwrap();
+    browser.fill(&format!("#agent-{id}-tagline"), "Salaries and payslips").await;
+    browser.client.find(Locator::Css(&format!("{form} button[type=submit]"))).await.unwrap().click().await.unwrap();
+    browser.wait_for(&format!("{form} [role=status]"), "Saved.").await;
+    browser.screenshot("admin-agents-desktop-light").await;
+
+    let (_, agent) = p.admin.send_json("GET", &format!("/api/agents/{id}"), Value::Null).await;
+    assert_eq!(agent["tagline"], "Salaries and payslips", "{agent}");
+    assert_eq!(agent["pluginConfig"]["allowed_paths"], json!([p.hr]), "{agent}");
+    assert!(agent["model"].as_str().is_some_and(|m| m.starts_with("openai/")), "{agent}");
+    browser.close().await;
+}

@@ -14,6 +14,8 @@ import { Profile } from './pages/profile.js';
 import { Chat } from './pages/chat.js';
 import { Users } from './pages/admin/users.js';
 import { Audit } from './pages/admin/audit.js';
+import { Agents as AdminAgents } from './pages/admin/agents.js';
+import { Providers } from './pages/admin/providers.js';
 
 applyTheme(currentTheme());
 
@@ -62,6 +64,8 @@ function App() {
     page = user.role !== 'admin' ? html`<${NotAllowed} />`
       : path === '/admin/users' ? html`<${Users} me=${user} />`
       : path === '/admin/audit' ? html`<${Audit} />`
+      : path === '/admin/agents' ? html`<${AdminAgents} />`
+      : path === '/admin/providers' ? html`<${Providers} />`
       : html`<${NotFound} />`;
   } else if (path === '/' || path === '/agents') {
     page = html`<${Agents} />`;
@@ -95,7 +99,7 @@ function Layout({ user, onSignedOut, children }) {
       <a class="brand" href="/">Pincer</a>
       <nav aria-label="Main">
         ${user && html`<a href="/">Agents</a>`}
-        ${user?.role === 'admin' && html`<a href="/admin/users">Users</a><a href="/admin/audit">Audit</a>`}
+        ${user?.role === 'admin' && html`<a href="/admin/agents">Manage agents</a><a href="/admin/providers">Providers</a><a href="/admin/users">Users</a><a href="/admin/audit">Audit</a>`}
         ${user && html`<a href="/api/docs">API</a>`}
       </nav>
       <div class="account">

@@ -25,7 +25,8 @@ export function Setup({ status, onAdmin, onDone }) {
           </li>`)}
       </ol>
       ${step === 'admin' && html`<${AdminStep} onDone=${(user) => { onAdmin(user); setStep('provider'); }} />`}
-      ${step === 'provider' && html`<${ProviderStep} onDone=${() => setStep('agent')} />`}
+      ${step === 'provider' && html`<${ProviderForm} title="A model provider" path="/api/setup/provider"
+        onDone=${() => setStep('agent')} onSkip=${() => setStep('agent')} />`}
       ${step === 'agent' && html`<${AgentStep} onDone=${onDone} />`}
     </main>`;
 }
@@ -70,7 +71,7 @@ function AdminStep({ onDone }) {
     </form>`;
 }
 
-function ProviderStep({ onDone }) {
+export function ProviderForm({ title, path, onDone, onSkip }) {
   const [kind, setKind] = useState('anthropic');
   const [name, setName] = useState('');
   const [apiKey, setApiKey] = useState('');
@@ -87,7 +88,8 @@ function ProviderStep({ onDone }) {
       const body = { provider: chosen.named ? name.trim() : kind };
       if (chosen.key && apiKey) body.apiKey = apiKey;
       if (chosen.url) body.baseUrl = baseUrl.trim();
-      await post('/api/setup/provider', body);
+      await post(path, body);
+      setApiKey('');
       onDone();
     } catch (e) {
       setError(e);
@@ -98,7 +100,7 @@ function ProviderStep({ onDone }) {
 
   return html`
     <form onSubmit=${submit} class="card">
-      <h2>A model provider</h2>
+      <h2>${title}</h2>
       <p>Pincer checks the key with the provider before it stores it, sealed.</p>
       <div class="field">
         <label for="provider">Provider</label>
@@ -114,7 +116,7 @@ function ProviderStep({ onDone }) {
       <${ErrorLine} error=${error} />
       <div class="actions">
         <button type="submit" disabled=${busy}>${busy ? 'Checking…' : 'Check and save'}</button>
-        <button type="button" class="secondary" onClick=${onDone}>Skip for now</button>
+        ${onSkip && html`<button type="button" class="secondary" onClick=${onSkip}>Skip for now</button>`}
       </div>
     </form>`;
 }
