@@ -531,3 +531,35 @@ async fn axe(browser: &Browser, page: &str) -> Vec<String> {
         .unwrap();
     result.as_array().unwrap().iter().map(|v| format!("{page}: {}", v.as_str().unwrap_or_default())).collect()
 }
+
+/// Admin settings: the organisation context saves, and a secret setting is shown masked after it
+/// is stored — the browser never gets it back.
+#[tokio::test(flavor = "multi_thread")]
+async fn admins_edit_the_organisation_context_and_secrets_stay_masked() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let Some(browser) = Browser::open(&server, 1280).await else { return };
+    browser.goto("/login").await;
+    browser.wait_for("h1", "Sign in to Pincer").await;
+    browser.fill("#email", "admin@example.com").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.click_button("Sign in").await;
+    browser.wait_for("h1", "Agents").await;
+
+    browser.goto("/admin/settings").await;
+    browser.wait_for("h2", "About the organisation").await;
+    browser.fill("#org-context", "Acme makes anvils.").await;
+    browser.click_button("Save").await;
+    browser.wait_for("[role=status]", "Saved.").await;
+    let (_, context) = admin.send_json("GET", "/api/settings/context", Value::Null).await;
+    assert_eq!(context["content"], "Acme makes anvils.");
+
+    browser.fill("#setting-key", "webhook_token").await;
+    browser.fill("#setting-value", "very-secret-value").await;
+    browser.click_button("Save the setting").await;
+    browser.wait_for("li", "webhook_token").await;
+    let page = browser.client.source().await.unwrap();
+    assert!(!page.contains("very-secret-value"), "a secret never comes back to the browser");
+    browser.screenshot("admin-settings-desktop-light").await;
+    browser.close().await;
+}

@@ -1,0 +1,82 @@
+// Admin: the organisation context (what shared agents know about the organisation) and the
+// settings store (secret values arrive masked and stay masked; a new value replaces them).
+import { html, useEffect, useState } from '../../lib/html.js';
+import { api, get, post } from '../../lib/api.js';
+import { Field, ErrorLine } from '../../lib/form.js';
+
+export function Settings() {
+  return html`
+    <main class="narrow">
+      <h1>Settings</h1>
+      <${OrgContext} />
+      <${SettingStore} />
+    </main>`;
+}
+
+function OrgContext() {
+  const [content, setContent] = useState('');
+  const [error, setError] = useState(null);
+  const [saved, setSaved] = useState(false);
+  useEffect(() => {
+    get('/api/settings/context').then((c) => setContent(c.content)).catch(setError);
+  }, []);
+  async function submit(e) {
+    e.preventDefault();
+    setError(null);
+    setSaved(false);
+    try {
+      await api('PUT', '/api/settings/context', { content });
+      setSaved(true);
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return html`
+    <form class="card" onSubmit=${submit}>
+      <h2>About the organisation</h2>
+      <div class="field">
+        <label for="org-context">What shared agents should know about your organisation</label>
+        <textarea id="org-context" rows="6" maxlength="16000" value=${content}
+          onInput=${(e) => setContent(e.currentTarget.value)}></textarea>
+        <p class="hint">Markdown, at most 16,000 characters. Personal agents see their user's own context instead.</p>
+      </div>
+      <${ErrorLine} error=${error} />
+      ${saved && html`<p class="saved" role="status">Saved.</p>`}
+      <button type="submit">Save</button>
+    </form>`;
+}
+
+function SettingStore() {
+  const [settings, setSettings] = useState([]);
+  const [key, setKey] = useState('');
+  const [value, setValue] = useState('');
+  const [error, setError] = useState(null);
+  const load = () => get('/api/settings').then(setSettings).catch(setError);
+  useEffect(() => { load(); }, []);
+  async function submit(e) {
+    e.preventDefault();
+    setError(null);
+    try {
+      await post('/api/settings', { key: key.trim(), value });
+      setKey('');
+      setValue('');
+      await load();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return html`
+    <section class="card" aria-labelledby="settings-title">
+      <h2 id="settings-title">Stored settings</h2>
+      <ul class="plain-list">
+        ${settings.map((s) => html`<li key=${s.key}><code>${s.key}</code>: ${s.value}${s.encrypted ? html` <span class="tag">encrypted</span>` : ''}</li>`)}
+      </ul>
+      <form onSubmit=${submit}>
+        <${Field} id="setting-key" label="Key" value=${key} onInput=${setKey}
+          hint="a-z, 0-9, _ . - ; keys naming an api_key, secret, token or password are encrypted." />
+        <${Field} id="setting-value" label="Value" value=${value} onInput=${setValue} required=${false} />
+        <${ErrorLine} error=${error} />
+        <button type="submit">Save the setting</button>
+      </form>
+    </section>`;
+}
