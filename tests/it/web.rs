@@ -107,6 +107,16 @@ impl Browser {
         Some(Browser { client, _driver: child, base: server.base_url().to_string() })
     }
 
+    /// Signs in through the sign-in page with the test password and waits for the agents page.
+    async fn sign_in(&self, email: &str) {
+        self.goto("/login").await;
+        self.wait_for("h1", "Sign in to Pincer").await;
+        self.fill("#email", email).await;
+        self.fill("#password", PASSWORD).await;
+        self.click_button("Sign in").await;
+        self.wait_for("h1", "Agents").await;
+    }
+
     async fn goto(&self, path: &str) {
         self.client.goto(&format!("{}{path}", self.base)).await.unwrap();
     }
@@ -323,11 +333,7 @@ async fn chat_streams_safe_markdown_and_the_history_comes_back() {
     let p = crate::chat_errors::with_openai().await;
     let agent = crate::chat_errors::shared_agent(&p, &[]).await;
     let Some(browser) = Browser::open(&p.server, 1280).await else { return };
-    browser.goto("/login").await;
-    browser.wait_for("h1", "Sign in to Pincer").await;
-    browser.fill("#email", "admin@example.com").await;
-    browser.fill("#password", PASSWORD).await;
-    browser.click_button("Sign in").await;
+    browser.sign_in("admin@example.com").await;
     browser.wait_for(".agents h2", "HR").await;
 
     p.fake.push_reply(FakeReply::text(&[
@@ -382,12 +388,7 @@ async fn admins_manage_users_and_check_the_audit_log() {
     let admin = server.setup_admin().await;
     let (member_id, _) = server.create_member(&admin, "m@example.com").await;
     let Some(browser) = Browser::open(&server, 1280).await else { return };
-    browser.goto("/login").await;
-    browser.wait_for("h1", "Sign in to Pincer").await;
-    browser.fill("#email", "admin@example.com").await;
-    browser.fill("#password", PASSWORD).await;
-    browser.click_button("Sign in").await;
-    browser.wait_for("h1", "Agents").await;
+    browser.sign_in("admin@example.com").await;
 
     browser.goto("/admin/users").await;
     browser.wait_for("td", "m@example.com").await;
@@ -433,12 +434,7 @@ async fn admins_manage_users_and_check_the_audit_log() {
 async fn admins_create_and_configure_an_agent_in_the_browser() {
     let p = crate::chat_errors::with_openai().await;
     let Some(browser) = Browser::open(&p.server, 1280).await else { return };
-    browser.goto("/login").await;
-    browser.wait_for("h1", "Sign in to Pincer").await;
-    browser.fill("#email", "admin@example.com").await;
-    browser.fill("#password", PASSWORD).await;
-    browser.click_button("Sign in").await;
-    browser.wait_for("h1", "Agents").await;
+    browser.sign_in("admin@example.com").await;
 
     browser.goto("/admin/providers").await;
     browser.wait_for(".agents h2", "openai").await;
@@ -539,12 +535,7 @@ async fn admins_edit_the_organisation_context_and_secrets_stay_masked() {
     let server = TestServer::start().await;
     let admin = server.setup_admin().await;
     let Some(browser) = Browser::open(&server, 1280).await else { return };
-    browser.goto("/login").await;
-    browser.wait_for("h1", "Sign in to Pincer").await;
-    browser.fill("#email", "admin@example.com").await;
-    browser.fill("#password", PASSWORD).await;
-    browser.click_button("Sign in").await;
-    browser.wait_for("h1", "Agents").await;
+    browser.sign_in("admin@example.com").await;
 
     browser.goto("/admin/settings").await;
     browser.wait_for("h2", "About the organisation").await;

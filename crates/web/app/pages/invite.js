@@ -1,34 +1,25 @@
 // An invite or a password-reset link (/invite/{token}): the new account's name and password, or
 // a new password. The server says whether the link is unknown, expired or used.
 import { html, useState } from '../lib/html.js';
-import { post } from '../lib/api.js';
-import { Field, ErrorLine } from '../lib/form.js';
+import { ApiError, post } from '../lib/api.js';
+import { Field, ErrorLine, useAction } from '../lib/form.js';
 import { navigate } from '../lib/router.js';
 
 export function Invite({ token }) {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
-  const [done, setDone] = useState(false);
+  const [{ busy, error, done }, run] = useAction();
 
-  async function submit(event) {
+  function submit(event) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const body = { token, name: name.trim(), password };
-      if (email.trim()) body.email = email.trim();
-      await post('/api/invite/claim', body);
-      setDone(true);
-    } catch (e) {
-      setError(e.code === 'invalid_token'
-        ? { message: 'This link is unknown, has expired or was already used. Ask an admin for a new one.' }
-        : e);
-    } finally {
-      setBusy(false);
-    }
+    const body = { token, name: name.trim(), password };
+    if (email.trim()) body.email = email.trim();
+    run(() => post('/api/invite/claim', body).catch((e) => {
+      throw e.code === 'invalid_token'
+        ? new ApiError(e.status, e.code, 'This link is unknown, has expired or was already used. Ask an admin for a new one.')
+        : e;
+    }));
   }
 
   if (done) {

@@ -1,26 +1,17 @@
 // Sign-in: e-mail and password; the server's message on refusal (wrong credentials, throttled).
 import { html, useState } from '../lib/html.js';
 import { post } from '../lib/api.js';
-import { Field, ErrorLine } from '../lib/form.js';
+import { Field, ErrorLine, useAction } from '../lib/form.js';
 
 export function Login({ onSignedIn }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
+  const [{ busy, error }, run] = useAction();
 
   async function submit(event) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const { user } = await post('/api/auth/login', { email, password });
-      onSignedIn(user);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    const signedIn = await run(() => post('/api/auth/login', { email, password }));
+    if (signedIn) onSignedIn(signedIn.user);
   }
 
   return html`

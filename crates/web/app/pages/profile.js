@@ -2,7 +2,7 @@
 // password. Each part saves on its own and says so.
 import { html, useEffect, useState } from '../lib/html.js';
 import { api, get, post } from '../lib/api.js';
-import { Field, ErrorLine } from '../lib/form.js';
+import { Field, ErrorLine, useAction } from '../lib/form.js';
 
 export function Profile({ user, onRenamed }) {
   return html`
@@ -14,29 +14,13 @@ export function Profile({ user, onRenamed }) {
     </main>`;
 }
 
-function useSave() {
-  const [state, setState] = useState({ busy: false, error: null, saved: false });
-  async function run(action) {
-    setState({ busy: true, error: null, saved: false });
-    try {
-      await action();
-      setState({ busy: false, error: null, saved: true });
-      return true;
-    } catch (error) {
-      setState({ busy: false, error, saved: false });
-      return false;
-    }
-  }
-  return [state, run];
-}
-
 function Saved({ state }) {
-  return state.saved ? html`<p class="saved" role="status">Saved.</p>` : null;
+  return state.done ? html`<p class="saved" role="status">Saved.</p>` : null;
 }
 
 function NameForm({ user, onRenamed }) {
   const [name, setName] = useState(user.name);
-  const [state, run] = useSave();
+  const [state, run] = useAction();
   const submit = (e) => {
     e.preventDefault();
     run(async () => {
@@ -56,7 +40,7 @@ function NameForm({ user, onRenamed }) {
 function ContextForm() {
   const [content, setContent] = useState('');
   const [loadError, setLoadError] = useState(null);
-  const [state, run] = useSave();
+  const [state, run] = useAction();
   useEffect(() => {
     get('/api/users/me/context').then((c) => setContent(c.content)).catch(setLoadError);
   }, []);
@@ -81,7 +65,7 @@ function ContextForm() {
 function PasswordForm() {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
-  const [state, run] = useSave();
+  const [state, run] = useAction();
   const submit = async (e) => {
     e.preventDefault();
     if (await run(() => post('/api/users/me/password', { currentPassword: current, newPassword: next }))) {

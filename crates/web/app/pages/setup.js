@@ -2,7 +2,7 @@
 // server; its own error is shown), then the first agent from a template.
 import { html, useEffect, useState } from '../lib/html.js';
 import { get, post } from '../lib/api.js';
-import { Field, ErrorLine } from '../lib/form.js';
+import { Field, ErrorLine, useAction } from '../lib/form.js';
 
 const PROVIDERS = [
   { id: 'anthropic', label: 'Anthropic', key: true },
@@ -37,24 +37,17 @@ function AdminStep({ onDone }) {
   const [password, setPassword] = useState('');
   const [setupCode, setSetupCode] = useState('');
   const [needsCode, setNeedsCode] = useState(false);
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
+  const [{ busy, error }, run] = useAction();
 
   async function submit(event) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const body = { name, email, password };
-      if (needsCode) body.setupCode = setupCode.trim();
-      const { user } = await post('/api/setup', body);
-      onDone(user);
-    } catch (e) {
+    const body = { name, email, password };
+    if (needsCode) body.setupCode = setupCode.trim();
+    const created = await run(() => post('/api/setup', body).catch((e) => {
       if (e.code === 'setup_code_required') setNeedsCode(true);
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+      throw e;
+    }));
+    if (created) onDone(created.user);
   }
 
   return html`
@@ -76,25 +69,17 @@ export function ProviderForm({ title, path, onDone, onSkip }) {
   const [name, setName] = useState('');
   const [apiKey, setApiKey] = useState('');
   const [baseUrl, setBaseUrl] = useState('');
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
+  const [{ busy, error }, run] = useAction();
   const chosen = PROVIDERS.find((p) => p.id === kind);
 
   async function submit(event) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const body = { provider: chosen.named ? name.trim() : kind };
-      if (chosen.key && apiKey) body.apiKey = apiKey;
-      if (chosen.url) body.baseUrl = baseUrl.trim();
-      await post(path, body);
+    const body = { provider: chosen.named ? name.trim() : kind };
+    if (chosen.key && apiKey) body.apiKey = apiKey;
+    if (chosen.url) body.baseUrl = baseUrl.trim();
+    if (await run(() => post(path, body))) {
       setApiKey('');
       onDone();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
     }
   }
 
@@ -125,25 +110,16 @@ function AgentStep({ onDone }) {
   const [templates, setTemplates] = useState([]);
   const [templateId, setTemplateId] = useState('knowledge-base');
   const [name, setName] = useState('Knowledge Base');
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
+  const [loadError, setLoadError] = useState(null);
+  const [{ busy, error }, run] = useAction();
 
   useEffect(() => {
-    get('/api/templates').then((t) => setTemplates(t.templates)).catch(setError);
+    get('/api/templates').then((t) => setTemplates(t.templates)).catch(setLoadError);
   }, []);
 
   async function submit(event) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await post('/api/agents', { name: name.trim(), templateId });
-      onDone();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    if (await run(() => post('/api/agents', { name: name.trim(), templateId }))) onDone();
   }
 
   return html`
@@ -159,7 +135,7 @@ function AgentStep({ onDone }) {
           </label>`)}
       </fieldset>
       <${Field} id="agent-name" label="Agent name" value=${name} onInput=${setName} hint="1–30 characters." />
-      <${ErrorLine} error=${error} />
+      <${ErrorLine} error=${loadError ?? error} />
       <div class="actions">
         <button type="submit" disabled=${busy}>${busy ? 'Creating…' : 'Create the agent'}</button>
         <button type="button" class="secondary" onClick=${onDone}>Skip for now</button>
