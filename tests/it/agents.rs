@@ -417,3 +417,17 @@ async fn the_organisation_context_is_admin_markdown_of_bounded_length() {
     assert_eq!(audit["total"], 2, "two successful writes: {audit}");
     assert_eq!(audit["entries"][0]["resource"], "setting:org_context");
 }
+
+/// Found by the API fuzzer: a name whose seventh byte falls inside a character made the audit
+/// redactor panic and the connection drop. Any text is a name like any other.
+#[tokio::test(flavor = "multi_thread")]
+async fn names_in_any_script_are_created_and_audited() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    for name in ["¦A*\u{464b9}\u{964bd}\u{ceb3c}\u{ad}à", "Résumé Helper 🙂", "人事政策アシスタント"] {
+        let agent = create(&admin, name, "knowledge-base").await;
+        assert_eq!(agent["name"], name);
+    }
+    let (_, log) = admin.send_json("GET", "/api/audit?eventType=agent.created", Value::Null).await;
+    assert!(log["total"].as_i64().unwrap() >= 3, "{log}");
+}

@@ -105,7 +105,8 @@ fn looks_secret(s: &str) -> bool {
     let prefixed = ["sk-", "sk_live_", "sk_test_", "xoxb-", "xoxp-", "ghp_", "gho_", "github_pat_", "glpat-", "AKIA"]
         .iter()
         .any(|p| t.starts_with(p) && t.len() >= p.len() + 8);
-    let bearer = t.len() > 15 && t[..7].eq_ignore_ascii_case("bearer ");
+    // `get`, not an index: byte 7 may fall inside a character of any text a user typed.
+    let bearer = t.len() > 15 && t.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer "));
     let jwt = t.starts_with("eyJ") && t.matches('.').count() == 2 && t.len() > 30;
     let telegram = t
         .split_once(':')
@@ -144,6 +145,17 @@ mod tests {
 
     fn redactor() -> Redactor {
         Redactor::new(&[9; 32])
+    }
+
+    /// Found by the API fuzzer: an agent name whose seventh byte falls inside a character
+    /// panicked the bearer check (a byte slice), dropping the connection.
+    #[test]
+    fn text_with_multibyte_characters_anywhere_is_checked_without_panicking() {
+        for text in ["¦A*\u{464b9}\u{964bd}\u{ceb3c}\u{ad}à", "ééééééééééééééééé", "🙂earer abcdefghijkl"]
+        {
+            assert!(!looks_secret(text), "{text}");
+        }
+        assert!(looks_secret("Bearer abcdefghijklmnop"));
     }
 
     #[test]
