@@ -554,3 +554,41 @@ async fn admins_edit_the_organisation_context_and_secrets_stay_masked() {
     browser.screenshot("admin-settings-desktop-light").await;
     browser.close().await;
 }
+
+/// A reload in the middle of a streamed answer: the page comes back with the text so far and the
+/// rest streams in (the server resumes the run for the new socket). Then a run that hangs is
+/// stopped with the Stop button and shows as stopped.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reload_mid_stream_resumes_and_stop_ends_a_run() {
+    let p = crate::chat_errors::with_openai().await;
+    let agent = crate::chat_errors::shared_agent(&p, &[]).await;
+    let Some(browser) = Browser::open(&p.server, 1280).await else { return };
+    browser.sign_in("admin@example.com").await;
+    browser.goto(&format!("/chat/{agent}")).await;
+    browser.wait_for("h1", "HR").await;
+
+    let words: Vec<String> = (1..=12).map(|n| format!("w{n} ")).collect();
+    let pieces: Vec<&str> = words.iter().map(String::as_str).collect();
+    p.fake.set_behaviour(Behaviour::ChunkDelay(Duration::from_millis(300)));
+    p.fake.push_reply(FakeReply::text(&pieces));
+    browser.fill("#message", "Count slowly").await;
+    browser.click_button("Send").await;
+    browser.wait_for(".msg.assistant", "w2").await;
+    browser.goto(&format!("/chat/{agent}")).await;
+    browser.wait_for(".msg.user", "Count slowly").await;
+    browser.wait_for(".msg.assistant", "w12").await;
+    browser.wait_for("button", "Send").await;
+    let text = browser.client.find(Locator::Css(".msg.assistant:last-child")).await.unwrap().text().await.unwrap();
+    assert_eq!(text.trim(), words.concat().trim(), "every piece once, in order, across the reload");
+
+    p.fake.set_behaviour(Behaviour::HoldAfter(2));
+    p.fake.push_reply(FakeReply::text(&["Half ", "an answer"]));
+    browser.fill("#message", "Take forever").await;
+    browser.click_button("Send").await;
+    browser.wait_for(".msg.assistant:last-child", "Half").await;
+    browser.click_button("Stop").await;
+    browser.wait_for(".msg.assistant:last-child .meta", "Stopped.").await;
+    browser.wait_for("button", "Send").await;
+    browser.screenshot("chat-stopped-desktop-light").await;
+    browser.close().await;
+}
