@@ -592,3 +592,32 @@ async fn a_reload_mid_stream_resumes_and_stop_ends_a_run() {
     browser.screenshot("chat-stopped-desktop-light").await;
     browser.close().await;
 }
+
+/// A second browser of the same user, opened on the chat while an answer streams, follows the
+/// same run to its end.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_browser_follows_the_same_run() {
+    let p = crate::chat_errors::with_openai().await;
+    let agent = crate::chat_errors::shared_agent(&p, &[]).await;
+    let Some(first) = Browser::open(&p.server, 1280).await else { return };
+    let Some(second) = Browser::open(&p.server, 390).await else { return };
+    for browser in [&first, &second] {
+        browser.sign_in("admin@example.com").await;
+    }
+    first.goto(&format!("/chat/{agent}")).await;
+    first.wait_for("h1", "HR").await;
+    p.fake.set_behaviour(Behaviour::ChunkDelay(Duration::from_millis(250)));
+    p.fake.push_reply(FakeReply::text(&["one ", "two ", "three ", "four ", "five ", "six ", "seven ", "eight"]));
+    first.fill("#message", "Count").await;
+    first.click_button("Send").await;
+    first.wait_for(".msg.assistant", "one").await;
+
+    second.goto(&format!("/chat/{agent}")).await;
+    second.wait_for(".msg.user", "Count").await;
+    second.wait_for(".msg.assistant", "eight").await;
+    first.wait_for(".msg.assistant", "eight").await;
+    second.wait_for("button", "Send").await;
+    second.screenshot("chat-second-tab-phone-light").await;
+    first.close().await;
+    second.close().await;
+}
