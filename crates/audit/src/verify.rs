@@ -90,15 +90,7 @@ impl<'k> Verifier<'k> {
             return;
         };
         self.report.head_id = Some(head.last_id);
-        if !self.key.is_authentic_head(head) {
-            self.report.head_invalid = true;
-            return;
-        }
-        match at_head {
-            None => self.report.truncated = true,
-            Some(row) if row.id != head.last_id || row.row_hmac != head.last_hmac => self.report.rolled_back = true,
-            Some(_) => {}
-        }
+        self.compare(head, at_head);
     }
 
     /// Compares the log with the head kept outside the database: the row it names must still be
@@ -106,13 +98,19 @@ impl<'k> Verifier<'k> {
     pub fn check_anchor(&mut self, anchor: Option<&AuditHead>, at_anchor: Option<&AuditEntry>) {
         let Some(anchor) = anchor else { return };
         self.report.anchor_id = Some(anchor.last_id);
-        if !self.key.is_authentic_head(anchor) {
+        self.compare(anchor, at_anchor);
+    }
+
+    /// A sealed head (the database's or the anchor's) against the row it names: the seal must
+    /// verify, the row must exist, and be the row that was sealed.
+    fn compare(&mut self, head: &AuditHead, at_head: Option<&AuditEntry>) {
+        if !self.key.is_authentic_head(head) {
             self.report.head_invalid = true;
             return;
         }
-        match at_anchor {
+        match at_head {
             None => self.report.truncated = true,
-            Some(row) if row.id != anchor.last_id || row.row_hmac != anchor.last_hmac => self.report.rolled_back = true,
+            Some(row) if row.id != head.last_id || row.row_hmac != head.last_hmac => self.report.rolled_back = true,
             Some(_) => {}
         }
     }
