@@ -8,13 +8,16 @@ export function openSocket({ onFrame, onState }) {
   let attempt = 0;
   let stopped = false;
   let timer = null;
+  let opened = false;
 
   function connect() {
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/ws`;
     ws = new WebSocket(url);
-    onState('connecting');
+    // Once a connection was lost, the owner keeps saying so until it is back.
+    if (!opened) onState('connecting');
     ws.onopen = () => {
       attempt = 0;
+      opened = true;
       onState('open');
     };
     ws.onmessage = (event) => {

@@ -62,7 +62,7 @@ export function Chat({ agentId }) {
         setRunning(frame.messageId);
         break;
       case 'thinking':
-        setThinking(frame.tool ? `Using ${frame.tool}…` : 'Thinking…');
+        setThinking(frame.tool ? `${toolLabel(frame.tool)}…` : 'Thinking…');
         break;
       case 'chunk':
         setThinking(false);
@@ -74,12 +74,25 @@ export function Chat({ agentId }) {
       case 'complete':
         setRunning(null);
         setThinking(false);
+        // The stored messages carry the tool calls the run made: show them.
+        socket.current?.send({ type: 'history', agentId });
         break;
-      case 'error':
+      case 'error': {
         setThinking(false);
-        setError({ message: frame.message, code: frame.code });
+        setError({ message: capitalise(frame.message), code: frame.code });
+        // A refused message was not stored: take it out of the list and give its text back.
+        const [refused] = REFUSALS.has(frame.code) ? pendingText.entries() : [];
+        if (refused) {
+          const [clientMessageId, text] = refused;
+          pendingText.delete(clientMessageId);
+          setMessages((ms) => ms.filter((m) => m.id !== clientMessageId));
+          setDraft(text);
+        }
         if (frame.code === 'not_authenticated') setConnection('signed-out');
+        // Fell behind the run: the history brings the text so far and follows again.
+        if (frame.code === 'lagged') socket.current?.send({ type: 'history', agentId });
         break;
+      }
       default:
         break;
     }
@@ -103,7 +116,7 @@ export function Chat({ agentId }) {
   const stop = () => socket.current?.send({ type: 'abort', agentId });
 
   return html`
-    <main class="chat">
+    <main class="chat" data-connection=${connection}>
       <header class="chat-head">
         <h1>${agent?.name ?? 'Chat'}</h1>
         ${agent?.tagline && html`<p class="tagline">${agent.tagline}</p>`}
@@ -139,19 +152,45 @@ function toShown(m) {
   return { id: m.id, role: m.role, content: m.content, status: m.status, steps: m.steps ?? [], error: m.error };
 }
 
+// Errors that refuse a message before it is stored (docs/API.md, "Errors in frames").
+const REFUSALS = new Set(['agent_not_found', 'invalid_input', 'duplicate_message', 'agent_has_no_model',
+  'provider_not_configured', 'too_many_runs', 'too_many_follows', 'secret_unreadable']);
+
+// Why a stored answer failed, by the code the history gives.
+const FAILURES = {
+  provider_unauthorized: 'the provider refused the API key; an admin must update it',
+  model_not_found: "the provider does not know this agent's model",
+  provider_rate_limited: 'the provider is rate limiting requests; try again later',
+  provider_error: 'the provider failed',
+  provider_unreachable: 'the provider could not be reached',
+  provider_timeout: 'the provider did not answer in time',
+  provider_stream_broken: "the provider's stream broke off",
+  provider_bad_response: "the provider's answer was not understood",
+  model_refused: 'the model declined to answer',
+  private_url: "the provider's address is a private one, which this server does not allow",
+  step_limit_reached: 'the agent needed more steps than allowed',
+  storage_unavailable: 'the database was unavailable',
+};
+
+const capitalise = (text) => (text ? text[0].toUpperCase() + text.slice(1) : text);
+
+// What a tool does, in words (its name otherwise).
+const TOOL_LABELS = { pinchy_ls: 'Listing a folder', pinchy_read: 'Reading a file' };
+const toolLabel = (name) => TOOL_LABELS[name] ?? name;
+
 function MessageView({ message }) {
   const steps = message.steps ?? [];
   return html`
     <li class=${`msg ${message.role}`}>
       ${steps.length > 0 && html`
         <ul class="steps-used">
-          ${steps.map((s) => html`<li>${s.name} ${s.arguments?.path ?? ''} — ${s.denied ? 'denied' : s.isError ? 'failed' : 'done'}</li>`)}
+          ${steps.map((s) => html`<li>${toolLabel(s.name)} <code>${s.arguments?.path ?? ''}</code> — ${s.denied ? 'denied' : s.isError ? 'failed' : 'done'}</li>`)}
         </ul>`}
       ${message.role === 'assistant'
-        ? html`<div class="md" dangerouslySetInnerHTML=${{ __html: renderMarkdown(message.content) }}></div>`
+        ? (message.content || message.status === 'streaming') && html`<div class="md" dangerouslySetInnerHTML=${{ __html: renderMarkdown(message.content) }}></div>`
         : html`<p class="plain">${message.content}</p>`}
       ${message.status === 'aborted' && html`<p class="meta">Stopped.</p>`}
-      ${message.status === 'failed' && html`<p class="meta">The answer failed${message.error ? ': ' + message.error : '.'}</p>`}
+      ${message.status === 'failed' && html`<p class="meta">The answer failed${message.error ? ': ' + (FAILURES[message.error] ?? message.error) : ''}.</p>`}
       ${message.status === 'interrupted' && html`<p class="meta">Interrupted: the server stopped during this answer.</p>`}
     </li>`;
 }

@@ -3,12 +3,15 @@
 import { html, useEffect, useState } from '../../lib/html.js';
 import { get } from '../../lib/api.js';
 import { ErrorLine } from '../../lib/form.js';
+import { Pager } from '../../lib/pager.js';
 
 const LIMIT = 50;
 
 export function Audit() {
   const [types, setTypes] = useState([]);
   const [eventType, setEventType] = useState('');
+  const [people, setPeople] = useState([]);
+  const [actorId, setActorId] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [page, setPage] = useState(1);
@@ -19,6 +22,7 @@ export function Audit() {
   const query = () => {
     const q = new URLSearchParams();
     if (eventType) q.set('eventType', eventType);
+    if (actorId) q.set('actorId', actorId);
     if (from) q.set('from', new Date(from + 'T00:00:00').toISOString());
     if (to) q.set('to', new Date(to + 'T23:59:59.999').toISOString());
     return q;
@@ -26,6 +30,7 @@ export function Audit() {
 
   useEffect(() => {
     get('/api/audit/event-types').then(setTypes).catch(setError);
+    get('/api/users?limit=100').then((u) => setPeople(u.users)).catch(setError);
   }, []);
   useEffect(() => {
     const q = query();
@@ -33,7 +38,13 @@ export function Audit() {
     q.set('limit', LIMIT);
     setError(null);
     get(`/api/audit?${q}`).then(setData).catch(setError);
-  }, [eventType, from, to, page]);
+  }, [eventType, actorId, from, to, page]);
+
+  const byActor = (id) => { setActorId(id); setPage(1); };
+  // Someone filtered by a click on their name may be beyond the first hundred listed.
+  const choices = actorId && !people.some((p) => p.id === actorId)
+    ? [...people, { id: actorId, name: data?.entries?.find((e) => e.actorId === actorId)?.actorName ?? actorId }]
+    : people;
 
   async function verify() {
     setError(null);
@@ -45,7 +56,6 @@ export function Audit() {
     }
   }
 
-  const pages = data ? Math.max(1, Math.ceil(data.total / LIMIT)) : 1;
   return html`
     <main>
       <h1>Audit log</h1>
@@ -55,6 +65,13 @@ export function Audit() {
           <select id="event-type" value=${eventType} onChange=${(e) => { setEventType(e.currentTarget.value); setPage(1); }}>
             <option value="">All</option>
             ${(Array.isArray(types) ? types : types.eventTypes ?? []).map((t) => html`<option value=${t}>${t}</option>`)}
+          </select>
+        </div>
+        <div class="field">
+          <label for="actor">Who</label>
+          <select id="actor" value=${actorId} onChange=${(e) => byActor(e.currentTarget.value)}>
+            <option value="">Everyone</option>
+            ${choices.map((p) => html`<option value=${p.id}>${p.name}</option>`)}
           </select>
         </div>
         <div class="field"><label for="from">From</label>
@@ -89,7 +106,9 @@ export function Audit() {
               <tr key=${e.id}>
                 <td>${e.id}</td>
                 <td>${new Date(e.timestamp).toLocaleString()}</td>
-                <td>${e.actorType === 'user' ? (e.actorDeleted ? 'erased user' : e.actorName ?? e.actorId) : e.actorType}</td>
+                <td>${e.actorType !== 'user' ? e.actorType
+                  : e.actorDeleted ? 'erased user'
+                  : html`<button type="button" class="link" title="Only this person's entries" onClick=${() => byActor(e.actorId)}>${e.actorName ?? e.actorId}</button>`}</td>
                 <td>${e.eventType}</td>
                 <td>${e.resource ?? ''}</td>
                 <td>${e.outcome}</td>
@@ -97,10 +116,6 @@ export function Audit() {
           </tbody>
         </table>
       </div>
-      <nav class="pager" aria-label="Pages">
-        <button type="button" class="secondary" disabled=${page <= 1} onClick=${() => setPage(page - 1)}>Newer</button>
-        <span>Page ${page} of ${pages}${data ? ` · ${data.total} entries` : ''}</span>
-        <button type="button" class="secondary" disabled=${page >= pages} onClick=${() => setPage(page + 1)}>Older</button>
-      </nav>
+      ${data && html`<${Pager} page=${page} total=${data.total} limit=${LIMIT} onPage=${setPage} previous="Newer" next="Older" />`}
     </main>`;
 }

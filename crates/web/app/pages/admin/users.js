@@ -4,23 +4,29 @@
 import { html, useEffect, useState } from '../../lib/html.js';
 import { api, get, post } from '../../lib/api.js';
 import { Field, ErrorLine } from '../../lib/form.js';
+import { Pager } from '../../lib/pager.js';
+
+const LIMIT = 50;
 
 export function Users({ me }) {
   const [users, setUsers] = useState([]);
+  const [page, setPage] = useState(1);
+  const [total, setTotal] = useState(0);
   const [invites, setInvites] = useState([]);
   const [error, setError] = useState(null);
   const [link, setLink] = useState(null);
 
   async function load() {
     try {
-      const [u, i] = await Promise.all([get('/api/users?limit=100'), get('/api/users/invites')]);
+      const [u, i] = await Promise.all([get(`/api/users?page=${page}&limit=${LIMIT}`), get('/api/users/invites')]);
       setUsers(u.users);
+      setTotal(u.total);
       setInvites(i);
     } catch (e) {
       setError(e);
     }
   }
-  useEffect(() => { load(); }, []);
+  useEffect(() => { load(); }, [page]);
 
   // Runs an action, then reloads; a refusal is shown and nothing else changes.
   async function act(action) {
@@ -35,6 +41,8 @@ export function Users({ me }) {
     }
   }
 
+  const pending = invites.filter((i) => i.status === 'pending');
+  const closed = invites.length - pending.length;
   const linkFor = (token) => `${location.origin}/invite/${encodeURIComponent(token)}`;
 
   return html`
@@ -78,19 +86,22 @@ export function Users({ me }) {
           </tbody>
         </table>
       </div>
+      <${Pager} page=${page} total=${total} limit=${LIMIT} onPage=${setPage} noun="users" />
       <${InviteForm} onCreated=${async (body) => {
         const r = await act(() => post('/api/users/invite', body));
         if (r) setLink({ label: `Invite for ${r.email ?? 'a new ' + r.role} (7 days)`, url: linkFor(r.token) });
         return r;
       }} />
-      <h2>Invites and reset links</h2>
+      <h2>Open invites and reset links</h2>
+      ${pending.length === 0 && html`<p class="meta">None open.</p>`}
       <ul class="plain-list">
-        ${invites.map((i) => html`
+        ${pending.map((i) => html`
           <li key=${i.id}>
-            ${i.type === 'reset' ? 'Reset' : 'Invite'} ${i.email ?? ''} (${i.role}) — ${i.status}, until ${new Date(i.expiresAt).toLocaleString()}
-            ${i.status === 'pending' && html` <button type="button" class="secondary" onClick=${() => act(() => api('DELETE', `/api/users/invites/${i.id}`))}>Revoke</button>`}
+            ${i.type === 'reset' ? 'Reset' : 'Invite'} ${i.email ?? ''} (${i.role}) — until ${new Date(i.expiresAt).toLocaleString()}
+            ${' '}<button type="button" class="secondary" onClick=${() => act(() => api('DELETE', `/api/users/invites/${i.id}`))}>Revoke</button>
           </li>`)}
       </ul>
+      ${closed > 0 && html`<p class="meta">${closed} claimed or expired ${closed === 1 ? 'link is' : 'links are'} not shown.</p>`}
     </main>`;
 }
 

@@ -1,0 +1,15 @@
+//! The web app (issue #14): served by the binary under a strict policy, and its flows driven in
+//! real Chromium over WebDriver (chromedriver), against the real binary. Screenshots go to
+//! `<target>/web-screenshots/`.
+//!
+//! The browser tests need Debian's `chromium` and `chromium-driver`. Without them they print that
+//! they were skipped and how to install them — unless `PINCER_REQUIRE_BROWSER=1` (CI sets it),
+//! which makes a missing browser a failure.
+
+mod accessibility;
+mod admin;
+mod browser;
+mod chat;
+mod first_start;
+mod journey;
+mod serving;
