@@ -18,7 +18,7 @@ use actix_web::{App, HttpServer, dev::Server, middleware::DefaultHeaders, web};
 pub use error::ApiError;
 pub use openapi::json as openapi_json;
 pub use state::{AppState, HttpConfig, Readiness};
-pub use ws::ChatHubs;
+pub use ws::Connections;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use pincer_agents::chat::ChatService;
+use pincer_agents::chat::{ChatService, RunCoordinator};
 use pincer_agents::service::{AgentService, ProviderService};
 use pincer_audit::AuditService;
 use pincer_identity::{Identity, SettingsService};
@@ -31,9 +31,6 @@ pub struct HttpConfig {
     /// How long a chat socket may stay silent before it is closed with 4408; `None` is the
     /// documented 45 s. Only tests shorten it (the hidden `PINCER_WS_IDLE_TIMEOUT_MS`).
     pub ws_idle_limit: Option<Duration>,
-    /// Answers one user may have being written at once, over all their chats and sockets
-    /// (`PINCER_MAX_RUNS_PER_USER`); one more is refused with `too_many_runs`.
-    pub max_runs_per_user: usize,
 }
 
 impl HttpConfig {
@@ -50,8 +47,10 @@ pub struct AppState {
     pub agents: Arc<AgentService>,
     pub providers: Arc<ProviderService>,
     pub chat: Arc<ChatService>,
-    /// The live side of chats on this node (runs going, sockets following them).
-    pub hubs: Arc<crate::ws::ChatHubs>,
+    /// Runs: started, followed and aborted through it by every frontend.
+    pub runs: Arc<RunCoordinator>,
+    /// The chat sockets open on this node.
+    pub connections: Arc<crate::ws::Connections>,
     pub readiness: Arc<dyn Readiness>,
     pub config: HttpConfig,
 }

@@ -14,13 +14,13 @@ use actix_web::web;
 use async_trait::async_trait;
 use pincer_agents::ProviderKind;
 use pincer_agents::catalogue::BaseUrls;
-use pincer_agents::chat::{ChatService, ChatServiceDeps, RunLimits};
+use pincer_agents::chat::{ChatService, ChatServiceDeps, RunCoordinator, RunLimits, RunSpawner};
 use pincer_agents::service::{AgentService, AgentServiceDeps, ProviderService, ProviderServiceDeps};
 use pincer_audit::AuditService;
 use pincer_connectors::{LocalDocumentFolders, LocalDocuments};
 use pincer_core::SystemClock;
 use pincer_core::crypto::Cipher;
-use pincer_http::{AppState, ChatHubs, HttpConfig, Readiness};
+use pincer_http::{AppState, Connections, HttpConfig, Readiness};
 use pincer_identity::{Identity, IdentityDeps, SettingsService};
 use pincer_llm::{HttpModelClient, HttpModelLister};
 use pincer_store::{BlockingPasswordHasher, Database};
@@ -115,7 +115,8 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         Ok(count) => tracing::warn!(count, "marked answers interrupted by the last stop"),
         Err(e) => tracing::error!(error = %e, "cannot mark interrupted answers"),
     }
-    let hubs = Arc::new(ChatHubs::default());
+    let connections = Arc::new(Connections::default());
+    let runs = Arc::new(RunCoordinator::new(chat.clone(), Arc::new(TokioSpawner), usize::from(args.max_runs_per_user)));
     let identity = Identity::new(IdentityDeps {
         users: store.clone(),
         sessions: store.clone(),
@@ -124,7 +125,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         clock: clock.clone(),
         audit: audit.clone(),
         accounts: agents.clone(),
-        session_watch: hubs.clone(),
+        session_watch: connections.clone(),
     });
     let identity = Arc::new(identity);
     let setup_code = setup_code(&identity).await?;
@@ -136,13 +137,13 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         agents,
         providers,
         chat,
-        hubs: hubs.clone(),
+        runs: runs.clone(),
+        connections: connections.clone(),
         readiness: Arc::new(DatabaseReadiness(db.clone())),
         config: HttpConfig {
             public_url: args.public_url.as_deref().map(|u| u.trim_end_matches('/').to_string()),
             trusted_proxies: args.trusted_proxies.clone(),
             setup_code,
-            max_runs_per_user: usize::from(args.max_runs_per_user),
             // At least 3 ms, so the ping interval (a third of it) is never zero.
             ws_idle_limit: args.ws_idle_timeout_ms.map(|ms| std::time::Duration::from_millis(ms.max(3))),
         },
@@ -171,10 +172,11 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         tracing::info!("shutdown signal received, draining connections");
         // Sockets close (1001) so they do not hold the graceful stop, and runs end as aborted
         // (and are stored so) instead of being cut off mid-write.
-        let cancelled = hubs.shut_down();
+        connections.close_all();
+        let cancelled = runs.cancel_all();
         if cancelled > 0 {
             tracing::info!(cancelled, "cancelled running answers");
-            wait_for_runs(&hubs).await;
+            wait_for_runs(&runs).await;
         }
         handle.stop(true).await;
     });
@@ -189,6 +191,15 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     anchor.flush();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Runs live on the async runtime's tasks, apart from whoever started them.
+struct TokioSpawner;
+
+impl RunSpawner for TokioSpawner {
+    fn spawn(&self, run: pincer_agents::chat::BoxedRun) {
+        tokio::spawn(run);
+    }
 }
 
 /// Before setup, a one-time code for completing it from another machine (the operator at this
@@ -209,14 +220,14 @@ const DATABASE_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_se
 /// How long shutdown waits for cancelled runs to store their answers.
 const RUNS_STORED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Waits until every cancelled run has stored its answer and left the hub (a run ends only after
+/// Waits until every cancelled run has stored its answer and left the registry (a run ends only after
 /// its final write), or [`RUNS_STORED_TIMEOUT`] passed: a stuck store must not hold the stop.
 /// Runs left then are marked interrupted at the next start.
-async fn wait_for_runs(hubs: &ChatHubs) {
+async fn wait_for_runs(runs: &RunCoordinator) {
     let deadline = tokio::time::Instant::now() + RUNS_STORED_TIMEOUT;
-    while hubs.active_runs() > 0 {
+    while runs.active_runs() > 0 {
         if tokio::time::Instant::now() >= deadline {
-            tracing::warn!(left = hubs.active_runs(), "runs still storing at shutdown; stopping anyway");
+            tracing::warn!(left = runs.active_runs(), "runs still storing at shutdown; stopping anyway");
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;

@@ -1,16 +1,20 @@
 //! Chat: conversations, the agent runtime loop and the governed file tools.
 
+pub mod coordinator;
 pub mod model;
 pub mod ports;
 pub mod prompt;
+pub mod runs;
 pub mod service;
 pub mod tools;
 
+pub use coordinator::{AcceptedRun, BoxedRun, RunCoordinator, RunSpawner, StartError};
 pub use model::{Chat, DEFAULT_CHAT_KEY, Message, MessageRole, MessageStatus, ToolStep};
 pub use ports::{
     ConversationStore, DocumentReader, FolderEntry, ModelClient, ModelError, ModelRequest, ModelStream, NewTurn,
     StopReason, StreamEvent, ToolCall, ToolSpec, Turn,
 };
+pub use runs::{ActiveRun, ChatRef, Follow, RunRegistry, RunUpdate};
 pub use service::{
     ChatError, ChatService, ChatServiceDeps, PreparedRun, RunEvent, RunFailure, RunLimits, RunSink, TurnRequest,
 };

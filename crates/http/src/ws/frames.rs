@@ -2,7 +2,8 @@
 //! server frames `ack`, `thinking`, `chunk`, `done`, `complete`, `error`, `history`. Every server
 //! frame about a chat names its `agentId` and `chatId`, so one socket can follow several chats.
 
-use pincer_agents::chat::{Message, ToolStep};
+use pincer_agents::chat::{ActiveRun, Message, RunUpdate, ToolStep};
+use pincer_core::MessageId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -78,6 +79,9 @@ pub enum ServerFrame {
         #[serde(skip_serializing_if = "Option::is_none")]
         tool: Option<String>,
     },
+    /// The next piece of the answer. Written by [`ChunkWriter`] (which a test holds to the
+    /// same text); the variant documents the frame in the schema.
+    #[allow(dead_code)]
     Chunk {
         agent_id: String,
         chat_id: String,
@@ -133,6 +137,55 @@ impl ServerFrame {
     pub fn to_text(&self) -> String {
         serde_json::to_string(self)
             .unwrap_or_else(|_| r#"{"type":"error","message":"internal error","code":"internal"}"#.to_string())
+    }
+}
+
+impl From<ActiveRun> for ActiveRunDto {
+    fn from(run: ActiveRun) -> Self {
+        Self { message_id: run.message_id.to_string(), content: run.content }
+    }
+}
+
+/// Turns the updates of one followed chat into frames: chunks through a [`ChunkWriter`] kept for
+/// the answer being written, the rest through [`ServerFrame`].
+pub struct UpdateFrames {
+    agent_id: String,
+    chat_id: String,
+    chunks: Option<(MessageId, ChunkWriter)>,
+}
+
+impl UpdateFrames {
+    pub fn new(agent_id: String, chat_id: String) -> Self {
+        Self { agent_id, chat_id, chunks: None }
+    }
+
+    pub fn frame(&mut self, update: &RunUpdate) -> String {
+        let (agent_id, chat_id) = (self.agent_id.clone(), self.chat_id.clone());
+        let frame = match update {
+            RunUpdate::Chunk { message_id, text } => {
+                let writer = match &mut self.chunks {
+                    Some((id, writer)) if id == message_id => writer,
+                    chunks => {
+                        let writer = ChunkWriter::new(&self.agent_id, &self.chat_id, &message_id.to_string());
+                        &mut chunks.insert((*message_id, writer)).1
+                    }
+                };
+                return writer.frame(text);
+            }
+            RunUpdate::Thinking { message_id, tool } => {
+                ServerFrame::Thinking { agent_id, chat_id, message_id: message_id.to_string(), tool: tool.clone() }
+            }
+            RunUpdate::Failed { failure, .. } => {
+                ServerFrame::error(Some(&agent_id), Some(&chat_id), failure.code, failure.message.clone())
+            }
+            RunUpdate::Done { message_id, status } => {
+                ServerFrame::Done { agent_id, chat_id, message_id: message_id.to_string(), status: status.as_str() }
+            }
+            RunUpdate::Complete { message_id } => {
+                ServerFrame::Complete { agent_id, chat_id, message_id: message_id.to_string() }
+            }
+        };
+        frame.to_text()
     }
 }
 

@@ -1,15 +1,15 @@
 //! `GET /api/ws`: the chat WebSocket. Authenticated (session cookie, or a bearer token for
 //! scripts) and origin-checked before the upgrade; each user may keep a bounded number of sockets.
 
+mod connections;
 mod frames;
-mod hub;
 mod socket;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+pub use connections::Connections;
 pub use frames::{ClientFrame, ServerFrame};
-pub use hub::ChatHubs;
 
 use crate::auth::Authed;
 use crate::csrf::origin_allowed;
@@ -53,12 +53,12 @@ async fn upgrade(
         return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_rejected", "cross-site WebSocket refused"));
     }
     let slot = state
-        .hubs
+        .connections
         .connect(authed.principal.user_id, authed.principal.session_id, MAX_SOCKETS_PER_USER)
         .ok_or_else(|| {
-            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_connections", "too many open chat connections")
-                .retry_after(5)
-        })?;
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_connections", "too many open chat connections")
+            .retry_after(5)
+    })?;
     let (response, session, stream) = actix_ws::handle(&req, body)
         .map_err(|_| ApiError::bad_request("websocket_required", "this route expects a WebSocket upgrade"))?;
     actix_web::rt::spawn(socket::serve(state.clone(), authed.principal, authed.token, session, stream, slot));

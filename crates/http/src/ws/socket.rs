@@ -3,18 +3,17 @@
 //! spawned apart from the socket, so closing the tab does not stop (or lose) an answer.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
-use async_trait::async_trait;
-use pincer_agents::chat::{ChatError, MessageStatus, PreparedRun, RunEvent, RunSink, TurnRequest, service::chat_key};
-use pincer_core::{AgentId, Principal, RunId};
-use tokio::sync::{broadcast, mpsc};
+use futures::StreamExt;
+use pincer_agents::chat::{ChatError, ChatRef, Follow, TurnRequest, service::chat_key};
+use pincer_core::{AgentId, Principal};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::frames::{ChunkWriter, ClientFrame, MessageDto, ServerFrame};
-use super::hub::{ChatHubs, ChatRef, ConnectionGuard, RunSlot};
+use super::connections::ConnectionGuard;
+use super::frames::{ActiveRunDto, ClientFrame, MessageDto, ServerFrame, UpdateFrames};
 use crate::state::AppState;
 
 /// Frames queued for one socket before producers wait.
@@ -26,7 +25,7 @@ const IDLE_LIMIT: Duration = Duration::from_secs(45);
 const PINGS_PER_IDLE_LIMIT: u32 = 3;
 /// The largest client frame accepted.
 pub const MAX_FRAME_BYTES: usize = 256 * 1024;
-/// Chats one socket may follow: each follow holds a forwarding task and a hub subscription, so
+/// Chats one socket may follow: each follow holds a forwarding task and a queue of updates, so
 /// an unbounded number would let one socket hold unbounded memory. A socket at the cap is refused
 /// a new follow (`too_many_follows`) rather than silently losing an older one; it can reconnect.
 /// The history replayed per follow is already bounded (the newest 40 messages, one run's text).
@@ -37,7 +36,7 @@ const CLOSE_IDLE: u16 = 4408;
 const CLOSE_SESSION_ENDED: u16 = 4401;
 
 enum Outbound {
-    Text(Arc<str>),
+    Text(String),
     Ping,
     Close(CloseReason),
 }
@@ -51,7 +50,7 @@ fn close(code: CloseCode, description: &str) -> Outbound {
 async fn write_loop(mut session: Session, mut queue: mpsc::Receiver<Outbound>) {
     while let Some(item) = queue.recv().await {
         let sent = match item {
-            Outbound::Text(text) => tokio::time::timeout(SEND_TIMEOUT, session.text(text.as_ref().to_owned())).await,
+            Outbound::Text(text) => tokio::time::timeout(SEND_TIMEOUT, session.text(text)).await,
             Outbound::Ping => tokio::time::timeout(SEND_TIMEOUT, session.ping(b"")).await,
             Outbound::Close(reason) => {
                 tokio::time::timeout(SEND_TIMEOUT, session.close(Some(reason))).await.ok();
@@ -67,32 +66,25 @@ async fn write_loop(mut session: Session, mut queue: mpsc::Receiver<Outbound>) {
     tokio::time::timeout(SEND_TIMEOUT, session.close(None)).await.ok();
 }
 
-/// Copies one chat's frames into the socket's queue (waiting when it is full, which only slows
-/// this socket); a socket that fell too far behind is told to ask for the history again.
-fn forward(
-    mut rx: broadcast::Receiver<Arc<str>>,
-    out: mpsc::Sender<Outbound>,
-    agent: String,
-    chat: String,
-) -> JoinHandle<()> {
+/// Copies one chat's updates, as frames, into the socket's queue (waiting when it is full, which
+/// only slows this socket); a socket that fell too far behind is told to ask for the history
+/// again.
+fn forward(mut follow: Follow, out: mpsc::Sender<Outbound>, agent: String, chat: String) -> JoinHandle<()> {
     actix_web::rt::spawn(async move {
-        loop {
-            let item = match rx.recv().await {
-                Ok(text) => Outbound::Text(text),
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let frame = ServerFrame::error(
-                        Some(&agent),
-                        Some(&chat),
-                        "lagged",
-                        "missed part of the stream; request the history again",
-                    );
-                    Outbound::Text(Arc::from(frame.to_text()))
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
-            };
-            if out.send(item).await.is_err() {
+        let mut frames = UpdateFrames::new(agent.clone(), chat.clone());
+        while let Some(update) = follow.updates.next().await {
+            if out.send(Outbound::Text(frames.frame(&update))).await.is_err() {
                 return;
             }
+        }
+        if follow.lagged() {
+            let frame = ServerFrame::error(
+                Some(&agent),
+                Some(&chat),
+                "lagged",
+                "missed part of the stream; request the history again",
+            );
+            out.send(Outbound::Text(frame.to_text())).await.ok();
         }
     })
 }
@@ -134,7 +126,7 @@ pub async fn serve(
     let mut ping = tokio::time::interval(idle_limit / PINGS_PER_IDLE_LIMIT);
     ping.tick().await;
     let mut last_seen = Instant::now();
-    let mut closing = socket.state.hubs.closing();
+    let mut closing = socket.state.connections.closing();
     // Resolves when the writer has ended: a write missed its deadline (the client cannot keep
     // up) or failed. The socket is over then, even if the client keeps sending.
     let writer_gone = socket.out.clone();
@@ -193,7 +185,7 @@ pub async fn serve(
     for (_, forwarder) in socket.follows.drain() {
         forwarder.abort();
     }
-    socket.state.hubs.release(&chats);
+    socket.state.runs.release(&chats);
     drop(socket);
     writer.await.ok();
 }
@@ -205,7 +197,7 @@ impl Socket {
     }
 
     async fn frame(&self, frame: ServerFrame) {
-        self.send(Outbound::Text(Arc::from(frame.to_text()))).await;
+        self.send(Outbound::Text(frame.to_text())).await;
     }
 
     /// The session is over (found at a frame, or told by identity at once): say so and close
@@ -250,7 +242,7 @@ impl Socket {
             ClientFrame::History { agent_id, chat_id } => self.on_history(agent_id, chat_id).await,
             ClientFrame::Abort { agent_id, chat_id } => {
                 if let Some((agent, key)) = self.target(&agent_id, chat_id.as_deref()).await {
-                    self.state.hubs.cancel(&ChatRef { user: self.principal.user_id, agent, key });
+                    self.state.runs.cancel(&ChatRef { user: self.principal.user_id, agent, key });
                 }
             }
         }
@@ -291,16 +283,16 @@ impl Socket {
         &mut self,
         chat: &ChatRef,
         agent_id: &str,
-        first: impl FnOnce(Option<super::frames::ActiveRunDto>) -> Option<ServerFrame>,
+        first: impl FnOnce(Option<ActiveRunDto>) -> Option<ServerFrame>,
     ) {
         if let Some(old) = self.follows.remove(chat) {
             old.abort();
         }
-        let (rx, active) = self.state.hubs.subscribe(chat);
-        if let Some(frame) = first(active) {
+        let mut follow = self.state.runs.follow(chat);
+        if let Some(frame) = first(follow.active.take().map(ActiveRunDto::from)) {
             self.frame(frame).await;
         }
-        let forwarder = forward(rx, self.out.clone(), agent_id.to_string(), chat.key.clone());
+        let forwarder = forward(follow, self.out.clone(), agent_id.to_string(), chat.key.clone());
         self.follows.insert(chat.clone(), forwarder);
     }
 
@@ -338,116 +330,32 @@ impl Socket {
         if !self.may_follow(&chat, &agent_id).await {
             return;
         }
-        // A new message supersedes the run going on in this chat.
-        self.state.hubs.cancel(&chat);
-        let cap = self.state.config.max_runs_per_user;
-        let Some(slot) = self.state.hubs.reserve_run(&chat, cap) else {
-            let message = format!("you have {cap} answers being written already; wait for one to finish or stop one");
-            self.frame(ServerFrame::error(Some(&agent_id), Some(&key), "too_many_runs", message)).await;
-            return;
-        };
+        // Followed before the run starts, so that no update of it is missed.
+        if !self.follows.contains_key(&chat) {
+            self.follow(&chat, &agent_id, |_| None).await;
+        }
         let request = TurnRequest {
             agent_id: agent,
             chat_key: Some(key.clone()),
             content,
             client_message_id: client_message_id.clone(),
         };
-        let prepared = match self.state.chat.start(&self.principal, request).await {
-            Ok(prepared) => prepared,
+        let accepted = match self.state.runs.start(&self.principal, request).await {
+            Ok(accepted) => accepted,
             Err(e) => {
                 self.frame(ServerFrame::error(Some(&agent_id), Some(&key), e.code(), e.to_string())).await;
                 return;
             }
         };
-        if !self.follows.contains_key(&chat) {
-            self.follow(&chat, &agent_id, |_| None).await;
-        }
-        let message_id = prepared.assistant_message_id.to_string();
+        // The ack is queued before the run makes its first update.
         self.frame(ServerFrame::Ack {
-            agent_id: agent_id.clone(),
-            chat_id: key.clone(),
+            agent_id,
+            chat_id: key,
             client_message_id,
-            user_message_id: prepared.user_message.id.to_string(),
-            message_id: message_id.clone(),
+            user_message_id: accepted.user_message_id.to_string(),
+            message_id: accepted.message_id.to_string(),
         })
         .await;
-        spawn_run(self.state.clone(), chat, slot, prepared, agent_id);
+        accepted.launch();
     }
-}
-
-/// Runs an accepted turn on its own task: it outlives the socket that started it.
-fn spawn_run(
-    state: actix_web::web::Data<AppState>,
-    chat: ChatRef,
-    slot: RunSlot,
-    prepared: PreparedRun,
-    agent_id: String,
-) {
-    let run_id = prepared.run_id;
-    let message_id = prepared.assistant_message_id.to_string();
-    let cancelled = state.hubs.begin(&chat, slot, run_id, prepared.assistant_message_id);
-    actix_web::rt::spawn(async move {
-        let chunks = ChunkWriter::new(&agent_id, &chat.key, &message_id);
-        let mut sink = HubSink { hubs: state.hubs.clone(), chat: chat.clone(), run_id, agent_id, message_id, chunks };
-        // A dropped sender (the hub forgot the run) cancels too.
-        let cancel = async move {
-            let _ = cancelled.await;
-        };
-        state.chat.run(prepared, &mut sink, cancel).await;
-        state.hubs.end(&chat, run_id);
-    });
-}
-
-/// Turns run events into frames for every socket following the chat.
-struct HubSink {
-    hubs: Arc<ChatHubs>,
-    chat: ChatRef,
-    run_id: RunId,
-    agent_id: String,
-    message_id: String,
-    chunks: ChunkWriter,
-}
-
-impl HubSink {
-    fn publish(&self, frame: ServerFrame, text: Option<&str>) {
-        self.hubs.publish(&self.chat, self.run_id, &frame, text);
-    }
-}
-
-#[async_trait]
-impl RunSink for HubSink {
-    async fn emit(&mut self, event: RunEvent) {
-        // The hot path: one allocation for the frame, one for the shared copy.
-        if let RunEvent::Chunk(text) = &event {
-            let payload: Arc<str> = Arc::from(self.chunks.frame(text));
-            self.hubs.publish_text(&self.chat, self.run_id, payload, Some(text));
-            return;
-        }
-        let (agent_id, chat_id, message_id) = (self.agent_id.clone(), self.chat.key.clone(), self.message_id.clone());
-        match event {
-            RunEvent::Thinking { tool } => {
-                self.publish(ServerFrame::Thinking { agent_id, chat_id, message_id, tool }, None)
-            }
-            RunEvent::Chunk(_) => {}
-            // Tool steps are kept in the message and shown by the history.
-            RunEvent::Step(_) => {}
-            RunEvent::Finished { status, error } => {
-                if let Some(error) = error {
-                    self.publish(ServerFrame::error(Some(&agent_id), Some(&chat_id), error.code, error.message), None);
-                }
-                let done = ServerFrame::Done {
-                    agent_id: agent_id.clone(),
-                    chat_id: chat_id.clone(),
-                    message_id: message_id.clone(),
-                    status: status_name(status),
-                };
-                self.publish(done, None);
-                self.publish(ServerFrame::Complete { agent_id, chat_id, message_id }, None);
-            }
-        }
-    }
-}
-
-fn status_name(status: MessageStatus) -> &'static str {
-    status.as_str()
 }
