@@ -14,7 +14,7 @@ use actix_web::web;
 use async_trait::async_trait;
 use pincer_agents::ProviderKind;
 use pincer_agents::catalogue::BaseUrls;
-use pincer_agents::chat::{ChatService, ChatServiceDeps, RunCoordinator, RunLimits, RunSpawner};
+use pincer_agents::chat::{ChatService, ChatServiceDeps, ContextBuilder, RunCoordinator, RunLimits, RunSpawner};
 use pincer_agents::service::{AgentService, AgentServiceDeps, ProviderService, ProviderServiceDeps};
 use pincer_audit::AuditService;
 use pincer_connectors::{LocalDocumentFolders, LocalDocuments};
@@ -103,8 +103,8 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         model: Arc::new(HttpModelClient::default()),
         documents: Arc::new(LocalDocuments),
         documents_root: args.documents_dir.clone(),
-        users: store.clone(),
-        settings: store.clone(),
+        context: ContextBuilder::new(store.clone(), store.clone()),
+        hooks: Vec::new(),
         clock: clock.clone(),
         audit: audit.clone(),
         limits: RunLimits::default(),

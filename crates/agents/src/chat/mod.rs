@@ -1,5 +1,6 @@
 //! Chat: conversations, the agent runtime loop and the governed file tools.
 
+pub mod context;
 pub mod coordinator;
 pub mod model;
 pub mod ports;
@@ -8,6 +9,7 @@ pub mod runs;
 pub mod service;
 pub mod tools;
 
+pub use context::{ContextBuilder, FinishedRun, RunHook};
 pub use coordinator::{AcceptedRun, BoxedRun, RunCoordinator, RunSpawner, StartError};
 pub use model::{Chat, DEFAULT_CHAT_KEY, Message, MessageRole, MessageStatus, ToolStep};
 pub use ports::{

@@ -11,22 +11,21 @@ use async_trait::async_trait;
 use futures::{FutureExt, StreamExt};
 use pincer_audit::{Actor, AuditEvent, AuditSink};
 use pincer_core::{AgentId, ChatId, Clock, MessageId, Principal, RunId, StoreError, UsageId, UserId};
-use pincer_identity::{SettingStore, UserStore};
 use pincer_usage::{UsageRecord, UsageSource, UsageStore, price_for};
 use serde_json::json;
 
+use super::context::{ContextBuilder, FinishedRun, RunHook};
 use super::model::{Chat, DEFAULT_CHAT_KEY, Message, MessageRole, MessageStatus, ToolStep};
 use super::ports::{
     ConversationStore, DocumentReader, ModelClient, ModelError, ModelRequest, NewTurn, StopReason, StreamEvent,
     ToolCall, Turn,
 };
-use super::prompt::{PromptContext, system_prompt};
 use super::tools::{self, FileTools};
 use crate::AgentError;
 use crate::model::Agent;
 use crate::model_id::ModelId;
 use crate::ports::Endpoint;
-use crate::service::{AgentService, ORG_CONTEXT_KEY, ProviderService};
+use crate::service::{AgentService, ProviderService};
 use crate::template::{TOOL_LS, TOOL_READ};
 
 /// Bounds of one run.
@@ -167,8 +166,9 @@ pub struct ChatServiceDeps {
     pub documents: Arc<dyn DocumentReader>,
     /// `PINCER_DOCUMENTS_DIR`: grants only count inside it (checked again at every tool call).
     pub documents_root: std::path::PathBuf,
-    pub users: Arc<dyn UserStore>,
-    pub settings: Arc<dyn SettingStore>,
+    pub context: ContextBuilder,
+    /// Called, in order, after every run (memory, channels, notifications).
+    pub hooks: Vec<Arc<dyn RunHook>>,
     pub clock: Arc<dyn Clock>,
     pub audit: Arc<dyn AuditSink>,
     pub limits: RunLimits,
@@ -237,12 +237,7 @@ impl ChatService {
         let model_id = agent.model.as_deref().ok_or(ChatError::NoModel)?;
         let model = ModelId::parse(model_id).map_err(|_| ChatError::NoModel)?;
         let endpoint = self.deps.providers.endpoint_for(&model.provider).await?;
-        let context = if agent.is_personal() {
-            self.deps.users.get(principal.user_id).await?.map(|u| u.context).unwrap_or_default()
-        } else {
-            self.deps.settings.get(ORG_CONTEXT_KEY).await?.map(|s| s.value).unwrap_or_default()
-        };
-        let system = system_prompt(&agent, PromptContext { user_name: &principal.name, context: &context });
+        let system = self.deps.context.system_prompt(principal, &agent).await?;
 
         let now = self.deps.clock.now();
         let run_id = RunId::new();
@@ -493,6 +488,20 @@ impl ChatService {
     ) -> MessageStatus {
         self.save(run, state, status, error.as_ref().map(|e| e.code)).await;
         sink.emit(RunEvent::Finished { status, error }).await;
+        if !self.deps.hooks.is_empty() {
+            let finished = FinishedRun {
+                run_id: run.run_id,
+                user: run.user_id,
+                agent: run.agent.id,
+                chat: run.chat.id,
+                message_id: run.assistant_message_id,
+                status,
+                text: state.text.clone(),
+            };
+            for hook in &self.deps.hooks {
+                hook.run_finished(&finished).await;
+            }
+        }
         status
     }
 

@@ -1,0 +1,57 @@
+//! What a run is told besides the conversation, and what happens once it is over. Both are
+//! seams for the capabilities that follow: long-term memory adds to the context it builds, and
+//! memory, channels and notifications act on a finished run through a [`RunHook`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use pincer_core::{AgentId, ChatId, MessageId, Principal, RunId, UserId};
+use pincer_identity::{SettingStore, UserStore};
+
+use super::model::MessageStatus;
+use super::prompt::{PromptContext, system_prompt};
+use super::service::ChatError;
+use crate::model::Agent;
+use crate::service::ORG_CONTEXT_KEY;
+
+/// Builds the system prompt of a run: the agent's instructions, the organisation's context for
+/// a shared agent or the user's own for their personal agent, the user's name, the folders.
+pub struct ContextBuilder {
+    users: Arc<dyn UserStore>,
+    settings: Arc<dyn SettingStore>,
+}
+
+impl ContextBuilder {
+    pub fn new(users: Arc<dyn UserStore>, settings: Arc<dyn SettingStore>) -> Self {
+        Self { users, settings }
+    }
+
+    pub async fn system_prompt(&self, principal: &Principal, agent: &Agent) -> Result<String, ChatError> {
+        let context = if agent.is_personal() {
+            self.users.get(principal.user_id).await?.map(|u| u.context).unwrap_or_default()
+        } else {
+            self.settings.get(ORG_CONTEXT_KEY).await?.map(|s| s.value).unwrap_or_default()
+        };
+        Ok(system_prompt(agent, PromptContext { user_name: &principal.name, context: &context }))
+    }
+}
+
+/// A run that is over, its answer stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FinishedRun {
+    pub run_id: RunId,
+    pub user: UserId,
+    pub agent: AgentId,
+    pub chat: ChatId,
+    pub message_id: MessageId,
+    pub status: MessageStatus,
+    /// The answer's text (what arrived before a failure or an abort, too).
+    pub text: String,
+}
+
+/// Acts on a finished run (after its answer is stored and its followers were told). Hooks run
+/// in the order given, on the run's task; a hook must not take long or fail the run.
+#[async_trait]
+pub trait RunHook: Send + Sync + 'static {
+    async fn run_finished(&self, run: &FinishedRun);
+}
