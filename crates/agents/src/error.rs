@@ -1,6 +1,6 @@
 //! The semantic errors of the agents domain. Only the HTTP layer maps them to status codes.
 
-use pincer_core::StoreError;
+use pincer_core::{Denied, Scope, StoreError};
 
 use crate::ports::ProbeError;
 
@@ -10,6 +10,9 @@ pub enum AgentError {
     InvalidInput(String),
     #[error("admin role required")]
     AdminRequired,
+    /// The credential (an API token) lacks the scope the action needs.
+    #[error("this credential lacks the scope {}", .0.as_str())]
+    MissingScope(Scope),
     /// Unknown, deleted, or not visible to the caller: indistinguishable on purpose.
     #[error("agent not found")]
     AgentNotFound,
@@ -35,6 +38,7 @@ impl AgentError {
         match self {
             Self::InvalidInput(_) => "invalid_input",
             Self::AdminRequired => "admin_required",
+            Self::MissingScope(_) => "missing_scope",
             Self::AgentNotFound => "agent_not_found",
             Self::PersonalAgentDelete => "personal_agent",
             Self::PersonalAgentPermissions => "personal_agent",
@@ -61,6 +65,15 @@ impl From<StoreError> for AgentError {
             StoreError::NotFound => Self::AgentNotFound,
             StoreError::Conflict("last_provider") => Self::LastProvider,
             StoreError::Conflict(_) | StoreError::Unavailable => Self::Unavailable,
+        }
+    }
+}
+
+impl From<Denied> for AgentError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::AdminRequired => Self::AdminRequired,
+            Denied::MissingScope(scope) => Self::MissingScope(scope),
         }
     }
 }

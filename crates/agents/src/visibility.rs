@@ -25,10 +25,10 @@ pub fn can_see(principal: &Principal, agent: AgentAccess) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pincer_core::Role;
+    use pincer_core::{Credential, Role};
 
     fn who(role: Role) -> Principal {
-        Principal { user_id: UserId::new(), role, name: "x".into(), session_id: None }
+        Principal { user_id: UserId::new(), role, name: "x".into(), credential: Credential::Internal }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 
 use async_trait::async_trait;
-use pincer_core::{Clock, Page, PageRequest, Principal, StoreError, Timestamp};
+use pincer_core::{Capability, Clock, Page, PageRequest, Principal, StoreError, Timestamp};
 use serde_json::Value;
 
 use crate::chain::{ChainKey, PendingEntry};
@@ -178,7 +178,7 @@ impl AuditService {
         query: AuditQuery,
         page: PageRequest,
     ) -> Result<Page<AuditRow>, AuditError> {
-        require_admin(principal)?;
+        principal.require(Capability::ReadAudit)?;
         let filter = self.filter(query).await?;
         let (items, tally) = self.store.query(&filter, page, self.tallies.get(&filter)).await?;
         self.tallies.record(filter, tally);
@@ -186,13 +186,13 @@ impl AuditService {
     }
 
     pub async fn event_types(&self, principal: &Principal) -> Result<Vec<String>, AuditError> {
-        require_admin(principal)?;
+        principal.require(Capability::ReadAudit)?;
         Ok(self.store.event_types().await?)
     }
 
     /// Resolves an export's filter once; then call [`AuditService::export_batch`] until empty.
     pub async fn export_filter(&self, principal: &Principal, query: AuditQuery) -> Result<AuditFilter, AuditError> {
-        require_admin(principal)?;
+        principal.require(Capability::ReadAudit)?;
         self.filter(query).await
     }
 
@@ -252,7 +252,7 @@ impl AuditService {
         from_id: Option<i64>,
         to_id: Option<i64>,
     ) -> Result<VerifyReport, AuditError> {
-        require_admin(principal)?;
+        principal.require(Capability::ReadAudit)?;
         if let (Some(from), Some(to)) = (from_id, to_id)
             && from > to
         {
@@ -360,16 +360,12 @@ async fn start<F: Future + ?Sized>(mut future: Pin<&mut F>) -> Option<F::Output>
     .await
 }
 
-fn require_admin(principal: &Principal) -> Result<(), AuditError> {
-    if principal.is_admin() { Ok(()) } else { Err(AuditError::AdminRequired) }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
     use std::task::{Context, Waker};
 
-    use pincer_core::{Role, SystemClock, UserId};
+    use pincer_core::{Credential, Role, SystemClock, UserId};
 
     use super::*;
     use crate::chain::tests::pending;
@@ -471,7 +467,7 @@ mod tests {
     }
 
     fn admin() -> Principal {
-        Principal { user_id: UserId::new(), role: Role::Admin, name: "Admin".into(), session_id: None }
+        Principal { user_id: UserId::new(), role: Role::Admin, name: "Admin".into(), credential: Credential::Internal }
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod time;
 
 pub use id::{AgentId, ChatId, InviteId, MessageId, RunId, SessionId, UsageId, UserId};
 pub use page::{Page, PageRequest};
-pub use principal::{Principal, Role};
+pub use principal::{Capability, Credential, Denied, Principal, Role, Scope};
 pub use secret::Secret;
 pub use store_error::StoreError;
 pub use time::{Clock, SystemClock, Timestamp};

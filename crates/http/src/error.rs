@@ -76,7 +76,7 @@ impl From<IdentityError> for ApiError {
             | E::InvalidToken
             | E::UnknownGroup => StatusCode::BAD_REQUEST,
             E::InvalidCredentials | E::WrongCurrentPassword | E::NotAuthenticated => StatusCode::UNAUTHORIZED,
-            E::AdminRequired => StatusCode::FORBIDDEN,
+            E::AdminRequired | E::MissingScope(_) => StatusCode::FORBIDDEN,
             E::UserNotFound | E::InviteNotFound | E::NotDeactivated => StatusCode::NOT_FOUND,
             E::SetupComplete | E::EmailTaken => StatusCode::CONFLICT,
             E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -125,7 +125,7 @@ fn describe_shape_error(e: &serde_json::Error) -> String {
 impl From<AuditError> for ApiError {
     fn from(e: AuditError) -> Self {
         let status = match &e {
-            AuditError::AdminRequired => StatusCode::FORBIDDEN,
+            AuditError::AdminRequired | AuditError::MissingScope(_) => StatusCode::FORBIDDEN,
             AuditError::InvalidInput(_) => StatusCode::BAD_REQUEST,
             AuditError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         };
@@ -140,7 +140,7 @@ impl From<AgentError> for ApiError {
             E::InvalidInput(_) | E::PersonalAgentDelete | E::PersonalAgentPermissions | E::LastProvider => {
                 StatusCode::BAD_REQUEST
             }
-            E::AdminRequired => StatusCode::FORBIDDEN,
+            E::AdminRequired | E::MissingScope(_) => StatusCode::FORBIDDEN,
             E::AgentNotFound | E::ProviderNotFound => StatusCode::NOT_FOUND,
             // The admin's input was checked against the provider and refused.
             E::Provider(ProbeError::Rejected | ProbeError::BadUrl(_) | ProbeError::PrivateAddress) => {

@@ -1,6 +1,6 @@
 //! The semantic errors of the identity domain. Only the HTTP layer maps them to status codes.
 
-use pincer_core::StoreError;
+use pincer_core::{Denied, Scope, StoreError};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum IdentityError {
@@ -16,6 +16,9 @@ pub enum IdentityError {
     NotAuthenticated,
     #[error("admin role required")]
     AdminRequired,
+    /// The credential (an API token) lacks the scope the action needs.
+    #[error("this credential lacks the scope {}", .0.as_str())]
+    MissingScope(Scope),
     #[error("setup has already been completed")]
     SetupComplete,
     #[error("a user with this email already exists")]
@@ -52,6 +55,7 @@ impl IdentityError {
             Self::WrongCurrentPassword => "wrong_current_password",
             Self::NotAuthenticated => "not_authenticated",
             Self::AdminRequired => "admin_required",
+            Self::MissingScope(_) => "missing_scope",
             Self::SetupComplete => "setup_complete",
             Self::EmailTaken => "email_taken",
             Self::UserNotFound => "user_not_found",
@@ -77,6 +81,15 @@ impl From<StoreError> for IdentityError {
             StoreError::Conflict("setup_complete") => Self::SetupComplete,
             StoreError::Conflict(_) => Self::InvalidToken,
             StoreError::Unavailable => Self::Unavailable,
+        }
+    }
+}
+
+impl From<Denied> for IdentityError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::AdminRequired => Self::AdminRequired,
+            Denied::MissingScope(scope) => Self::MissingScope(scope),
         }
     }
 }

@@ -62,10 +62,10 @@ impl SessionCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pincer_core::Role;
+    use pincer_core::{Credential, Role};
 
     fn principal(user_id: UserId) -> Principal {
-        Principal { user_id, role: Role::Member, name: "A".into(), session_id: None }
+        Principal { user_id, role: Role::Member, name: "A".into(), credential: Credential::Internal }
     }
 
     #[test]

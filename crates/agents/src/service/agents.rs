@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use pincer_audit::{AuditEvent, AuditSink};
-use pincer_core::{AgentId, Clock, Principal, StoreError, UserId};
+use pincer_core::{AgentId, Capability, Clock, Principal, StoreError, UserId};
 use pincer_identity::{AccountHook, Setting, SettingStore, User};
 use serde_json::json;
 
-use super::{actor, require_admin};
+use super::actor;
 use crate::model::{Agent, DataDirectory};
 use crate::model_id::ModelId;
 use crate::ports::{AgentStore, DocumentFolders, ProviderStore};
@@ -118,7 +118,7 @@ impl AgentService {
 
     /// Creates a shared agent from a template (admins only).
     pub async fn create(&self, principal: &Principal, req: NewAgent) -> Result<Agent, AgentError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageAgents)?;
         let name = rules::agent_name(&req.name).map_err(invalid)?;
         let template = template::find(req.template_id.trim())
             .ok_or_else(|| invalid("templateId must be one of knowledge-base, custom"))?;
@@ -172,7 +172,7 @@ impl AgentService {
     pub async fn update(&self, principal: &Principal, id: AgentId, changes: AgentChanges) -> Result<Agent, AgentError> {
         let mut agent = self.get(principal, id).await?;
         if changes.touches_permissions() || !agent.is_personal() {
-            require_admin(principal)?;
+            principal.require(Capability::ManageAgents)?;
         }
         if agent.is_personal() && changes.touches_permissions() {
             return Err(AgentError::PersonalAgentPermissions);
@@ -210,7 +210,7 @@ impl AgentService {
 
     /// Soft-deletes a shared agent (admins only).
     pub async fn delete(&self, principal: &Principal, id: AgentId) -> Result<(), AgentError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageAgents)?;
         let agent = self.get(principal, id).await?;
         if agent.is_personal() {
             return Err(AgentError::PersonalAgentDelete);
@@ -275,12 +275,12 @@ impl AgentService {
 
     /// The organisation context (admins only); empty when never set.
     pub async fn org_context(&self, principal: &Principal) -> Result<String, AgentError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageAgents)?;
         Ok(self.deps.settings.get(ORG_CONTEXT_KEY).await?.map(|s| s.value).unwrap_or_default())
     }
 
     pub async fn set_org_context(&self, principal: &Principal, content: &str) -> Result<(), AgentError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageAgents)?;
         rules::bounded("content", content, rules::MAX_MARKDOWN_CHARS).map_err(invalid)?;
         let setting = Setting {
             key: ORG_CONTEXT_KEY.to_string(),
@@ -302,7 +302,7 @@ impl AgentService {
 
     /// The folders under the documents root an admin can grant (hidden ones excluded).
     pub async fn data_directories(&self, principal: &Principal) -> Result<Vec<DataDirectory>, AgentError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageAgents)?;
         let root = &self.deps.documents_root;
         let mut names = self.deps.folders.folder_names(root).await?;
         names.retain(|n| !n.starts_with('.'));

@@ -9,13 +9,6 @@ pub use providers::{ModelCatalogue, ProviderInput, ProviderService, ProviderServ
 use pincer_audit::Actor;
 use pincer_core::Principal;
 
-use crate::AgentError;
-
 fn actor(principal: &Principal) -> Actor {
     Actor::User(principal.user_id.to_string())
-}
-
-/// Deny by default: only admins pass.
-fn require_admin(principal: &Principal) -> Result<(), AgentError> {
-    if principal.is_admin() { Ok(()) } else { Err(AgentError::AdminRequired) }
 }

@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use pincer_audit::{AuditEvent, AuditSink};
 use pincer_core::crypto::Cipher;
 use pincer_core::secret::hint;
-use pincer_core::{Clock, Principal, Secret, StoreError, Timestamp};
+use pincer_core::{Capability, Clock, Principal, Secret, StoreError, Timestamp};
 use serde_json::json;
 
-use super::{actor, require_admin};
+use super::actor;
 use crate::AgentError;
 use crate::catalogue::{self, BaseUrls, MODEL_CACHE_TTL_MS};
 use crate::model::{ModelInfo, Provider, RemoteModel};
@@ -95,14 +95,14 @@ impl ProviderService {
     }
 
     pub async fn list(&self, principal: &Principal) -> Result<Vec<ProviderView>, AgentError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageSettings)?;
         Ok(self.deps.providers.list().await?.iter().map(ProviderView::from).collect())
     }
 
     /// Adds or updates a provider after checking its credentials against its live model list.
     /// Nothing is stored when the check fails.
     pub async fn configure(&self, principal: &Principal, input: ProviderInput) -> Result<ProviderView, AgentError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageSettings)?;
         let (name, kind) = rules::provider_name(&input.provider).map_err(invalid)?;
         let existing = self.deps.providers.get(&name).await?;
         let key_given = input.api_key.as_ref().is_some_and(|k| !k.expose().trim().is_empty());
@@ -171,7 +171,7 @@ impl ProviderService {
     /// Removes a provider; its agents move to the default provider's model. The last provider
     /// stays.
     pub async fn remove(&self, principal: &Principal, name: &str) -> Result<(), AgentError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageSettings)?;
         let now = self.deps.clock.now();
         let (plan, moved) =
             self.deps.providers.remove(name.trim(), now, plan_provider_removal).await.map_err(|e| match e {

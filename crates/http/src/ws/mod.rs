@@ -54,11 +54,11 @@ async fn upgrade(
     }
     let slot = state
         .connections
-        .connect(authed.principal.user_id, authed.principal.session_id, MAX_SOCKETS_PER_USER)
+        .connect(authed.principal.user_id, authed.principal.session_id(), MAX_SOCKETS_PER_USER)
         .ok_or_else(|| {
-        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_connections", "too many open chat connections")
-            .retry_after(5)
-    })?;
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_connections", "too many open chat connections")
+                .retry_after(5)
+        })?;
     let (response, session, stream) = actix_ws::handle(&req, body)
         .map_err(|_| ApiError::bad_request("websocket_required", "this route expects a WebSocket upgrade"))?;
     actix_web::rt::spawn(socket::serve(state.clone(), authed.principal, authed.token, session, stream, slot));

@@ -2,7 +2,7 @@
 
 use pincer_audit::{Actor, AuditEvent};
 use pincer_core::crypto::{random_token, sha256_hex};
-use pincer_core::{Principal, Role, Secret, SessionId, Timestamp, UserId};
+use pincer_core::{Credential, Principal, Role, Secret, SessionId, Timestamp, UserId};
 use serde_json::json;
 
 use super::{Identity, MAX_SESSIONS_PER_USER, SESSION_TTL_MS, actor};
@@ -147,7 +147,12 @@ impl Identity {
         if user.banned {
             return Err(IdentityError::NotAuthenticated);
         }
-        let principal = Principal { user_id: user.id, role: user.role, name: user.name, session_id: Some(session.id) };
+        let principal = Principal {
+            user_id: user.id,
+            role: user.role,
+            name: user.name,
+            credential: Credential::Session(session.id),
+        };
         self.cache.insert(token_hash, principal.clone(), session.expires_at, now);
         Ok(principal)
     }
@@ -155,7 +160,7 @@ impl Identity {
     /// Ends the session of this token (idempotent).
     pub async fn logout(&self, principal: &Principal, token: &str) -> Result<(), IdentityError> {
         self.cache.remove(&sha256_hex(token.as_bytes()));
-        if let Some(session_id) = principal.session_id {
+        if let Some(session_id) = principal.session_id() {
             self.deps.sessions.delete(session_id).await?;
             self.deps.session_watch.sessions_ended(principal.user_id, EndedSessions::One(session_id));
         }
@@ -199,8 +204,8 @@ impl Identity {
         }
         let hash = self.hash_password(new).await?;
         self.deps.users.set_password_hash(user.id, &hash, self.now()).await?;
-        self.deps.sessions.delete_for_user(user.id, principal.session_id).await?;
-        self.sessions_ended(user.id, EndedSessions::AllExcept(principal.session_id));
+        self.deps.sessions.delete_for_user(user.id, principal.session_id()).await?;
+        self.sessions_ended(user.id, EndedSessions::AllExcept(principal.session_id()));
         self.audit(AuditEvent::new(actor(principal), "user.password_changed").resource(format!("user:{}", user.id)))
             .await;
         Ok(())

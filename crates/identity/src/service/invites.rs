@@ -2,10 +2,10 @@
 
 use pincer_audit::{Actor, AuditEvent};
 use pincer_core::crypto::{random_token, sha256_hex};
-use pincer_core::{InviteId, Principal, Role, Secret, UserId};
+use pincer_core::{Capability, InviteId, Principal, Role, Secret, UserId};
 use serde_json::json;
 
-use super::{INVITE_TTL_MS, Identity, actor, require_admin};
+use super::{INVITE_TTL_MS, Identity, actor};
 use crate::model::{Invite, InviteKind, InviteStatus, User};
 use crate::ports::EndedSessions;
 use crate::{IdentityError, password, validate};
@@ -25,7 +25,7 @@ impl Identity {
         principal: &Principal,
         req: NewInvite,
     ) -> Result<(Invite, Secret<String>), IdentityError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageUsers)?;
         let role =
             Role::parse(&req.role).ok_or_else(|| IdentityError::InvalidInput("role must be admin or member".into()))?;
         let email = match req.email.as_deref().map(str::trim) {
@@ -62,7 +62,7 @@ impl Identity {
 
     /// Every invite and reset link with where it stands now, newest first.
     pub async fn list_invites(&self, principal: &Principal) -> Result<Vec<(Invite, InviteStatus)>, IdentityError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageUsers)?;
         let now = self.now();
         Ok(self
             .deps
@@ -78,7 +78,7 @@ impl Identity {
     }
 
     pub async fn revoke_invite(&self, principal: &Principal, id: InviteId) -> Result<(), IdentityError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageUsers)?;
         self.deps.invites.delete(id).await.map_err(|e| match e {
             pincer_core::StoreError::NotFound => IdentityError::InviteNotFound,
             other => other.into(),

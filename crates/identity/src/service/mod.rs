@@ -79,8 +79,3 @@ impl Identity {
 fn actor(principal: &Principal) -> Actor {
     Actor::User(principal.user_id.to_string())
 }
-
-/// Deny by default: only admins pass.
-fn require_admin(principal: &Principal) -> Result<(), IdentityError> {
-    if principal.is_admin() { Ok(()) } else { Err(IdentityError::AdminRequired) }
-}

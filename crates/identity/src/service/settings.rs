@@ -5,10 +5,10 @@ use std::sync::Arc;
 use pincer_audit::{AuditEvent, AuditSink};
 use pincer_core::crypto::Cipher;
 use pincer_core::secret::MASK;
-use pincer_core::{Clock, Principal, Secret};
+use pincer_core::{Capability, Clock, Principal, Secret};
 use serde_json::json;
 
-use super::{actor, require_admin};
+use super::actor;
 use crate::IdentityError;
 use crate::model::Setting;
 use crate::ports::SettingStore;
@@ -63,7 +63,7 @@ impl SettingsService {
     }
 
     pub async fn list(&self, principal: &Principal) -> Result<Vec<SettingView>, IdentityError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageSettings)?;
         Ok(self
             .store
             .list()
@@ -78,7 +78,7 @@ impl SettingsService {
     }
 
     pub async fn set(&self, principal: &Principal, key: &str, value: &str) -> Result<(), IdentityError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageSettings)?;
         validate_key(key)?;
         if value.len() > MAX_VALUE_BYTES {
             return Err(IdentityError::InvalidInput("value must be at most 64 KiB".into()));

@@ -2,10 +2,10 @@
 
 use pincer_audit::AuditEvent;
 use pincer_core::crypto::{random_token, sha256_hex};
-use pincer_core::{InviteId, Page, PageRequest, Principal, Role, Secret, UserId};
+use pincer_core::{Capability, InviteId, Page, PageRequest, Principal, Role, Secret, UserId};
 use serde_json::json;
 
-use super::{Identity, RESET_TTL_MS, actor, require_admin};
+use super::{Identity, RESET_TTL_MS, actor};
 use crate::IdentityError;
 use crate::model::{Invite, InviteKind, User};
 use crate::ports::EndedSessions;
@@ -17,7 +17,7 @@ impl Identity {
     }
 
     pub async fn list_users(&self, principal: &Principal, page: PageRequest) -> Result<Page<User>, IdentityError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageUsers)?;
         Ok(self.deps.users.list(page).await?)
     }
 
@@ -27,7 +27,7 @@ impl Identity {
 
     /// Soft-deletes an account: bans it and ends all its sessions.
     pub async fn deactivate(&self, principal: &Principal, id: UserId) -> Result<(), IdentityError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageUsers)?;
         if id == principal.user_id {
             return Err(IdentityError::SelfAction);
         }
@@ -40,7 +40,7 @@ impl Identity {
     }
 
     pub async fn reactivate(&self, principal: &Principal, id: UserId) -> Result<(), IdentityError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageUsers)?;
         if !self.existing_user(id).await?.banned {
             return Err(IdentityError::NotDeactivated);
         }
@@ -50,7 +50,7 @@ impl Identity {
     }
 
     pub async fn change_role(&self, principal: &Principal, id: UserId, role: &str) -> Result<(), IdentityError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageUsers)?;
         let role =
             Role::parse(role).ok_or_else(|| IdentityError::InvalidInput("role must be admin or member".into()))?;
         if id == principal.user_id {
@@ -70,7 +70,7 @@ impl Identity {
 
     /// Creates a single-use password-reset token for a user; returned once, stored hashed.
     pub async fn create_reset(&self, principal: &Principal, id: UserId) -> Result<Secret<String>, IdentityError> {
-        require_admin(principal)?;
+        principal.require(Capability::ManageUsers)?;
         let user = self.existing_user(id).await?;
         let now = self.now();
         let token = random_token();

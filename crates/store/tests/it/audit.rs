@@ -12,7 +12,7 @@ use pincer_audit::{
     Actor, AuditEntry, AuditError, AuditEvent, AuditFilter, AuditRow, AuditService, AuditStore, ChainKey, GENESIS,
     Tally, Verifier,
 };
-use pincer_core::{Clock, PageRequest, Principal, Role, SystemClock, Timestamp, UserId};
+use pincer_core::{Clock, Credential, PageRequest, Principal, Role, SystemClock, Timestamp, UserId};
 use pincer_identity::User;
 use pincer_store::Database;
 use serde_json::{Value, json};
@@ -41,7 +41,7 @@ fn service(db: &Database) -> AuditService {
 }
 
 fn admin() -> Principal {
-    Principal { user_id: UserId::new(), role: Role::Admin, name: "a".into(), session_id: None }
+    Principal { user_id: UserId::new(), role: Role::Admin, name: "a".into(), credential: Credential::Internal }
 }
 
 fn member() -> Principal {
