@@ -16,7 +16,7 @@ pub use ports::{
     ConversationStore, DocumentReader, FolderEntry, ModelClient, ModelError, ModelRequest, ModelStream, NewTurn,
     StopReason, StreamEvent, ToolCall, ToolSpec, Turn,
 };
-pub use runs::{ActiveRun, ChatRef, Follow, RunRegistry, RunUpdate};
+pub use runs::{ActiveRun, ChatRef, Delivery, Follow, RunRegistry, RunUpdate, Updates};
 pub use service::{
     ChatError, ChatService, ChatServiceDeps, PreparedRun, RunEvent, RunFailure, RunLimits, RunSink, TurnRequest,
 };

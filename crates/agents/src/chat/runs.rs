@@ -1,22 +1,25 @@
 //! The live side of chats on this node: which chats have a run going, the text it has produced
-//! so far, and who follows each chat. Updates are shared (`Arc`) and pushed into a bounded queue
-//! per follower, so a slow follower falls behind (and is told so) instead of slowing the run.
+//! so far, and who follows each chat. Updates are shared (`Arc`) and pushed into a bounded ring
+//! per follower: a slow follower loses its oldest updates (and is told so, at the place of the
+//! gap) instead of slowing the run, and always gets the newest — the end of a run included.
 //!
 //! Any frontend follows a chat the same way — the WebSocket today, channels and webhooks later:
 //! [`RunRegistry::follow`] gives the text so far and the updates from then on, taken together so
 //! that no chunk is missed or seen twice.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::{HashMap, VecDeque};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 
-use futures::channel::{mpsc, oneshot};
+use futures::Stream;
+use futures::channel::oneshot;
 use pincer_core::{AgentId, MessageId, RunId, UserId};
 
 use super::model::MessageStatus;
 use super::service::RunFailure;
 
-/// Updates a follower may fall behind by before it is dropped and told it lagged.
+/// Updates a follower may fall behind by before it loses the oldest and is told it lagged.
 pub const FOLLOW_BUFFER: usize = 256;
 
 /// One conversation: a user, an agent and the chat key.
@@ -49,25 +52,81 @@ pub struct ActiveRun {
     pub content: String,
 }
 
-/// A chat followed: the run going on when it began, then every update, in order. The stream
-/// ends when the follower fell more than [`FOLLOW_BUFFER`] updates behind ([`Follow::lagged`]
-/// says so; follow again for the text so far) or the node shuts the chat down.
+/// A chat followed: the run going on when it began, then every update, in order.
 pub struct Follow {
     pub active: Option<ActiveRun>,
-    pub updates: mpsc::Receiver<Arc<RunUpdate>>,
-    lagged: Arc<AtomicBool>,
+    pub updates: Updates,
 }
 
-impl Follow {
-    /// Whether the updates ended because this follower fell behind.
-    pub fn lagged(&self) -> bool {
-        self.lagged.load(Ordering::Acquire)
+/// What a follower receives.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Delivery {
+    Update(Arc<RunUpdate>),
+    /// Updates were lost here (the follower fell more than [`FOLLOW_BUFFER`] behind): follow
+    /// again for the text so far.
+    Lagged,
+}
+
+#[derive(Default)]
+struct Queue {
+    items: VecDeque<Arc<RunUpdate>>,
+    lost: bool,
+    waker: Option<Waker>,
+}
+
+/// The updates of one follower, as a stream that waits for the next one.
+pub struct Updates {
+    queue: Arc<Mutex<Queue>>,
+}
+
+impl Updates {
+    /// The next delivery if one is waiting.
+    pub fn try_next(&mut self) -> Option<Delivery> {
+        let mut queue = lock(&self.queue);
+        if std::mem::take(&mut queue.lost) {
+            return Some(Delivery::Lagged);
+        }
+        queue.items.pop_front().map(Delivery::Update)
+    }
+}
+
+impl Stream for Updates {
+    type Item = Delivery;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Delivery>> {
+        if let Some(delivery) = self.try_next() {
+            return Poll::Ready(Some(delivery));
+        }
+        lock(&self.queue).waker = Some(cx.waker().clone());
+        // An update pushed between the check and storing the waker found no waker: check again.
+        match self.try_next() {
+            Some(delivery) => Poll::Ready(Some(delivery)),
+            None => Poll::Pending,
+        }
     }
 }
 
 struct Follower {
-    tx: mpsc::Sender<Arc<RunUpdate>>,
-    lagged: Arc<AtomicBool>,
+    queue: Arc<Mutex<Queue>>,
+}
+
+impl Follower {
+    /// Nobody reads this follower's updates any more.
+    fn gone(&self) -> bool {
+        Arc::strong_count(&self.queue) == 1
+    }
+
+    fn push(&self, update: &Arc<RunUpdate>) {
+        let mut queue = lock(&self.queue);
+        if queue.items.len() >= FOLLOW_BUFFER {
+            queue.items.pop_front();
+            queue.lost = true;
+        }
+        queue.items.push_back(update.clone());
+        if let Some(waker) = queue.waker.take() {
+            waker.wake();
+        }
+    }
 }
 
 struct Active {
@@ -85,7 +144,7 @@ struct Hub {
 
 impl Hub {
     fn unused(&self) -> bool {
-        self.active.is_none() && self.followers.iter().all(|f| f.tx.is_closed())
+        self.active.is_none() && self.followers.iter().all(Follower::gone)
     }
 }
 
@@ -107,12 +166,11 @@ impl RunRegistry {
     pub fn follow(&self, chat: &ChatRef) -> Follow {
         let mut hubs = lock(&self.hubs);
         let hub = hubs.entry(chat.clone()).or_default();
-        hub.followers.retain(|f| !f.tx.is_closed());
-        let (tx, updates) = mpsc::channel(FOLLOW_BUFFER);
-        let lagged = Arc::new(AtomicBool::new(false));
-        hub.followers.push(Follower { tx, lagged: lagged.clone() });
+        hub.followers.retain(|f| !f.gone());
+        let queue = Arc::new(Mutex::new(Queue::default()));
+        hub.followers.push(Follower { queue: queue.clone() });
         let active = hub.active.as_ref().map(|a| ActiveRun { message_id: a.message_id, content: a.partial.clone() });
-        Follow { active, updates, lagged }
+        Follow { active, updates: Updates { queue } }
     }
 
     /// Reserves a run on `chat` for its user, before anything is stored: `None` when the user
@@ -197,8 +255,8 @@ impl RunRegistry {
 
     /// Gives an update of run `run_id` to every follower of the chat. A chunk's text is appended
     /// to the run's text so far in the same critical section, so a follower sees it either in
-    /// its snapshot or as an update, never both. A follower whose queue is full is dropped and
-    /// marked lagged.
+    /// its snapshot or as an update, never both. A follower whose ring is full loses its oldest
+    /// update and is told it lagged.
     pub fn publish(&self, chat: &ChatRef, run_id: RunId, update: Arc<RunUpdate>) {
         let mut hubs = lock(&self.hubs);
         let Some(hub) = hubs.get_mut(chat) else { return };
@@ -208,14 +266,10 @@ impl RunRegistry {
             active.partial.push_str(text);
         }
         // No follower is fine: the run goes on (and is stored) without anyone watching.
-        hub.followers.retain_mut(|f| match f.tx.try_send(update.clone()) {
-            Ok(()) => true,
-            Err(e) if e.is_full() => {
-                f.lagged.store(true, Ordering::Release);
-                false
-            }
-            Err(_) => false,
-        });
+        hub.followers.retain(|f| !f.gone());
+        for follower in &hub.followers {
+            follower.push(&update);
+        }
     }
 
     /// The run is over: forget it (unless a newer one took its place) and drop the chat when
@@ -282,9 +336,14 @@ mod tests {
 
     fn texts(follow: &mut Follow) -> Vec<String> {
         let mut out = Vec::new();
-        while let Ok(update) = follow.updates.try_recv() {
-            if let RunUpdate::Chunk { text, .. } = &*update {
-                out.push(text.clone());
+        while let Some(delivery) = follow.updates.try_next() {
+            match delivery {
+                Delivery::Update(update) => {
+                    if let RunUpdate::Chunk { text, .. } = &*update {
+                        out.push(text.clone());
+                    }
+                }
+                Delivery::Lagged => out.push("<lagged>".into()),
             }
         }
         out
@@ -304,23 +363,40 @@ mod tests {
     }
 
     #[test]
-    fn a_follower_that_falls_behind_is_dropped_and_told() {
+    fn a_follower_that_falls_behind_loses_the_oldest_and_is_told_where() {
         let registry = Arc::new(RunRegistry::default());
         let chat = chat();
         let run = RunId::new();
         let _cancel = registry.begin(&chat, registry.reserve_run(&chat, 1).unwrap(), run, MessageId::new());
         let mut slow = registry.follow(&chat);
         let mut keeping_up = registry.follow(&chat);
-        for n in 0..FOLLOW_BUFFER + 10 {
+        let total = FOLLOW_BUFFER + 10;
+        let mut kept = Vec::new();
+        for n in 0..total {
             registry.publish(&chat, run, chunk(&n.to_string()));
-            texts(&mut keeping_up);
+            kept.extend(texts(&mut keeping_up));
         }
-        let got = futures::executor::block_on(slow.updates.by_ref().count());
-        assert!((FOLLOW_BUFFER..FOLLOW_BUFFER + 10).contains(&got), "{got} updates, then the end");
-        assert!(slow.lagged(), "the slow follower is told it lagged");
-        assert!(!keeping_up.lagged());
+        assert_eq!(kept.len(), total, "the one keeping up misses nothing");
+        let got = texts(&mut slow);
+        assert_eq!(got[0], "<lagged>", "told first, where the gap is");
+        let newest: Vec<String> = (10..total).map(|n| n.to_string()).collect();
+        assert_eq!(&got[1..], &newest[..], "then the newest, in order");
         registry.publish(&chat, run, chunk("more"));
-        assert_eq!(texts(&mut keeping_up), ["more"], "the others go on");
+        assert_eq!(texts(&mut slow), ["more"], "and it goes on");
+    }
+
+    #[test]
+    fn a_waiting_follower_is_woken() {
+        let registry = Arc::new(RunRegistry::default());
+        let chat = chat();
+        let run = RunId::new();
+        let _cancel = registry.begin(&chat, registry.reserve_run(&chat, 1).unwrap(), run, MessageId::new());
+        let follow = registry.follow(&chat);
+        let reader = std::thread::spawn(move || futures::executor::block_on(follow.updates.take(2).count()));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        registry.publish(&chat, run, chunk("a"));
+        registry.publish(&chat, run, chunk("b"));
+        assert_eq!(reader.join().unwrap(), 2);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
 use futures::StreamExt;
-use pincer_agents::chat::{ChatError, ChatRef, Follow, TurnRequest, service::chat_key};
+use pincer_agents::chat::{ChatError, ChatRef, Delivery, TurnRequest, Updates, service::chat_key};
 use pincer_core::{AgentId, Principal};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -69,22 +69,23 @@ async fn write_loop(mut session: Session, mut queue: mpsc::Receiver<Outbound>) {
 /// Copies one chat's updates, as frames, into the socket's queue (waiting when it is full, which
 /// only slows this socket); a socket that fell too far behind is told to ask for the history
 /// again.
-fn forward(mut follow: Follow, out: mpsc::Sender<Outbound>, agent: String, chat: String) -> JoinHandle<()> {
+fn forward(mut updates: Updates, out: mpsc::Sender<Outbound>, agent: String, chat: String) -> JoinHandle<()> {
     actix_web::rt::spawn(async move {
         let mut frames = UpdateFrames::new(agent.clone(), chat.clone());
-        while let Some(update) = follow.updates.next().await {
-            if out.send(Outbound::Text(frames.frame(&update))).await.is_err() {
+        while let Some(delivery) = updates.next().await {
+            let text = match delivery {
+                Delivery::Update(update) => frames.frame(&update),
+                Delivery::Lagged => ServerFrame::error(
+                    Some(&agent),
+                    Some(&chat),
+                    "lagged",
+                    "missed part of the stream; request the history again",
+                )
+                .to_text(),
+            };
+            if out.send(Outbound::Text(text)).await.is_err() {
                 return;
             }
-        }
-        if follow.lagged() {
-            let frame = ServerFrame::error(
-                Some(&agent),
-                Some(&chat),
-                "lagged",
-                "missed part of the stream; request the history again",
-            );
-            out.send(Outbound::Text(frame.to_text())).await.ok();
         }
     })
 }
@@ -292,7 +293,7 @@ impl Socket {
         if let Some(frame) = first(follow.active.take().map(ActiveRunDto::from)) {
             self.frame(frame).await;
         }
-        let forwarder = forward(follow, self.out.clone(), agent_id.to_string(), chat.key.clone());
+        let forwarder = forward(follow.updates, self.out.clone(), agent_id.to_string(), chat.key.clone());
         self.follows.insert(chat.clone(), forwarder);
     }
 
