@@ -4,7 +4,9 @@
 //!   cycles, and on the pure libraries in [`PURE_LIBRARIES`]; never on diesel, actix, reqwest, rmcp,
 //!   tokio or any adapter. When the metadata carries a `resolve` graph, no domain crate may reach a
 //!   forbidden crate transitively either.
-//! - Adapters depend on domain crates, never on each other and never on the server.
+//! - Adapters depend on domain crates and adapter libraries, never on each other and never on the
+//!   server. Adapter libraries (shared infrastructure such as the guarded outbound HTTP client)
+//!   depend on domain crates only, never on an adapter or the server; domain crates never on them.
 //! - `pincer-testkit` is only ever a dev-dependency.
 //! - Domain crates stay publishable; every other workspace crate sets `publish = false`.
 //! - Every workspace crate is classified here, so a new crate cannot slip past these rules.
@@ -31,6 +33,9 @@ pub const DOMAIN: &[&str] = &[
 /// The adapters: they implement domain ports over real I/O.
 pub const ADAPTERS: &[&str] = &["pincer-store", "pincer-llm", "pincer-connectors", "pincer-http", "pincer-web"];
 
+/// Infrastructure shared by adapters: adapters may depend on them, they on no adapter.
+pub const ADAPTER_LIBRARIES: &[&str] = &["pincer-outbound"];
+
 pub const SERVER: &str = "pincer-server";
 pub const TESTKIT: &str = "pincer-testkit";
 
@@ -41,6 +46,7 @@ pub const TOOLING: &[&str] = &["xtask", "pincer-tests"];
 enum Class {
     Domain,
     Adapter,
+    AdapterLibrary,
     Server,
     Testkit,
     Tooling,
@@ -51,6 +57,8 @@ fn classify(name: &str) -> Option<Class> {
         Some(Class::Domain)
     } else if ADAPTERS.contains(&name) {
         Some(Class::Adapter)
+    } else if ADAPTER_LIBRARIES.contains(&name) {
+        Some(Class::AdapterLibrary)
     } else if name == SERVER {
         Some(Class::Server)
     } else if name == TESTKIT {
@@ -174,6 +182,7 @@ pub fn violations(metadata: &Value) -> Vec<String> {
             match class {
                 Class::Domain => check_domain_dep(pkg.name, dep, &mut out),
                 Class::Adapter => check_adapter_dep(pkg.name, dep, &mut out),
+                Class::AdapterLibrary => check_adapter_library_dep(pkg.name, dep, &mut out),
                 Class::Server | Class::Testkit | Class::Tooling => {}
             }
         }
@@ -209,6 +218,13 @@ fn check_adapter_dep(pkg: &str, dep: &Dep<'_>, out: &mut Vec<String>) {
         Some(Class::Server) => out.push(format!("{pkg}: adapters must not depend on {SERVER}")),
         Some(Class::Tooling) => out.push(format!("{pkg}: adapters must not depend on {}", dep.name)),
         _ => {}
+    }
+}
+
+fn check_adapter_library_dep(pkg: &str, dep: &Dep<'_>, out: &mut Vec<String>) {
+    match classify(dep.name) {
+        Some(Class::Domain) | None => {}
+        Some(_) => out.push(format!("{pkg}: adapter libraries depend on domain crates only, found {}", dep.name)),
     }
 }
 
@@ -405,6 +421,24 @@ mod tests {
         let meta = with(clean_packages(), pkg("pincer-identity", false, &[("pincer-store", None)]));
         let v = violations(&meta);
         assert!(v.iter().any(|l| l.contains("pincer-identity") && l.contains("adapter pincer-store")), "{v:?}");
+    }
+
+    #[test]
+    fn adapter_libraries_sit_between_domain_and_adapters() {
+        let library = pkg("pincer-outbound", true, &[("pincer-integrations", None), ("reqwest", None)]);
+        let llm = pkg("pincer-llm", true, &[("pincer-outbound", None), ("pincer-core", None)]);
+        let mut packages = clean_packages();
+        packages.extend([library, llm]);
+        let fine = metadata(packages);
+        assert!(violations(&fine).is_empty(), "{:?}", violations(&fine));
+
+        let on_adapter = pkg("pincer-outbound", true, &[("pincer-store", None)]);
+        let v = violations(&with(clean_packages(), on_adapter));
+        assert!(v.iter().any(|l| l.contains("pincer-outbound") && l.contains("pincer-store")), "{v:?}");
+
+        let domain_on_library = pkg("pincer-identity", false, &[("pincer-core", None), ("pincer-outbound", None)]);
+        let v = violations(&with(clean_packages(), domain_on_library));
+        assert!(v.iter().any(|l| l.contains("pincer-identity") && l.contains("pincer-outbound")), "{v:?}");
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! model catalogue), and [`HttpModelClient`], the `ModelClient` port: streamed chat with tool
 //! calls and token usage over each provider's genuine wire format (`chat`, one module per format).
 //!
-//! Every outbound request goes through the SSRF guard in `upstream`: the URL's host is resolved
-//! once, every address checked against `pincer_integrations::ssrf`, and the client pinned to the
+//! Every outbound request goes through the guarded client of `pincer_outbound`: the URL's host
+//! is resolved once, every address checked against the SSRF policy, and the client pinned to the
 //! checked addresses, with redirects and proxies off. Keys travel only in headers marked
 //! sensitive; neither keys nor upstream bodies ever reach a log or an error.
 

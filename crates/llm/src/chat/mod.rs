@@ -102,7 +102,8 @@ impl HttpModelClient {
     /// Everything up to the answer's headers: the guard, the request, the status.
     async fn open(&self, request: &ModelRequest) -> Result<ModelStream, ModelError> {
         let kind = request.endpoint.kind;
-        let target = Target::resolve(&request.endpoint).await.map_err(guard_error)?;
+        let target =
+            Target::resolve(&request.endpoint.base_url, request.endpoint.allow_private).await.map_err(guard_error)?;
         let origin = Origin { kind: kind.as_str(), host: target.host() };
         let wire = wire(request)?;
         let response = self
