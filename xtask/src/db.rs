@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use pincer_agents::service::{AgentService, AgentServiceDeps, NewAgent};
+use pincer_agents::tools::{FileToolProvider, ToolRegistry};
 use pincer_audit::MemorySink;
+use pincer_connectors::LocalDocuments;
 use pincer_connectors::documents::LocalDocumentFolders;
 use pincer_core::crypto::random_token;
 use pincer_core::{Principal, SystemClock};
@@ -58,6 +60,12 @@ pub fn migrate(url: &str, revert: bool) -> Result<(), String> {
     })
 }
 
+/// The tools demo agents are granted.
+fn file_tools() -> Result<ToolRegistry, String> {
+    let files = FileToolProvider::new(Arc::new(LocalDocuments), "/data".into());
+    ToolRegistry::new(vec![Arc::new(files)])
+}
+
 /// Demo data through the domain services: the first admin via setup, members via invites (each
 /// account with its personal agent), and shared demo agents. With `password`, every account gets
 /// it; otherwise each gets a random one. Printed once.
@@ -77,6 +85,7 @@ pub fn seed(url: &str, password: Option<&str>) -> Result<(), String> {
             clock: Arc::new(SystemClock),
             audit: audit.clone(),
             documents_root: "/data".into(),
+            tools: Arc::new(file_tools()?),
         }));
         let identity = Identity::new(IdentityDeps {
             users: Arc::new(db.clone()) as Arc<dyn UserStore>,

@@ -15,6 +15,7 @@ pub mod provider;
 pub mod rules;
 pub mod service;
 pub mod template;
+pub mod tools;
 pub mod visibility;
 
 pub use error::AgentError;

@@ -3,7 +3,6 @@
 use crate::model::Provider;
 use crate::ports::{RemovalPlan, RemovalRefused};
 use crate::provider::ProviderKind;
-use crate::template::{TOOL_LS, TOOL_READ};
 
 /// Agent names are short: they label chat tabs and channel messages.
 pub const MAX_NAME_CHARS: usize = 30;
@@ -18,9 +17,6 @@ pub const MAX_ALLOWED_PATHS: usize = 50;
 pub const MAX_PROVIDER_NAME_CHARS: usize = 40;
 pub const MAX_URL_CHARS: usize = 2_000;
 pub const MAX_API_KEY_CHARS: usize = 1_000;
-
-/// Every tool an agent can be granted today. A grant naming anything else is refused.
-pub const KNOWN_TOOLS: [&str; 2] = [TOOL_LS, TOOL_READ];
 
 /// The personal assistant every account gets.
 pub const PERSONAL_AGENT_NAME: &str = "Smithers";

@@ -1,5 +1,7 @@
 //! Events as services report them, and the sink port they report to.
 
+use std::borrow::Cow;
+
 use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
@@ -26,8 +28,9 @@ pub enum Outcome {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AuditEvent {
     pub actor: Actor,
-    /// Dotted name, e.g. `auth.login`.
-    pub event_type: &'static str,
+    /// Dotted name, e.g. `auth.login`; a tool provider's events are named at run time
+    /// (`tool.mcp:github/create_issue`), hence not only `'static`.
+    pub event_type: Cow<'static, str>,
     /// `kind:id`, e.g. `user:0190…`.
     pub resource: Option<String>,
     pub detail: Value,
@@ -35,8 +38,14 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
-    pub fn new(actor: Actor, event_type: &'static str) -> Self {
-        Self { actor, event_type, resource: None, detail: Value::Object(Default::default()), outcome: Outcome::Success }
+    pub fn new(actor: Actor, event_type: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            actor,
+            event_type: event_type.into(),
+            resource: None,
+            detail: Value::Object(Default::default()),
+            outcome: Outcome::Success,
+        }
     }
 
     pub fn resource(mut self, resource: impl Into<String>) -> Self {

@@ -1,12 +1,15 @@
 //! The files the agents' file tools read, on the local filesystem (the `DocumentReader` port).
-//! Every call runs `std::fs` in `spawn_blocking`. Confinement is the domain's job; this adapter
-//! resolves paths truthfully and reads no more than asked.
+//! Every call runs in `spawn_blocking`. Which folder a path belongs to is the domain's decision;
+//! this adapter enforces it: it opens the granted folder and then the path *beneath* it
+//! (capability-based, `cap-std`), so no symlink — one swapped in after the check included — and
+//! no `..` can lead the open out of the folder.
 
 use std::io::{ErrorKind, Read};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use async_trait::async_trait;
-use pincer_agents::chat::{DocumentReader, FolderEntry};
+use cap_std::fs::Dir;
+use pincer_agents::tools::{DocumentReader, FolderEntry};
 use pincer_core::StoreError;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -26,16 +29,31 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-/// Not found (and "not a directory" on the way) are the caller's business; anything else is logged.
+/// Not found (and "not a directory" on the way) are the caller's business, and so is an open
+/// that would have left the folder (cap-std reports it as `PermissionDenied`, which a tool call
+/// treats like a path that is not there); anything else is logged.
 fn io_error(op: &'static str, e: std::io::Error) -> StoreError {
     match e.kind() {
-        ErrorKind::NotFound | ErrorKind::NotADirectory => StoreError::NotFound,
-        ErrorKind::PermissionDenied => StoreError::Conflict("permission_denied"),
+        ErrorKind::NotFound | ErrorKind::NotADirectory | ErrorKind::PermissionDenied => StoreError::NotFound,
         _ => {
             tracing::warn!(op, error = %e, "file access failed");
             StoreError::Unavailable
         }
     }
+}
+
+/// The granted folder, opened with the process's authority (the domain chose it).
+fn open_root(op: &'static str, root: &Path) -> Result<Dir, StoreError> {
+    Dir::open_ambient_dir(root, cap_std::ambient_authority()).map_err(|e| io_error(op, e))
+}
+
+/// `relative` as cap-std takes it: `.` for the folder itself. Anything absolute is refused here
+/// too (cap-std would refuse it as an escape).
+fn beneath(relative: &Path) -> Result<PathBuf, StoreError> {
+    if relative.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        return Err(StoreError::NotFound);
+    }
+    Ok(if relative.as_os_str().is_empty() { PathBuf::from(".") } else { relative.to_path_buf() })
 }
 
 #[async_trait]
@@ -45,15 +63,17 @@ impl DocumentReader for LocalDocuments {
         blocking("files.resolve", move || std::fs::canonicalize(&path).map_err(|e| io_error("files.resolve", e))).await
     }
 
-    async fn list(&self, dir: &Path) -> Result<Vec<FolderEntry>, StoreError> {
-        let dir = dir.to_path_buf();
+    async fn list(&self, root: &Path, relative: &Path) -> Result<Vec<FolderEntry>, StoreError> {
+        let (root, relative) = (root.to_path_buf(), beneath(relative)?);
         blocking("files.list", move || {
-            let meta = std::fs::metadata(&dir).map_err(|e| io_error("files.list", e))?;
+            let root = open_root("files.list", &root)?;
+            let meta = root.metadata(&relative).map_err(|e| io_error("files.list", e))?;
             if !meta.is_dir() {
                 return Err(StoreError::Conflict("not_a_folder"));
             }
+            let dir = root.open_dir(&relative).map_err(|e| io_error("files.list", e))?;
             let mut entries = Vec::new();
-            for entry in std::fs::read_dir(&dir).map_err(|e| io_error("files.list", e))? {
+            for entry in dir.entries().map_err(|e| io_error("files.list", e))? {
                 let entry = entry.map_err(|e| io_error("files.list", e))?;
                 // The entry as it is: a symlink is reported by its own metadata, not followed.
                 let Ok(meta) = entry.metadata() else { continue };
@@ -69,10 +89,11 @@ impl DocumentReader for LocalDocuments {
         .await
     }
 
-    async fn read(&self, file: &Path, max_bytes: usize) -> Result<(Vec<u8>, bool), StoreError> {
-        let file = file.to_path_buf();
+    async fn read(&self, root: &Path, relative: &Path, max_bytes: usize) -> Result<(Vec<u8>, bool), StoreError> {
+        let (root, relative) = (root.to_path_buf(), beneath(relative)?);
         blocking("files.read", move || {
-            let handle = std::fs::File::open(&file).map_err(|e| io_error("files.read", e))?;
+            let root = open_root("files.read", &root)?;
+            let handle = root.open(&relative).map_err(|e| io_error("files.read", e))?;
             let meta = handle.metadata().map_err(|e| io_error("files.read", e))?;
             if meta.is_dir() {
                 return Err(StoreError::Conflict("is_a_folder"));

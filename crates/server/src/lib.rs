@@ -2,33 +2,23 @@
 //! server. No business logic lives here.
 
 pub mod cli;
-mod head_file;
+pub mod head_file;
 mod integrity;
 mod keys;
+pub mod services;
 mod session_purge;
 mod telemetry;
 
-use std::sync::Arc;
-
 use actix_web::web;
-use async_trait::async_trait;
 use pincer_agents::ProviderKind;
 use pincer_agents::catalogue::BaseUrls;
-use pincer_agents::chat::{ChatService, ChatServiceDeps, ContextBuilder, RunCoordinator, RunLimits, RunSpawner};
-use pincer_agents::service::{AgentService, AgentServiceDeps, ProviderService, ProviderServiceDeps};
-use pincer_audit::AuditService;
-use pincer_connectors::{LocalDocumentFolders, LocalDocuments};
-use pincer_core::SystemClock;
-use pincer_core::crypto::Cipher;
-use pincer_http::{AppState, Connections, HttpConfig, Readiness};
-use pincer_identity::{Identity, IdentityDeps, SettingsService};
-use pincer_llm::{HttpModelClient, HttpModelLister};
-use pincer_store::{BlockingPasswordHasher, Database};
+use pincer_agents::chat::RunCoordinator;
+use pincer_http::HttpConfig;
+use pincer_identity::Identity;
+use pincer_store::Database;
 
 use crate::cli::ServeArgs;
-
-/// How long a provider may take to answer a credential check or a model list.
-const PROVIDER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+use crate::services::{ServiceConfig, Services};
 
 /// The providers' base URLs: built-in defaults with the operator's overrides.
 fn base_urls(args: &ServeArgs) -> BaseUrls {
@@ -66,88 +56,37 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         tracing::info!(count = applied.len(), "applied database migrations");
     }
 
-    let clock = Arc::new(SystemClock);
-    let store = Arc::new(db.clone());
-    let anchor = Arc::new(head_file::HeadFile::open(&args.data_dir.join("secrets"))?);
-    let audit = Arc::new(AuditService::new(store.clone(), &keys.audit, clock.clone()).with_anchor(anchor.clone()));
-    match audit.seal_legacy_pseudonyms().await {
-        Ok(0) => {}
-        Ok(count) => tracing::info!(count, "sealed the audit pseudonyms from before they were sealed"),
-        Err(e) => return Err(format!("cannot seal the audit pseudonyms: {e}")),
-    }
-    let cipher = Arc::new(Cipher::new(&keys.encryption));
-    let agents = Arc::new(AgentService::new(AgentServiceDeps {
-        agents: store.clone(),
-        providers: store.clone(),
-        settings: store.clone(),
-        folders: Arc::new(LocalDocumentFolders),
-        clock: clock.clone(),
-        audit: audit.clone(),
-        documents_root: args.documents_dir.clone(),
-    }));
-    let providers = Arc::new(ProviderService::new(ProviderServiceDeps {
-        providers: store.clone(),
-        agents: store.clone(),
-        lister: Arc::new(HttpModelLister::new(PROVIDER_TIMEOUT)),
-        cipher: cipher.clone(),
-        clock: clock.clone(),
-        audit: audit.clone(),
-        base_urls: base_urls(&args),
-        allow_private_urls: args.allow_private_urls,
-    }));
-    let chat = Arc::new(ChatService::new(ChatServiceDeps {
-        agents: agents.clone(),
-        providers: providers.clone(),
-        conversations: store.clone(),
-        usage: store.clone(),
-        model: Arc::new(HttpModelClient::default()),
-        documents: Arc::new(LocalDocuments),
-        documents_root: args.documents_dir.clone(),
-        context: ContextBuilder::new(store.clone(), store.clone()),
-        hooks: Vec::new(),
-        clock: clock.clone(),
-        audit: audit.clone(),
-        limits: RunLimits::default(),
-    }));
+    let services = Services::build(
+        &db,
+        ServiceConfig {
+            secrets_dir: args.data_dir.join("secrets"),
+            encryption_key: keys.encryption,
+            audit_key: keys.audit,
+            documents_dir: args.documents_dir.clone(),
+            base_urls: base_urls(&args),
+            allow_private_urls: args.allow_private_urls,
+            max_runs_per_user: usize::from(args.max_runs_per_user),
+            extra_tools: Vec::new(),
+        },
+    )
+    .await?;
     // No run survives a restart: answers left half-written are marked interrupted.
-    match chat.interrupt_leftovers().await {
+    match services.chat.interrupt_leftovers().await {
         Ok(0) => {}
         Ok(count) => tracing::warn!(count, "marked answers interrupted by the last stop"),
         Err(e) => tracing::error!(error = %e, "cannot mark interrupted answers"),
     }
-    let connections = Arc::new(Connections::default());
-    let runs = Arc::new(RunCoordinator::new(chat.clone(), Arc::new(TokioSpawner), usize::from(args.max_runs_per_user)));
-    let identity = Identity::new(IdentityDeps {
-        users: store.clone(),
-        sessions: store.clone(),
-        invites: store.clone(),
-        hasher: Arc::new(BlockingPasswordHasher),
-        clock: clock.clone(),
-        audit: audit.clone(),
-        accounts: agents.clone(),
-        session_watch: connections.clone(),
-    });
-    let identity = Arc::new(identity);
+    let identity = services.identity.clone();
     let setup_code = setup_code(&identity).await?;
-    let settings = SettingsService::new(store, cipher, clock, audit.clone());
-    let state = web::Data::new(AppState {
-        identity: identity.clone(),
-        settings: Arc::new(settings),
-        audit: audit.clone(),
-        agents,
-        providers,
-        chat,
-        runs: runs.clone(),
-        connections: connections.clone(),
-        readiness: Arc::new(DatabaseReadiness(db.clone())),
-        config: HttpConfig {
-            public_url: args.public_url.as_deref().map(|u| u.trim_end_matches('/').to_string()),
-            trusted_proxies: args.trusted_proxies.clone(),
-            setup_code,
-            // At least 3 ms, so the ping interval (a third of it) is never zero.
-            ws_idle_limit: args.ws_idle_timeout_ms.map(|ms| std::time::Duration::from_millis(ms.max(3))),
-        },
-    });
+    let state = web::Data::new(services.app_state(HttpConfig {
+        public_url: args.public_url.as_deref().map(|u| u.trim_end_matches('/').to_string()),
+        trusted_proxies: args.trusted_proxies.clone(),
+        setup_code,
+        // At least 3 ms, so the ping interval (a third of it) is never zero.
+        ws_idle_limit: args.ws_idle_timeout_ms.map(|ms| std::time::Duration::from_millis(ms.max(3))),
+    }));
+    let (audit, runs, connections, anchor) =
+        (services.audit.clone(), services.runs.clone(), services.connections.clone(), services.anchor.clone());
 
     let listener = std::net::TcpListener::bind(&args.bind).map_err(|e| format!("cannot bind {}: {e}", args.bind))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
@@ -191,15 +130,6 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     anchor.flush();
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Runs live on the async runtime's tasks, apart from whoever started them.
-struct TokioSpawner;
-
-impl RunSpawner for TokioSpawner {
-    fn spawn(&self, run: pincer_agents::chat::BoxedRun) {
-        tokio::spawn(run);
-    }
 }
 
 /// Before setup, a one-time code for completing it from another machine (the operator at this
@@ -246,13 +176,4 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
             _ = int.recv() => {}
         }
     })
-}
-
-struct DatabaseReadiness(Database);
-
-#[async_trait]
-impl Readiness for DatabaseReadiness {
-    async fn database_ok(&self) -> bool {
-        self.0.ping().await.is_ok()
-    }
 }

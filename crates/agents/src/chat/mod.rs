@@ -1,4 +1,4 @@
-//! Chat: conversations, the agent runtime loop and the governed file tools.
+//! Chat: conversations and the agent runtime loop, with the tools it is granted (`crate::tools`).
 
 pub mod context;
 pub mod coordinator;
@@ -7,14 +7,13 @@ pub mod ports;
 pub mod prompt;
 pub mod runs;
 pub mod service;
-pub mod tools;
 
 pub use context::{ContextBuilder, FinishedRun, RunHook};
 pub use coordinator::{AcceptedRun, BoxedRun, RunCoordinator, RunSpawner, StartError};
 pub use model::{Chat, DEFAULT_CHAT_KEY, Message, MessageRole, MessageStatus, ToolStep};
 pub use ports::{
-    ConversationStore, DocumentReader, FolderEntry, ModelClient, ModelError, ModelRequest, ModelStream, NewTurn,
-    StopReason, StreamEvent, ToolCall, ToolSpec, Turn,
+    ConversationStore, ModelClient, ModelError, ModelRequest, ModelStream, NewTurn, StopReason, StreamEvent, ToolCall,
+    ToolSpec, Turn,
 };
 pub use runs::{ActiveRun, ChatRef, Delivery, Follow, RunRegistry, RunUpdate, Updates};
 pub use service::{

@@ -1,7 +1,4 @@
-//! Ports of the chat runtime: the conversation store (`store`), the model client (`llm`) and the
-//! documents the file tools read (`connectors`).
-
-use std::path::{Path, PathBuf};
+//! Ports of the chat runtime: the conversation store (`store`) and the model client (`llm`).
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
@@ -183,26 +180,4 @@ pub trait ModelClient: Send + Sync + 'static {
     /// Sends the request; resolves once the provider answered with a success status (errors
     /// before the first byte are `Err`), then yields the stream.
     async fn stream(&self, request: ModelRequest) -> Result<ModelStream, ModelError>;
-}
-
-/// An entry of a listed folder.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FolderEntry {
-    pub name: String,
-    pub is_dir: bool,
-    pub size: u64,
-}
-
-/// The files the file tools reach. Confinement is the domain's job: it resolves a path with
-/// [`DocumentReader::resolve`], checks the result, and only then lists or reads it.
-#[async_trait]
-pub trait DocumentReader: Send + Sync + 'static {
-    /// The canonical path (every symlink resolved); `NotFound` when it does not exist.
-    async fn resolve(&self, path: &Path) -> Result<PathBuf, StoreError>;
-    /// The entries of a directory, by name (`is_dir` and `size` as the entry itself says, a
-    /// symlink not followed); `Conflict("not_a_folder")` when `dir` is not a directory.
-    async fn list(&self, dir: &Path) -> Result<Vec<FolderEntry>, StoreError>;
-    /// At most `max_bytes` of a regular file, and whether it was cut;
-    /// `Conflict("is_a_folder")` when `file` is a directory.
-    async fn read(&self, file: &Path, max_bytes: usize) -> Result<(Vec<u8>, bool), StoreError>;
 }

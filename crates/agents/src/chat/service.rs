@@ -17,16 +17,15 @@ use serde_json::json;
 use super::context::{ContextBuilder, FinishedRun, RunHook};
 use super::model::{Chat, DEFAULT_CHAT_KEY, Message, MessageRole, MessageStatus, ToolStep};
 use super::ports::{
-    ConversationStore, DocumentReader, ModelClient, ModelError, ModelRequest, NewTurn, StopReason, StreamEvent,
-    ToolCall, Turn,
+    ConversationStore, ModelClient, ModelError, ModelRequest, NewTurn, StopReason, StreamEvent, ToolCall, Turn,
 };
-use super::tools::{self, FileTools};
 use crate::AgentError;
 use crate::model::Agent;
 use crate::model_id::ModelId;
 use crate::ports::Endpoint;
 use crate::service::{AgentService, ProviderService};
-use crate::template::{TOOL_LS, TOOL_READ};
+use crate::tools::registry::denied_arguments;
+use crate::tools::{ToolContext, ToolRegistry, ToolSet};
 
 /// Bounds of one run.
 #[derive(Clone, Copy, Debug)]
@@ -163,9 +162,8 @@ pub struct ChatServiceDeps {
     pub conversations: Arc<dyn ConversationStore>,
     pub usage: Arc<dyn UsageStore>,
     pub model: Arc<dyn ModelClient>,
-    pub documents: Arc<dyn DocumentReader>,
-    /// `PINCER_DOCUMENTS_DIR`: grants only count inside it (checked again at every tool call).
-    pub documents_root: std::path::PathBuf,
+    /// The tools runs may be granted (the file tools, and whatever else is registered).
+    pub tools: Arc<ToolRegistry>,
     pub context: ContextBuilder,
     /// Called, in order, after every run (memory, channels, notifications).
     pub hooks: Vec<Arc<dyn RunHook>>,
@@ -299,7 +297,8 @@ impl ChatService {
         let mut cancel = std::pin::pin!(cancel.fuse());
         let mut state = RunState { text: String::new(), steps: Vec::new(), turns: run.turns.clone() };
         sink.emit(RunEvent::Thinking { tool: None }).await;
-        let tools = tools::specs(&run.agent.allowed_tools);
+        let offered = self.deps.tools.offer(&run.tool_context()).await;
+        let tools = offered.specs();
         for step in 0..self.deps.limits.max_steps {
             let request = ModelRequest {
                 endpoint: run.endpoint.clone(),
@@ -333,7 +332,7 @@ impl ChatService {
             state.turns.push(Turn::Assistant { text: step_text, tool_calls: calls.clone() });
             for call in calls {
                 sink.emit(RunEvent::Thinking { tool: Some(call.name.clone()) }).await;
-                let (step, content) = self.execute_tool(&run, &call).await;
+                let (step, content) = self.execute_tool(&run, &offered, &call).await;
                 state.turns.push(Turn::ToolResult {
                     call_id: call.id.clone(),
                     name: call.name.clone(),
@@ -391,21 +390,16 @@ impl ChatService {
         }
     }
 
-    /// Runs one tool call: refused and audited as `tool.denied` unless the agent is granted the
-    /// tool; otherwise executed and audited as `tool.<name>`. Returns the step and the content
-    /// the model sees.
-    async fn execute_tool(&self, run: &PreparedRun, call: &ToolCall) -> (ToolStep, String) {
-        let arguments = tools::sanitised_arguments(&call.arguments);
-        let granted = run.agent.allowed_tools.contains(&call.name);
-        let event_type = match call.name.as_str() {
-            TOOL_LS if granted => Some("tool.pinchy_ls"),
-            TOOL_READ if granted => Some("tool.pinchy_read"),
-            _ => None,
-        };
+    /// Runs one tool call: refused and audited as `tool.denied` unless this run was offered the
+    /// tool (its agent is granted it); otherwise run by its provider and audited under the
+    /// provider's event (`tool.pinchy_read`). Returns the step and the content the model sees.
+    async fn execute_tool(&self, run: &PreparedRun, offered: &ToolSet, call: &ToolCall) -> (ToolStep, String) {
         let actor = Actor::User(run.user_id.to_string());
         let resource = format!("agent:{}", run.agent.id);
-        let Some(event_type) = event_type else {
+        let ctx = run.tool_context();
+        let Some(done) = self.deps.tools.call(&ctx, offered, &call.name, &call.arguments).await else {
             let name: String = call.name.chars().take(100).collect();
+            let arguments = denied_arguments(&call.arguments);
             self.deps
                 .audit
                 .record(
@@ -426,16 +420,13 @@ impl ChatService {
             };
             return (step, content);
         };
-        let result = FileTools::new(self.deps.documents.as_ref(), &self.deps.documents_root, &run.agent.allowed_paths)
-            .call(&call.name, &call.arguments)
-            .await;
-        let (content, is_error) = match result {
+        let (content, is_error) = match done.result {
             Ok(text) => (text, false),
-            Err(e) => (e.to_string(), true),
+            Err(e) => (e.0, true),
         };
-        let mut event = AuditEvent::new(actor, event_type)
+        let mut event = AuditEvent::new(actor, done.event_type)
             .resource(resource)
-            .detail(json!({"arguments": arguments, "error": is_error.then(|| content.clone())}));
+            .detail(json!({"arguments": done.arguments, "error": is_error.then(|| content.clone())}));
         if is_error {
             event = event.failed();
         }
@@ -443,7 +434,7 @@ impl ChatService {
         let step = ToolStep {
             call_id: call.id.clone(),
             name: call.name.clone(),
-            arguments,
+            arguments: done.arguments,
             result_preview: content.chars().take(RESULT_PREVIEW_CHARS).collect(),
             is_error,
             denied: false,
@@ -509,6 +500,12 @@ impl ChatService {
     /// `Interrupted`.
     pub async fn interrupt_leftovers(&self) -> Result<u64, ChatError> {
         Ok(self.deps.conversations.interrupt_streaming(self.deps.clock.now()).await?)
+    }
+}
+
+impl PreparedRun {
+    fn tool_context(&self) -> ToolContext<'_> {
+        ToolContext { agent: &self.agent, user: self.user_id, run_id: self.run_id, chat: self.chat.id }
     }
 }
 

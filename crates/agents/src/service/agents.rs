@@ -14,7 +14,8 @@ use super::actor;
 use crate::model::{Agent, DataDirectory};
 use crate::model_id::ModelId;
 use crate::ports::{AgentStore, DocumentFolders, ProviderStore};
-use crate::rules::{self, KNOWN_TOOLS};
+use crate::rules;
+use crate::tools::ToolRegistry;
 use crate::visibility::{AgentAccess, can_see};
 use crate::{AgentError, paths, template};
 
@@ -30,6 +31,8 @@ pub struct AgentServiceDeps {
     pub audit: Arc<dyn AuditSink>,
     /// The root of every folder an agent may be granted (`PINCER_DOCUMENTS_DIR`).
     pub documents_root: PathBuf,
+    /// The tools an agent may be granted; a grant of anything else is refused.
+    pub tools: Arc<ToolRegistry>,
 }
 
 /// What an admin asks for when creating an agent; the template fills what is not given.
@@ -190,7 +193,7 @@ impl AgentService {
             detail["model"] = json!(agent.model);
         }
         if let Some(tools) = &changes.allowed_tools {
-            agent.allowed_tools = checked_tools(tools)?;
+            agent.allowed_tools = self.deps.tools.checked_grants(tools).await.map_err(invalid)?;
             detail["allowedTools"] = json!(agent.allowed_tools);
         }
         if let Some(raw_paths) = &changes.allowed_paths {
@@ -354,19 +357,6 @@ impl AgentService {
         }
         Ok(out)
     }
-}
-
-fn checked_tools(raw: &[String]) -> Result<Vec<String>, AgentError> {
-    let mut out: Vec<String> = Vec::with_capacity(raw.len());
-    for tool in raw {
-        if !KNOWN_TOOLS.contains(&tool.as_str()) {
-            return Err(invalid(format!("unknown tool; known tools are {}", KNOWN_TOOLS.join(", "))));
-        }
-        if !out.contains(tool) {
-            out.push(tool.clone());
-        }
-    }
-    Ok(out)
 }
 
 /// Checks and applies the free-text fields of a change.

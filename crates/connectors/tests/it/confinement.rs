@@ -9,8 +9,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
-use pincer_agents::chat::tools::FileTools;
+use pincer_agents::tools::files::FileTools;
+use pincer_agents::tools::{DocumentReader, FolderEntry};
 use pincer_connectors::LocalDocuments;
+use pincer_core::StoreError;
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -187,4 +189,60 @@ async fn a_grant_that_leads_outside_the_documents_root_grants_nothing() {
     std::fs::remove_dir_all(root.join("hr")).unwrap();
     symlink(outside.path(), root.join("hr")).unwrap();
     assert!(read(root.join("hr/secret.md")).await.unwrap_err().contains("outside the folders"));
+}
+
+/// The reader a racing attacker leaves behind: each time the tools resolve the target (their
+/// check), the real answer is returned and then the target is swapped — a file for a symlink to a
+/// secret outside the grant, a sub-folder for a symlink to a folder outside — before the open.
+struct SwapAfterCheck {
+    target: PathBuf,
+    replacement: PathBuf,
+}
+
+#[async_trait::async_trait]
+impl DocumentReader for SwapAfterCheck {
+    async fn resolve(&self, path: &Path) -> Result<PathBuf, StoreError> {
+        let resolved = LocalDocuments.resolve(path).await;
+        if path == self.target && std::fs::symlink_metadata(&self.target).is_ok_and(|m| !m.is_symlink()) {
+            if self.target.is_dir() {
+                std::fs::remove_dir_all(&self.target).unwrap();
+            } else {
+                std::fs::remove_file(&self.target).unwrap();
+            }
+            symlink(&self.replacement, &self.target).unwrap();
+        }
+        resolved
+    }
+
+    async fn list(&self, root: &Path, relative: &Path) -> Result<Vec<FolderEntry>, StoreError> {
+        LocalDocuments.list(root, relative).await
+    }
+
+    async fn read(&self, root: &Path, relative: &Path, max_bytes: usize) -> Result<(Vec<u8>, bool), StoreError> {
+        LocalDocuments.read(root, relative, max_bytes).await
+    }
+}
+
+/// The check-then-open race: the path passes the check as a plain file (or folder) inside the
+/// grant and is a symlink out of it by the time it is opened. The open happens beneath the
+/// grant, so the swap finds nothing instead of the secret.
+#[tokio::test]
+async fn a_file_swapped_for_a_link_between_check_and_open_cannot_escape() {
+    let docs = tempfile::Builder::new().prefix("pincer-race-").tempdir().unwrap();
+    let root = std::fs::canonicalize(docs.path()).unwrap();
+    write(root.join("hr/policy.md"), "inside: policy");
+    write(root.join("hr/sub/notes.md"), "inside: notes");
+    write(root.join("finance/salaries.md"), "FORBIDDEN: salaries");
+    let grants = vec![root.join("hr").to_string_lossy().into_owned()];
+
+    let file = SwapAfterCheck { target: root.join("hr/policy.md"), replacement: root.join("finance/salaries.md") };
+    let read = FileTools::new(&file, &root, &grants).call("pinchy_read", &json!({"path": file.target})).await;
+    assert!(std::fs::symlink_metadata(&file.target).unwrap().is_symlink(), "the swap happened before the open");
+    let refused = read.expect_err("the swapped file must not be read");
+    assert!(!refused.to_string().contains(FORBIDDEN), "{refused}");
+
+    let folder = SwapAfterCheck { target: root.join("hr/sub"), replacement: root.join("finance") };
+    let listing = FileTools::new(&folder, &root, &grants).call("pinchy_ls", &json!({"path": folder.target})).await;
+    assert!(std::fs::symlink_metadata(&folder.target).unwrap().is_symlink(), "the swap happened before the open");
+    assert!(listing.as_ref().is_err_and(|e| !e.to_string().contains("salaries")), "{listing:?}");
 }

@@ -1,15 +1,50 @@
-//! The file tools (`pinchy_ls`, `pinchy_read`) and their confinement: a path is resolved on the
-//! real filesystem (symlinks included) and must then lie inside a granted folder — checked
-//! component by component on the raw path bytes, so `/data/hr2` is not inside `/data/hr` — with
-//! no hidden segment anywhere below it. Deny by default: anything unclear is refused.
+//! The file tools (`files:ls` and `files:read`, shown as `pinchy_ls` and `pinchy_read`) and their
+//! confinement: a path is resolved on the real filesystem (symlinks included) and must then lie
+//! inside a granted folder — checked component by component on the raw path bytes, so `/data/hr2`
+//! is not inside `/data/hr` — with no hidden segment anywhere below it. Deny by default: anything
+//! unclear is refused.
+//!
+//! The check decides; the open enforces. The file or folder is then opened *beneath* the granted
+//! folder (capability-based, in the adapter), so a file swapped for a symlink between the check
+//! and the open still cannot lead out of the grant.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
+use async_trait::async_trait;
 use pincer_core::StoreError;
 use serde_json::{Value, json};
 
-use super::ports::{DocumentReader, ToolSpec};
+use super::ToolId;
+use super::provider::{OfferedTool, ToolContext, ToolFailure, ToolProvider};
+use crate::chat::ToolSpec;
 use crate::template::{TOOL_LS, TOOL_READ};
+
+/// An entry of a listed folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FolderEntry {
+    pub name: String,
+    pub is_dir: bool,
+    pub size: u64,
+}
+
+/// The files the file tools reach. Confinement is decided by the domain (it resolves a path with
+/// [`DocumentReader::resolve`] and checks the result) and enforced by the adapter, which opens
+/// what it lists or reads beneath the granted folder: the resolution of `relative` never leaves
+/// `root`, whatever the filesystem looks like by then.
+#[async_trait]
+pub trait DocumentReader: Send + Sync + 'static {
+    /// The canonical path (every symlink resolved); `NotFound` when it does not exist.
+    async fn resolve(&self, path: &Path) -> Result<PathBuf, StoreError>;
+    /// The entries of the directory `relative` beneath `root` (`""` is `root` itself), by name
+    /// (`is_dir` and `size` as the entry itself says, a symlink not followed);
+    /// `Conflict("not_a_folder")` when it is not a directory; `NotFound` when it does not exist
+    /// or its resolution would leave `root`.
+    async fn list(&self, root: &Path, relative: &Path) -> Result<Vec<FolderEntry>, StoreError>;
+    /// At most `max_bytes` of the regular file `relative` beneath `root`, and whether it was cut;
+    /// `Conflict("is_a_folder")` when it is a directory; `NotFound` as for `list`.
+    async fn read(&self, root: &Path, relative: &Path, max_bytes: usize) -> Result<(Vec<u8>, bool), StoreError>;
+}
 
 /// The most a read returns to the model.
 pub const MAX_READ_BYTES: usize = 256 * 1024;
@@ -19,8 +54,8 @@ pub const MAX_LIST_ENTRIES: usize = 500;
 const TEXT_EXTENSIONS: [&str; 14] =
     ["txt", "md", "markdown", "csv", "tsv", "json", "yaml", "yml", "log", "xml", "html", "htm", "rst", "ini"];
 
-/// Why a tool call produced no result. The message goes to the model (and the conversation),
-/// so it names no path outside the grant.
+/// Why a file tool call produced no result. The message goes to the model (and the
+/// conversation), so it names no path outside the grant.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ToolError {
     #[error("arguments are invalid: {0}")]
@@ -50,34 +85,82 @@ impl From<StoreError> for ToolError {
     }
 }
 
-/// The tool specs for the tools an agent is granted, in a fixed order.
-pub fn specs(granted: &[String]) -> Vec<ToolSpec> {
+/// The specs of the file tools among `granted`, in a fixed order.
+pub fn specs(granted: &[&ToolId]) -> Vec<OfferedTool> {
     let mut out = Vec::new();
-    if granted.iter().any(|t| t == TOOL_LS) {
-        out.push(ToolSpec {
-            name: TOOL_LS.to_string(),
-            description: "List the files and folders in a folder you have access to. Without a path, lists the \
+    let ls = ToolId::new(NAMESPACE, "ls");
+    let read = ToolId::new(NAMESPACE, "read");
+    if granted.contains(&&ls) {
+        out.push(OfferedTool {
+            id: ls,
+            spec: ToolSpec {
+                name: TOOL_LS.to_string(),
+                description: "List the files and folders in a folder you have access to. Without a path, lists the \
                           folders you were granted."
-                .to_string(),
-            parameters: json!({
-                "type": "object",
-                "properties": {"path": {"type": "string", "description": "Absolute path of the folder"}},
-            }),
+                    .to_string(),
+                parameters: json!({
+                    "type": "object",
+                    "properties": {"path": {"type": "string", "description": "Absolute path of the folder"}},
+                }),
+            },
         });
     }
-    if granted.iter().any(|t| t == TOOL_READ) {
-        out.push(ToolSpec {
-            name: TOOL_READ.to_string(),
-            description: "Read a text file (plain text, Markdown, CSV, JSON, …) in a folder you have access to."
-                .to_string(),
-            parameters: json!({
-                "type": "object",
-                "properties": {"path": {"type": "string", "description": "Absolute path of the file"}},
-                "required": ["path"],
-            }),
+    if granted.contains(&&read) {
+        out.push(OfferedTool {
+            id: read,
+            spec: ToolSpec {
+                name: TOOL_READ.to_string(),
+                description: "Read a text file (plain text, Markdown, CSV, JSON, …) in a folder you have access to."
+                    .to_string(),
+                parameters: json!({
+                    "type": "object",
+                    "properties": {"path": {"type": "string", "description": "Absolute path of the file"}},
+                    "required": ["path"],
+                }),
+            },
         });
     }
     out
+}
+
+/// The namespace of the file tools' grants.
+pub const NAMESPACE: &str = "files";
+
+/// The file tools as a [`ToolProvider`]: confined to the calling agent's granted folders, and
+/// those only while they lie inside the documents root.
+pub struct FileToolProvider {
+    reader: Arc<dyn DocumentReader>,
+    documents_root: PathBuf,
+}
+
+impl FileToolProvider {
+    pub fn new(reader: Arc<dyn DocumentReader>, documents_root: PathBuf) -> Self {
+        Self { reader, documents_root }
+    }
+}
+
+#[async_trait]
+impl ToolProvider for FileToolProvider {
+    fn namespace(&self) -> &str {
+        NAMESPACE
+    }
+
+    async fn has_tool(&self, name: &str) -> bool {
+        matches!(name, "ls" | "read")
+    }
+
+    async fn offer(&self, _ctx: &ToolContext<'_>, granted: &[&ToolId]) -> Vec<OfferedTool> {
+        specs(granted)
+    }
+
+    async fn call(&self, ctx: &ToolContext<'_>, tool: &ToolId, arguments: &Value) -> Result<String, ToolFailure> {
+        let tools = FileTools::new(self.reader.as_ref(), &self.documents_root, &ctx.agent.allowed_paths);
+        tools.call(&tool.grant_name(), arguments).await.map_err(|e| ToolFailure(e.to_string()))
+    }
+
+    fn recorded_arguments(&self, _tool: &ToolId, arguments: &Value) -> Value {
+        sanitised_arguments(arguments)
+    }
 }
 
 /// The `path` argument, if present and a string.
@@ -131,7 +214,7 @@ impl<'a> FileTools<'a> {
             return Ok(self.grants.iter().map(|g| format!("{g}/")).collect::<Vec<_>>().join("\n"));
         };
         let dir = self.confine(path).await?;
-        let mut entries = match self.reader.list(&dir).await {
+        let mut entries = match self.reader.list(&dir.root, &dir.relative).await {
             Ok(entries) => entries,
             Err(StoreError::Conflict(_)) => return Err(ToolError::NotFolder),
             Err(e) => return Err(e.into()),
@@ -155,12 +238,12 @@ impl<'a> FileTools<'a> {
 
     async fn read(&self, path: &str) -> Result<String, ToolError> {
         let file = self.confine(path).await?;
-        let (bytes, cut) = match self.reader.read(&file, MAX_READ_BYTES).await {
+        let (bytes, cut) = match self.reader.read(&file.root, &file.relative, MAX_READ_BYTES).await {
             Ok(read) => read,
             Err(StoreError::Conflict(_)) => return Err(ToolError::IsFolder),
             Err(e) => return Err(e.into()),
         };
-        let mut text = extract_text(&file, bytes, cut)?;
+        let mut text = extract_text(&file.relative, bytes, cut)?;
         if cut {
             text.push_str(&format!(
                 "\n\n[… the file is longer; only the first {} KiB are shown]",
@@ -170,8 +253,8 @@ impl<'a> FileTools<'a> {
         Ok(text)
     }
 
-    /// The canonical path for `raw` if it lies inside a granted folder.
-    async fn confine(&self, raw: &str) -> Result<PathBuf, ToolError> {
+    /// The granted folder `raw` lies inside, and where inside it, if it does.
+    async fn confine(&self, raw: &str) -> Result<Confined, ToolError> {
         let requested = Path::new(raw);
         // A relative path is taken relative to the only grant; with several it is ambiguous.
         let requested = if requested.is_absolute() {
@@ -210,10 +293,17 @@ impl<'a> FileTools<'a> {
             if below.components().any(|c| c.as_os_str().as_encoded_bytes().starts_with(b".")) {
                 return Err(ToolError::Hidden);
             }
-            return Ok(resolved);
+            let relative = below.to_path_buf();
+            return Ok(Confined { root, relative });
         }
         Err(ToolError::OutsideGrant)
     }
+}
+
+/// A checked place: a granted folder (canonical) and a path below it, opened beneath it.
+struct Confined {
+    root: PathBuf,
+    relative: PathBuf,
 }
 
 /// The text of a file: plain text and Markdown (and other text formats) as they are; anything
@@ -247,8 +337,10 @@ mod tests {
     #[test]
     fn specs_follow_the_grant() {
         assert!(specs(&[]).is_empty());
-        let names: Vec<String> = specs(&[TOOL_READ.into(), TOOL_LS.into()]).into_iter().map(|s| s.name).collect();
+        let (read, ls) = (ToolId::new(NAMESPACE, "read"), ToolId::new(NAMESPACE, "ls"));
+        let names: Vec<String> = specs(&[&read, &ls]).into_iter().map(|t| t.spec.name).collect();
         assert_eq!(names, [TOOL_LS, TOOL_READ]);
+        assert_eq!(specs(&[&ToolId::new(NAMESPACE, "write")]), []);
     }
 
     #[test]

@@ -1,0 +1,171 @@
+//! The domain services over one database, wired once: what the binary serves, and what a test or
+//! an embedding Rust service builds without the binary. Wiring only — every rule lives in the
+//! domain crates.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pincer_agents::catalogue::BaseUrls;
+use pincer_agents::chat::{ChatService, ChatServiceDeps, ContextBuilder, RunCoordinator, RunLimits, RunSpawner};
+use pincer_agents::service::{AgentService, AgentServiceDeps, ProviderService, ProviderServiceDeps};
+use pincer_agents::tools::{FileToolProvider, ToolProvider, ToolRegistry};
+use pincer_audit::AuditService;
+use pincer_connectors::{LocalDocumentFolders, LocalDocuments};
+use pincer_core::SystemClock;
+use pincer_core::crypto::Cipher;
+use pincer_http::{AppState, Connections, HttpConfig, Readiness};
+use pincer_identity::{Identity, IdentityDeps, SettingsService};
+use pincer_llm::{HttpModelClient, HttpModelLister};
+use pincer_store::{BlockingPasswordHasher, Database};
+
+use crate::head_file::HeadFile;
+
+/// How long a provider may take to answer a credential check or a model list.
+const PROVIDER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The operator's choices the services are built with.
+pub struct ServiceConfig {
+    /// Where the audit chain's head is anchored (`<data dir>/secrets`).
+    pub secrets_dir: PathBuf,
+    /// Encrypts secrets at rest (provider keys, settings).
+    pub encryption_key: [u8; 32],
+    /// Keys the audit chain and its pseudonyms.
+    pub audit_key: [u8; 32],
+    /// `PINCER_DOCUMENTS_DIR`: every folder an agent may be granted lies in it.
+    pub documents_dir: PathBuf,
+    pub base_urls: BaseUrls,
+    pub allow_private_urls: bool,
+    pub max_runs_per_user: usize,
+    /// Tool families next to the file tools (an embedding service's own, a test's).
+    pub extra_tools: Vec<Arc<dyn ToolProvider>>,
+}
+
+/// Every service, sharing one database, one clock and one audit trail.
+pub struct Services {
+    pub database: Database,
+    pub identity: Arc<Identity>,
+    pub settings: Arc<SettingsService>,
+    pub audit: Arc<AuditService>,
+    pub agents: Arc<AgentService>,
+    pub providers: Arc<ProviderService>,
+    pub chat: Arc<ChatService>,
+    pub runs: Arc<RunCoordinator>,
+    pub connections: Arc<Connections>,
+    pub tools: Arc<ToolRegistry>,
+    /// The audit head's file anchor; flushed at the end of a stop.
+    pub anchor: Arc<HeadFile>,
+}
+
+impl Services {
+    /// Builds the services on a migrated database. Runs start on the Tokio runtime.
+    pub async fn build(database: &Database, config: ServiceConfig) -> Result<Services, String> {
+        let clock = Arc::new(SystemClock);
+        let store = Arc::new(database.clone());
+        let anchor = Arc::new(HeadFile::open(&config.secrets_dir)?);
+        let audit =
+            Arc::new(AuditService::new(store.clone(), &config.audit_key, clock.clone()).with_anchor(anchor.clone()));
+        match audit.seal_legacy_pseudonyms().await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "sealed the audit pseudonyms from before they were sealed"),
+            Err(e) => return Err(format!("cannot seal the audit pseudonyms: {e}")),
+        }
+        let cipher = Arc::new(Cipher::new(&config.encryption_key));
+        let files = FileToolProvider::new(Arc::new(LocalDocuments), config.documents_dir.clone());
+        let mut providers: Vec<Arc<dyn ToolProvider>> = vec![Arc::new(files)];
+        providers.extend(config.extra_tools);
+        let tools = Arc::new(ToolRegistry::new(providers)?);
+        let agents = Arc::new(AgentService::new(AgentServiceDeps {
+            agents: store.clone(),
+            providers: store.clone(),
+            settings: store.clone(),
+            folders: Arc::new(LocalDocumentFolders),
+            clock: clock.clone(),
+            audit: audit.clone(),
+            documents_root: config.documents_dir.clone(),
+            tools: tools.clone(),
+        }));
+        let providers = Arc::new(ProviderService::new(ProviderServiceDeps {
+            providers: store.clone(),
+            agents: store.clone(),
+            lister: Arc::new(HttpModelLister::new(PROVIDER_TIMEOUT)),
+            cipher: cipher.clone(),
+            clock: clock.clone(),
+            audit: audit.clone(),
+            base_urls: config.base_urls,
+            allow_private_urls: config.allow_private_urls,
+        }));
+        let chat = Arc::new(ChatService::new(ChatServiceDeps {
+            agents: agents.clone(),
+            providers: providers.clone(),
+            conversations: store.clone(),
+            usage: store.clone(),
+            model: Arc::new(HttpModelClient::default()),
+            tools: tools.clone(),
+            context: ContextBuilder::new(store.clone(), store.clone()),
+            hooks: Vec::new(),
+            clock: clock.clone(),
+            audit: audit.clone(),
+            limits: RunLimits::default(),
+        }));
+        let connections = Arc::new(Connections::default());
+        let runs = Arc::new(RunCoordinator::new(chat.clone(), Arc::new(TokioSpawner), config.max_runs_per_user));
+        let identity = Arc::new(Identity::new(IdentityDeps {
+            users: store.clone(),
+            sessions: store.clone(),
+            invites: store.clone(),
+            hasher: Arc::new(BlockingPasswordHasher),
+            clock: clock.clone(),
+            audit: audit.clone(),
+            accounts: agents.clone(),
+            session_watch: connections.clone(),
+        }));
+        let settings = Arc::new(SettingsService::new(store, cipher, clock, audit.clone()));
+        Ok(Services {
+            database: database.clone(),
+            identity,
+            settings,
+            audit,
+            agents,
+            providers,
+            chat,
+            runs,
+            connections,
+            tools,
+            anchor,
+        })
+    }
+
+    /// What the HTTP layer serves these services with.
+    pub fn app_state(&self, config: HttpConfig) -> AppState {
+        AppState {
+            identity: self.identity.clone(),
+            settings: self.settings.clone(),
+            audit: self.audit.clone(),
+            agents: self.agents.clone(),
+            providers: self.providers.clone(),
+            chat: self.chat.clone(),
+            runs: self.runs.clone(),
+            connections: self.connections.clone(),
+            readiness: Arc::new(DatabaseReadiness(self.database.clone())),
+            config,
+        }
+    }
+}
+
+/// Runs live on the async runtime's tasks, apart from whoever started them.
+struct TokioSpawner;
+
+impl RunSpawner for TokioSpawner {
+    fn spawn(&self, run: pincer_agents::chat::BoxedRun) {
+        tokio::spawn(run);
+    }
+}
+
+struct DatabaseReadiness(Database);
+
+#[async_trait::async_trait]
+impl Readiness for DatabaseReadiness {
+    async fn database_ok(&self) -> bool {
+        self.0.ping().await.is_ok()
+    }
+}
