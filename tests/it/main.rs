@@ -40,6 +40,7 @@ mod personal_backfill;
 mod profile;
 mod provider_rebind;
 mod providers;
+mod replicas;
 mod restart;
 mod run_cap;
 mod session_cap;

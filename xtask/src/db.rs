@@ -96,6 +96,7 @@ pub fn seed(url: &str, password: Option<&str>) -> Result<(), String> {
             audit: audit.clone(),
             accounts: agents.clone(),
             session_watch: Arc::new(pincer_identity::NoSessionWatch),
+            bus: Arc::new(pincer_core::LocalEventBus::default()),
         });
         let err = |what: &str| {
             let what = what.to_string();

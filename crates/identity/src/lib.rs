@@ -9,8 +9,10 @@ pub mod model;
 pub mod password;
 pub mod ports;
 pub mod rate_limit;
+pub mod replication;
 pub mod service;
 pub mod session_cache;
+pub mod session_purge;
 pub mod validate;
 
 pub use error::IdentityError;

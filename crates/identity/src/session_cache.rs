@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use pincer_core::{Principal, Timestamp, UserId};
+use pincer_core::{Principal, SessionId, Timestamp, UserId};
 
 /// Re-validate against the database after this long.
 pub const MAX_AGE_MS: i64 = 30_000;
@@ -48,6 +48,13 @@ impl SessionCache {
     pub fn remove(&self, token_hash: &str) {
         if let Ok(mut map) = self.by_token_hash.write() {
             map.remove(token_hash);
+        }
+    }
+
+    /// Drops the cached session with this id (another node ended it; its token is unknown here).
+    pub fn remove_session(&self, session: SessionId) {
+        if let Ok(mut map) = self.by_token_hash.write() {
+            map.retain(|_, e| e.principal.session_id() != Some(session));
         }
     }
 

@@ -3,22 +3,27 @@
 
 pub mod cli;
 pub mod head_file;
-mod integrity;
 mod keys;
 pub mod services;
-mod session_purge;
 mod telemetry;
+mod workers;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::web;
 use pincer_agents::ProviderKind;
 use pincer_agents::catalogue::BaseUrls;
 use pincer_agents::chat::RunCoordinator;
+use pincer_audit::IntegrityCheck;
 use pincer_http::HttpConfig;
 use pincer_identity::Identity;
+use pincer_identity::session_purge::SessionPurge;
 use pincer_store::Database;
 
 use crate::cli::ServeArgs;
 use crate::services::{ServiceConfig, Services};
+use crate::workers::Workers;
 
 /// The providers' base URLs: built-in defaults with the operator's overrides.
 fn base_urls(args: &ServeArgs) -> BaseUrls {
@@ -98,14 +103,13 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     println!("pincer listening on http://{local}");
     tracing::info!(%local, "listening");
 
-    let checker = actix_web::rt::spawn(integrity::run_periodically(
-        audit,
-        std::time::Duration::from_secs(args.audit_check_interval.max(1)),
-    ));
-    let purger = actix_web::rt::spawn(session_purge::run_periodically(
-        identity,
-        std::time::Duration::from_secs(args.session_purge_interval.max(1)),
-    ));
+    let workers = Workers::start(
+        vec![
+            Arc::new(IntegrityCheck::new(audit, Duration::from_secs(args.audit_check_interval.max(1)))),
+            Arc::new(SessionPurge::new(identity, Duration::from_secs(args.session_purge_interval.max(1)))),
+        ],
+        db.leases(),
+    );
     actix_web::rt::spawn(async move {
         shutdown.await;
         tracing::info!("shutdown signal received, draining connections");
@@ -120,8 +124,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         handle.stop(true).await;
     });
     server.await.map_err(|e| e.to_string())?;
-    checker.abort();
-    purger.abort();
+    workers.stop().await;
     // Connections are closed by their own threads before the process exits, not cut by it.
     if !db.close(DATABASE_CLOSE_TIMEOUT).await {
         tracing::warn!("a database call was still running at exit");

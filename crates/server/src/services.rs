@@ -108,6 +108,7 @@ impl Services {
             limits: RunLimits::default(),
         }));
         let connections = Arc::new(Connections::default());
+        let bus = database.event_bus();
         let runs = Arc::new(RunCoordinator::new(chat.clone(), Arc::new(TokioSpawner), config.max_runs_per_user));
         let identity = Arc::new(Identity::new(IdentityDeps {
             users: store.clone(),
@@ -118,7 +119,9 @@ impl Services {
             audit: audit.clone(),
             accounts: agents.clone(),
             session_watch: connections.clone(),
+            bus: bus.clone(),
         }));
+        bus.subscribe(identity.clone());
         let settings = Arc::new(SettingsService::new(store, cipher, clock, audit.clone()));
         Ok(Services {
             database: database.clone(),

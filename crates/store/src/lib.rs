@@ -14,6 +14,7 @@ mod agents;
 mod audit;
 mod backend;
 mod chat_rows;
+mod cluster;
 mod conn;
 mod conversations;
 mod error;

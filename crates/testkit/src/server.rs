@@ -51,6 +51,13 @@ impl TestServerBuilder {
         self
     }
 
+    /// Another replica of `server`: the same database, its own data directory (give both the
+    /// same `PINCER_ENCRYPTION_KEY` and `PINCER_AUDIT_KEY`, as replicas share their keys).
+    pub fn replica_of(mut self, server: &TestServer) -> Self {
+        self.database = Some(server.database.clone());
+        self
+    }
+
     pub async fn start(self) -> TestServer {
         let data_dir = self.data_dir.unwrap_or_else(|| {
             Arc::new(
@@ -194,6 +201,22 @@ impl TestServer {
         if let Some(value) = value {
             self.env.push((key.to_string(), value.to_string()));
         }
+    }
+
+    /// Kills the process without warning (SIGKILL, like a crash or a power cut: nothing is
+    /// flushed or marked) and leaves it stopped.
+    pub async fn kill(&mut self) {
+        let mut child = self.child.take().unwrap_or_else(|| panic!("the server is not running"));
+        let readers: Vec<_> = self.readers.drain(..).collect();
+        tokio::task::spawn_blocking(move || {
+            child.kill().ok();
+            child.wait().ok();
+            for reader in readers {
+                reader.join().ok();
+            }
+        })
+        .await
+        .ok();
     }
 
     /// Kills the process without warning (SIGKILL, like a crash or a power cut: nothing is

@@ -162,7 +162,7 @@ impl Identity {
         self.cache.remove(&sha256_hex(token.as_bytes()));
         if let Some(session_id) = principal.session_id() {
             self.deps.sessions.delete(session_id).await?;
-            self.deps.session_watch.sessions_ended(principal.user_id, EndedSessions::One(session_id));
+            self.sessions_ended(principal.user_id, EndedSessions::One(session_id));
         }
         self.audit(AuditEvent::new(actor(principal), "auth.logout").resource(format!("user:{}", principal.user_id)))
             .await;

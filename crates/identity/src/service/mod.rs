@@ -40,8 +40,10 @@ pub struct IdentityDeps {
     pub audit: Arc<dyn AuditSink>,
     /// Provisions what a new account comes with (its personal agent).
     pub accounts: Arc<dyn AccountHook>,
-    /// Closes live connections whose session ended.
+    /// Closes live connections (on this node) whose session ended.
     pub session_watch: Arc<dyn SessionWatch>,
+    /// Tells the other nodes sharing the database which sessions ended (`replication`).
+    pub bus: Arc<dyn pincer_core::EventBus>,
 }
 
 /// Users, sessions, invites and profiles.
@@ -64,9 +66,29 @@ impl Identity {
         self.deps.audit.record(event).await;
     }
 
-    /// Sessions of `user` ended early: forget them in the cache and tell the live connections.
+    /// Sessions of `user` ended early: forget them and close their connections here, and tell
+    /// the other nodes to do the same.
     fn sessions_ended(&self, user: pincer_core::UserId, which: EndedSessions) {
+        self.sessions_ended_here(user, which);
+        self.deps.bus.publish(crate::replication::sessions_ended_event(user, which));
+    }
+
+    /// A user's role or name changed: cached principals of theirs are stale here and elsewhere.
+    fn user_changed(&self, user: pincer_core::UserId) {
+        self.forget_user_here(user);
+        self.deps.bus.publish(crate::replication::user_changed_event(user));
+    }
+
+    pub(crate) fn forget_user_here(&self, user: pincer_core::UserId) {
         self.cache.remove_user(user);
+    }
+
+    /// Forgets the sessions in this node's cache and closes this node's connections using them.
+    pub(crate) fn sessions_ended_here(&self, user: pincer_core::UserId, which: EndedSessions) {
+        match which {
+            EndedSessions::One(session) => self.cache.remove_session(session),
+            EndedSessions::AllExcept(_) => self.cache.remove_user(user),
+        }
         self.deps.session_watch.sessions_ended(user, which);
     }
 

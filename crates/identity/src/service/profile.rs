@@ -11,7 +11,7 @@ impl Identity {
         let name = validate::name(name)?;
         self.deps.users.set_name(principal.user_id, &name, self.now()).await?;
         // Cached principals carry the name.
-        self.cache.remove_user(principal.user_id);
+        self.user_changed(principal.user_id);
         self.audit(AuditEvent::new(actor(principal), "user.updated").resource(format!("user:{}", principal.user_id)))
             .await;
         Ok(())

@@ -58,7 +58,7 @@ impl Identity {
         }
         let before = self.existing_user(id).await?.role;
         self.deps.users.set_role(id, role, self.now()).await?;
-        self.cache.remove_user(id);
+        self.user_changed(id);
         self.audit(
             AuditEvent::new(actor(principal), "user.role_updated")
                 .resource(format!("user:{id}"))
