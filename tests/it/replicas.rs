@@ -6,8 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use pincer_testkit::TestServer;
+use pincer_testkit::{Behaviour, FakeKind, FakeProvider, FakeReply, TestServer};
 use reqwest::StatusCode;
+use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::ws::ChatSocket;
@@ -97,4 +98,66 @@ async fn a_logout_on_one_replica_closes_the_sessions_socket_and_cache_on_the_oth
     assert_eq!(socket.closed().await.map(|(code, _)| code), Some(4401), "B closes the socket with 4401");
     assert_eq!(me_on_b().await, StatusCode::UNAUTHORIZED, "B no longer trusts its cached session");
     assert!(logged_out.elapsed() < Duration::from_secs(5), "well within the cache's 30 s");
+}
+
+/// A replica that starts while another one streams an answer leaves that answer streaming (it
+/// marks interrupted only the answers of nodes whose lease is free, i.e. that are gone); once the
+/// streaming replica dies, the next start marks it interrupted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_starting_replica_leaves_the_answers_another_is_streaming_alone() {
+    if pincer_testkit::db::postgres_or_skip("it::replicas::a_starting_replica_leaves_the_answers").is_none() {
+        return;
+    }
+    let fake = FakeProvider::start(FakeKind::Openai);
+    let env = [(FakeKind::Openai.base_url_variable(), fake.origin()), ("PINCER_ALLOW_PRIVATE_URLS".into(), "1".into())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut a = TestServer::builder();
+    for (key, value) in KEYS.iter().chain(&env) {
+        a = a.env(key, value);
+    }
+    let mut a = a.start().await;
+    let admin = a.setup_admin().await;
+    let (status, body) = admin
+        .send_json("POST", "/api/settings/providers", json!({"provider": "openai", "apiKey": fake.api_key()}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, agents) = admin.send_json("GET", "/api/agents", Value::Null).await;
+    let agent = agents.as_array().unwrap().iter().find(|a| a["isPersonal"] == true).unwrap()["id"].clone();
+    let agent = agent.as_str().unwrap();
+
+    // A streams an answer that does not end.
+    fake.set_behaviour(Behaviour::HoldAfter(2));
+    fake.push_reply(FakeReply::text(&["Still ", "writing ", "this"]));
+    let mut ws = ChatSocket::open(&admin).await;
+    ws.message(agent, "write slowly").await;
+    while ws.next().await["type"] != "chunk" {}
+
+    // B starts meanwhile: A's answer is A's, alive, and stays streaming.
+    let mut b = TestServer::builder().replica_of(&a);
+    for (key, value) in KEYS.iter().chain(&env) {
+        b = b.env(key, value);
+    }
+    let b = b.start().await;
+    let status_on = |server: &TestServer| {
+        let (client, url, token) = (server.client(), server.url("/api/ws"), admin.session_token().unwrap_or_default());
+        async move {
+            let mut request = url.replacen("http://", "ws://", 1).into_client_request().unwrap();
+            request.headers_mut().insert("Cookie", format!("pincer_session={token}").parse().unwrap());
+            let origin = url.trim_end_matches("/api/ws").to_string();
+            request.headers_mut().insert("Origin", origin.parse().unwrap());
+            drop(client);
+            let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+            let mut socket = ChatSocket::from_stream(ws);
+            socket.send(json!({"type": "history", "agentId": agent})).await;
+            let history = socket.next().await;
+            history["messages"][1]["status"].as_str().unwrap_or_default().to_string()
+        }
+    };
+    assert_eq!(status_on(&b).await, "streaming", "a starting replica must not interrupt a live replica's answer");
+    assert!(!b.logs().contains("marked answers interrupted"), "{}", b.logs());
+
+    // A dies mid-answer; when it starts again, the answer it left is marked interrupted.
+    a.kill().await;
+    a.start_again().await;
+    assert_eq!(status_on(&a).await, "interrupted");
 }

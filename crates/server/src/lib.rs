@@ -108,7 +108,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
             Arc::new(IntegrityCheck::new(audit, Duration::from_secs(args.audit_check_interval.max(1)))),
             Arc::new(SessionPurge::new(identity, Duration::from_secs(args.session_purge_interval.max(1)))),
         ],
-        db.leases(),
+        services.leases.clone(),
     );
     actix_web::rt::spawn(async move {
         shutdown.await;

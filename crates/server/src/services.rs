@@ -6,13 +6,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use pincer_agents::catalogue::BaseUrls;
+use pincer_agents::chat::service::node_lease;
 use pincer_agents::chat::{ChatService, ChatServiceDeps, ContextBuilder, RunCoordinator, RunLimits, RunSpawner};
 use pincer_agents::service::{AgentService, AgentServiceDeps, ProviderService, ProviderServiceDeps};
 use pincer_agents::tools::{FileToolProvider, ToolProvider, ToolRegistry};
 use pincer_audit::AuditService;
 use pincer_connectors::{LocalDocumentFolders, LocalDocuments};
-use pincer_core::SystemClock;
 use pincer_core::crypto::Cipher;
+use pincer_core::{HeldLease, Leases, SystemClock};
 use pincer_http::{AppState, Connections, HttpConfig, Readiness};
 use pincer_identity::{Identity, IdentityDeps, SettingsService};
 use pincer_llm::{HttpModelClient, HttpModelLister};
@@ -54,6 +55,11 @@ pub struct Services {
     pub tools: Arc<ToolRegistry>,
     /// The audit head's file anchor; flushed at the end of a stop.
     pub anchor: Arc<HeadFile>,
+    /// This node's id (recorded on the answers it streams).
+    pub node: String,
+    /// Leases, for the workers that run on one replica at a time.
+    pub leases: Arc<dyn Leases>,
+    _node_lease: Box<dyn HeldLease>,
 }
 
 impl Services {
@@ -70,6 +76,15 @@ impl Services {
             Err(e) => return Err(format!("cannot seal the audit pseudonyms: {e}")),
         }
         let cipher = Arc::new(Cipher::new(&config.encryption_key));
+        // This node's id, and the lease that tells the other replicas it is alive: held for as
+        // long as the services live.
+        let node = uuid::Uuid::now_v7().to_string();
+        let leases = database.leases();
+        let node_lease = leases
+            .try_acquire(&node_lease(&node))
+            .await
+            .map_err(|e| format!("cannot take this node's lease: {e}"))?
+            .ok_or("this node's lease is taken")?;
         let files = FileToolProvider::new(Arc::new(LocalDocuments), config.documents_dir.clone());
         let mut providers: Vec<Arc<dyn ToolProvider>> = vec![Arc::new(files)];
         providers.extend(config.extra_tools);
@@ -106,6 +121,8 @@ impl Services {
             clock: clock.clone(),
             audit: audit.clone(),
             limits: RunLimits::default(),
+            node: node.clone(),
+            leases: leases.clone(),
         }));
         let connections = Arc::new(Connections::default());
         let bus = database.event_bus();
@@ -135,6 +152,9 @@ impl Services {
             connections,
             tools,
             anchor,
+            node,
+            leases,
+            _node_lease: node_lease,
         })
     }
 

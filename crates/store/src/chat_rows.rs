@@ -38,6 +38,8 @@ pub struct MessageRow {
     pub error: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Not part of the record: the node a streaming answer belongs to (`open_turn` sets it).
+    pub node_id: Option<String>,
 }
 
 /// The steps as a JSON array. Serialising them cannot fail in practice (strings, booleans and
@@ -94,6 +96,7 @@ impl MessageRow {
             error: m.error.clone(),
             created_at: m.created_at.millis(),
             updated_at: m.updated_at.millis(),
+            node_id: None,
         })
     }
 }

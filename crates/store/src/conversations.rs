@@ -69,6 +69,7 @@ impl ConversationStore for Database {
             updated_at: turn.now.millis(),
         };
         let (user_message, assistant) = (turn.user_message.clone(), turn.assistant.clone());
+        let node = turn.node.clone();
         let (chat, history) = self
             .run("chats.open_turn", move |conn| {
                 backend::write(conn, None, |conn| {
@@ -81,9 +82,11 @@ impl ConversationStore for Database {
                         }
                     };
                     let history = recent(conn, &chat.id.to_string(), history_limit)?;
-                    for mut message in [user_message, assistant] {
+                    for (mut message, node) in [(user_message, None), (assistant, Some(node))] {
                         message.chat_id = chat.id;
-                        append(conn, &mut MessageRow::encode(&message)?)?;
+                        let mut row = MessageRow::encode(&message)?;
+                        row.node_id = node;
+                        append(conn, &mut row)?;
                     }
                     Ok((chat, history))
                 })
@@ -163,15 +166,26 @@ impl ConversationStore for Database {
         self.run("messages.recent", move |conn| recent(conn, &chat, limit)).await
     }
 
-    async fn interrupt_streaming(&self, now: Timestamp) -> Result<u64, StoreError> {
+    async fn streaming_nodes(&self) -> Result<Vec<Option<String>>, StoreError> {
+        self.run("messages.streaming_nodes", move |conn| {
+            Ok(messages::table
+                .filter(messages::status.eq(MessageStatus::Streaming.as_str()))
+                .select(messages::node_id)
+                .distinct()
+                .load::<Option<String>>(conn)?)
+        })
+        .await
+    }
+
+    async fn interrupt_streaming(&self, node: Option<&str>, now: Timestamp) -> Result<u64, StoreError> {
+        let node = node.map(str::to_string);
         self.run("messages.interrupt_streaming", move |conn| {
-            let updated =
-                diesel::update(messages::table.filter(messages::status.eq(MessageStatus::Streaming.as_str())))
-                    .set((
-                        messages::status.eq(MessageStatus::Interrupted.as_str()),
-                        messages::updated_at.eq(now.millis()),
-                    ))
-                    .execute(conn)?;
+            let streaming = messages::table.filter(messages::status.eq(MessageStatus::Streaming.as_str()));
+            let set = (messages::status.eq(MessageStatus::Interrupted.as_str()), messages::updated_at.eq(now.millis()));
+            let updated = match &node {
+                Some(node) => diesel::update(streaming.filter(messages::node_id.eq(node))).set(set).execute(conn)?,
+                None => diesel::update(streaming.filter(messages::node_id.is_null())).set(set).execute(conn)?,
+            };
             Ok(updated as u64)
         })
         .await

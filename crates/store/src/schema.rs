@@ -157,6 +157,9 @@ diesel::table! {
         error -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        /// The node running the answer while it streams (`NULL` for user messages and rows from
+        /// before nodes were recorded).
+        node_id -> Nullable<Text>,
     }
 }
 

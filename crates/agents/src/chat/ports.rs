@@ -36,9 +36,11 @@ pub trait ConversationStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The newest `limit` messages of a chat, returned oldest first.
     async fn recent_messages(&self, chat: ChatId, limit: u32) -> Result<Vec<Message>, StoreError>;
-    /// Marks every `Streaming` message `Interrupted` (at start: no run survives a restart);
+    /// The nodes with `Streaming` answers (`None`: answers of no recorded node), each once.
+    async fn streaming_nodes(&self) -> Result<Vec<Option<String>>, StoreError>;
+    /// Marks the `Streaming` answers of `node` (of no recorded node for `None`) `Interrupted`;
     /// returns how many.
-    async fn interrupt_streaming(&self, now: Timestamp) -> Result<u64, StoreError>;
+    async fn interrupt_streaming(&self, node: Option<&str>, now: Timestamp) -> Result<u64, StoreError>;
 }
 
 /// What [`ConversationStore::open_turn`] stores.
@@ -50,6 +52,8 @@ pub struct NewTurn {
     pub now: Timestamp,
     pub user_message: Message,
     pub assistant: Message,
+    /// The node that runs the answer: recorded with the placeholder while it streams.
+    pub node: String,
 }
 
 /// A tool the model may call: name, what it does, and its JSON Schema.

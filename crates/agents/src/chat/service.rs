@@ -170,6 +170,15 @@ pub struct ChatServiceDeps {
     pub clock: Arc<dyn Clock>,
     pub audit: Arc<dyn AuditSink>,
     pub limits: RunLimits,
+    /// This node's id: recorded on the answers it streams.
+    pub node: String,
+    /// Tells which nodes are gone (their `node:<id>` lease is free).
+    pub leases: Arc<dyn pincer_core::Leases>,
+}
+
+/// The lease a node holds for its whole life, so others can tell it is alive.
+pub fn node_lease(node: &str) -> String {
+    format!("node:{node}")
 }
 
 pub struct ChatService {
@@ -261,7 +270,8 @@ impl ChatService {
             client_message_id: None,
             ..user_message.clone()
         };
-        let mut turn = NewTurn { user: principal.user_id, agent: agent.id, key, now, user_message, assistant };
+        let node = self.deps.node.clone();
+        let mut turn = NewTurn { user: principal.user_id, agent: agent.id, key, now, user_message, assistant, node };
         // One transaction and one trip: the chat, its history, both messages.
         let (chat, history) =
             match self.deps.conversations.open_turn(&mut turn, self.deps.limits.history_messages).await {
@@ -496,10 +506,26 @@ impl ChatService {
         status
     }
 
-    /// At start no run is alive: messages left `Streaming` by a stopped server become
-    /// `Interrupted`.
+    /// At start: answers left `Streaming` by nodes that are gone become `Interrupted`. A node is
+    /// gone when its lease (`node:<id>`, held for its whole life) can be taken; answers other
+    /// live replicas are writing stay as they are.
     pub async fn interrupt_leftovers(&self) -> Result<u64, ChatError> {
-        Ok(self.deps.conversations.interrupt_streaming(self.deps.clock.now()).await?)
+        let mut interrupted = 0;
+        for node in self.deps.conversations.streaming_nodes().await? {
+            if node.as_deref() == Some(self.deps.node.as_str()) {
+                continue;
+            }
+            // Held while its answers are marked, so the node cannot come back meanwhile.
+            let _gone = match &node {
+                Some(node) => match self.deps.leases.try_acquire(&node_lease(node)).await? {
+                    Some(lease) => Some(lease),
+                    None => continue,
+                },
+                None => None,
+            };
+            interrupted += self.deps.conversations.interrupt_streaming(node.as_deref(), self.deps.clock.now()).await?;
+        }
+        Ok(interrupted)
     }
 }
 

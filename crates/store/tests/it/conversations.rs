@@ -442,14 +442,15 @@ async fn interrupt_streaming_touches_streaming_messages_only() {
         }
 
         let now = NOW.plus_millis(60_000);
-        assert_eq!(db.interrupt_streaming(now).await, Ok(3));
+        assert_eq!(db.streaming_nodes().await, Ok(vec![None]), "inserted messages belong to no node");
+        assert_eq!(db.interrupt_streaming(None, now).await, Ok(3));
         let stopped = |m: &Message| Message { status: MessageStatus::Interrupted, updated_at: now, ..m.clone() };
         assert_eq!(
             all(&db, &chat).await,
             vec![question, stopped(&streaming_a), complete, aborted, failed, interrupted, stopped(&streaming_b)]
         );
         assert_eq!(all(&db, &other).await, vec![stopped(&streaming_other)]);
-        assert_eq!(db.interrupt_streaming(now.plus_millis(1)).await, Ok(0));
+        assert_eq!(db.interrupt_streaming(None, now.plus_millis(1)).await, Ok(0));
         assert_eq!(all(&db, &other).await, vec![stopped(&streaming_other)]);
     })
     .await;
@@ -499,7 +500,32 @@ fn new_turn(user: UserId, agent: AgentId, key: &str, text: &str, client_message_
         now: NOW.plus_millis(ms),
         user_message: user_message(&nowhere, text, client_message_id, ms),
         assistant: assistant(&nowhere, "", MessageStatus::Streaming, ms),
+        node: "node-1".into(),
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streaming_answers_belong_to_the_node_that_opened_the_turn() {
+    each_backend(|db| async move {
+        let ada = insert_user(&db, "ada@example.com").await;
+        let agent = insert_agent(&db, "Helper").await;
+        let mut first = new_turn(ada.id, agent, "a", "one", None, 0);
+        let mut second = NewTurn { node: "node-2".into(), ..new_turn(ada.id, agent, "b", "two", None, 1) };
+        db.open_turn(&mut first, 10).await.unwrap();
+        db.open_turn(&mut second, 10).await.unwrap();
+        let mut nodes = db.streaming_nodes().await.unwrap();
+        nodes.sort();
+        assert_eq!(nodes, [Some("node-1".to_string()), Some("node-2".to_string())], "user messages are no node's");
+
+        let now = NOW.plus_millis(60_000);
+        assert_eq!(db.interrupt_streaming(Some("node-1"), now).await, Ok(1));
+        assert_eq!(db.interrupt_streaming(None, now).await, Ok(0), "no answer without a node is streaming");
+        assert_eq!(db.streaming_nodes().await, Ok(vec![Some("node-2".to_string())]));
+        let chat = db.find_chat(ada.id, agent, "b").await.unwrap().unwrap();
+        let still = db.recent_messages(chat.id, 10).await.unwrap();
+        assert_eq!(still[1].status, MessageStatus::Streaming, "the other node's answer is left alone");
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
