@@ -40,7 +40,7 @@ pub const SERVER: &str = "pincer-server";
 pub const TESTKIT: &str = "pincer-testkit";
 
 /// Workspace crates that are neither domain, adapter, server nor testkit: tooling and black-box tests.
-pub const TOOLING: &[&str] = &["xtask", "pincer-tests"];
+pub const TOOLING: &[&str] = &["xtask", "pincer-tests", "pincer-examples"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Class {

@@ -3,6 +3,20 @@
 //!
 //! Services hold the rules ("personal agents cannot be deleted", "the last provider stays");
 //! stores, the model lister and the documents folders are ports implemented by adapters.
+//!
+//! # Example: what a grant names
+//!
+//! ```
+//! use pincer_agents::tools::ToolId;
+//!
+//! // The reference's names of the built-in tools are the namespaced tools they stand for.
+//! let read = ToolId::parse("pinchy_read").unwrap();
+//! assert_eq!(read, ToolId::parse("files:read").unwrap());
+//! assert_eq!(read.grant_name(), "pinchy_read");
+//! let mcp = ToolId::parse("mcp:github/create_issue").unwrap();
+//! assert_eq!((mcp.namespace(), mcp.name()), ("mcp", "github/create_issue"));
+//! assert!(ToolId::parse("mcp:../etc").is_err());
+//! ```
 
 pub mod catalogue;
 pub mod chat;

@@ -1,5 +1,24 @@
 //! Core vocabulary shared by every Pincer crate: typed ids, time, paging, principals, secrets and
 //! the storage error every port returns. Pure: no I/O, no runtime.
+//!
+//! # Example: one authorisation vocabulary
+//!
+//! A service asks the principal for a capability; the role bounds it and the credential narrows
+//! it (an API token only has its scopes).
+//!
+//! ```
+//! use pincer_core::{Capability, Credential, Denied, Principal, Role, Scope, UserId};
+//!
+//! let token = Principal {
+//!     user_id: UserId::new(),
+//!     role: Role::Admin,
+//!     name: "CI bot".into(),
+//!     credential: Credential::ApiToken { scopes: vec![Scope::Chat, Scope::AgentsRead] },
+//! };
+//! assert_eq!(token.require(Capability::Chat), Ok(()));
+//! // An admin's token without the `audit:read` scope cannot read the audit trail.
+//! assert_eq!(token.require(Capability::ReadAudit), Err(Denied::MissingScope(Scope::AuditRead)));
+//! ```
 
 pub mod crypto;
 pub mod events;

@@ -33,10 +33,10 @@ pub struct ServeArgs {
     /// `sqlite://path` or `postgres://…`; default: SQLite in the data directory.
     #[arg(long, env = "PINCER_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// 64 hex characters; default: generated into <data dir>/secrets/encryption.key.
+    /// 64 hex characters; default: generated into secrets/encryption.key in the data directory.
     #[arg(long, env = "PINCER_ENCRYPTION_KEY", hide_env_values = true)]
     pub encryption_key: Option<String>,
-    /// 64 hex characters; default: generated into <data dir>/secrets/audit.key.
+    /// 64 hex characters; default: generated into secrets/audit.key in the data directory.
     #[arg(long, env = "PINCER_AUDIT_KEY", hide_env_values = true)]
     pub audit_key: Option<String>,
     /// Tracing filter, e.g. `info` or `pincer_http=debug,info`.

@@ -7,7 +7,7 @@
 //! - [`BlockingPasswordHasher`]: argon2id off the async executor.
 //!
 //! Every call runs on one of the store's own threads, each holding one connection
-//! ([`Database::run`], `executor.rs`); diesel is synchronous and must never block an async worker.
+//! (`Database::run`, `executor.rs`); diesel is synchronous and must never block an async worker.
 
 mod agent_rows;
 mod agents;

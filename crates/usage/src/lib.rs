@@ -1,6 +1,19 @@
 //! Usage: what model calls cost. So far the price catalogue ([`prices`]), the token counts it
 //! prices ([`TokenCounts`]) and the usage records every model call writes ([`record`]);
 //! aggregation and CSV come with the usage issue.
+//!
+//! # Example: what a call cost
+//!
+//! ```
+//! use pincer_usage::{TokenCounts, price_for};
+//!
+//! let tokens = TokenCounts { input: 1_000_000, output: 0, cache_read: 0, cache_write: 0 };
+//! // Local models are free; a priced model costs its input price for a million input tokens.
+//! assert_eq!(price_for("ollama-local", "llama3.2").map(|p| p.cost_nanos(tokens)), Some(0));
+//! if let Some(price) = price_for("anthropic", "claude-sonnet-4-5") {
+//!     assert!(price.cost_nanos(tokens) > 0);
+//! }
+//! ```
 
 pub mod prices;
 pub mod record;
