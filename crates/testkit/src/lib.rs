@@ -1,8 +1,9 @@
-//! Dev-only test harness: fresh databases, the real `pincer` binary on an ephemeral port, and fake
-//! upstreams that speak genuine wire formats.
+//! Dev-only test harness: fresh databases, in-memory stores, the real `pincer` binary on an
+//! ephemeral port, and fake upstreams that speak genuine wire formats.
 
 pub mod db;
 pub mod fakes;
+pub mod memory;
 pub mod server;
 
 pub use db::TestDatabase;

@@ -3,16 +3,16 @@
 use pincer_core::{Role, SessionId, StoreError, UserId};
 use pincer_identity::{SessionStore, UserStore};
 
-use crate::support::{HOUR, NOW, each_backend, session, user};
+use crate::support::{HOUR, NOW, each_identity_store, session, user};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn find_active_returns_the_session_with_its_user() {
-    each_backend(|db| async move {
+    each_identity_store(|db| async move {
         let mut ada = user("ada@example.com", Role::Member);
         ada.banned = true;
-        UserStore::insert(&db, &ada).await.unwrap();
+        UserStore::insert(&*db, &ada).await.unwrap();
         let s = session(&ada, "hash-1", NOW.plus_millis(HOUR));
-        SessionStore::insert(&db, &s).await.unwrap();
+        SessionStore::insert(&*db, &s).await.unwrap();
 
         // Banned users are returned too: the service decides what a ban means.
         assert_eq!(db.find_active("hash-1", NOW).await.unwrap(), Some((s, ada)));
@@ -23,11 +23,11 @@ async fn find_active_returns_the_session_with_its_user() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn expired_sessions_are_not_found() {
-    each_backend(|db| async move {
+    each_identity_store(|db| async move {
         let ada = user("ada@example.com", Role::Member);
-        UserStore::insert(&db, &ada).await.unwrap();
+        UserStore::insert(&*db, &ada).await.unwrap();
         let s = session(&ada, "hash", NOW);
-        SessionStore::insert(&db, &s).await.unwrap();
+        SessionStore::insert(&*db, &s).await.unwrap();
 
         assert_eq!(db.find_active("hash", NOW.plus_millis(-1)).await.unwrap().map(|(s, _)| s.id), Some(s.id));
         assert_eq!(db.find_active("hash", NOW).await.unwrap(), None, "expires_at is exclusive");
@@ -38,17 +38,17 @@ async fn expired_sessions_are_not_found() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn token_hashes_are_unique_and_users_must_exist() {
-    each_backend(|db| async move {
+    each_identity_store(|db| async move {
         let ada = user("ada@example.com", Role::Member);
-        UserStore::insert(&db, &ada).await.unwrap();
-        SessionStore::insert(&db, &session(&ada, "hash", NOW.plus_millis(HOUR))).await.unwrap();
+        UserStore::insert(&*db, &ada).await.unwrap();
+        SessionStore::insert(&*db, &session(&ada, "hash", NOW.plus_millis(HOUR))).await.unwrap();
         let twin = session(&ada, "hash", NOW.plus_millis(2 * HOUR));
-        assert_eq!(SessionStore::insert(&db, &twin).await, Err(StoreError::Conflict("token_hash")));
+        assert_eq!(SessionStore::insert(&*db, &twin).await, Err(StoreError::Conflict("token_hash")));
 
         // Foreign keys are enforced (on SQLite this needs `PRAGMA foreign_keys = ON`).
         let ghost = user("ghost@example.com", Role::Member);
         let orphan = session(&ghost, "orphan", NOW.plus_millis(HOUR));
-        assert_eq!(SessionStore::insert(&db, &orphan).await, Err(StoreError::Conflict("foreign_key")));
+        assert_eq!(SessionStore::insert(&*db, &orphan).await, Err(StoreError::Conflict("foreign_key")));
         assert_eq!(db.find_active("orphan", NOW).await.unwrap(), None);
     })
     .await;
@@ -56,32 +56,32 @@ async fn token_hashes_are_unique_and_users_must_exist() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_reports_whether_the_session_existed() {
-    each_backend(|db| async move {
+    each_identity_store(|db| async move {
         let ada = user("ada@example.com", Role::Member);
-        UserStore::insert(&db, &ada).await.unwrap();
+        UserStore::insert(&*db, &ada).await.unwrap();
         let s = session(&ada, "hash", NOW.plus_millis(HOUR));
-        SessionStore::insert(&db, &s).await.unwrap();
+        SessionStore::insert(&*db, &s).await.unwrap();
 
-        assert!(SessionStore::delete(&db, s.id).await.unwrap());
+        assert!(SessionStore::delete(&*db, s.id).await.unwrap());
         assert_eq!(db.find_active("hash", NOW).await.unwrap(), None);
-        assert!(!SessionStore::delete(&db, s.id).await.unwrap());
-        assert!(!SessionStore::delete(&db, SessionId::new()).await.unwrap());
+        assert!(!SessionStore::delete(&*db, s.id).await.unwrap());
+        assert!(!SessionStore::delete(&*db, SessionId::new()).await.unwrap());
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_for_user_keeps_one_and_spares_other_users() {
-    each_backend(|db| async move {
+    each_identity_store(|db| async move {
         let ada = user("ada@example.com", Role::Member);
         let bob = user("bob@example.com", Role::Member);
-        UserStore::insert(&db, &ada).await.unwrap();
-        UserStore::insert(&db, &bob).await.unwrap();
+        UserStore::insert(&*db, &ada).await.unwrap();
+        UserStore::insert(&*db, &bob).await.unwrap();
         let later = NOW.plus_millis(HOUR);
         let kept = session(&ada, "ada-1", later);
         for s in [&kept, &session(&ada, "ada-2", later), &session(&ada, "ada-3", later), &session(&bob, "bob-1", later)]
         {
-            SessionStore::insert(&db, s).await.unwrap();
+            SessionStore::insert(&*db, s).await.unwrap();
         }
 
         assert_eq!(db.delete_for_user(ada.id, Some(kept.id)).await.unwrap(), 2);
@@ -101,11 +101,11 @@ async fn delete_for_user_keeps_one_and_spares_other_users() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_expired_removes_only_expired_sessions() {
-    each_backend(|db| async move {
+    each_identity_store(|db| async move {
         let ada = user("ada@example.com", Role::Member);
-        UserStore::insert(&db, &ada).await.unwrap();
+        UserStore::insert(&*db, &ada).await.unwrap();
         for (hash, offset) in [("past", -HOUR), ("now", 0), ("future", HOUR)] {
-            SessionStore::insert(&db, &session(&ada, hash, NOW.plus_millis(offset))).await.unwrap();
+            SessionStore::insert(&*db, &session(&ada, hash, NOW.plus_millis(offset))).await.unwrap();
         }
 
         assert_eq!(db.delete_expired(NOW).await.unwrap(), 2);
@@ -147,18 +147,18 @@ async fn a_purge_another_replica_is_running_is_left_to_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn trimming_keeps_the_newest_sessions_of_that_user_only() {
-    each_backend(|db| async move {
+    each_identity_store(|db| async move {
         let (ada, bob) = (user("ada@example.com", Role::Member), user("bob@example.com", Role::Member));
-        UserStore::insert(&db, &ada).await.unwrap();
-        UserStore::insert(&db, &bob).await.unwrap();
+        UserStore::insert(&*db, &ada).await.unwrap();
+        UserStore::insert(&*db, &bob).await.unwrap();
         let mut ids = Vec::new();
         for n in 0..5 {
             let mut s = session(&ada, &format!("ada-{n}"), NOW.plus_millis(HOUR));
             s.created_at = NOW.plus_millis(n);
-            SessionStore::insert(&db, &s).await.unwrap();
+            SessionStore::insert(&*db, &s).await.unwrap();
             ids.push(s.id);
         }
-        SessionStore::insert(&db, &session(&bob, "bob", NOW.plus_millis(HOUR))).await.unwrap();
+        SessionStore::insert(&*db, &session(&bob, "bob", NOW.plus_millis(HOUR))).await.unwrap();
 
         let mut evicted = db.trim_for_user(ada.id, 3).await.unwrap();
         evicted.sort();

@@ -2,11 +2,12 @@
 //! store.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use diesel::connection::SimpleConnection as _;
 use diesel::{Connection, PgConnection, SqliteConnection};
 use pincer_core::{InviteId, Role, SessionId, Timestamp, UserId};
-use pincer_identity::{Invite, InviteKind, Session, User};
+use pincer_identity::{Invite, InviteKind, InviteStore, Session, SessionStore, SettingStore, User, UserStore};
 use pincer_store::Database;
 use pincer_testkit::TestDatabase;
 
@@ -28,6 +29,31 @@ where
         assert!(!applied.is_empty());
         test(db).await;
     }
+}
+
+/// The identity ports as one object, whichever store implements them.
+pub trait IdentityStores: UserStore + SessionStore + InviteStore + SettingStore {}
+impl<T: UserStore + SessionStore + InviteStore + SettingStore> IdentityStores for T {}
+
+/// Runs `test` against every store the identity ports have: SQLite, PostgreSQL when configured,
+/// and the in-memory stores of `testkit`, each fresh, so all of them keep one contract.
+pub async fn each_identity_store<F, Fut>(test: F)
+where
+    F: Fn(Arc<dyn IdentityStores>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    each_backend(|db| test(Arc::new(db))).await;
+    println!("backend: memory");
+    test(Arc::new(pincer_testkit::memory::MemoryIdentity::default())).await;
+}
+
+/// [`each_identity_store`] for a suite of `UserStore` alone.
+pub async fn each_user_store<F, Fut>(test: F)
+where
+    F: Fn(Arc<dyn UserStore>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    each_identity_store(|db| test(db)).await;
 }
 
 /// Like [`each_backend`], but the test also gets the database URL (for raw SQL and for a second

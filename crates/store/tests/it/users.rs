@@ -2,17 +2,16 @@
 
 use pincer_core::{PageRequest, Role, StoreError, Timestamp, UserId};
 use pincer_identity::{User, UserStore};
-use pincer_store::Database;
 
-use crate::support::{NOW, each_backend, user, user_at};
+use crate::support::{NOW, each_user_store, user, user_at};
 
-async fn count(db: &Database) -> i64 {
+async fn count(db: &dyn UserStore) -> i64 {
     db.list(PageRequest { page: 1, limit: 100 }).await.unwrap().total
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn insert_then_get_and_find_by_email() {
-    each_backend(|db| async move {
+    each_user_store(|db| async move {
         let mut ada = user("ada@example.com", Role::Member);
         ada.context = "## Notes\nlikes engines".into();
         ada.banned = true;
@@ -30,13 +29,13 @@ async fn insert_then_get_and_find_by_email() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn duplicate_email_conflicts_and_inserts_nothing() {
-    each_backend(|db| async move {
+    each_user_store(|db| async move {
         let first = user("same@example.com", Role::Member);
         db.insert(&first).await.unwrap();
         let second = user("same@example.com", Role::Admin);
         assert_eq!(db.insert(&second).await, Err(StoreError::Conflict("email")));
         assert_eq!(db.get(second.id).await.unwrap(), None);
-        assert_eq!(count(&db).await, 1);
+        assert_eq!(count(&*db).await, 1);
         assert_eq!(db.find_by_email("same@example.com").await.unwrap(), Some(first));
     })
     .await;
@@ -44,19 +43,19 @@ async fn duplicate_email_conflicts_and_inserts_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn duplicate_id_conflicts() {
-    each_backend(|db| async move {
+    each_user_store(|db| async move {
         let first = user("one@example.com", Role::Member);
         db.insert(&first).await.unwrap();
         let again = User { email: "two@example.com".into(), ..first.clone() };
         assert_eq!(db.insert(&again).await, Err(StoreError::Conflict("id")));
-        assert_eq!(count(&db).await, 1);
+        assert_eq!(count(&*db).await, 1);
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_orders_by_creation_then_id_and_pages() {
-    each_backend(|db| async move {
+    each_user_store(|db| async move {
         let t = |ms: i64| Timestamp(NOW.millis() + ms);
         let users = [
             user_at("c@example.com", Role::Member, t(30)),
@@ -90,7 +89,7 @@ async fn list_orders_by_creation_then_id_and_pages() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn any_admin_counts_banned_admins_too() {
-    each_backend(|db| async move {
+    each_user_store(|db| async move {
         assert!(!db.any_admin().await.unwrap());
         db.insert(&user("member@example.com", Role::Member)).await.unwrap();
         assert!(!db.any_admin().await.unwrap());
@@ -104,7 +103,7 @@ async fn any_admin_counts_banned_admins_too() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn insert_first_admin_only_once() {
-    each_backend(|db| async move {
+    each_user_store(|db| async move {
         // Members do not complete the setup.
         db.insert(&user("member@example.com", Role::Member)).await.unwrap();
         let first = user("first@example.com", Role::Admin);
@@ -114,14 +113,14 @@ async fn insert_first_admin_only_once() {
         let second = user("second@example.com", Role::Admin);
         assert_eq!(db.insert_first_admin(&second).await, Err(StoreError::Conflict("setup_complete")));
         assert_eq!(db.get(second.id).await.unwrap(), None);
-        assert_eq!(count(&db).await, 2);
+        assert_eq!(count(&*db).await, 2);
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn insert_first_admin_refuses_when_only_a_banned_admin_exists() {
-    each_backend(|db| async move {
+    each_user_store(|db| async move {
         let mut banned = user("banned@example.com", Role::Admin);
         banned.banned = true;
         db.insert(&banned).await.unwrap();
@@ -134,7 +133,7 @@ async fn insert_first_admin_refuses_when_only_a_banned_admin_exists() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn insert_first_admin_duplicate_email_is_an_email_conflict() {
-    each_backend(|db| async move {
+    each_user_store(|db| async move {
         db.insert(&user("taken@example.com", Role::Member)).await.unwrap();
         let admin = user("taken@example.com", Role::Admin);
         assert_eq!(db.insert_first_admin(&admin).await, Err(StoreError::Conflict("email")));
@@ -145,7 +144,7 @@ async fn insert_first_admin_duplicate_email_is_an_email_conflict() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_setup_has_exactly_one_winner() {
-    each_backend(|db| async move {
+    each_user_store(|db| async move {
         let attempts: Vec<_> = (0..6)
             .map(|i| {
                 let db = db.clone();
@@ -161,14 +160,14 @@ async fn concurrent_setup_has_exactly_one_winner() {
             }
         }
         assert_eq!(won, 1);
-        assert_eq!(count(&db).await, 1);
+        assert_eq!(count(&*db).await, 1);
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn set_role_promotes_and_demotes_with_the_last_admin_guard() {
-    each_backend(|db| async move {
+    each_user_store(|db| async move {
         let admin = user("admin@example.com", Role::Admin);
         let member = user("member@example.com", Role::Member);
         db.insert(&admin).await.unwrap();
@@ -197,7 +196,7 @@ async fn set_role_promotes_and_demotes_with_the_last_admin_guard() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn banned_admins_do_not_count_as_remaining_admins() {
-    each_backend(|db| async move {
+    each_user_store(|db| async move {
         let active = user("active@example.com", Role::Admin);
         let mut banned = user("banned@example.com", Role::Admin);
         banned.banned = true;
@@ -215,7 +214,7 @@ async fn banned_admins_do_not_count_as_remaining_admins() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn set_banned_bans_and_unbans_with_the_last_admin_guard() {
-    each_backend(|db| async move {
+    each_user_store(|db| async move {
         let admin = user("admin@example.com", Role::Admin);
         let other = user("other@example.com", Role::Admin);
         let member = user("member@example.com", Role::Member);
@@ -243,7 +242,7 @@ async fn set_banned_bans_and_unbans_with_the_last_admin_guard() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_demotions_keep_one_active_admin() {
-    each_backend(|db| async move {
+    each_user_store(|db| async move {
         let admins: Vec<_> = (0..4).map(|i| user(&format!("admin{i}@example.com"), Role::Admin)).collect();
         for a in &admins {
             db.insert(a).await.unwrap();
@@ -282,7 +281,7 @@ async fn concurrent_demotions_keep_one_active_admin() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn setters_update_one_field_and_the_time() {
-    each_backend(|db| async move {
+    each_user_store(|db| async move {
         let ada = user("ada@example.com", Role::Member);
         db.insert(&ada).await.unwrap();
 
@@ -304,7 +303,7 @@ async fn setters_update_one_field_and_the_time() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn setters_on_an_unknown_user_are_not_found() {
-    each_backend(|db| async move {
+    each_user_store(|db| async move {
         db.insert(&user("admin@example.com", Role::Admin)).await.unwrap();
         let nobody = UserId::new();
         assert_eq!(db.set_role(nobody, Role::Admin, NOW).await, Err(StoreError::NotFound));
@@ -314,7 +313,7 @@ async fn setters_on_an_unknown_user_are_not_found() {
         assert_eq!(db.set_name(nobody, "x", NOW).await, Err(StoreError::NotFound));
         assert_eq!(db.set_context(nobody, "x", NOW).await, Err(StoreError::NotFound));
         assert_eq!(db.set_password_hash(nobody, "x", NOW).await, Err(StoreError::NotFound));
-        assert_eq!(count(&db).await, 1);
+        assert_eq!(count(&*db).await, 1);
     })
     .await;
 }

@@ -1,0 +1,287 @@
+//! In-memory implementations of store ports, for fast unit-level tests of service rules. They
+//! keep the contracts the SQLite and PostgreSQL stores keep — the same contract suites
+//! (`crates/store/tests/it`) run against them — including the constraints a database would
+//! enforce (unique emails and token hashes, a session's user must exist) and the atomicity of
+//! the multi-step writes (one lock around each call, so a refused claim changes nothing).
+//!
+//! So far: the identity ports (`UserStore`, `SessionStore`, `InviteStore`, `SettingStore`) as
+//! one [`MemoryIdentity`], sharing its users the way the tables share them.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use pincer_core::{InviteId, Page, PageRequest, Role, SessionId, StoreError, Timestamp, UserId};
+use pincer_identity::{Invite, InviteKind, InviteStore, Session, SessionStore, Setting, SettingStore, User, UserStore};
+
+#[derive(Default)]
+struct Tables {
+    users: Vec<User>,
+    sessions: Vec<Session>,
+    invites: Vec<Invite>,
+    settings: HashMap<String, Setting>,
+}
+
+impl Tables {
+    fn user_mut(&mut self, id: UserId) -> Result<&mut User, StoreError> {
+        self.users.iter_mut().find(|u| u.id == id).ok_or(StoreError::NotFound)
+    }
+
+    /// The checks an insert into `users` meets: the primary key, then the unique email.
+    fn check_new_user(&self, user: &User) -> Result<(), StoreError> {
+        if self.users.iter().any(|u| u.id == user.id) {
+            return Err(StoreError::Conflict("id"));
+        }
+        if self.users.iter().any(|u| u.email == user.email) {
+            return Err(StoreError::Conflict("email"));
+        }
+        Ok(())
+    }
+
+    /// Whether an admin who is not banned remains besides `except`.
+    fn another_active_admin(&self, except: UserId) -> bool {
+        self.users.iter().any(|u| u.id != except && u.role == Role::Admin && !u.banned)
+    }
+
+    /// The unused, unexpired link of this kind, or `Conflict("invite_used")`.
+    fn claimable(&mut self, id: InviteId, kind: InviteKind, now: Timestamp) -> Result<&mut Invite, StoreError> {
+        self.invites
+            .iter_mut()
+            .find(|i| i.id == id && i.kind == kind && i.used_at.is_none() && i.expires_at > now)
+            .ok_or(StoreError::Conflict("invite_used"))
+    }
+}
+
+/// The identity stores in memory.
+#[derive(Default)]
+pub struct MemoryIdentity {
+    tables: Mutex<Tables>,
+}
+
+impl MemoryIdentity {
+    fn tables(&self) -> MutexGuard<'_, Tables> {
+        // A test that panicked while holding the lock has failed already; go on with the data.
+        self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl UserStore for MemoryIdentity {
+    async fn insert(&self, user: &User) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        tables.check_new_user(user)?;
+        tables.users.push(user.clone());
+        Ok(())
+    }
+
+    async fn insert_first_admin(&self, user: &User) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if tables.users.iter().any(|u| u.role == Role::Admin) {
+            return Err(StoreError::Conflict("setup_complete"));
+        }
+        tables.check_new_user(user)?;
+        tables.users.push(user.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(self.tables().users.iter().find(|u| u.id == id).cloned())
+    }
+
+    async fn find_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.tables().users.iter().find(|u| u.email == email).cloned())
+    }
+
+    async fn list(&self, page: PageRequest) -> Result<Page<User>, StoreError> {
+        let mut users = self.tables().users.clone();
+        users.sort_by_key(|u| (u.created_at, u.id));
+        let total = i64::try_from(users.len()).unwrap_or(i64::MAX);
+        let offset = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+        let items = users.into_iter().skip(offset).take(page.limit as usize).collect();
+        Ok(Page { items, total })
+    }
+
+    async fn any_admin(&self) -> Result<bool, StoreError> {
+        Ok(self.tables().users.iter().any(|u| u.role == Role::Admin))
+    }
+
+    async fn set_role(&self, id: UserId, role: Role, now: Timestamp) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        let user = tables.user_mut(id)?;
+        let demotes_an_active_admin = user.role == Role::Admin && !user.banned && role != Role::Admin;
+        if demotes_an_active_admin && !tables.another_active_admin(id) {
+            return Err(StoreError::Conflict("last_admin"));
+        }
+        let user = tables.user_mut(id)?;
+        user.role = role;
+        user.updated_at = now;
+        Ok(())
+    }
+
+    async fn set_banned(&self, id: UserId, banned: bool, now: Timestamp) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        let user = tables.user_mut(id)?;
+        let bans_an_active_admin = banned && user.role == Role::Admin && !user.banned;
+        if bans_an_active_admin && !tables.another_active_admin(id) {
+            return Err(StoreError::Conflict("last_admin"));
+        }
+        let user = tables.user_mut(id)?;
+        user.banned = banned;
+        user.updated_at = now;
+        Ok(())
+    }
+
+    async fn set_name(&self, id: UserId, name: &str, now: Timestamp) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        let user = tables.user_mut(id)?;
+        user.name = name.to_string();
+        user.updated_at = now;
+        Ok(())
+    }
+
+    async fn set_context(&self, id: UserId, context: &str, now: Timestamp) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        let user = tables.user_mut(id)?;
+        user.context = context.to_string();
+        user.updated_at = now;
+        Ok(())
+    }
+
+    async fn set_password_hash(&self, id: UserId, hash: &str, now: Timestamp) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        let user = tables.user_mut(id)?;
+        user.password_hash = hash.to_string();
+        user.updated_at = now;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryIdentity {
+    async fn insert(&self, session: &Session) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if tables.sessions.iter().any(|s| s.token_hash == session.token_hash) {
+            return Err(StoreError::Conflict("token_hash"));
+        }
+        if !tables.users.iter().any(|u| u.id == session.user_id) {
+            return Err(StoreError::Conflict("foreign_key"));
+        }
+        tables.sessions.push(session.clone());
+        Ok(())
+    }
+
+    async fn find_active(&self, token_hash: &str, now: Timestamp) -> Result<Option<(Session, User)>, StoreError> {
+        let tables = self.tables();
+        let Some(session) = tables.sessions.iter().find(|s| s.token_hash == token_hash && s.expires_at > now) else {
+            return Ok(None);
+        };
+        Ok(tables.users.iter().find(|u| u.id == session.user_id).map(|u| (session.clone(), u.clone())))
+    }
+
+    async fn delete(&self, id: SessionId) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let before = tables.sessions.len();
+        tables.sessions.retain(|s| s.id != id);
+        Ok(tables.sessions.len() < before)
+    }
+
+    async fn trim_for_user(&self, user_id: UserId, keep_newest: usize) -> Result<Vec<SessionId>, StoreError> {
+        let mut tables = self.tables();
+        let mut theirs: Vec<(Timestamp, SessionId)> =
+            tables.sessions.iter().filter(|s| s.user_id == user_id).map(|s| (s.created_at, s.id)).collect();
+        // Newest first; the ones past `keep_newest` go.
+        theirs.sort_by(|a, b| b.cmp(a));
+        let evicted: Vec<SessionId> = theirs.into_iter().skip(keep_newest).map(|(_, id)| id).collect();
+        tables.sessions.retain(|s| !evicted.contains(&s.id));
+        Ok(evicted)
+    }
+
+    async fn delete_for_user(&self, user_id: UserId, keep: Option<SessionId>) -> Result<u64, StoreError> {
+        let mut tables = self.tables();
+        let before = tables.sessions.len();
+        tables.sessions.retain(|s| s.user_id != user_id || Some(s.id) == keep);
+        Ok((before - tables.sessions.len()) as u64)
+    }
+
+    async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let mut tables = self.tables();
+        let before = tables.sessions.len();
+        tables.sessions.retain(|s| s.expires_at > now);
+        Ok((before - tables.sessions.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl InviteStore for MemoryIdentity {
+    async fn insert(&self, invite: &Invite) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if tables.invites.iter().any(|i| i.token_hash == invite.token_hash) {
+            return Err(StoreError::Conflict("token_hash"));
+        }
+        tables.invites.push(invite.clone());
+        Ok(())
+    }
+
+    async fn list(&self) -> Result<Vec<Invite>, StoreError> {
+        let mut invites = self.tables().invites.clone();
+        invites.sort_by_key(|i| std::cmp::Reverse((i.created_at, i.id)));
+        Ok(invites)
+    }
+
+    async fn find_by_token_hash(&self, token_hash: &str) -> Result<Option<Invite>, StoreError> {
+        Ok(self.tables().invites.iter().find(|i| i.token_hash == token_hash).cloned())
+    }
+
+    async fn delete(&self, id: InviteId) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        let position =
+            tables.invites.iter().position(|i| i.id == id && i.used_at.is_none()).ok_or(StoreError::NotFound)?;
+        tables.invites.remove(position);
+        Ok(())
+    }
+
+    async fn claim_for_new_user(&self, id: InviteId, now: Timestamp, user: &User) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        tables.claimable(id, InviteKind::Invite, now)?;
+        tables.check_new_user(user)?;
+        tables.claimable(id, InviteKind::Invite, now)?.used_at = Some(now);
+        tables.users.push(user.clone());
+        Ok(())
+    }
+
+    async fn claim_for_reset(
+        &self,
+        id: InviteId,
+        now: Timestamp,
+        user_id: UserId,
+        hash: &str,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        tables.claimable(id, InviteKind::Reset, now)?;
+        tables.user_mut(user_id)?;
+        tables.claimable(id, InviteKind::Reset, now)?.used_at = Some(now);
+        let user = tables.user_mut(user_id)?;
+        user.password_hash = hash.to_string();
+        user.updated_at = now;
+        tables.sessions.retain(|s| s.user_id != user_id);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SettingStore for MemoryIdentity {
+    async fn list(&self) -> Result<Vec<Setting>, StoreError> {
+        let mut settings: Vec<Setting> = self.tables().settings.values().cloned().collect();
+        settings.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(settings)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Setting>, StoreError> {
+        Ok(self.tables().settings.get(key).cloned())
+    }
+
+    async fn upsert(&self, setting: &Setting) -> Result<(), StoreError> {
+        self.tables().settings.insert(setting.key.clone(), setting.clone());
+        Ok(())
+    }
+}

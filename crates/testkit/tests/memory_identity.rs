@@ -1,0 +1,73 @@
+//! The identity service's rules on the in-memory stores: no database, no binary, milliseconds.
+//! What a service test looks like once its stores are in memory (they keep the same contract
+//! as SQLite and PostgreSQL: crates/store/tests/it runs them through the same suites).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use pincer_audit::MemorySink;
+use pincer_core::{LocalEventBus, Secret, StoreError, SystemClock};
+use pincer_identity::{
+    Identity, IdentityDeps, IdentityError, NewInvite, NoAccountHook, NoSessionWatch, PasswordHasher, password,
+};
+use pincer_testkit::memory::MemoryIdentity;
+
+/// argon2id, as the binary hashes (the store's hasher only moves this off the executor).
+struct Argon2;
+
+#[async_trait]
+impl PasswordHasher for Argon2 {
+    async fn hash(&self, password: Secret<String>) -> Result<String, StoreError> {
+        password::hash(password.expose()).map_err(|_| StoreError::Unavailable)
+    }
+
+    async fn verify(&self, password: Secret<String>, hash: Option<String>) -> bool {
+        hash.is_some_and(|hash| password::verify(password.expose(), &hash))
+    }
+}
+
+fn identity(audit: Arc<MemorySink>) -> Identity {
+    let stores = Arc::new(MemoryIdentity::default());
+    Identity::new(IdentityDeps {
+        users: stores.clone(),
+        sessions: stores.clone(),
+        invites: stores,
+        hasher: Arc::new(Argon2),
+        clock: Arc::new(SystemClock),
+        audit,
+        accounts: Arc::new(NoAccountHook),
+        session_watch: Arc::new(NoSessionWatch),
+        bus: Arc::new(LocalEventBus::default()),
+    })
+}
+
+#[tokio::test]
+async fn a_role_change_applies_at_once_and_a_logout_ends_only_its_session() {
+    let audit = Arc::new(MemorySink::default());
+    let identity = identity(audit.clone());
+    let setup = identity.setup("Ada", "ada@example.com", "a long admin passphrase").await.unwrap();
+    let ada = identity.authenticate(setup.token.expose()).await.unwrap();
+
+    let invite = NewInvite { role: "admin".into(), email: Some("bo@example.com".into()), group_ids: Vec::new() };
+    let (_, token) = identity.create_invite(&ada, invite).await.unwrap();
+    identity.claim(token.expose(), Some("Bo"), None, "bo's own passphrase").await.unwrap();
+    let first = identity.login("bo@example.com", "bo's own passphrase", "10.0.0.1").await.unwrap();
+    let second = identity.login("bo@example.com", "bo's own passphrase", "10.0.0.1").await.unwrap();
+    let bo = identity.authenticate(first.token.expose()).await.unwrap();
+
+    // Ada demotes Bo (nobody demotes themselves); Bo's cached session is a member's at once.
+    identity.change_role(&ada, bo.user_id, "member").await.unwrap();
+    assert_eq!(identity.change_role(&ada, ada.user_id, "member").await, Err(IdentityError::SelfAction));
+    let bo = identity.authenticate(first.token.expose()).await.unwrap();
+    assert!(!bo.is_admin(), "the role change reached the cached session");
+
+    identity.logout(&bo, first.token.expose()).await.unwrap();
+    assert!(identity.authenticate(first.token.expose()).await.is_err(), "the logged-out session is gone");
+    assert!(identity.authenticate(second.token.expose()).await.is_ok(), "the other session stays");
+    let types: Vec<String> = audit.events().iter().map(|e| e.event_type.to_string()).collect();
+    for expected in ["user.setup", "user.invited", "user.created", "user.role_updated", "auth.logout"] {
+        assert!(types.iter().any(|t| t == expected), "{expected} not audited: {types:?}");
+    }
+}
