@@ -2,7 +2,9 @@
 //! contract suite checks both), `llm` the model lister, `connectors` the documents folders.
 
 use async_trait::async_trait;
-use pincer_core::{AgentId, Secret, StoreError, Timestamp, UserId};
+
+use crate::visibility::AgentScope;
+use pincer_core::{AgentId, Secret, StoreError, Timestamp};
 
 use crate::model::{Agent, Provider, RemoteModel};
 use crate::provider::ProviderKind;
@@ -14,8 +16,8 @@ pub trait AgentStore: Send + Sync + 'static {
     async fn insert(&self, agent: &Agent) -> Result<(), StoreError>;
     /// The agent with this id, deleted or not.
     async fn get(&self, id: AgentId) -> Result<Option<Agent>, StoreError>;
-    /// Live (not deleted) agents that are shared or personal to `user`, oldest first.
-    async fn list_for(&self, user: UserId) -> Result<Vec<Agent>, StoreError>;
+    /// The agents in `scope` (exactly those [`AgentScope::admits`]), oldest first.
+    async fn list_visible(&self, scope: &AgentScope) -> Result<Vec<Agent>, StoreError>;
     /// Replaces every mutable field of a live agent; `NotFound` if there is none with this id.
     async fn update(&self, agent: &Agent) -> Result<(), StoreError>;
     /// Marks a live agent deleted; `NotFound` if there is none with this id.

@@ -1,4 +1,8 @@
-//! Who may see an agent. An agent the caller may not see is reported exactly like an unknown one.
+//! Who may see an agent, decided once: the domain builds an [`AgentScope`] for a viewer, which
+//! both answers for one agent ([`AgentScope::admits`]) and is what a store turns into its query
+//! for a list (`AgentStore::list_visible`). A contract test in the store checks that its query
+//! and `admits` agree on a fixture set. An agent the caller may not see is reported exactly like
+//! an unknown one.
 
 use pincer_core::{Principal, UserId};
 
@@ -10,16 +14,42 @@ pub struct AgentAccess {
     pub deleted: bool,
 }
 
-/// Admins see every shared agent; everyone sees shared agents and their own personal agent; a
-/// personal agent is visible to its owner only (admins included); deleted agents to nobody.
+/// What a viewer may see: live shared agents and their own personal agent. Admins see no more
+/// (personal agents are private, even to them); deleted agents nobody sees. Group-restricted
+/// agents will narrow the shared part here, and only here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AgentScope {
+    /// Whose personal agent is included.
+    pub viewer: UserId,
+}
+
+impl AgentScope {
+    pub fn of(principal: &Principal) -> AgentScope {
+        AgentScope { viewer: principal.user_id }
+    }
+
+    /// Whether an agent lies in the scope.
+    pub fn admits(&self, agent: AgentAccess) -> bool {
+        if agent.deleted {
+            return false;
+        }
+        match agent.personal_owner {
+            Some(owner) => owner == self.viewer,
+            None => true,
+        }
+    }
+}
+
+impl crate::Agent {
+    /// The facts about this agent that decide who sees it.
+    pub fn access(&self) -> AgentAccess {
+        AgentAccess { personal_owner: self.personal_owner, deleted: self.deleted_at.is_some() }
+    }
+}
+
+/// Whether `principal` may see the agent.
 pub fn can_see(principal: &Principal, agent: AgentAccess) -> bool {
-    if agent.deleted {
-        return false;
-    }
-    match agent.personal_owner {
-        Some(owner) => owner == principal.user_id,
-        None => true,
-    }
+    AgentScope::of(principal).admits(agent)
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 
 use async_trait::async_trait;
 use diesel::prelude::*;
+use pincer_agents::visibility::AgentScope;
 use pincer_agents::{Agent, AgentStore};
-use pincer_core::{AgentId, StoreError, Timestamp, UserId};
+use pincer_core::{AgentId, StoreError, Timestamp};
 
 use crate::Database;
 use crate::agent_rows::AgentRow;
@@ -32,9 +33,10 @@ impl AgentStore for Database {
         .await
     }
 
-    async fn list_for(&self, user: UserId) -> Result<Vec<Agent>, StoreError> {
-        let user = user.to_string();
-        self.run("agents.list_for", move |conn| {
+    async fn list_visible(&self, scope: &AgentScope) -> Result<Vec<Agent>, StoreError> {
+        // The scope as SQL: live, and shared or the viewer's own (AgentScope::admits).
+        let user = scope.viewer.to_string();
+        self.run("agents.list_visible", move |conn| {
             // Every agents page and chat message runs this: on the backend's own connection.
             let rows: Vec<AgentRow> = on_backend!(conn, |c| agents::table
                 .filter(agents::deleted_at.is_null())

@@ -16,7 +16,7 @@ use crate::model_id::ModelId;
 use crate::ports::{AgentStore, DocumentFolders, ProviderStore};
 use crate::rules;
 use crate::tools::ToolRegistry;
-use crate::visibility::{AgentAccess, can_see};
+use crate::visibility::{AgentScope, can_see};
 use crate::{AgentError, paths, template};
 
 /// The settings key of the organisation context (Markdown shared agents carry).
@@ -92,10 +92,6 @@ fn invalid(message: impl Into<String>) -> AgentError {
     AgentError::InvalidInput(message.into())
 }
 
-fn access(agent: &Agent) -> AgentAccess {
-    AgentAccess { personal_owner: agent.personal_owner, deleted: agent.deleted_at.is_some() }
-}
-
 impl AgentService {
     pub fn new(deps: AgentServiceDeps) -> Self {
         Self { deps }
@@ -104,7 +100,7 @@ impl AgentService {
     /// The agents the caller may see, oldest first. A caller whose personal agent is missing (an
     /// account older than agents, or a failed provisioning) gets it here.
     pub async fn list(&self, principal: &Principal) -> Result<Vec<Agent>, AgentError> {
-        let mut agents = self.deps.agents.list_for(principal.user_id).await?;
+        let mut agents = self.deps.agents.list_visible(&AgentScope::of(principal)).await?;
         if !agents.iter().any(|a| a.personal_owner == Some(principal.user_id)) {
             agents.push(self.ensure_personal(principal.user_id).await?);
         }
@@ -114,7 +110,7 @@ impl AgentService {
     /// One agent, if the caller may see it; otherwise `AgentNotFound`, exactly like an unknown id.
     pub async fn get(&self, principal: &Principal, id: AgentId) -> Result<Agent, AgentError> {
         match self.deps.agents.get(id).await? {
-            Some(agent) if can_see(principal, access(&agent)) => Ok(agent),
+            Some(agent) if can_see(principal, agent.access()) => Ok(agent),
             _ => Err(AgentError::AgentNotFound),
         }
     }
@@ -273,7 +269,13 @@ impl AgentService {
     }
 
     async fn personal_of(&self, user: UserId) -> Result<Option<Agent>, AgentError> {
-        Ok(self.deps.agents.list_for(user).await?.into_iter().find(|a| a.personal_owner == Some(user)))
+        Ok(self
+            .deps
+            .agents
+            .list_visible(&AgentScope { viewer: user })
+            .await?
+            .into_iter()
+            .find(|a| a.personal_owner == Some(user)))
     }
 
     /// The organisation context (admins only); empty when never set.

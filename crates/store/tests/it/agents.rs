@@ -1,7 +1,9 @@
-//! `AgentStore`: every field round trips, visibility and order of `list_for`, one live personal
-//! agent per user (a partial unique index, reported by name on both backends), updates and soft
-//! deletion of live agents only, and rows that do not decode.
+//! `AgentStore`: every field round trips, visibility and order of `list_visible` (its SQL agrees
+//! with `AgentScope::admits`), one live personal agent per user (a partial unique index,
+//! reported by name on both backends), updates and soft deletion of live agents only, and rows
+//! that do not decode.
 
+use pincer_agents::visibility::AgentScope;
 use pincer_agents::{Agent, AgentStore};
 use pincer_core::{AgentId, Role, StoreError, Timestamp, UserId};
 use pincer_identity::User;
@@ -135,15 +137,16 @@ async fn one_live_personal_agent_per_user() {
         // An agent inserted already deleted is not live either.
         db.insert(&Agent { deleted_at: Some(NOW), ..personal(&ada, 7) }).await.unwrap();
 
-        let ada_sees: Vec<String> = db.list_for(ada.id).await.unwrap().into_iter().map(|a| a.name).collect();
+        let ada_sees: Vec<String> =
+            db.list_visible(&AgentScope { viewer: ada.id }).await.unwrap().into_iter().map(|a| a.name).collect();
         assert_eq!(ada_sees, ["Shared A", "Shared B", "Smithers"]);
-        assert_eq!(db.list_for(ada.id).await.unwrap()[2].id, third.id);
+        assert_eq!(db.list_visible(&AgentScope { viewer: ada.id }).await.unwrap()[2].id, third.id);
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn list_for_shows_live_shared_and_own_personal_agents_oldest_first() {
+async fn list_visible_shows_live_shared_and_own_personal_agents_oldest_first() {
     each_backend(|db| async move {
         let ada = insert_user(&db, "ada@example.com").await;
         let bob = insert_user(&db, "bob@example.com").await;
@@ -171,11 +174,11 @@ async fn list_for_shows_live_shared_and_own_personal_agents_oldest_first() {
         bob_expected.push(bob_own.clone());
         bob_expected.sort_by_key(|a| (a.created_at, a.id));
 
-        assert_eq!(db.list_for(ada.id).await.unwrap(), ada_expected);
-        assert_eq!(db.list_for(bob.id).await.unwrap(), bob_expected);
+        assert_eq!(db.list_visible(&AgentScope { viewer: ada.id }).await.unwrap(), ada_expected);
+        assert_eq!(db.list_visible(&AgentScope { viewer: bob.id }).await.unwrap(), bob_expected);
         // Carol's personal agent is deleted; an unknown user sees shared agents only.
-        assert_eq!(db.list_for(carol.id).await.unwrap(), shared);
-        assert_eq!(db.list_for(UserId::new()).await.unwrap(), shared);
+        assert_eq!(db.list_visible(&AgentScope { viewer: carol.id }).await.unwrap(), shared);
+        assert_eq!(db.list_visible(&AgentScope { viewer: UserId::new() }).await.unwrap(), shared);
     })
     .await;
 }
@@ -221,8 +224,8 @@ async fn update_replaces_the_mutable_fields_only() {
         assert_eq!(get(&db, original.id).await, expected);
         assert_eq!(get(&db, untouched.id).await, untouched);
         // Still Ada's, and still live.
-        assert_eq!(db.list_for(ada.id).await.unwrap().len(), 2);
-        assert_eq!(db.list_for(bob.id).await.unwrap(), vec![untouched]);
+        assert_eq!(db.list_visible(&AgentScope { viewer: ada.id }).await.unwrap().len(), 2);
+        assert_eq!(db.list_visible(&AgentScope { viewer: bob.id }).await.unwrap(), vec![untouched]);
     })
     .await;
 }
@@ -247,7 +250,7 @@ async fn update_and_soft_delete_need_a_live_agent() {
         let edit = Agent { name: "Back".into(), updated_at: NOW.plus_millis(300), ..doomed.clone() };
         assert_eq!(db.update(&edit).await, Err(StoreError::NotFound));
         assert_eq!(get(&db, doomed.id).await, deleted);
-        assert_eq!(db.list_for(UserId::new()).await.unwrap(), vec![]);
+        assert_eq!(db.list_visible(&AgentScope { viewer: UserId::new() }).await.unwrap(), vec![]);
     })
     .await;
 }
@@ -293,7 +296,7 @@ async fn rows_that_do_not_decode_are_reported_not_panicked_on() {
         assert_eq!(get(&db, good.id).await, good);
         assert_eq!(AgentStore::get(&db, bad_json.id).await, Err(StoreError::Unavailable));
         assert_eq!(AgentStore::get(&db, bad_id.id).await, Err(StoreError::Unavailable));
-        assert_eq!(db.list_for(UserId::new()).await, Err(StoreError::Unavailable));
+        assert_eq!(db.list_visible(&AgentScope { viewer: UserId::new() }).await, Err(StoreError::Unavailable));
     })
     .await;
 }
