@@ -1,6 +1,6 @@
 //! The semantic errors of the agents domain. Only the HTTP layer maps them to status codes.
 
-use pincer_core::{Denied, Scope, StoreError};
+use pincer_core::{Denied, Rule, Scope, StoreError};
 
 use crate::ports::ProbeError;
 
@@ -63,8 +63,28 @@ impl From<StoreError> for AgentError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::AgentNotFound,
-            StoreError::Conflict("last_provider") => Self::LastProvider,
-            StoreError::Conflict(_) | StoreError::Unavailable => Self::Unavailable,
+            StoreError::Conflict(rule) => match rule {
+                Rule::LastProvider => Self::LastProvider,
+                // A second personal agent is handled where it can happen (`ensure_personal`);
+                // the rest are clashes of random ids or rules of other domains.
+                Rule::PersonalAgent
+                | Rule::Id
+                | Rule::DefaultProvider
+                | Rule::Unique
+                | Rule::ForeignKey
+                | Rule::Email
+                | Rule::TokenHash
+                | Rule::Key
+                | Rule::Pseudonym
+                | Rule::SetupComplete
+                | Rule::LastAdmin
+                | Rule::InviteUsed
+                | Rule::ClientMessageId
+                | Rule::NotAFolder
+                | Rule::IsAFolder
+                | Rule::NotAFile => Self::Unavailable,
+            },
+            StoreError::Unavailable => Self::Unavailable,
         }
     }
 }

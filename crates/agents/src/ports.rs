@@ -11,7 +11,7 @@ use crate::provider::ProviderKind;
 
 #[async_trait]
 pub trait AgentStore: Send + Sync + 'static {
-    /// Inserts an agent; `Conflict("personal_agent")` when it is personal and its owner already
+    /// Inserts an agent; `Conflict(pincer_core::Rule::PersonalAgent)` when it is personal and its owner already
     /// has a live personal agent.
     async fn insert(&self, agent: &Agent) -> Result<(), StoreError>;
     /// The agent with this id, deleted or not.
@@ -55,7 +55,7 @@ pub trait ProviderStore: Send + Sync + 'static {
     /// default, every other provider stops being the default.
     async fn upsert(&self, provider: &Provider) -> Result<(), StoreError>;
     /// In one transaction: loads the provider (`NotFound`) and the others, applies `rule`
-    /// (`Conflict("last_provider")` on refusal), deletes the provider, sets the new default and
+    /// (`Conflict(pincer_core::Rule::LastProvider)` on refusal), deletes the provider, sets the new default and
     /// moves every live agent whose model is `name/…` to the replacement model. Returns the plan
     /// applied and how many agents moved.
     async fn remove(&self, name: &str, now: Timestamp, rule: RemovalRule) -> Result<(RemovalPlan, u64), StoreError>;

@@ -69,7 +69,7 @@ impl DocumentReader for LocalDocuments {
             let root = open_root("files.list", &root)?;
             let meta = root.metadata(&relative).map_err(|e| io_error("files.list", e))?;
             if !meta.is_dir() {
-                return Err(StoreError::Conflict("not_a_folder"));
+                return Err(StoreError::Conflict(pincer_core::Rule::NotAFolder));
             }
             let dir = root.open_dir(&relative).map_err(|e| io_error("files.list", e))?;
             let mut entries = Vec::new();
@@ -96,10 +96,10 @@ impl DocumentReader for LocalDocuments {
             let handle = root.open(&relative).map_err(|e| io_error("files.read", e))?;
             let meta = handle.metadata().map_err(|e| io_error("files.read", e))?;
             if meta.is_dir() {
-                return Err(StoreError::Conflict("is_a_folder"));
+                return Err(StoreError::Conflict(pincer_core::Rule::IsAFolder));
             }
             if !meta.is_file() {
-                return Err(StoreError::Conflict("not_a_file"));
+                return Err(StoreError::Conflict(pincer_core::Rule::NotAFile));
             }
             // One byte more than allowed tells whether the file was cut.
             let limit = u64::try_from(max_bytes).unwrap_or(u64::MAX).saturating_add(1);

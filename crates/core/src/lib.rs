@@ -35,6 +35,6 @@ pub use id::{AgentId, ChatId, InviteId, MessageId, RunId, SessionId, UsageId, Us
 pub use page::{Page, PageRequest};
 pub use principal::{Capability, Credential, Denied, Principal, Role, Scope};
 pub use secret::Secret;
-pub use store_error::StoreError;
+pub use store_error::{Rule, StoreError};
 pub use time::{Clock, SystemClock, Timestamp};
 pub use worker::{HeldLease, Leases, LocalLeases, Round, Worker};

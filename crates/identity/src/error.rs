@@ -1,6 +1,6 @@
 //! The semantic errors of the identity domain. Only the HTTP layer maps them to status codes.
 
-use pincer_core::{Denied, Scope, StoreError};
+use pincer_core::{Denied, Rule, Scope, StoreError};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum IdentityError {
@@ -76,10 +76,28 @@ impl From<StoreError> for IdentityError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::UserNotFound,
-            StoreError::Conflict("email") => Self::EmailTaken,
-            StoreError::Conflict("last_admin") => Self::LastAdmin,
-            StoreError::Conflict("setup_complete") => Self::SetupComplete,
-            StoreError::Conflict(_) => Self::InvalidToken,
+            StoreError::Conflict(rule) => match rule {
+                Rule::Email => Self::EmailTaken,
+                Rule::LastAdmin => Self::LastAdmin,
+                Rule::SetupComplete => Self::SetupComplete,
+                // A link that was used, expired or is of the other kind in the meantime.
+                Rule::InviteUsed => Self::InvalidToken,
+                // Clashes of random ids and tokens, or rules of other domains: not the caller's
+                // doing, and nothing they could correct.
+                Rule::Id
+                | Rule::TokenHash
+                | Rule::Key
+                | Rule::Pseudonym
+                | Rule::ForeignKey
+                | Rule::Unique
+                | Rule::PersonalAgent
+                | Rule::DefaultProvider
+                | Rule::ClientMessageId
+                | Rule::LastProvider
+                | Rule::NotAFolder
+                | Rule::IsAFolder
+                | Rule::NotAFile => Self::Unavailable,
+            },
             StoreError::Unavailable => Self::Unavailable,
         }
     }

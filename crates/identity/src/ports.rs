@@ -8,9 +8,9 @@ use crate::model::{Invite, Session, Setting, User};
 
 #[async_trait]
 pub trait UserStore: Send + Sync + 'static {
-    /// Inserts a user; `Conflict("email")` when the email is taken.
+    /// Inserts a user; `Conflict(pincer_core::Rule::Email)` when the email is taken.
     async fn insert(&self, user: &User) -> Result<(), StoreError>;
-    /// Inserts the first admin atomically: `Conflict("setup_complete")` if any admin exists.
+    /// Inserts the first admin atomically: `Conflict(pincer_core::Rule::SetupComplete)` if any admin exists.
     async fn insert_first_admin(&self, user: &User) -> Result<(), StoreError>;
     async fn get(&self, id: UserId) -> Result<Option<User>, StoreError>;
     async fn find_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
@@ -18,9 +18,9 @@ pub trait UserStore: Send + Sync + 'static {
     async fn list(&self, page: PageRequest) -> Result<Page<User>, StoreError>;
     /// Whether any admin account exists (banned or not).
     async fn any_admin(&self) -> Result<bool, StoreError>;
-    /// Changes the role; `Conflict("last_admin")` if no active admin would remain. Atomic.
+    /// Changes the role; `Conflict(pincer_core::Rule::LastAdmin)` if no active admin would remain. Atomic.
     async fn set_role(&self, id: UserId, role: Role, now: Timestamp) -> Result<(), StoreError>;
-    /// Bans or unbans; banning fails with `Conflict("last_admin")` if no active admin would remain.
+    /// Bans or unbans; banning fails with `Conflict(pincer_core::Rule::LastAdmin)` if no active admin would remain.
     async fn set_banned(&self, id: UserId, banned: bool, now: Timestamp) -> Result<(), StoreError>;
     async fn set_name(&self, id: UserId, name: &str, now: Timestamp) -> Result<(), StoreError>;
     async fn set_context(&self, id: UserId, context: &str, now: Timestamp) -> Result<(), StoreError>;
@@ -53,7 +53,7 @@ pub trait InviteStore: Send + Sync + 'static {
     /// Deletes an unclaimed invite; `NotFound` when there is none with this id.
     async fn delete(&self, id: InviteId) -> Result<(), StoreError>;
     /// In one transaction: marks the invite used (if still unused and unexpired at `now`) and
-    /// inserts the account. `Conflict("invite_used")` or `Conflict("email")` leave nothing changed.
+    /// inserts the account. `Conflict(pincer_core::Rule::InviteUsed)` or `Conflict(pincer_core::Rule::Email)` leave nothing changed.
     async fn claim_for_new_user(&self, id: InviteId, now: Timestamp, user: &User) -> Result<(), StoreError>;
     /// In one transaction: marks the reset used, sets the password hash and deletes all sessions.
     async fn claim_for_reset(

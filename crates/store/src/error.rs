@@ -2,7 +2,7 @@
 //! else logged here (never with values) and reported as `Unavailable`.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use pincer_core::StoreError;
+use pincer_core::{Rule, StoreError};
 
 /// What a store closure can fail with. `?` works on diesel errors and on port errors alike.
 #[derive(Debug)]
@@ -27,26 +27,26 @@ impl From<StoreError> for DbError {
 
 /// Unique constraints by the names both backends report: SQLite says `table.column` in its
 /// message, PostgreSQL names the constraint (named identically in both migration sets).
-const UNIQUE_RULES: &[(&str, &str, &str)] = &[
-    ("users.email", "users_email_key", "email"),
-    ("sessions.token_hash", "sessions_token_hash_key", "token_hash"),
-    ("invites.token_hash", "invites_token_hash_key", "token_hash"),
-    ("users.id", "users_pkey", "id"),
-    ("sessions.id", "sessions_pkey", "id"),
-    ("invites.id", "invites_pkey", "id"),
-    ("settings.key", "settings_pkey", "key"),
-    ("audit_pseudonyms.user_id", "audit_pseudonyms_pkey", "pseudonym"),
-    ("audit_pseudonyms.pseudonym", "audit_pseudonyms_pseudonym_key", "pseudonym"),
+const UNIQUE_RULES: &[(&str, &str, Rule)] = &[
+    ("users.email", "users_email_key", Rule::Email),
+    ("sessions.token_hash", "sessions_token_hash_key", Rule::TokenHash),
+    ("invites.token_hash", "invites_token_hash_key", Rule::TokenHash),
+    ("users.id", "users_pkey", Rule::Id),
+    ("sessions.id", "sessions_pkey", Rule::Id),
+    ("invites.id", "invites_pkey", Rule::Id),
+    ("settings.key", "settings_pkey", Rule::Key),
+    ("audit_pseudonyms.user_id", "audit_pseudonyms_pkey", Rule::Pseudonym),
+    ("audit_pseudonyms.pseudonym", "audit_pseudonyms_pseudonym_key", Rule::Pseudonym),
     // A partial unique index: a user's second live personal agent.
-    ("agents.personal_owner", "agents_personal_owner_key", "personal_agent"),
-    ("agents.id", "agents_pkey", "id"),
-    ("providers.is_default", "providers_default_key", "default_provider"),
-    ("chats.id", "chats_pkey", "id"),
-    ("messages.id", "messages_pkey", "id"),
+    ("agents.personal_owner", "agents_personal_owner_key", Rule::PersonalAgent),
+    ("agents.id", "agents_pkey", Rule::Id),
+    ("providers.is_default", "providers_default_key", Rule::DefaultProvider),
+    ("chats.id", "chats_pkey", Rule::Id),
+    ("messages.id", "messages_pkey", Rule::Id),
     // A partial unique index: a client message id already used in the chat. SQLite names every
     // column of a multi-column index.
-    ("messages.chat_id, messages.client_message_id", "messages_client_message_id_key", "client_message_id"),
-    ("usage_records.id", "usage_records_pkey", "id"),
+    ("messages.chat_id, messages.client_message_id", "messages_client_message_id_key", Rule::ClientMessageId),
+    ("usage_records.id", "usage_records_pkey", Rule::Id),
 ];
 
 /// `NotFound` when an update touched no row.
@@ -70,11 +70,11 @@ pub fn to_store_error(op: &'static str, e: DbError) -> StoreError {
             let rule = UNIQUE_RULES
                 .iter()
                 .find(|(column, name, _)| constraint == *name || failed_column == Some(*column))
-                .map_or("unique", |(_, _, rule)| rule);
+                .map_or(Rule::Unique, |(_, _, rule)| *rule);
             StoreError::Conflict(rule)
         }
         DbError::Diesel(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
-            StoreError::Conflict("foreign_key")
+            StoreError::Conflict(Rule::ForeignKey)
         }
         DbError::Diesel(e) => {
             // Diesel's Display carries the driver's message, not bound values.

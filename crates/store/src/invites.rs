@@ -13,7 +13,7 @@ use crate::rows::{InviteRow, UserRow, decode_all};
 use crate::schema::{invites, sessions, users};
 
 /// Marks an invite of `kind` used, if it is still unused and unexpired at `now`;
-/// `Conflict("invite_used")` otherwise. The condition sits in the `UPDATE` itself, so two claims
+/// `Conflict(pincer_core::Rule::InviteUsed)` otherwise. The condition sits in the `UPDATE` itself, so two claims
 /// can never both succeed.
 fn mark_used(conn: &mut AnyConn, id: &str, kind: InviteKind, now: i64) -> Result<(), DbError> {
     let updated = diesel::update(
@@ -26,7 +26,7 @@ fn mark_used(conn: &mut AnyConn, id: &str, kind: InviteKind, now: i64) -> Result
     .set(invites::used_at.eq(now))
     .execute(conn)?;
     if updated == 0 {
-        return Err(StoreError::Conflict("invite_used").into());
+        return Err(StoreError::Conflict(pincer_core::Rule::InviteUsed).into());
     }
     Ok(())
 }

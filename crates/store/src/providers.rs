@@ -95,7 +95,7 @@ impl ProviderStore for Database {
                     load_all(conn)?.into_iter().partition(|p| p.name == name);
                 let removed = removed.into_iter().next().ok_or(StoreError::NotFound)?;
                 let plan = rule(&removed, &remaining).map_err(|refused| match refused {
-                    RemovalRefused::LastProvider => StoreError::Conflict("last_provider"),
+                    RemovalRefused::LastProvider => StoreError::Conflict(pincer_core::Rule::LastProvider),
                 })?;
                 diesel::delete(providers::table.find(&name)).execute(conn)?;
                 if let Some(new_default) = &plan.new_default {

@@ -43,7 +43,7 @@ fn is_active_admin(conn: &mut AnyConn, id: &str) -> Result<bool, DbError> {
 /// Refuses a change that would take the last active admin away. Runs inside the guarded write.
 fn keep_an_active_admin(conn: &mut AnyConn, id: &str) -> Result<(), DbError> {
     if is_active_admin(conn, id)? && other_active_admins(conn, id)? == 0 {
-        return Err(StoreError::Conflict("last_admin").into());
+        return Err(StoreError::Conflict(pincer_core::Rule::LastAdmin).into());
     }
     Ok(())
 }
@@ -64,7 +64,7 @@ impl UserStore for Database {
         self.run("users.insert_first_admin", move |conn| {
             backend::write(conn, Some(Guard::Admins), |conn| {
                 if any_admin(conn)? {
-                    return Err(StoreError::Conflict("setup_complete").into());
+                    return Err(StoreError::Conflict(pincer_core::Rule::SetupComplete).into());
                 }
                 diesel::insert_into(users::table).values(&row).execute(conn)?;
                 Ok(())

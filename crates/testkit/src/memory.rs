@@ -30,10 +30,10 @@ impl Tables {
     /// The checks an insert into `users` meets: the primary key, then the unique email.
     fn check_new_user(&self, user: &User) -> Result<(), StoreError> {
         if self.users.iter().any(|u| u.id == user.id) {
-            return Err(StoreError::Conflict("id"));
+            return Err(StoreError::Conflict(pincer_core::Rule::Id));
         }
         if self.users.iter().any(|u| u.email == user.email) {
-            return Err(StoreError::Conflict("email"));
+            return Err(StoreError::Conflict(pincer_core::Rule::Email));
         }
         Ok(())
     }
@@ -43,12 +43,12 @@ impl Tables {
         self.users.iter().any(|u| u.id != except && u.role == Role::Admin && !u.banned)
     }
 
-    /// The unused, unexpired link of this kind, or `Conflict("invite_used")`.
+    /// The unused, unexpired link of this kind, or `Conflict(pincer_core::Rule::InviteUsed)`.
     fn claimable(&mut self, id: InviteId, kind: InviteKind, now: Timestamp) -> Result<&mut Invite, StoreError> {
         self.invites
             .iter_mut()
             .find(|i| i.id == id && i.kind == kind && i.used_at.is_none() && i.expires_at > now)
-            .ok_or(StoreError::Conflict("invite_used"))
+            .ok_or(StoreError::Conflict(pincer_core::Rule::InviteUsed))
     }
 }
 
@@ -77,7 +77,7 @@ impl UserStore for MemoryIdentity {
     async fn insert_first_admin(&self, user: &User) -> Result<(), StoreError> {
         let mut tables = self.tables();
         if tables.users.iter().any(|u| u.role == Role::Admin) {
-            return Err(StoreError::Conflict("setup_complete"));
+            return Err(StoreError::Conflict(pincer_core::Rule::SetupComplete));
         }
         tables.check_new_user(user)?;
         tables.users.push(user.clone());
@@ -110,7 +110,7 @@ impl UserStore for MemoryIdentity {
         let user = tables.user_mut(id)?;
         let demotes_an_active_admin = user.role == Role::Admin && !user.banned && role != Role::Admin;
         if demotes_an_active_admin && !tables.another_active_admin(id) {
-            return Err(StoreError::Conflict("last_admin"));
+            return Err(StoreError::Conflict(pincer_core::Rule::LastAdmin));
         }
         let user = tables.user_mut(id)?;
         user.role = role;
@@ -123,7 +123,7 @@ impl UserStore for MemoryIdentity {
         let user = tables.user_mut(id)?;
         let bans_an_active_admin = banned && user.role == Role::Admin && !user.banned;
         if bans_an_active_admin && !tables.another_active_admin(id) {
-            return Err(StoreError::Conflict("last_admin"));
+            return Err(StoreError::Conflict(pincer_core::Rule::LastAdmin));
         }
         let user = tables.user_mut(id)?;
         user.banned = banned;
@@ -161,10 +161,10 @@ impl SessionStore for MemoryIdentity {
     async fn insert(&self, session: &Session) -> Result<(), StoreError> {
         let mut tables = self.tables();
         if tables.sessions.iter().any(|s| s.token_hash == session.token_hash) {
-            return Err(StoreError::Conflict("token_hash"));
+            return Err(StoreError::Conflict(pincer_core::Rule::TokenHash));
         }
         if !tables.users.iter().any(|u| u.id == session.user_id) {
-            return Err(StoreError::Conflict("foreign_key"));
+            return Err(StoreError::Conflict(pincer_core::Rule::ForeignKey));
         }
         tables.sessions.push(session.clone());
         Ok(())
@@ -216,7 +216,7 @@ impl InviteStore for MemoryIdentity {
     async fn insert(&self, invite: &Invite) -> Result<(), StoreError> {
         let mut tables = self.tables();
         if tables.invites.iter().any(|i| i.token_hash == invite.token_hash) {
-            return Err(StoreError::Conflict("token_hash"));
+            return Err(StoreError::Conflict(pincer_core::Rule::TokenHash));
         }
         tables.invites.push(invite.clone());
         Ok(())

@@ -17,12 +17,12 @@ pub trait ConversationStore: Send + Sync + 'static {
     /// Opens a turn in one transaction: the chat with `turn`'s key (created if it does not exist),
     /// its newest `history_limit` messages before the turn (oldest first), then the user message
     /// and the assistant placeholder stored into it (their `chat_id` is set to the chat's). A
-    /// reused `client_message_id` is `Conflict("client_message_id")` and stores nothing.
+    /// reused `client_message_id` is `Conflict(pincer_core::Rule::ClientMessageId)` and stores nothing.
     async fn open_turn(&self, turn: &mut NewTurn, history_limit: u32) -> Result<(Chat, Vec<Message>), StoreError>;
     /// The chat with this key, if it exists.
     async fn find_chat(&self, user: UserId, agent: AgentId, key: &str) -> Result<Option<Chat>, StoreError>;
     /// Inserts a message and bumps the chat's `updated_at`. A user message whose
-    /// `client_message_id` is already in the chat is `Conflict("client_message_id")`.
+    /// `client_message_id` is already in the chat is `Conflict(pincer_core::Rule::ClientMessageId)`.
     async fn insert_message(&self, message: &Message) -> Result<(), StoreError>;
     /// Replaces the content, status, steps and error of a message; `NotFound` if it is unknown.
     async fn update_message(

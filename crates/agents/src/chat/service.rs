@@ -276,7 +276,7 @@ impl ChatService {
         let (chat, history) =
             match self.deps.conversations.open_turn(&mut turn, self.deps.limits.history_messages).await {
                 Ok(opened) => opened,
-                Err(StoreError::Conflict("client_message_id")) => return Err(ChatError::Duplicate),
+                Err(StoreError::Conflict(pincer_core::Rule::ClientMessageId)) => return Err(ChatError::Duplicate),
                 Err(e) => return Err(e.into()),
             };
         let NewTurn { user_message, assistant, .. } = turn;

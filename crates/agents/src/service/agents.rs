@@ -263,7 +263,9 @@ impl AgentService {
                 Ok(agent)
             }
             // A concurrent request created it first.
-            Err(StoreError::Conflict(_)) => self.personal_of(user).await?.ok_or(AgentError::Unavailable),
+            Err(StoreError::Conflict(pincer_core::Rule::PersonalAgent)) => {
+                self.personal_of(user).await?.ok_or(AgentError::Unavailable)
+            }
             Err(e) => Err(e.into()),
         }
     }

@@ -12,7 +12,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use pincer_core::StoreError;
+use pincer_core::{Rule, StoreError};
 use serde_json::{Value, json};
 
 use super::ToolId;
@@ -38,11 +38,11 @@ pub trait DocumentReader: Send + Sync + 'static {
     async fn resolve(&self, path: &Path) -> Result<PathBuf, StoreError>;
     /// The entries of the directory `relative` beneath `root` (`""` is `root` itself), by name
     /// (`is_dir` and `size` as the entry itself says, a symlink not followed);
-    /// `Conflict("not_a_folder")` when it is not a directory; `NotFound` when it does not exist
+    /// `Conflict(Rule::NotAFolder)` when it is not a directory; `NotFound` when it does not exist
     /// or its resolution would leave `root`.
     async fn list(&self, root: &Path, relative: &Path) -> Result<Vec<FolderEntry>, StoreError>;
     /// At most `max_bytes` of the regular file `relative` beneath `root`, and whether it was cut;
-    /// `Conflict("is_a_folder")` when it is a directory; `NotFound` as for `list`.
+    /// `Conflict(Rule::IsAFolder)` when it is a directory; `NotFound` as for `list`.
     async fn read(&self, root: &Path, relative: &Path, max_bytes: usize) -> Result<(Vec<u8>, bool), StoreError>;
 }
 
@@ -80,7 +80,11 @@ impl From<StoreError> for ToolError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::NotFound,
-            _ => Self::Unavailable,
+            StoreError::Conflict(Rule::NotAFolder) => Self::NotFolder,
+            StoreError::Conflict(Rule::IsAFolder) => Self::IsFolder,
+            StoreError::Conflict(Rule::NotAFile) => Self::NotText,
+            // No other rule concerns the documents.
+            StoreError::Conflict(_) | StoreError::Unavailable => Self::Unavailable,
         }
     }
 }
@@ -216,7 +220,7 @@ impl<'a> FileTools<'a> {
         let dir = self.confine(path).await?;
         let mut entries = match self.reader.list(&dir.root, &dir.relative).await {
             Ok(entries) => entries,
-            Err(StoreError::Conflict(_)) => return Err(ToolError::NotFolder),
+            Err(StoreError::Conflict(Rule::NotAFolder)) => return Err(ToolError::NotFolder),
             Err(e) => return Err(e.into()),
         };
         entries.retain(|e| !e.name.starts_with('.'));
@@ -240,7 +244,8 @@ impl<'a> FileTools<'a> {
         let file = self.confine(path).await?;
         let (bytes, cut) = match self.reader.read(&file.root, &file.relative, MAX_READ_BYTES).await {
             Ok(read) => read,
-            Err(StoreError::Conflict(_)) => return Err(ToolError::IsFolder),
+            Err(StoreError::Conflict(Rule::IsAFolder)) => return Err(ToolError::IsFolder),
+            Err(StoreError::Conflict(Rule::NotAFile)) => return Err(ToolError::NotText),
             Err(e) => return Err(e.into()),
         };
         let mut text = extract_text(&file.relative, bytes, cut)?;

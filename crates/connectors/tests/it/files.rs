@@ -32,13 +32,13 @@ async fn resolves_lists_and_reads_within_bounds() {
     assert_eq!(names[1], ("policy.md", false, 17));
     assert_eq!(names[2].0, "sub");
     assert_eq!(docs.list(&hr, Path::new("sub")).await.unwrap()[0].name, "notes.md");
-    assert_eq!(docs.list(&hr, Path::new("policy.md")).await, Err(StoreError::Conflict("not_a_folder")));
+    assert_eq!(docs.list(&hr, Path::new("policy.md")).await, Err(StoreError::Conflict(pincer_core::Rule::NotAFolder)));
 
     let policy = Path::new("policy.md");
     assert_eq!(docs.read(&hr, policy, 1024).await.unwrap(), (b"# Leave\n\n25 days.".to_vec(), false));
     assert_eq!(docs.read(&hr, policy, 7).await.unwrap(), (b"# Leave".to_vec(), true));
     assert!(!docs.read(&hr, policy, 17).await.unwrap().1, "exactly the limit is not cut");
-    assert_eq!(docs.read(&hr, Path::new("sub"), 10).await, Err(StoreError::Conflict("is_a_folder")));
+    assert_eq!(docs.read(&hr, Path::new("sub"), 10).await, Err(StoreError::Conflict(pincer_core::Rule::IsAFolder)));
     assert_eq!(docs.read(Path::new("/definitely/not/here"), policy, 10).await, Err(StoreError::NotFound));
 }
 

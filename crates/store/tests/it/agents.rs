@@ -96,12 +96,12 @@ async fn duplicate_id_and_unknown_owner_conflict() {
         let first = agent("First", 0);
         db.insert(&first).await.unwrap();
         let again = Agent { name: "Again".into(), ..first.clone() };
-        assert_eq!(db.insert(&again).await, Err(StoreError::Conflict("id")));
+        assert_eq!(db.insert(&again).await, Err(StoreError::Conflict(pincer_core::Rule::Id)));
         assert_eq!(get(&db, first.id).await, first);
 
         let ghost = User { id: UserId::new(), ..user("ghost@example.com", Role::Member) };
         let orphan = personal(&ghost, 1);
-        assert_eq!(db.insert(&orphan).await, Err(StoreError::Conflict("foreign_key")));
+        assert_eq!(db.insert(&orphan).await, Err(StoreError::Conflict(pincer_core::Rule::ForeignKey)));
         assert_eq!(AgentStore::get(&db, orphan.id).await.unwrap(), None);
     })
     .await;
@@ -116,7 +116,7 @@ async fn one_live_personal_agent_per_user() {
         db.insert(&first).await.unwrap();
 
         let second = personal(&ada, 1);
-        assert_eq!(db.insert(&second).await, Err(StoreError::Conflict("personal_agent")));
+        assert_eq!(db.insert(&second).await, Err(StoreError::Conflict(pincer_core::Rule::PersonalAgent)));
         assert_eq!(AgentStore::get(&db, second.id).await.unwrap(), None);
 
         // Another user may have one, and shared agents are not limited.
@@ -125,13 +125,13 @@ async fn one_live_personal_agent_per_user() {
         db.insert(&agent("Shared B", 4)).await.unwrap();
         // A personal agent created by someone else still counts for its owner.
         let by_admin = Agent { created_by: Some(bob.id), ..personal(&ada, 5) };
-        assert_eq!(db.insert(&by_admin).await, Err(StoreError::Conflict("personal_agent")));
+        assert_eq!(db.insert(&by_admin).await, Err(StoreError::Conflict(pincer_core::Rule::PersonalAgent)));
 
         // Once the first is deleted, the user may get a new one; deleted ones do not count.
         db.soft_delete(first.id, NOW.plus_millis(10)).await.unwrap();
         db.insert(&second).await.unwrap();
         let third = personal(&ada, 6);
-        assert_eq!(db.insert(&third).await, Err(StoreError::Conflict("personal_agent")));
+        assert_eq!(db.insert(&third).await, Err(StoreError::Conflict(pincer_core::Rule::PersonalAgent)));
         db.soft_delete(second.id, NOW.plus_millis(11)).await.unwrap();
         db.insert(&third).await.unwrap();
         // An agent inserted already deleted is not live either.

@@ -150,8 +150,14 @@ async fn a_chat_needs_a_known_user_and_agent() {
         let ada = insert_user(&db, "ada@example.com").await;
         let helper = insert_agent(&db, "Helper").await;
         let (ghost_user, ghost_agent) = (UserId::new(), AgentId::new());
-        assert_eq!(db.chat(ghost_user, helper, "main", NOW).await, Err(StoreError::Conflict("foreign_key")));
-        assert_eq!(db.chat(ada.id, ghost_agent, "main", NOW).await, Err(StoreError::Conflict("foreign_key")));
+        assert_eq!(
+            db.chat(ghost_user, helper, "main", NOW).await,
+            Err(StoreError::Conflict(pincer_core::Rule::ForeignKey))
+        );
+        assert_eq!(
+            db.chat(ada.id, ghost_agent, "main", NOW).await,
+            Err(StoreError::Conflict(pincer_core::Rule::ForeignKey))
+        );
         assert_eq!(db.find_chat(ghost_user, helper, "main").await.unwrap(), None);
         assert_eq!(db.find_chat(ada.id, ghost_agent, "main").await.unwrap(), None);
     })
@@ -218,7 +224,7 @@ async fn a_client_message_id_is_used_once_per_chat() {
 
         // A resend: refused, and nothing of it is written (the chat is not bumped either).
         let resend = user_message(&chat, "resend", Some("c-1"), 2);
-        assert_eq!(db.insert_message(&resend).await, Err(StoreError::Conflict("client_message_id")));
+        assert_eq!(db.insert_message(&resend).await, Err(StoreError::Conflict(pincer_core::Rule::ClientMessageId)));
         assert_eq!(all(&db, &chat).await, vec![first.clone()]);
         assert_eq!(reload(&db, &chat).await.updated_at, NOW.plus_millis(1));
 
@@ -260,7 +266,7 @@ async fn concurrent_resends_store_one_message() {
         for task in tasks {
             match task.await.unwrap() {
                 Ok(()) => stored += 1,
-                Err(e) => assert_eq!(e, StoreError::Conflict("client_message_id")),
+                Err(e) => assert_eq!(e, StoreError::Conflict(pincer_core::Rule::ClientMessageId)),
             }
         }
         assert_eq!(stored, 1);
@@ -279,7 +285,7 @@ async fn a_failed_insert_changes_nothing() {
         // The same id again, even into another chat: refused, the original kept, no chat bumped.
         let other = db.chat(chat.user_id, chat.agent_id, "other", NOW).await.unwrap();
         let same_id = Message { id: original.id, ..user_message(&other, "copy", None, 50) };
-        assert_eq!(db.insert_message(&same_id).await, Err(StoreError::Conflict("id")));
+        assert_eq!(db.insert_message(&same_id).await, Err(StoreError::Conflict(pincer_core::Rule::Id)));
         assert_eq!(all(&db, &chat).await, vec![original.clone()]);
         assert_eq!(all(&db, &other).await, vec![]);
         assert_eq!(reload(&db, &chat).await.updated_at, NOW.plus_millis(1));
@@ -288,7 +294,7 @@ async fn a_failed_insert_changes_nothing() {
         // A chat that does not exist.
         let ghost = Chat { id: ChatId::new(), ..chat.clone() };
         let lost = user_message(&ghost, "lost", None, 60);
-        assert_eq!(db.insert_message(&lost).await, Err(StoreError::Conflict("foreign_key")));
+        assert_eq!(db.insert_message(&lost).await, Err(StoreError::Conflict(pincer_core::Rule::ForeignKey)));
         assert_eq!(db.recent_messages(ghost.id, 10).await.unwrap(), vec![]);
         assert_eq!(reload(&db, &chat).await.updated_at, NOW.plus_millis(1));
     })
@@ -564,7 +570,10 @@ async fn a_refused_turn_stores_nothing_not_even_its_chat() {
         let (chat, _) = db.open_turn(&mut first, 40).await.unwrap();
 
         let mut resend = new_turn(ada.id, agent, "main", "hello", Some("c1"), 5);
-        assert_eq!(db.open_turn(&mut resend, 40).await.map(|_| ()), Err(StoreError::Conflict("client_message_id")));
+        assert_eq!(
+            db.open_turn(&mut resend, 40).await.map(|_| ()),
+            Err(StoreError::Conflict(pincer_core::Rule::ClientMessageId))
+        );
         assert_eq!(contents(&all(&db, &chat).await), ["hello", ""], "no placeholder without its message");
         assert_eq!(reload(&db, &chat).await.updated_at, NOW);
 

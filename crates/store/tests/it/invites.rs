@@ -49,7 +49,7 @@ async fn token_hashes_are_unique() {
         let admin = admin(&*db).await;
         InviteStore::insert(&*db, &invite(&admin, "same", None)).await.unwrap();
         let twin = invite(&admin, "same", Some("x@example.com"));
-        assert_eq!(InviteStore::insert(&*db, &twin).await, Err(StoreError::Conflict("token_hash")));
+        assert_eq!(InviteStore::insert(&*db, &twin).await, Err(StoreError::Conflict(pincer_core::Rule::TokenHash)));
         assert_eq!(InviteStore::list(&*db).await.unwrap().len(), 1);
     })
     .await;
@@ -102,11 +102,20 @@ async fn claiming_a_used_or_expired_invite_changes_nothing() {
         InviteStore::insert(&*db, &expired).await.unwrap();
 
         let first = user("first@example.com", Role::Member);
-        assert_eq!(db.claim_for_new_user(used.id, NOW, &first).await, Err(StoreError::Conflict("invite_used")));
+        assert_eq!(
+            db.claim_for_new_user(used.id, NOW, &first).await,
+            Err(StoreError::Conflict(pincer_core::Rule::InviteUsed))
+        );
         let second = user("second@example.com", Role::Member);
-        assert_eq!(db.claim_for_new_user(expired.id, NOW, &second).await, Err(StoreError::Conflict("invite_used")));
+        assert_eq!(
+            db.claim_for_new_user(expired.id, NOW, &second).await,
+            Err(StoreError::Conflict(pincer_core::Rule::InviteUsed))
+        );
         let third = user("third@example.com", Role::Member);
-        assert_eq!(db.claim_for_new_user(InviteId::new(), NOW, &third).await, Err(StoreError::Conflict("invite_used")));
+        assert_eq!(
+            db.claim_for_new_user(InviteId::new(), NOW, &third).await,
+            Err(StoreError::Conflict(pincer_core::Rule::InviteUsed))
+        );
 
         assert_eq!(invite_by_hash(&*db, "used").await, used);
         assert_eq!(invite_by_hash(&*db, "expired").await, expired);
@@ -125,7 +134,7 @@ async fn a_used_invite_cannot_be_claimed_twice() {
         let two = user("two@example.com", Role::Member);
         assert_eq!(
             db.claim_for_new_user(inv.id, NOW.plus_millis(1), &two).await,
-            Err(StoreError::Conflict("invite_used"))
+            Err(StoreError::Conflict(pincer_core::Rule::InviteUsed))
         );
         assert_eq!(invite_by_hash(&*db, "tok").await.used_at, Some(NOW));
         assert_eq!(UserStore::get(&*db, two.id).await.unwrap(), None);
@@ -141,7 +150,10 @@ async fn claim_with_a_taken_email_leaves_the_invite_unused() {
         InviteStore::insert(&*db, &inv).await.unwrap();
         let clash = user("admin@example.com", Role::Member);
 
-        assert_eq!(db.claim_for_new_user(inv.id, NOW, &clash).await, Err(StoreError::Conflict("email")));
+        assert_eq!(
+            db.claim_for_new_user(inv.id, NOW, &clash).await,
+            Err(StoreError::Conflict(pincer_core::Rule::Email))
+        );
         assert_eq!(invite_by_hash(&*db, "tok").await, inv);
         assert_eq!(UserStore::get(&*db, clash.id).await.unwrap(), None);
         assert_eq!(user_count(&*db).await, 1);
@@ -171,7 +183,7 @@ async fn concurrent_claims_of_one_invite_have_one_winner() {
         for task in tasks {
             match task.await.unwrap() {
                 Ok(()) => won += 1,
-                Err(e) => assert_eq!(e, StoreError::Conflict("invite_used")),
+                Err(e) => assert_eq!(e, StoreError::Conflict(pincer_core::Rule::InviteUsed)),
             }
         }
         assert_eq!(won, 1);
@@ -190,8 +202,14 @@ async fn claims_check_the_kind_of_link() {
         InviteStore::insert(&*db, &inv).await.unwrap();
 
         let u = user("new@example.com", Role::Member);
-        assert_eq!(db.claim_for_new_user(rst.id, NOW, &u).await, Err(StoreError::Conflict("invite_used")));
-        assert_eq!(db.claim_for_reset(inv.id, NOW, admin.id, "$new").await, Err(StoreError::Conflict("invite_used")));
+        assert_eq!(
+            db.claim_for_new_user(rst.id, NOW, &u).await,
+            Err(StoreError::Conflict(pincer_core::Rule::InviteUsed))
+        );
+        assert_eq!(
+            db.claim_for_reset(inv.id, NOW, admin.id, "$new").await,
+            Err(StoreError::Conflict(pincer_core::Rule::InviteUsed))
+        );
         assert_eq!(invite_by_hash(&*db, "reset").await, rst);
         assert_eq!(invite_by_hash(&*db, "invite").await, inv);
         assert_eq!(UserStore::get(&*db, admin.id).await.unwrap(), Some(admin));
@@ -224,7 +242,7 @@ async fn claim_for_reset_sets_the_hash_and_ends_every_session() {
         // A second claim changes nothing.
         assert_eq!(
             db.claim_for_reset(rst.id, at, ada.id, "$argon2id$again").await,
-            Err(StoreError::Conflict("invite_used"))
+            Err(StoreError::Conflict(pincer_core::Rule::InviteUsed))
         );
         assert_eq!(UserStore::get(&*db, ada.id).await.unwrap().unwrap().password_hash, "$argon2id$fresh");
     })
@@ -244,7 +262,10 @@ async fn failed_resets_change_nothing() {
         InviteStore::insert(&*db, &expired).await.unwrap();
         InviteStore::insert(&*db, &pending).await.unwrap();
 
-        assert_eq!(db.claim_for_reset(expired.id, NOW, ada.id, "$x").await, Err(StoreError::Conflict("invite_used")));
+        assert_eq!(
+            db.claim_for_reset(expired.id, NOW, ada.id, "$x").await,
+            Err(StoreError::Conflict(pincer_core::Rule::InviteUsed))
+        );
         // An unknown account: the invite mark is rolled back with the rest.
         assert_eq!(db.claim_for_reset(pending.id, NOW, UserId::new(), "$x").await, Err(StoreError::NotFound));
 

@@ -246,7 +246,7 @@ async fn the_last_provider_is_refused_and_nothing_changes() {
         db.insert(&a).await.unwrap();
 
         let refused = db.remove("anthropic", NOW.plus_millis(5), plan_provider_removal).await;
-        assert_eq!(refused, Err(StoreError::Conflict("last_provider")));
+        assert_eq!(refused, Err(StoreError::Conflict(pincer_core::Rule::LastProvider)));
         assert_eq!(all(&db).await, vec![only]);
         assert_eq!(get_agent(&db, a.id).await, a);
     })
@@ -273,7 +273,7 @@ async fn a_refusal_by_the_rule_changes_nothing() {
         let before = all(&db).await;
 
         let refused = db.remove("groq", NOW.plus_millis(5), refuse_after_checking).await;
-        assert_eq!(refused, Err(StoreError::Conflict("last_provider")));
+        assert_eq!(refused, Err(StoreError::Conflict(pincer_core::Rule::LastProvider)));
         assert_eq!(all(&db).await, before);
         assert_eq!(get_agent(&db, a.id).await, a);
     })
@@ -356,7 +356,7 @@ async fn concurrent_removals_keep_one_provider() {
             match task.await.unwrap() {
                 Ok(_) => {}
                 Err(e) => {
-                    assert_eq!(e, StoreError::Conflict("last_provider"));
+                    assert_eq!(e, StoreError::Conflict(pincer_core::Rule::LastProvider));
                     refused += 1;
                 }
             }

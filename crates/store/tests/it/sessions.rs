@@ -43,12 +43,12 @@ async fn token_hashes_are_unique_and_users_must_exist() {
         UserStore::insert(&*db, &ada).await.unwrap();
         SessionStore::insert(&*db, &session(&ada, "hash", NOW.plus_millis(HOUR))).await.unwrap();
         let twin = session(&ada, "hash", NOW.plus_millis(2 * HOUR));
-        assert_eq!(SessionStore::insert(&*db, &twin).await, Err(StoreError::Conflict("token_hash")));
+        assert_eq!(SessionStore::insert(&*db, &twin).await, Err(StoreError::Conflict(pincer_core::Rule::TokenHash)));
 
         // Foreign keys are enforced (on SQLite this needs `PRAGMA foreign_keys = ON`).
         let ghost = user("ghost@example.com", Role::Member);
         let orphan = session(&ghost, "orphan", NOW.plus_millis(HOUR));
-        assert_eq!(SessionStore::insert(&*db, &orphan).await, Err(StoreError::Conflict("foreign_key")));
+        assert_eq!(SessionStore::insert(&*db, &orphan).await, Err(StoreError::Conflict(pincer_core::Rule::ForeignKey)));
         assert_eq!(db.find_active("orphan", NOW).await.unwrap(), None);
     })
     .await;

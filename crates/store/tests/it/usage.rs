@@ -126,7 +126,7 @@ async fn a_reused_id_is_a_conflict_and_changes_nothing() {
         db.record(&first).await.unwrap();
         // Another step with the id of an existing record: an error, not a silent skip.
         let clash = UsageRecord { id: first.id, ..record(RunId::new(), 0) };
-        assert_eq!(db.record(&clash).await, Err(StoreError::Conflict("id")));
+        assert_eq!(db.record(&clash).await, Err(StoreError::Conflict(pincer_core::Rule::Id)));
         assert_eq!(for_run(&db, clash.run_id).await, vec![]);
         assert_eq!(for_run(&db, first.run_id).await, vec![first]);
     })

@@ -33,7 +33,7 @@ async fn duplicate_email_conflicts_and_inserts_nothing() {
         let first = user("same@example.com", Role::Member);
         db.insert(&first).await.unwrap();
         let second = user("same@example.com", Role::Admin);
-        assert_eq!(db.insert(&second).await, Err(StoreError::Conflict("email")));
+        assert_eq!(db.insert(&second).await, Err(StoreError::Conflict(pincer_core::Rule::Email)));
         assert_eq!(db.get(second.id).await.unwrap(), None);
         assert_eq!(count(&*db).await, 1);
         assert_eq!(db.find_by_email("same@example.com").await.unwrap(), Some(first));
@@ -47,7 +47,7 @@ async fn duplicate_id_conflicts() {
         let first = user("one@example.com", Role::Member);
         db.insert(&first).await.unwrap();
         let again = User { email: "two@example.com".into(), ..first.clone() };
-        assert_eq!(db.insert(&again).await, Err(StoreError::Conflict("id")));
+        assert_eq!(db.insert(&again).await, Err(StoreError::Conflict(pincer_core::Rule::Id)));
         assert_eq!(count(&*db).await, 1);
     })
     .await;
@@ -111,7 +111,7 @@ async fn insert_first_admin_only_once() {
         assert_eq!(db.get(first.id).await.unwrap(), Some(first));
 
         let second = user("second@example.com", Role::Admin);
-        assert_eq!(db.insert_first_admin(&second).await, Err(StoreError::Conflict("setup_complete")));
+        assert_eq!(db.insert_first_admin(&second).await, Err(StoreError::Conflict(pincer_core::Rule::SetupComplete)));
         assert_eq!(db.get(second.id).await.unwrap(), None);
         assert_eq!(count(&*db).await, 2);
     })
@@ -125,7 +125,7 @@ async fn insert_first_admin_refuses_when_only_a_banned_admin_exists() {
         banned.banned = true;
         db.insert(&banned).await.unwrap();
         let late = user("late@example.com", Role::Admin);
-        assert_eq!(db.insert_first_admin(&late).await, Err(StoreError::Conflict("setup_complete")));
+        assert_eq!(db.insert_first_admin(&late).await, Err(StoreError::Conflict(pincer_core::Rule::SetupComplete)));
         assert_eq!(db.get(late.id).await.unwrap(), None);
     })
     .await;
@@ -136,7 +136,7 @@ async fn insert_first_admin_duplicate_email_is_an_email_conflict() {
     each_user_store(|db| async move {
         db.insert(&user("taken@example.com", Role::Member)).await.unwrap();
         let admin = user("taken@example.com", Role::Admin);
-        assert_eq!(db.insert_first_admin(&admin).await, Err(StoreError::Conflict("email")));
+        assert_eq!(db.insert_first_admin(&admin).await, Err(StoreError::Conflict(pincer_core::Rule::Email)));
         assert!(!db.any_admin().await.unwrap());
     })
     .await;
@@ -156,7 +156,7 @@ async fn concurrent_setup_has_exactly_one_winner() {
         for attempt in attempts {
             match attempt.await.unwrap() {
                 Ok(()) => won += 1,
-                Err(e) => assert_eq!(e, StoreError::Conflict("setup_complete")),
+                Err(e) => assert_eq!(e, StoreError::Conflict(pincer_core::Rule::SetupComplete)),
             }
         }
         assert_eq!(won, 1);
@@ -175,7 +175,10 @@ async fn set_role_promotes_and_demotes_with_the_last_admin_guard() {
         let later = NOW.plus_millis(1_000);
 
         // The only active admin cannot be demoted; nothing changes.
-        assert_eq!(db.set_role(admin.id, Role::Member, later).await, Err(StoreError::Conflict("last_admin")));
+        assert_eq!(
+            db.set_role(admin.id, Role::Member, later).await,
+            Err(StoreError::Conflict(pincer_core::Rule::LastAdmin))
+        );
         assert_eq!(db.get(admin.id).await.unwrap(), Some(admin.clone()));
         // Re-affirming the role is not a demotion.
         db.set_role(admin.id, Role::Admin, later).await.unwrap();
@@ -187,7 +190,10 @@ async fn set_role_promotes_and_demotes_with_the_last_admin_guard() {
         // With two active admins one may step down.
         db.set_role(admin.id, Role::Member, later).await.unwrap();
         assert_eq!(db.get(admin.id).await.unwrap().unwrap().role, Role::Member);
-        assert_eq!(db.set_role(member.id, Role::Member, later).await, Err(StoreError::Conflict("last_admin")));
+        assert_eq!(
+            db.set_role(member.id, Role::Member, later).await,
+            Err(StoreError::Conflict(pincer_core::Rule::LastAdmin))
+        );
         // Members may be "demoted" to member freely.
         db.set_role(admin.id, Role::Member, later).await.unwrap();
     })
@@ -203,8 +209,11 @@ async fn banned_admins_do_not_count_as_remaining_admins() {
         db.insert(&active).await.unwrap();
         db.insert(&banned).await.unwrap();
 
-        assert_eq!(db.set_role(active.id, Role::Member, NOW).await, Err(StoreError::Conflict("last_admin")));
-        assert_eq!(db.set_banned(active.id, true, NOW).await, Err(StoreError::Conflict("last_admin")));
+        assert_eq!(
+            db.set_role(active.id, Role::Member, NOW).await,
+            Err(StoreError::Conflict(pincer_core::Rule::LastAdmin))
+        );
+        assert_eq!(db.set_banned(active.id, true, NOW).await, Err(StoreError::Conflict(pincer_core::Rule::LastAdmin)));
         // The banned admin is not active: changing it leaves the active one in place.
         db.set_role(banned.id, Role::Member, NOW).await.unwrap();
         assert_eq!(db.get(active.id).await.unwrap(), Some(active));
@@ -228,7 +237,7 @@ async fn set_banned_bans_and_unbans_with_the_last_admin_guard() {
         assert_eq!((banned.banned, banned.updated_at), (true, later));
 
         db.set_banned(other.id, true, later).await.unwrap();
-        assert_eq!(db.set_banned(admin.id, true, later).await, Err(StoreError::Conflict("last_admin")));
+        assert_eq!(db.set_banned(admin.id, true, later).await, Err(StoreError::Conflict(pincer_core::Rule::LastAdmin)));
         assert!(!db.get(admin.id).await.unwrap().unwrap().banned);
 
         // Unbanning is always allowed, and then the other admin may be banned.
@@ -266,7 +275,7 @@ async fn concurrent_demotions_keep_one_active_admin() {
             match task.await.unwrap() {
                 Ok(()) => {}
                 Err(e) => {
-                    assert_eq!(e, StoreError::Conflict("last_admin"));
+                    assert_eq!(e, StoreError::Conflict(pincer_core::Rule::LastAdmin));
                     refused += 1;
                 }
             }
