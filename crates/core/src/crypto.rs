@@ -41,8 +41,10 @@ pub fn parse_key_hex(hex_key: &str) -> Option<[u8; 32]> {
 /// Why sealed data could not be opened.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CipherError {
+    /// The sealed text is not of the expected form.
     #[error("sealed value is malformed")]
     Malformed,
+    /// The key did not open it: another key, or the text was altered.
     #[error("sealed value failed authentication (wrong key or tampered)")]
     Unauthentic,
 }
@@ -61,6 +63,7 @@ impl std::fmt::Debug for Cipher {
 const SEALED_PREFIX: &str = "v1:";
 
 impl Cipher {
+    /// A cipher with this 32-byte key.
     pub fn new(key: &[u8; 32]) -> Self {
         // A 32-byte key is always valid for AES-256.
         #[allow(clippy::expect_used)]

@@ -11,16 +11,20 @@ pub const MAX_EVENT_BODY_BYTES: usize = 7_000;
 /// One event: a topic (`sessions.ended`) and a body the topic's owner defines (JSON by convention).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BusEvent {
+    /// What the event is about, e.g. `sessions.ended`.
     pub topic: String,
+    /// The details, as the topic defines them.
     pub body: String,
 }
 
 /// Told of every event published on any node (its own included). Called on the bus's own
 /// thread: it must not block.
 pub trait EventHandler: Send + Sync + 'static {
+    /// Acts on one event.
     fn handle(&self, event: &BusEvent);
 }
 
+/// Where events are published and heard (one per process).
 pub trait EventBus: Send + Sync + 'static {
     /// Sends `event` to every subscriber on every node; never waits (delivery is best effort: a
     /// node that is down misses it, which is why what rides on the bus also has a slower path,

@@ -20,6 +20,8 @@
 //! assert_eq!(token.require(Capability::ReadAudit), Err(Denied::MissingScope(Scope::AuditRead)));
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod crypto;
 pub mod events;
 pub mod id;

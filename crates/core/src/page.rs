@@ -5,15 +5,19 @@ use serde::Serialize;
 /// A validated page request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PageRequest {
+    /// 1-based.
     pub page: u32,
+    /// Items per page.
     pub limit: u32,
 }
 
 /// Why a page request was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PageError {
+    /// `page` is not a positive integer.
     #[error("page must be a positive integer")]
     BadPage,
+    /// `limit` is out of its range (the upper bound given).
     #[error("limit must be between 1 and {0}")]
     BadLimit(u32),
 }
@@ -35,6 +39,7 @@ impl PageRequest {
         Ok(Self { page, limit })
     }
 
+    /// How many items come before this page.
     pub fn offset(self) -> i64 {
         i64::from(self.page - 1) * i64::from(self.limit)
     }
@@ -43,7 +48,9 @@ impl PageRequest {
 /// One page of results with the total count of matching rows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Page<T> {
+    /// The items of this page.
     pub items: Vec<T>,
+    /// How many items there are on all pages.
     pub total: i64,
 }
 

@@ -8,11 +8,14 @@ use crate::{SessionId, UserId};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// Manages users, agents, providers and settings.
     Admin,
+    /// Chats with the agents they may see and manages their own profile.
     Member,
 }
 
 impl Role {
+    /// The role as the API writes it (`admin`, `member`).
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
@@ -37,7 +40,10 @@ pub enum Credential {
     /// A sign-in session (the cookie, or its token as a bearer).
     Session(SessionId),
     /// A personal API token: only its scopes, never more than the role.
-    ApiToken { scopes: Vec<Scope> },
+    ApiToken {
+        /// What the token may do.
+        scopes: Vec<Scope>,
+    },
     /// A person writing through a linked channel identity (a Telegram user): chat only.
     Channel,
     /// A caller inside the process (a worker, a test, a service embedding the domain crates).
@@ -47,18 +53,26 @@ pub enum Credential {
 /// What an API token may be limited to (the scopes of issue 19's tokens).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scope {
+    /// `chat`: chat with agents.
     Chat,
+    /// `sessions`: read and manage chat sessions.
     Sessions,
+    /// `memory`: read and manage long-term memory.
     Memory,
+    /// `agents:read`: list and read agents.
     AgentsRead,
+    /// `agents:write`: create and change agents.
     AgentsWrite,
+    /// `usage:read`: read usage and costs.
     UsageRead,
+    /// `audit:read`: read the audit trail.
     AuditRead,
     /// Every capability the role has.
     Admin,
 }
 
 impl Scope {
+    /// Every scope, in the order the API lists them.
     pub const ALL: [Scope; 8] = [
         Scope::Chat,
         Scope::Sessions,
@@ -70,6 +84,7 @@ impl Scope {
         Scope::Admin,
     ];
 
+    /// The scope as the API writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Chat => "chat",
@@ -144,6 +159,7 @@ impl Capability {
 /// Why a capability was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Denied {
+    /// The capability needs the admin role.
     #[error("admin role required")]
     AdminRequired,
     /// The credential (an API token) lacks the scope; `Channel` credentials have only `chat`.
@@ -154,13 +170,18 @@ pub enum Denied {
 /// An authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
+    /// Who acts.
     pub user_id: UserId,
+    /// Their role when they authenticated.
     pub role: Role,
+    /// Their display name.
     pub name: String,
+    /// How they authenticated.
     pub credential: Credential,
 }
 
 impl Principal {
+    /// Whether the role is admin.
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }

@@ -8,6 +8,7 @@ pub const MASK: &str = "••••••••";
 pub struct Secret<T>(T);
 
 impl<T> Secret<T> {
+    /// Wraps a value so it never shows in logs.
     pub fn new(value: T) -> Self {
         Self(value)
     }

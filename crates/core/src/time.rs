@@ -11,14 +11,17 @@ use time::format_description::well_known::Rfc3339;
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
+    /// The instant this many milliseconds after the epoch.
     pub const fn from_millis(ms: i64) -> Self {
         Self(ms)
     }
 
+    /// Milliseconds since the epoch.
     pub const fn millis(self) -> i64 {
         self.0
     }
 
+    /// This instant moved by `ms` milliseconds (negative: earlier).
     pub const fn plus_millis(self, ms: i64) -> Self {
         Self(self.0.saturating_add(ms))
     }
@@ -84,6 +87,7 @@ fn put_digits(dst: &mut [u8], mut n: u32) {
 
 /// The source of "now". Services take it as a port so tests can move time.
 pub trait Clock: Send + Sync + 'static {
+    /// The current instant.
     fn now(&self) -> Timestamp;
 }
 

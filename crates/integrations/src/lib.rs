@@ -19,4 +19,6 @@
 //! assert!(check_addresses(&[metadata], true).is_err());
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod ssrf;

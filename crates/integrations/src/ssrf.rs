@@ -5,14 +5,19 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+/// Why an outbound URL is refused.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
+    /// Not http or https.
     #[error("URL must start with http:// or https://")]
     Scheme,
+    /// No host.
     #[error("URL has no host")]
     NoHost,
+    /// User name or password in the URL.
     #[error("URL must not contain credentials")]
     Credentials,
+    /// A private, loopback or link-local address without the operator allowing it, or cloud metadata.
     #[error("URL points to a private, loopback or link-local address")]
     PrivateAddress,
 }
@@ -20,8 +25,11 @@ pub enum UrlError {
 /// The parts of a URL the guard needs: scheme, host (without brackets) and port.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Target {
+    /// Whether the scheme is https.
     pub https: bool,
+    /// The host as written (lower-cased).
     pub host: String,
+    /// The port, the scheme's default when none is given.
     pub port: u16,
 }
 

@@ -15,6 +15,8 @@
 //! }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod prices;
 pub mod record;
 
@@ -26,8 +28,12 @@ pub use record::{UsageRecord, UsageSource, UsageStore};
 /// (written to it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TokenCounts {
+    /// Input (prompt) tokens, cache reads and writes excluded.
     pub input: u64,
+    /// Output tokens, reasoning included.
     pub output: u64,
+    /// Input tokens read from the provider's prompt cache.
     pub cache_read: u64,
+    /// Input tokens written to the provider's prompt cache.
     pub cache_write: u64,
 }

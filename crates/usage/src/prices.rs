@@ -7,9 +7,13 @@ use crate::TokenCounts;
 /// Prices in micro-dollars per million tokens (`1_250_000` is $1.25 per million).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Price {
+    /// Nano-dollars per input token (USD per million tokens × 1,000).
     pub input: u64,
+    /// Nano-dollars per output token.
     pub output: u64,
+    /// Nano-dollars per cache-read token.
     pub cache_read: u64,
+    /// Nano-dollars per cache-write token.
     pub cache_write: u64,
 }
 

@@ -16,6 +16,7 @@ pub enum UsageSource {
 }
 
 impl UsageSource {
+    /// The source as stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Chat => "chat",
@@ -23,6 +24,7 @@ impl UsageSource {
         }
     }
 
+    /// The source with this name, if any.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "chat" => Some(Self::Chat),
@@ -36,23 +38,31 @@ impl UsageSource {
 /// reported.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsageRecord {
+    /// The record's id.
     pub id: UsageId,
+    /// Whose call it was (`None` once the user is erased or for system calls).
     pub user_id: Option<UserId>,
+    /// Which agent made it, if one did.
     pub agent_id: Option<AgentId>,
     /// The provider's name (`anthropic`, or an OpenAI-compatible endpoint's slug).
     pub provider: String,
     /// The provider's own model id.
     pub model: String,
+    /// What the call used.
     pub tokens: TokenCounts,
     /// Estimated cost in nano-dollars; `None` when the catalogue has no price for the model.
     pub cost_nanos: Option<u64>,
+    /// Where the call came from.
     pub source: UsageSource,
+    /// The run the call belongs to.
     pub run_id: RunId,
     /// The model call's number within the run, from 0.
     pub step: u32,
+    /// When it was recorded.
     pub created_at: Timestamp,
 }
 
+/// The usage ledger.
 #[async_trait]
 pub trait UsageStore: Send + Sync + 'static {
     /// Records a model call; `Ok(false)` when its `(run_id, step)` was recorded already (the
