@@ -27,6 +27,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use pincer_agents::ProviderKind;
 use pincer_agents::chat::{ModelClient, ModelError, ModelRequest, ModelStream};
+use pincer_outbound::Retry;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Client, Response};
 
@@ -106,14 +107,21 @@ impl HttpModelClient {
             Target::resolve(&request.endpoint.base_url, request.endpoint.allow_private).await.map_err(guard_error)?;
         let origin = Origin { kind: kind.as_str(), host: target.host() };
         let wire = wire(request)?;
-        let response = self
-            .client(&target)?
-            .post(format!("{}{}", target.base.url, wire.path))
-            .headers(wire.headers)
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .header(ACCEPT, HeaderValue::from_static(wire.framing.content_type()))
-            .body(wire.body)
-            .send()
+        let client = self.client(&target)?;
+        let url = format!("{}{}", target.base.url, wire.path);
+        // Shared, not copied, by each attempt.
+        let body = bytes::Bytes::from(wire.body);
+        // Before its answer begins a call is asked again when the provider was overloaded or could
+        // not be reached (within the first-byte timeout around this); a stream is never repeated.
+        let response = Retry::BEFORE_FIRST_BYTE
+            .send(|| {
+                client
+                    .post(&url)
+                    .headers(wire.headers.clone())
+                    .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                    .header(ACCEPT, HeaderValue::from_static(wire.framing.content_type()))
+                    .body(body.clone())
+            })
             .await
             .map_err(|e| send_failed(&e, &origin))?;
         let status = response.status().as_u16();

@@ -59,6 +59,55 @@ async fn error_statuses_map_before_the_stream() {
     }
 }
 
+/// Before its answer begins, a call is asked again when the provider was overloaded or a gateway
+/// failed — 250 ms, then 500 ms later, three attempts in all — and only then; a stream that
+/// began is never repeated, and a refusal that is the caller's business is not retried.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_overloaded_provider_is_asked_again_before_its_answer_begins() {
+    for kind in [FakeKind::Anthropic, FakeKind::Openai, FakeKind::Google, FakeKind::OllamaLocal] {
+        let fake = FakeProvider::start(kind);
+        let chats = |fake: &FakeProvider| fake.chat_requests().len();
+
+        // Recovers after two refusals: the third attempt streams the answer.
+        fake.push_reply(FakeReply::text(&["Back ", "again"]));
+        fake.set_behaviour(Behaviour::StatusTimes {
+            status: if kind == FakeKind::Anthropic { 529 } else { 503 },
+            times: 2,
+        });
+        let events = crate::chat_ok(chat_request(&fake)).await;
+        assert!(events.contains(&StreamEvent::Text("again".into())), "{kind:?}: {events:?}");
+        assert_eq!(chats(&fake), 3, "{kind:?}");
+
+        // Still overloaded after three attempts: the last refusal is the answer.
+        fake.clear_requests();
+        fake.set_behaviour(Behaviour::StatusTimes { status: 502, times: 10 });
+        assert_eq!(refusal(&fake).await, ModelError::Upstream(502), "{kind:?}");
+        assert_eq!(chats(&fake), 3, "{kind:?}: three attempts, no more");
+
+        // The caller's business is answered at once.
+        for (status, expected) in
+            [(500, ModelError::Upstream(500)), (429, ModelError::RateLimited { retry_after_secs: None })]
+        {
+            fake.clear_requests();
+            fake.set_behaviour(Behaviour::Status(status));
+            assert_eq!(refusal(&fake).await, expected, "{kind:?}");
+            assert_eq!(chats(&fake), 1, "{kind:?}: {status} is not retried");
+        }
+
+        // A stream that broke after it began is not asked again.
+        fake.clear_requests();
+        fake.set_behaviour(Behaviour::CutAfter(1));
+        fake.push_reply(FakeReply::text(&["Half ", "an ", "answer"]));
+        let mut stream = chat_client().stream(chat_request(&fake)).await.unwrap();
+        while let Some(item) = futures::StreamExt::next(&mut stream).await {
+            if item.is_err() {
+                break;
+            }
+        }
+        assert_eq!(chats(&fake), 1, "{kind:?}: a broken stream is not repeated");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_key_is_unauthorized() {
     for kind in

@@ -219,6 +219,9 @@ pub enum Behaviour {
     RejectEveryKey,
     /// Answer every request with this status and the kind's error body (before any stream).
     Status(u16),
+    /// Answer the next `times` requests like [`Behaviour::Status`], then behave normally again
+    /// (an overloaded server that recovers, for retries).
+    StatusTimes { status: u16, times: usize },
     /// Answer every request `429 Too Many Requests` with the kind's error body and
     /// `Retry-After: <secs>` (Google: a `google.rpc.RetryInfo` detail in the body instead, as the
     /// Gemini API does).
@@ -345,8 +348,15 @@ impl Shared {
         lock(&self.models).clone()
     }
 
+    /// The behaviour for the request at hand; a [`Behaviour::StatusTimes`] counts it down.
     fn behaviour(&self) -> Behaviour {
-        lock(&self.behaviour).clone()
+        let mut behaviour = lock(&self.behaviour);
+        if let Behaviour::StatusTimes { status, times } = *behaviour {
+            *behaviour =
+                if times > 1 { Behaviour::StatusTimes { status, times: times - 1 } } else { Behaviour::Normal };
+            return Behaviour::Status(status);
+        }
+        behaviour.clone()
     }
 
     /// Whether the model is listed (Google: and can generate content).
@@ -641,6 +651,8 @@ async fn handle(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -
         | Behaviour::ChunkDelay(_) => {}
         Behaviour::Hang => return std::future::pending().await,
         Behaviour::Status(status) => return error(kind, status, "the fake provider was told to fail"),
+        // Turned into `Status` (or `Normal`) by `Shared::behaviour`.
+        Behaviour::StatusTimes { .. } => {}
         Behaviour::RateLimited { retry_after_secs } => return rate_limited(kind, retry_after_secs),
         Behaviour::Garbage if chat => return chat_garbage(kind),
         Behaviour::Garbage => {
