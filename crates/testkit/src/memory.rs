@@ -5,14 +5,16 @@
 //! the multi-step writes (one lock around each call, so a refused claim changes nothing).
 //!
 //! So far: the identity ports (`UserStore`, `SessionStore`, `InviteStore`, `SettingStore`) as
-//! one [`MemoryIdentity`], sharing its users the way the tables share them.
+//! one [`MemoryIdentity`], sharing its users the way the tables share them, and the usage
+//! ledger ([`MemoryUsage`]).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use pincer_core::{InviteId, Page, PageRequest, Role, SessionId, StoreError, Timestamp, UserId};
+use pincer_core::{InviteId, Page, PageRequest, Role, Rule, RunId, SessionId, StoreError, Timestamp, UserId};
 use pincer_identity::{Invite, InviteKind, InviteStore, Session, SessionStore, Setting, SettingStore, User, UserStore};
+use pincer_usage::{UsageRecord, UsageStore};
 
 #[derive(Default)]
 struct Tables {
@@ -30,10 +32,10 @@ impl Tables {
     /// The checks an insert into `users` meets: the primary key, then the unique email.
     fn check_new_user(&self, user: &User) -> Result<(), StoreError> {
         if self.users.iter().any(|u| u.id == user.id) {
-            return Err(StoreError::Conflict(pincer_core::Rule::Id));
+            return Err(StoreError::Conflict(Rule::Id));
         }
         if self.users.iter().any(|u| u.email == user.email) {
-            return Err(StoreError::Conflict(pincer_core::Rule::Email));
+            return Err(StoreError::Conflict(Rule::Email));
         }
         Ok(())
     }
@@ -43,12 +45,12 @@ impl Tables {
         self.users.iter().any(|u| u.id != except && u.role == Role::Admin && !u.banned)
     }
 
-    /// The unused, unexpired link of this kind, or `Conflict(pincer_core::Rule::InviteUsed)`.
+    /// The unused, unexpired link of this kind, or `Conflict(Rule::InviteUsed)`.
     fn claimable(&mut self, id: InviteId, kind: InviteKind, now: Timestamp) -> Result<&mut Invite, StoreError> {
         self.invites
             .iter_mut()
             .find(|i| i.id == id && i.kind == kind && i.used_at.is_none() && i.expires_at > now)
-            .ok_or(StoreError::Conflict(pincer_core::Rule::InviteUsed))
+            .ok_or(StoreError::Conflict(Rule::InviteUsed))
     }
 }
 
@@ -77,7 +79,7 @@ impl UserStore for MemoryIdentity {
     async fn insert_first_admin(&self, user: &User) -> Result<(), StoreError> {
         let mut tables = self.tables();
         if tables.users.iter().any(|u| u.role == Role::Admin) {
-            return Err(StoreError::Conflict(pincer_core::Rule::SetupComplete));
+            return Err(StoreError::Conflict(Rule::SetupComplete));
         }
         tables.check_new_user(user)?;
         tables.users.push(user.clone());
@@ -110,7 +112,7 @@ impl UserStore for MemoryIdentity {
         let user = tables.user_mut(id)?;
         let demotes_an_active_admin = user.role == Role::Admin && !user.banned && role != Role::Admin;
         if demotes_an_active_admin && !tables.another_active_admin(id) {
-            return Err(StoreError::Conflict(pincer_core::Rule::LastAdmin));
+            return Err(StoreError::Conflict(Rule::LastAdmin));
         }
         let user = tables.user_mut(id)?;
         user.role = role;
@@ -123,7 +125,7 @@ impl UserStore for MemoryIdentity {
         let user = tables.user_mut(id)?;
         let bans_an_active_admin = banned && user.role == Role::Admin && !user.banned;
         if bans_an_active_admin && !tables.another_active_admin(id) {
-            return Err(StoreError::Conflict(pincer_core::Rule::LastAdmin));
+            return Err(StoreError::Conflict(Rule::LastAdmin));
         }
         let user = tables.user_mut(id)?;
         user.banned = banned;
@@ -161,10 +163,10 @@ impl SessionStore for MemoryIdentity {
     async fn insert(&self, session: &Session) -> Result<(), StoreError> {
         let mut tables = self.tables();
         if tables.sessions.iter().any(|s| s.token_hash == session.token_hash) {
-            return Err(StoreError::Conflict(pincer_core::Rule::TokenHash));
+            return Err(StoreError::Conflict(Rule::TokenHash));
         }
         if !tables.users.iter().any(|u| u.id == session.user_id) {
-            return Err(StoreError::Conflict(pincer_core::Rule::ForeignKey));
+            return Err(StoreError::Conflict(Rule::ForeignKey));
         }
         tables.sessions.push(session.clone());
         Ok(())
@@ -216,7 +218,7 @@ impl InviteStore for MemoryIdentity {
     async fn insert(&self, invite: &Invite) -> Result<(), StoreError> {
         let mut tables = self.tables();
         if tables.invites.iter().any(|i| i.token_hash == invite.token_hash) {
-            return Err(StoreError::Conflict(pincer_core::Rule::TokenHash));
+            return Err(StoreError::Conflict(Rule::TokenHash));
         }
         tables.invites.push(invite.clone());
         Ok(())
@@ -283,5 +285,44 @@ impl SettingStore for MemoryIdentity {
     async fn upsert(&self, setting: &Setting) -> Result<(), StoreError> {
         self.tables().settings.insert(setting.key.clone(), setting.clone());
         Ok(())
+    }
+}
+
+/// The usage ledger in memory. Counts beyond what a BIGINT column holds are kept saturated, as
+/// the SQL stores keep them.
+#[derive(Default)]
+pub struct MemoryUsage {
+    records: Mutex<Vec<UsageRecord>>,
+}
+
+/// A count as a BIGINT column keeps it.
+fn saturated(n: u64) -> u64 {
+    n.min(i64::MAX as u64)
+}
+
+#[async_trait]
+impl UsageStore for MemoryUsage {
+    async fn record(&self, record: &UsageRecord) -> Result<bool, StoreError> {
+        let mut records = self.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if records.iter().any(|r| r.run_id == record.run_id && r.step == record.step) {
+            return Ok(false);
+        }
+        if records.iter().any(|r| r.id == record.id) {
+            return Err(StoreError::Conflict(Rule::Id));
+        }
+        let mut kept = record.clone();
+        let t = &mut kept.tokens;
+        (t.input, t.output, t.cache_read, t.cache_write) =
+            (saturated(t.input), saturated(t.output), saturated(t.cache_read), saturated(t.cache_write));
+        kept.cost_nanos = kept.cost_nanos.map(saturated);
+        records.push(kept);
+        Ok(true)
+    }
+
+    async fn for_run(&self, run: RunId) -> Result<Vec<UsageRecord>, StoreError> {
+        let records = self.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut theirs: Vec<UsageRecord> = records.iter().filter(|r| r.run_id == run).cloned().collect();
+        theirs.sort_by_key(|r| r.step);
+        Ok(theirs)
     }
 }

@@ -47,6 +47,17 @@ where
     test(Arc::new(pincer_testkit::memory::MemoryIdentity::default())).await;
 }
 
+/// Runs `test` against every usage ledger: SQLite, PostgreSQL when configured, and memory.
+pub async fn each_usage_store<F, Fut>(test: F)
+where
+    F: Fn(Arc<dyn pincer_usage::UsageStore>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    each_backend(|db| test(Arc::new(db))).await;
+    println!("backend: memory");
+    test(Arc::new(pincer_testkit::memory::MemoryUsage::default())).await;
+}
+
 /// [`each_identity_store`] for a suite of `UserStore` alone.
 pub async fn each_user_store<F, Fut>(test: F)
 where

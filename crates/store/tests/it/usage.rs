@@ -4,10 +4,9 @@
 //! values beyond BIGINT saturate, and rows that do not decode are reported.
 
 use pincer_core::{AgentId, RunId, StoreError, Timestamp, UsageId, UserId};
-use pincer_store::Database;
 use pincer_usage::{TokenCounts, UsageRecord, UsageSource, UsageStore};
 
-use crate::support::{NOW, each_backend, each_backend_with_url, execute};
+use crate::support::{NOW, each_backend_with_url, each_usage_store, execute};
 
 /// Step `step` of `run`, priced, by a user chatting with an agent.
 fn record(run: RunId, step: u32) -> UsageRecord {
@@ -26,13 +25,13 @@ fn record(run: RunId, step: u32) -> UsageRecord {
     }
 }
 
-async fn for_run(db: &Database, run: RunId) -> Vec<UsageRecord> {
+async fn for_run(db: &dyn UsageStore, run: RunId) -> Vec<UsageRecord> {
     db.for_run(run).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn records_round_trip_and_come_back_by_step_for_their_run_only() {
-    each_backend(|db| async move {
+    each_usage_store(|db| async move {
         let (run, other_run) = (RunId::new(), RunId::new());
         let step0 = record(run, 0);
         // Unpriced platform work: no user, no agent, no cost.
@@ -53,16 +52,16 @@ async fn records_round_trip_and_come_back_by_step_for_their_run_only() {
         for r in [&step10, &step2, &elsewhere, &step0, &step1] {
             assert_eq!(db.record(r).await, Ok(true));
         }
-        assert_eq!(for_run(&db, run).await, vec![step0, step1, step2, step10]);
-        assert_eq!(for_run(&db, other_run).await, vec![elsewhere]);
-        assert_eq!(for_run(&db, RunId::new()).await, vec![]);
+        assert_eq!(for_run(&*db, run).await, vec![step0, step1, step2, step10]);
+        assert_eq!(for_run(&*db, other_run).await, vec![elsewhere]);
+        assert_eq!(for_run(&*db, RunId::new()).await, vec![]);
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_step_is_recorded_once_and_the_first_record_kept() {
-    each_backend(|db| async move {
+    each_usage_store(|db| async move {
         let run = RunId::new();
         let first = record(run, 0);
         assert_eq!(db.record(&first).await, Ok(true));
@@ -79,20 +78,20 @@ async fn a_step_is_recorded_once_and_the_first_record_kept() {
         };
         assert_eq!(db.record(&again).await, Ok(false));
         assert_eq!(db.record(&first).await, Ok(false));
-        assert_eq!(for_run(&db, run).await, vec![first.clone()]);
+        assert_eq!(for_run(&*db, run).await, vec![first.clone()]);
 
         // The same step of another run and the next step of this one are new.
         let next = record(run, 1);
         assert_eq!(db.record(&record(RunId::new(), 0)).await, Ok(true));
         assert_eq!(db.record(&next).await, Ok(true));
-        assert_eq!(for_run(&db, run).await, vec![first, next]);
+        assert_eq!(for_run(&*db, run).await, vec![first, next]);
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_reports_of_one_step_record_it_once() {
-    each_backend(|db| async move {
+    each_usage_store(|db| async move {
         let run = RunId::new();
         let reports: Vec<UsageRecord> = (0..8)
             .map(|i| UsageRecord { tokens: TokenCounts { output: i, ..TokenCounts::default() }, ..record(run, 3) })
@@ -112,7 +111,7 @@ async fn concurrent_reports_of_one_step_record_it_once() {
             }
         }
         assert_eq!(recorded, 1);
-        let stored = for_run(&db, run).await;
+        let stored = for_run(&*db, run).await;
         assert_eq!(stored.len(), 1);
         assert!(reports.contains(&stored[0]), "one of the reports, unchanged: {stored:?}");
     })
@@ -121,21 +120,21 @@ async fn concurrent_reports_of_one_step_record_it_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reused_id_is_a_conflict_and_changes_nothing() {
-    each_backend(|db| async move {
+    each_usage_store(|db| async move {
         let first = record(RunId::new(), 0);
         db.record(&first).await.unwrap();
         // Another step with the id of an existing record: an error, not a silent skip.
         let clash = UsageRecord { id: first.id, ..record(RunId::new(), 0) };
         assert_eq!(db.record(&clash).await, Err(StoreError::Conflict(pincer_core::Rule::Id)));
-        assert_eq!(for_run(&db, clash.run_id).await, vec![]);
-        assert_eq!(for_run(&db, first.run_id).await, vec![first]);
+        assert_eq!(for_run(&*db, clash.run_id).await, vec![]);
+        assert_eq!(for_run(&*db, first.run_id).await, vec![first]);
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn values_beyond_bigint_are_stored_saturated() {
-    each_backend(|db| async move {
+    each_usage_store(|db| async move {
         let run = RunId::new();
         let largest = UsageRecord {
             tokens: TokenCounts {
@@ -161,7 +160,7 @@ async fn values_beyond_bigint_are_stored_saturated() {
             cost_nanos: Some(i64::MAX as u64),
             ..beyond
         };
-        assert_eq!(for_run(&db, run).await, vec![saturated, largest]);
+        assert_eq!(for_run(&*db, run).await, vec![saturated, largest]);
     })
     .await;
 }
