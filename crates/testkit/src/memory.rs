@@ -4,14 +4,16 @@
 //! enforce (unique emails and token hashes, a session's user must exist) and the atomicity of
 //! the multi-step writes (one lock around each call, so a refused claim changes nothing).
 //!
-//! So far: the identity ports (`UserStore`, `SessionStore`, `InviteStore`, `SettingStore`) as
-//! one [`MemoryIdentity`], sharing its users the way the tables share them, and the usage
-//! ledger ([`MemoryUsage`]).
+//! So far: the identity ports (`UserStore`, `SessionStore`, `InviteStore`, `SettingStore`) and
+//! the catalogue's (`AgentStore`, `ProviderStore`) as one [`MemoryStores`], sharing its users
+//! and agents the way the tables share them, and the usage ledger ([`MemoryUsage`]).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use pincer_agents::visibility::AgentScope;
+use pincer_agents::{Agent, AgentStore, Provider, ProviderStore, RemovalPlan, RemovalRefused, RemovalRule};
 use pincer_core::{InviteId, Page, PageRequest, Role, Rule, RunId, SessionId, StoreError, Timestamp, UserId};
 use pincer_identity::{Invite, InviteKind, InviteStore, Session, SessionStore, Setting, SettingStore, User, UserStore};
 use pincer_usage::{UsageRecord, UsageStore};
@@ -22,6 +24,8 @@ struct Tables {
     sessions: Vec<Session>,
     invites: Vec<Invite>,
     settings: HashMap<String, Setting>,
+    agents: Vec<Agent>,
+    providers: Vec<Provider>,
 }
 
 impl Tables {
@@ -54,13 +58,13 @@ impl Tables {
     }
 }
 
-/// The identity stores in memory.
+/// The identity and catalogue stores in memory.
 #[derive(Default)]
-pub struct MemoryIdentity {
+pub struct MemoryStores {
     tables: Mutex<Tables>,
 }
 
-impl MemoryIdentity {
+impl MemoryStores {
     fn tables(&self) -> MutexGuard<'_, Tables> {
         // A test that panicked while holding the lock has failed already; go on with the data.
         self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -68,7 +72,7 @@ impl MemoryIdentity {
 }
 
 #[async_trait]
-impl UserStore for MemoryIdentity {
+impl UserStore for MemoryStores {
     async fn insert(&self, user: &User) -> Result<(), StoreError> {
         let mut tables = self.tables();
         tables.check_new_user(user)?;
@@ -159,7 +163,7 @@ impl UserStore for MemoryIdentity {
 }
 
 #[async_trait]
-impl SessionStore for MemoryIdentity {
+impl SessionStore for MemoryStores {
     async fn insert(&self, session: &Session) -> Result<(), StoreError> {
         let mut tables = self.tables();
         if tables.sessions.iter().any(|s| s.token_hash == session.token_hash) {
@@ -214,7 +218,7 @@ impl SessionStore for MemoryIdentity {
 }
 
 #[async_trait]
-impl InviteStore for MemoryIdentity {
+impl InviteStore for MemoryStores {
     async fn insert(&self, invite: &Invite) -> Result<(), StoreError> {
         let mut tables = self.tables();
         if tables.invites.iter().any(|i| i.token_hash == invite.token_hash) {
@@ -271,7 +275,7 @@ impl InviteStore for MemoryIdentity {
 }
 
 #[async_trait]
-impl SettingStore for MemoryIdentity {
+impl SettingStore for MemoryStores {
     async fn list(&self) -> Result<Vec<Setting>, StoreError> {
         let mut settings: Vec<Setting> = self.tables().settings.values().cloned().collect();
         settings.sort_by(|a, b| a.key.cmp(&b.key));
@@ -324,5 +328,131 @@ impl UsageStore for MemoryUsage {
         let mut theirs: Vec<UsageRecord> = records.iter().filter(|r| r.run_id == run).cloned().collect();
         theirs.sort_by_key(|r| r.step);
         Ok(theirs)
+    }
+}
+
+#[async_trait]
+impl AgentStore for MemoryStores {
+    async fn insert(&self, agent: &Agent) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if tables.agents.iter().any(|a| a.id == agent.id) {
+            return Err(StoreError::Conflict(Rule::Id));
+        }
+        for user in [agent.personal_owner, agent.created_by].into_iter().flatten() {
+            if !tables.users.iter().any(|u| u.id == user) {
+                return Err(StoreError::Conflict(Rule::ForeignKey));
+            }
+        }
+        // One live personal agent per owner (an agent inserted deleted is not live).
+        if let (Some(owner), None) = (agent.personal_owner, agent.deleted_at)
+            && tables.agents.iter().any(|a| a.personal_owner == Some(owner) && a.deleted_at.is_none())
+        {
+            return Err(StoreError::Conflict(Rule::PersonalAgent));
+        }
+        tables.agents.push(agent.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: pincer_core::AgentId) -> Result<Option<Agent>, StoreError> {
+        Ok(self.tables().agents.iter().find(|a| a.id == id).cloned())
+    }
+
+    async fn list_visible(&self, scope: &AgentScope) -> Result<Vec<Agent>, StoreError> {
+        let mut visible: Vec<Agent> =
+            self.tables().agents.iter().filter(|a| scope.admits(a.access())).cloned().collect();
+        visible.sort_by_key(|a| (a.created_at, a.id));
+        Ok(visible)
+    }
+
+    async fn update(&self, agent: &Agent) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        let live = tables
+            .agents
+            .iter_mut()
+            .find(|a| a.id == agent.id && a.deleted_at.is_none())
+            .ok_or(StoreError::NotFound)?;
+        // Owner, creator, creation and deletion are not changed by an update.
+        *live = Agent {
+            personal_owner: live.personal_owner,
+            created_by: live.created_by,
+            created_at: live.created_at,
+            deleted_at: None,
+            ..agent.clone()
+        };
+        Ok(())
+    }
+
+    async fn soft_delete(&self, id: pincer_core::AgentId, now: Timestamp) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        let live =
+            tables.agents.iter_mut().find(|a| a.id == id && a.deleted_at.is_none()).ok_or(StoreError::NotFound)?;
+        live.deleted_at = Some(now);
+        live.updated_at = now;
+        Ok(())
+    }
+
+    async fn assign_model_where_missing(&self, model: &str, now: Timestamp) -> Result<u64, StoreError> {
+        let mut tables = self.tables();
+        let mut changed = 0;
+        for agent in tables.agents.iter_mut().filter(|a| a.deleted_at.is_none() && a.model.is_none()) {
+            agent.model = Some(model.to_string());
+            agent.updated_at = now;
+            changed += 1;
+        }
+        Ok(changed)
+    }
+}
+
+#[async_trait]
+impl ProviderStore for MemoryStores {
+    async fn list(&self) -> Result<Vec<Provider>, StoreError> {
+        let mut providers = self.tables().providers.clone();
+        providers.sort_by(|a, b| (a.created_at, &a.name).cmp(&(b.created_at, &b.name)));
+        Ok(providers)
+    }
+
+    async fn get(&self, name: &str) -> Result<Option<Provider>, StoreError> {
+        Ok(self.tables().providers.iter().find(|p| p.name == name).cloned())
+    }
+
+    async fn upsert(&self, provider: &Provider) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if provider.is_default {
+            for other in tables.providers.iter_mut() {
+                other.is_default = false;
+            }
+        }
+        match tables.providers.iter_mut().find(|p| p.name == provider.name) {
+            Some(existing) => *existing = Provider { created_at: existing.created_at, ..provider.clone() },
+            None => tables.providers.push(provider.clone()),
+        }
+        Ok(())
+    }
+
+    async fn remove(&self, name: &str, now: Timestamp, rule: RemovalRule) -> Result<(RemovalPlan, u64), StoreError> {
+        let mut tables = self.tables();
+        let mut remaining = tables.providers.clone();
+        remaining.sort_by(|a, b| (a.created_at, &a.name).cmp(&(b.created_at, &b.name)));
+        let position = remaining.iter().position(|p| p.name == name).ok_or(StoreError::NotFound)?;
+        let removed = remaining.remove(position);
+        let plan = rule(&removed, &remaining).map_err(|refused| match refused {
+            RemovalRefused::LastProvider => StoreError::Conflict(Rule::LastProvider),
+        })?;
+        tables.providers.retain(|p| p.name != name);
+        if let Some(new_default) = &plan.new_default {
+            for provider in tables.providers.iter_mut() {
+                provider.is_default = provider.name == *new_default;
+            }
+        }
+        let prefix = format!("{name}/");
+        let mut moved = 0;
+        for agent in tables.agents.iter_mut().filter(|a| a.deleted_at.is_none()) {
+            if agent.model.as_deref().is_some_and(|m| m.starts_with(&prefix)) {
+                agent.model = plan.replacement_model.clone();
+                agent.updated_at = now;
+                moved += 1;
+            }
+        }
+        Ok((plan, moved))
     }
 }

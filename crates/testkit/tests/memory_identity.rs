@@ -12,7 +12,7 @@ use pincer_core::{LocalEventBus, Secret, StoreError, SystemClock};
 use pincer_identity::{
     Identity, IdentityDeps, IdentityError, NewInvite, NoAccountHook, NoSessionWatch, PasswordHasher, password,
 };
-use pincer_testkit::memory::MemoryIdentity;
+use pincer_testkit::memory::MemoryStores;
 
 /// argon2id, as the binary hashes (the store's hasher only moves this off the executor).
 struct Argon2;
@@ -29,7 +29,7 @@ impl PasswordHasher for Argon2 {
 }
 
 fn identity(audit: Arc<MemorySink>) -> Identity {
-    let stores = Arc::new(MemoryIdentity::default());
+    let stores = Arc::new(MemoryStores::default());
     Identity::new(IdentityDeps {
         users: stores.clone(),
         sessions: stores.clone(),

@@ -44,7 +44,7 @@ where
 {
     each_backend(|db| test(Arc::new(db))).await;
     println!("backend: memory");
-    test(Arc::new(pincer_testkit::memory::MemoryIdentity::default())).await;
+    test(Arc::new(pincer_testkit::memory::MemoryStores::default())).await;
 }
 
 /// Runs `test` against every usage ledger: SQLite, PostgreSQL when configured, and memory.
@@ -56,6 +56,22 @@ where
     each_backend(|db| test(Arc::new(db))).await;
     println!("backend: memory");
     test(Arc::new(pincer_testkit::memory::MemoryUsage::default())).await;
+}
+
+/// The catalogue's ports with the users they refer to, whichever store implements them.
+pub trait CatalogueStores: UserStore + pincer_agents::AgentStore + pincer_agents::ProviderStore {}
+impl<T: UserStore + pincer_agents::AgentStore + pincer_agents::ProviderStore> CatalogueStores for T {}
+
+/// Runs `test` against every store of the catalogue: SQLite, PostgreSQL when configured, and
+/// the in-memory stores.
+pub async fn each_catalogue_store<F, Fut>(test: F)
+where
+    F: Fn(Arc<dyn CatalogueStores>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    each_backend(|db| test(Arc::new(db))).await;
+    println!("backend: memory");
+    test(Arc::new(pincer_testkit::memory::MemoryStores::default())).await;
 }
 
 /// [`each_identity_store`] for a suite of `UserStore` alone.
