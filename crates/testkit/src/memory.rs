@@ -5,16 +5,21 @@
 //! the multi-step writes (one lock around each call, so a refused claim changes nothing).
 //!
 //! So far: the identity ports (`UserStore`, `SessionStore`, `InviteStore`, `SettingStore`) and
-//! the catalogue's (`AgentStore`, `ProviderStore`) as one [`MemoryStores`], sharing its users
-//! and agents the way the tables share them, and the usage ledger ([`MemoryUsage`]).
+//! the catalogue's (`AgentStore`, `ProviderStore`) and the conversations (`ConversationStore`)
+//! as one [`MemoryStores`], sharing users, agents and chats the way the tables share them, and
+//! the usage ledger ([`MemoryUsage`]).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use pincer_agents::chat::{Chat, ConversationStore, Message, MessageStatus, NewTurn, ToolStep};
 use pincer_agents::visibility::AgentScope;
 use pincer_agents::{Agent, AgentStore, Provider, ProviderStore, RemovalPlan, RemovalRefused, RemovalRule};
-use pincer_core::{InviteId, Page, PageRequest, Role, Rule, RunId, SessionId, StoreError, Timestamp, UserId};
+use pincer_core::{
+    AgentId, ChatId, InviteId, MessageId, Page, PageRequest, Role, Rule, RunId, SessionId, StoreError, Timestamp,
+    UserId,
+};
 use pincer_identity::{Invite, InviteKind, InviteStore, Session, SessionStore, Setting, SettingStore, User, UserStore};
 use pincer_usage::{UsageRecord, UsageStore};
 
@@ -26,6 +31,17 @@ struct Tables {
     settings: HashMap<String, Setting>,
     agents: Vec<Agent>,
     providers: Vec<Provider>,
+    chats: Vec<Chat>,
+    /// Every message with its place in its chat and the node streaming it.
+    messages: Vec<Stored>,
+}
+
+/// A message as the `messages` table keeps it.
+#[derive(Clone)]
+struct Stored {
+    message: Message,
+    seq: i64,
+    node: Option<String>,
 }
 
 impl Tables {
@@ -47,6 +63,65 @@ impl Tables {
     /// Whether an admin who is not banned remains besides `except`.
     fn another_active_admin(&self, except: UserId) -> bool {
         self.users.iter().any(|u| u.id != except && u.role == Role::Admin && !u.banned)
+    }
+
+    fn find_chat(&self, user: UserId, agent: AgentId, key: &str) -> Option<Chat> {
+        self.chats.iter().find(|c| c.user_id == user && c.agent_id == agent && c.key == key).cloned()
+    }
+
+    /// The chat of this key, inserted if it does not exist (its user and agent must).
+    fn chat(&mut self, user: UserId, agent: AgentId, key: &str, now: Timestamp) -> Result<Chat, StoreError> {
+        if let Some(chat) = self.find_chat(user, agent, key) {
+            return Ok(chat);
+        }
+        if !self.users.iter().any(|u| u.id == user) || !self.agents.iter().any(|a| a.id == agent) {
+            return Err(StoreError::Conflict(Rule::ForeignKey));
+        }
+        let chat = Chat {
+            id: ChatId::new(),
+            user_id: user,
+            agent_id: agent,
+            key: key.to_string(),
+            created_at: now,
+            updated_at: now,
+        };
+        self.chats.push(chat.clone());
+        Ok(chat)
+    }
+
+    /// Whether `message` could be appended: a new id, a known chat, an unused client id.
+    fn check_append(&self, message: &Message) -> Result<(), StoreError> {
+        if self.messages.iter().any(|m| m.message.id == message.id) {
+            return Err(StoreError::Conflict(Rule::Id));
+        }
+        if !self.chats.iter().any(|c| c.id == message.chat_id) {
+            return Err(StoreError::Conflict(Rule::ForeignKey));
+        }
+        let reused = message.client_message_id.is_some()
+            && self.messages.iter().any(|m| {
+                m.message.chat_id == message.chat_id && m.message.client_message_id == message.client_message_id
+            });
+        if reused {
+            return Err(StoreError::Conflict(Rule::ClientMessageId));
+        }
+        Ok(())
+    }
+
+    /// Appends a checked message at the end of its chat and bumps the chat.
+    fn append(&mut self, message: Message, node: Option<String>) {
+        let seq = self.messages.iter().filter(|m| m.message.chat_id == message.chat_id).map(|m| m.seq).max();
+        if let Some(chat) = self.chats.iter_mut().find(|c| c.id == message.chat_id) {
+            chat.updated_at = message.created_at;
+        }
+        self.messages.push(Stored { seq: seq.unwrap_or(0) + 1, message, node });
+    }
+
+    /// The newest `limit` messages of a chat, oldest first.
+    fn recent(&self, chat: ChatId, limit: u32) -> Vec<Message> {
+        let mut theirs: Vec<&Stored> = self.messages.iter().filter(|m| m.message.chat_id == chat).collect();
+        theirs.sort_by_key(|m| std::cmp::Reverse(m.seq));
+        theirs.truncate(limit as usize);
+        theirs.into_iter().rev().map(|m| m.message.clone()).collect()
     }
 
     /// The unused, unexpired link of this kind, or `Conflict(Rule::InviteUsed)`.
@@ -353,7 +428,7 @@ impl AgentStore for MemoryStores {
         Ok(())
     }
 
-    async fn get(&self, id: pincer_core::AgentId) -> Result<Option<Agent>, StoreError> {
+    async fn get(&self, id: AgentId) -> Result<Option<Agent>, StoreError> {
         Ok(self.tables().agents.iter().find(|a| a.id == id).cloned())
     }
 
@@ -382,7 +457,7 @@ impl AgentStore for MemoryStores {
         Ok(())
     }
 
-    async fn soft_delete(&self, id: pincer_core::AgentId, now: Timestamp) -> Result<(), StoreError> {
+    async fn soft_delete(&self, id: AgentId, now: Timestamp) -> Result<(), StoreError> {
         let mut tables = self.tables();
         let live =
             tables.agents.iter_mut().find(|a| a.id == id && a.deleted_at.is_none()).ok_or(StoreError::NotFound)?;
@@ -454,5 +529,96 @@ impl ProviderStore for MemoryStores {
             }
         }
         Ok((plan, moved))
+    }
+}
+
+#[async_trait]
+impl ConversationStore for MemoryStores {
+    async fn chat(&self, user: UserId, agent: AgentId, key: &str, now: Timestamp) -> Result<Chat, StoreError> {
+        self.tables().chat(user, agent, key, now)
+    }
+
+    async fn open_turn(&self, turn: &mut NewTurn, history_limit: u32) -> Result<(Chat, Vec<Message>), StoreError> {
+        let mut tables = self.tables();
+        let existed = tables.find_chat(turn.user, turn.agent, &turn.key).is_some();
+        let chat = tables.chat(turn.user, turn.agent, &turn.key, turn.now)?;
+        turn.user_message.chat_id = chat.id;
+        turn.assistant.chat_id = chat.id;
+        // All or nothing: a refused message leaves no chat behind either.
+        let checked = tables.check_append(&turn.user_message).and_then(|()| {
+            if turn.assistant.id == turn.user_message.id {
+                return Err(StoreError::Conflict(Rule::Id));
+            }
+            tables.check_append(&turn.assistant)
+        });
+        if let Err(e) = checked {
+            if !existed {
+                tables.chats.retain(|c| c.id != chat.id);
+            }
+            return Err(e);
+        }
+        let history = tables.recent(chat.id, history_limit);
+        tables.append(turn.user_message.clone(), None);
+        tables.append(turn.assistant.clone(), Some(turn.node.clone()));
+        let chat = tables.find_chat(turn.user, turn.agent, &turn.key).unwrap_or(chat);
+        Ok((chat, history))
+    }
+
+    async fn find_chat(&self, user: UserId, agent: AgentId, key: &str) -> Result<Option<Chat>, StoreError> {
+        Ok(self.tables().find_chat(user, agent, key))
+    }
+
+    async fn insert_message(&self, message: &Message) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        tables.check_append(message)?;
+        tables.append(message.clone(), None);
+        Ok(())
+    }
+
+    async fn update_message(
+        &self,
+        id: MessageId,
+        content: &str,
+        status: MessageStatus,
+        steps: &[ToolStep],
+        error: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        let stored = tables.messages.iter_mut().find(|m| m.message.id == id).ok_or(StoreError::NotFound)?;
+        let message = &mut stored.message;
+        message.content = content.to_string();
+        message.status = status;
+        message.steps = steps.to_vec();
+        message.error = error.map(str::to_string);
+        message.updated_at = now;
+        Ok(())
+    }
+
+    async fn recent_messages(&self, chat: ChatId, limit: u32) -> Result<Vec<Message>, StoreError> {
+        Ok(self.tables().recent(chat, limit))
+    }
+
+    async fn streaming_nodes(&self) -> Result<Vec<Option<String>>, StoreError> {
+        let mut nodes: Vec<Option<String>> = Vec::new();
+        for stored in self.tables().messages.iter().filter(|m| m.message.status == MessageStatus::Streaming) {
+            if !nodes.contains(&stored.node) {
+                nodes.push(stored.node.clone());
+            }
+        }
+        Ok(nodes)
+    }
+
+    async fn interrupt_streaming(&self, node: Option<&str>, now: Timestamp) -> Result<u64, StoreError> {
+        let mut tables = self.tables();
+        let mut interrupted = 0;
+        for stored in tables.messages.iter_mut() {
+            if stored.message.status == MessageStatus::Streaming && stored.node.as_deref() == node {
+                stored.message.status = MessageStatus::Interrupted;
+                stored.message.updated_at = now;
+                interrupted += 1;
+            }
+        }
+        Ok(interrupted)
     }
 }

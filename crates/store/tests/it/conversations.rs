@@ -7,29 +7,28 @@
 use std::collections::BTreeSet;
 
 use pincer_agents::AgentStore;
-use pincer_agents::chat::{Chat, ConversationStore, Message, MessageRole, MessageStatus, NewTurn, ToolStep};
+use pincer_agents::chat::{Chat, Message, MessageRole, MessageStatus, NewTurn, ToolStep};
 use pincer_core::{AgentId, ChatId, MessageId, Role, RunId, StoreError, Timestamp, UserId};
 use pincer_identity::{User, UserStore};
-use pincer_store::Database;
 use serde_json::json;
 
 use crate::agents::agent;
-use crate::support::{NOW, each_backend, each_backend_with_url, execute, user};
+use crate::support::{ConversationStores, NOW, each_backend_with_url, each_conversation_store, execute, user};
 
-async fn insert_user(db: &Database, email: &str) -> User {
+async fn insert_user(db: &dyn ConversationStores, email: &str) -> User {
     let u = user(email, Role::Member);
     UserStore::insert(db, &u).await.unwrap();
     u
 }
 
-async fn insert_agent(db: &Database, name: &str) -> AgentId {
+async fn insert_agent(db: &dyn ConversationStores, name: &str) -> AgentId {
     let a = agent(name, 0);
     AgentStore::insert(db, &a).await.unwrap();
     a.id
 }
 
 /// A user and an agent, and the chat "main" between them, created at `NOW`.
-async fn setup(db: &Database) -> Chat {
+async fn setup(db: &dyn ConversationStores) -> Chat {
     let ada = insert_user(db, "ada@example.com").await;
     let agent = insert_agent(db, "Helper").await;
     db.chat(ada.id, agent, "main", NOW).await.unwrap()
@@ -69,11 +68,11 @@ fn step(call_id: &str, arguments: serde_json::Value) -> ToolStep {
     }
 }
 
-async fn all(db: &Database, chat: &Chat) -> Vec<Message> {
+async fn all(db: &dyn ConversationStores, chat: &Chat) -> Vec<Message> {
     db.recent_messages(chat.id, 10_000).await.unwrap()
 }
 
-async fn reload(db: &Database, chat: &Chat) -> Chat {
+async fn reload(db: &dyn ConversationStores, chat: &Chat) -> Chat {
     db.find_chat(chat.user_id, chat.agent_id, &chat.key).await.unwrap().unwrap()
 }
 
@@ -83,11 +82,11 @@ fn contents(messages: &[Message]) -> Vec<&str> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn chat_is_got_or_created_per_user_agent_and_key() {
-    each_backend(|db| async move {
-        let ada = insert_user(&db, "ada@example.com").await;
-        let bob = insert_user(&db, "bob@example.com").await;
-        let helper = insert_agent(&db, "Helper").await;
-        let other = insert_agent(&db, "Other").await;
+    each_conversation_store(|db| async move {
+        let ada = insert_user(&*db, "ada@example.com").await;
+        let bob = insert_user(&*db, "bob@example.com").await;
+        let helper = insert_agent(&*db, "Helper").await;
+        let other = insert_agent(&*db, "Other").await;
 
         assert_eq!(db.find_chat(ada.id, helper, "main").await.unwrap(), None);
         let main = db.chat(ada.id, helper, "main", NOW).await.unwrap();
@@ -119,9 +118,9 @@ async fn chat_is_got_or_created_per_user_agent_and_key() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_callers_get_the_same_chat() {
-    each_backend(|db| async move {
-        let ada = insert_user(&db, "ada@example.com").await;
-        let helper = insert_agent(&db, "Helper").await;
+    each_conversation_store(|db| async move {
+        let ada = insert_user(&*db, "ada@example.com").await;
+        let helper = insert_agent(&*db, "Helper").await;
         for round in 0..5 {
             let key = format!("key-{round}");
             let tasks: Vec<_> = (0..8)
@@ -146,9 +145,9 @@ async fn concurrent_callers_get_the_same_chat() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chat_needs_a_known_user_and_agent() {
-    each_backend(|db| async move {
-        let ada = insert_user(&db, "ada@example.com").await;
-        let helper = insert_agent(&db, "Helper").await;
+    each_conversation_store(|db| async move {
+        let ada = insert_user(&*db, "ada@example.com").await;
+        let helper = insert_agent(&*db, "Helper").await;
         let (ghost_user, ghost_agent) = (UserId::new(), AgentId::new());
         assert_eq!(
             db.chat(ghost_user, helper, "main", NOW).await,
@@ -166,8 +165,8 @@ async fn a_chat_needs_a_known_user_and_agent() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn messages_round_trip_every_field() {
-    each_backend(|db| async move {
-        let chat = setup(&db).await;
+    each_conversation_store(|db| async move {
+        let chat = setup(&*db).await;
         let question = Message {
             content: "Wie viele Urlaubstage? 🏖️ \"quoted\"\nline two".into(),
             client_message_id: Some("client-ü-1".into()),
@@ -190,34 +189,34 @@ async fn messages_round_trip_every_field() {
         for m in [&question, &answer, &bare] {
             db.insert_message(m).await.unwrap();
         }
-        assert_eq!(all(&db, &chat).await, vec![question, answer, bare]);
+        assert_eq!(all(&*db, &chat).await, vec![question, answer, bare]);
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn inserting_a_message_bumps_its_chat_only() {
-    each_backend(|db| async move {
-        let chat = setup(&db).await;
+    each_conversation_store(|db| async move {
+        let chat = setup(&*db).await;
         let other = db.chat(chat.user_id, chat.agent_id, "other", NOW).await.unwrap();
 
         db.insert_message(&user_message(&chat, "hi", Some("c-1"), 700)).await.unwrap();
         let bumped = Chat { updated_at: NOW.plus_millis(700), ..chat.clone() };
-        assert_eq!(reload(&db, &chat).await, bumped);
+        assert_eq!(reload(&*db, &chat).await, bumped);
         // `chat` returns the bumped row too, not a new one.
         assert_eq!(db.chat(chat.user_id, chat.agent_id, "main", NOW.plus_millis(800)).await.unwrap(), bumped);
-        assert_eq!(reload(&db, &other).await, other);
+        assert_eq!(reload(&*db, &other).await, other);
 
         db.insert_message(&assistant(&chat, "hello", MessageStatus::Streaming, 900)).await.unwrap();
-        assert_eq!(reload(&db, &chat).await.updated_at, NOW.plus_millis(900));
+        assert_eq!(reload(&*db, &chat).await.updated_at, NOW.plus_millis(900));
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_message_id_is_used_once_per_chat() {
-    each_backend(|db| async move {
-        let chat = setup(&db).await;
+    each_conversation_store(|db| async move {
+        let chat = setup(&*db).await;
         let other = db.chat(chat.user_id, chat.agent_id, "other", NOW).await.unwrap();
         let first = user_message(&chat, "first", Some("c-1"), 1);
         db.insert_message(&first).await.unwrap();
@@ -225,8 +224,8 @@ async fn a_client_message_id_is_used_once_per_chat() {
         // A resend: refused, and nothing of it is written (the chat is not bumped either).
         let resend = user_message(&chat, "resend", Some("c-1"), 2);
         assert_eq!(db.insert_message(&resend).await, Err(StoreError::Conflict(pincer_core::Rule::ClientMessageId)));
-        assert_eq!(all(&db, &chat).await, vec![first.clone()]);
-        assert_eq!(reload(&db, &chat).await.updated_at, NOW.plus_millis(1));
+        assert_eq!(all(&*db, &chat).await, vec![first.clone()]);
+        assert_eq!(reload(&*db, &chat).await.updated_at, NOW.plus_millis(1));
 
         // The same id in another chat, another id, and messages without one are fine.
         let elsewhere = user_message(&other, "elsewhere", Some("c-1"), 3);
@@ -243,18 +242,18 @@ async fn a_client_message_id_is_used_once_per_chat() {
         db.insert_message(&Message { id: MessageId::new(), ..no_id.clone() }).await.unwrap();
 
         assert_eq!(
-            contents(&all(&db, &chat).await),
+            contents(&all(&*db, &chat).await),
             ["first", "second", "answer 0", "answer 1", "answer 2", "no id", "no id"]
         );
-        assert_eq!(all(&db, &other).await, vec![elsewhere]);
+        assert_eq!(all(&*db, &other).await, vec![elsewhere]);
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_resends_store_one_message() {
-    each_backend(|db| async move {
-        let chat = setup(&db).await;
+    each_conversation_store(|db| async move {
+        let chat = setup(&*db).await;
         let tasks: Vec<_> = (0..8)
             .map(|i| {
                 let db = db.clone();
@@ -270,15 +269,15 @@ async fn concurrent_resends_store_one_message() {
             }
         }
         assert_eq!(stored, 1);
-        assert_eq!(all(&db, &chat).await.len(), 1);
+        assert_eq!(all(&*db, &chat).await.len(), 1);
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_insert_changes_nothing() {
-    each_backend(|db| async move {
-        let chat = setup(&db).await;
+    each_conversation_store(|db| async move {
+        let chat = setup(&*db).await;
         let original = user_message(&chat, "original", Some("c-1"), 1);
         db.insert_message(&original).await.unwrap();
 
@@ -286,25 +285,25 @@ async fn a_failed_insert_changes_nothing() {
         let other = db.chat(chat.user_id, chat.agent_id, "other", NOW).await.unwrap();
         let same_id = Message { id: original.id, ..user_message(&other, "copy", None, 50) };
         assert_eq!(db.insert_message(&same_id).await, Err(StoreError::Conflict(pincer_core::Rule::Id)));
-        assert_eq!(all(&db, &chat).await, vec![original.clone()]);
-        assert_eq!(all(&db, &other).await, vec![]);
-        assert_eq!(reload(&db, &chat).await.updated_at, NOW.plus_millis(1));
-        assert_eq!(reload(&db, &other).await, other);
+        assert_eq!(all(&*db, &chat).await, vec![original.clone()]);
+        assert_eq!(all(&*db, &other).await, vec![]);
+        assert_eq!(reload(&*db, &chat).await.updated_at, NOW.plus_millis(1));
+        assert_eq!(reload(&*db, &other).await, other);
 
         // A chat that does not exist.
         let ghost = Chat { id: ChatId::new(), ..chat.clone() };
         let lost = user_message(&ghost, "lost", None, 60);
         assert_eq!(db.insert_message(&lost).await, Err(StoreError::Conflict(pincer_core::Rule::ForeignKey)));
         assert_eq!(db.recent_messages(ghost.id, 10).await.unwrap(), vec![]);
-        assert_eq!(reload(&db, &chat).await.updated_at, NOW.plus_millis(1));
+        assert_eq!(reload(&*db, &chat).await.updated_at, NOW.plus_millis(1));
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn recent_messages_are_the_newest_oldest_first_even_within_one_millisecond() {
-    each_backend(|db| async move {
-        let chat = setup(&db).await;
+    each_conversation_store(|db| async move {
+        let chat = setup(&*db).await;
         let other = db.chat(chat.user_id, chat.agent_id, "other", NOW).await.unwrap();
         // Ids made in order, used in reverse: neither the ids nor the (equal) times give the order.
         let mut ids: Vec<MessageId> = (0..30).map(|_| MessageId::new()).collect();
@@ -337,8 +336,8 @@ async fn recent_messages_are_the_newest_oldest_first_even_within_one_millisecond
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_inserts_into_one_chat_keep_every_message() {
-    each_backend(|db| async move {
-        let chat = setup(&db).await;
+    each_conversation_store(|db| async move {
+        let chat = setup(&*db).await;
         let tasks: Vec<_> = (0..8)
             .map(|i| {
                 let db = db.clone();
@@ -349,20 +348,20 @@ async fn concurrent_inserts_into_one_chat_keep_every_message() {
         for task in tasks {
             task.await.unwrap().unwrap();
         }
-        let stored: BTreeSet<String> = all(&db, &chat).await.into_iter().map(|m| m.content).collect();
+        let stored: BTreeSet<String> = all(&*db, &chat).await.into_iter().map(|m| m.content).collect();
         assert_eq!(stored, (0..8).map(|i| format!("m{i}")).collect());
         // The next one is the newest.
         db.insert_message(&assistant(&chat, "last", MessageStatus::Complete, 0)).await.unwrap();
         assert_eq!(contents(&db.recent_messages(chat.id, 1).await.unwrap()), ["last"]);
-        assert_eq!(all(&db, &chat).await.len(), 9);
+        assert_eq!(all(&*db, &chat).await.len(), 9);
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn update_message_replaces_the_mutable_fields_only() {
-    each_backend(|db| async move {
-        let chat = setup(&db).await;
+    each_conversation_store(|db| async move {
+        let chat = setup(&*db).await;
         let question = user_message(&chat, "question", Some("c-1"), 0);
         let streaming = Message {
             steps: vec![step("call_1", json!({"path": "/a"}))],
@@ -373,7 +372,7 @@ async fn update_message_replaces_the_mutable_fields_only() {
         for m in [&question, &streaming, &after] {
             db.insert_message(m).await.unwrap();
         }
-        let bumped = reload(&db, &chat).await;
+        let bumped = reload(&*db, &chat).await;
 
         let steps = vec![step("call_1", json!({"path": "/a"})), step("call_2", json!({"nested": {"list": [1, "二"]}}))];
         let later = NOW.plus_millis(5_000);
@@ -396,8 +395,8 @@ async fn update_message_replaces_the_mutable_fields_only() {
             ..streaming.clone()
         };
         // Same place in the chat, the other messages and the chat itself untouched.
-        assert_eq!(all(&db, &chat).await, vec![question.clone(), failed.clone(), after.clone()]);
-        assert_eq!(reload(&db, &chat).await, bumped);
+        assert_eq!(all(&*db, &chat).await, vec![question.clone(), failed.clone(), after.clone()]);
+        assert_eq!(reload(&*db, &chat).await, bumped);
 
         // Steps and error can be emptied again.
         db.update_message(streaming.id, "", MessageStatus::Complete, &[], None, later.plus_millis(1)).await.unwrap();
@@ -409,7 +408,7 @@ async fn update_message_replaces_the_mutable_fields_only() {
             updated_at: later.plus_millis(1),
             ..failed
         };
-        assert_eq!(all(&db, &chat).await, vec![question.clone(), cleared.clone(), after.clone()]);
+        assert_eq!(all(&*db, &chat).await, vec![question.clone(), cleared.clone(), after.clone()]);
 
         // Role, client message id, run and creation time stay (here of a user message).
         let edited_at = later.plus_millis(2);
@@ -421,7 +420,7 @@ async fn update_message_replaces_the_mutable_fields_only() {
             updated_at: edited_at,
             ..question
         };
-        assert_eq!(all(&db, &chat).await, vec![edited, cleared, after]);
+        assert_eq!(all(&*db, &chat).await, vec![edited, cleared, after]);
 
         let unknown = db.update_message(MessageId::new(), "x", MessageStatus::Complete, &[], None, later).await;
         assert_eq!(unknown, Err(StoreError::NotFound));
@@ -431,8 +430,8 @@ async fn update_message_replaces_the_mutable_fields_only() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn interrupt_streaming_touches_streaming_messages_only() {
-    each_backend(|db| async move {
-        let chat = setup(&db).await;
+    each_conversation_store(|db| async move {
+        let chat = setup(&*db).await;
         let other = db.chat(chat.user_id, chat.agent_id, "other", NOW).await.unwrap();
         let question = user_message(&chat, "question", Some("c-1"), 0);
         let streaming_a = assistant(&chat, "a", MessageStatus::Streaming, 1);
@@ -452,12 +451,12 @@ async fn interrupt_streaming_touches_streaming_messages_only() {
         assert_eq!(db.interrupt_streaming(None, now).await, Ok(3));
         let stopped = |m: &Message| Message { status: MessageStatus::Interrupted, updated_at: now, ..m.clone() };
         assert_eq!(
-            all(&db, &chat).await,
+            all(&*db, &chat).await,
             vec![question, stopped(&streaming_a), complete, aborted, failed, interrupted, stopped(&streaming_b)]
         );
-        assert_eq!(all(&db, &other).await, vec![stopped(&streaming_other)]);
+        assert_eq!(all(&*db, &other).await, vec![stopped(&streaming_other)]);
         assert_eq!(db.interrupt_streaming(None, now.plus_millis(1)).await, Ok(0));
-        assert_eq!(all(&db, &other).await, vec![stopped(&streaming_other)]);
+        assert_eq!(all(&*db, &other).await, vec![stopped(&streaming_other)]);
     })
     .await;
 }
@@ -465,7 +464,8 @@ async fn interrupt_streaming_touches_streaming_messages_only() {
 #[tokio::test(flavor = "multi_thread")]
 async fn rows_that_do_not_decode_are_reported_not_panicked_on() {
     each_backend_with_url(|db, url| async move {
-        let chat = setup(&db).await;
+        let db: std::sync::Arc<dyn ConversationStores> = std::sync::Arc::new(db);
+        let chat = setup(&*db).await;
         let m = assistant(&chat, "answer", MessageStatus::Complete, 0);
         db.insert_message(&m).await.unwrap();
         let set = |assignment: &str| format!("UPDATE messages SET {assignment} WHERE id = '{}'", m.id);
@@ -482,14 +482,14 @@ async fn rows_that_do_not_decode_are_reported_not_panicked_on() {
                 )),
             )
             .await;
-            assert_eq!(all(&db, &chat).await, vec![m.clone()], "repaired after {bad}");
+            assert_eq!(all(&*db, &chat).await, vec![m.clone()], "repaired after {bad}");
         }
 
         let empty = db.chat(chat.user_id, chat.agent_id, "empty", NOW).await.unwrap();
         execute(&url, &format!("UPDATE chats SET id = 'not-a-uuid' WHERE id = '{}'", empty.id)).await;
         assert_eq!(db.find_chat(chat.user_id, chat.agent_id, "empty").await, Err(StoreError::Unavailable));
         assert_eq!(db.chat(chat.user_id, chat.agent_id, "empty", NOW).await, Err(StoreError::Unavailable));
-        assert_eq!(reload(&db, &chat).await.id, chat.id);
+        assert_eq!(reload(&*db, &chat).await.id, chat.id);
     })
     .await;
 }
@@ -512,9 +512,9 @@ fn new_turn(user: UserId, agent: AgentId, key: &str, text: &str, client_message_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn streaming_answers_belong_to_the_node_that_opened_the_turn() {
-    each_backend(|db| async move {
-        let ada = insert_user(&db, "ada@example.com").await;
-        let agent = insert_agent(&db, "Helper").await;
+    each_conversation_store(|db| async move {
+        let ada = insert_user(&*db, "ada@example.com").await;
+        let agent = insert_agent(&*db, "Helper").await;
         let mut first = new_turn(ada.id, agent, "a", "one", None, 0);
         let mut second = NewTurn { node: "node-2".into(), ..new_turn(ada.id, agent, "b", "two", None, 1) };
         db.open_turn(&mut first, 10).await.unwrap();
@@ -536,9 +536,9 @@ async fn streaming_answers_belong_to_the_node_that_opened_the_turn() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_turn_opens_its_chat_reads_the_history_and_stores_both_messages() {
-    each_backend(|db| async move {
-        let ada = insert_user(&db, "ada@example.com").await;
-        let agent = insert_agent(&db, "Helper").await;
+    each_conversation_store(|db| async move {
+        let ada = insert_user(&*db, "ada@example.com").await;
+        let agent = insert_agent(&*db, "Helper").await;
 
         let mut first = new_turn(ada.id, agent, "main", "hello", Some("c1"), 0);
         let (chat, history) = db.open_turn(&mut first, 40).await.unwrap();
@@ -551,8 +551,8 @@ async fn a_turn_opens_its_chat_reads_the_history_and_stores_both_messages() {
         let (same, history) = db.open_turn(&mut second, 40).await.unwrap();
         assert_eq!(same.id, chat.id);
         assert_eq!(contents(&history), ["hello", ""], "the history before the turn, oldest first");
-        assert_eq!(contents(&all(&db, &chat).await), ["hello", "", "again", ""]);
-        assert_eq!(reload(&db, &chat).await.updated_at, NOW.plus_millis(5));
+        assert_eq!(contents(&all(&*db, &chat).await), ["hello", "", "again", ""]);
+        assert_eq!(reload(&*db, &chat).await.updated_at, NOW.plus_millis(5));
 
         let mut limited = new_turn(ada.id, agent, "main", "third", None, 9);
         let (_, history) = db.open_turn(&mut limited, 1).await.unwrap();
@@ -563,9 +563,9 @@ async fn a_turn_opens_its_chat_reads_the_history_and_stores_both_messages() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_turn_stores_nothing_not_even_its_chat() {
-    each_backend(|db| async move {
-        let ada = insert_user(&db, "ada@example.com").await;
-        let agent = insert_agent(&db, "Helper").await;
+    each_conversation_store(|db| async move {
+        let ada = insert_user(&*db, "ada@example.com").await;
+        let agent = insert_agent(&*db, "Helper").await;
         let mut first = new_turn(ada.id, agent, "main", "hello", Some("c1"), 0);
         let (chat, _) = db.open_turn(&mut first, 40).await.unwrap();
 
@@ -574,8 +574,8 @@ async fn a_refused_turn_stores_nothing_not_even_its_chat() {
             db.open_turn(&mut resend, 40).await.map(|_| ()),
             Err(StoreError::Conflict(pincer_core::Rule::ClientMessageId))
         );
-        assert_eq!(contents(&all(&db, &chat).await), ["hello", ""], "no placeholder without its message");
-        assert_eq!(reload(&db, &chat).await.updated_at, NOW);
+        assert_eq!(contents(&all(&*db, &chat).await), ["hello", ""], "no placeholder without its message");
+        assert_eq!(reload(&*db, &chat).await.updated_at, NOW);
 
         // An unknown agent: the chat cannot be created, and nothing is left behind.
         let mut orphan = new_turn(ada.id, AgentId::new(), "main", "hi", None, 7);

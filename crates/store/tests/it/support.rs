@@ -74,6 +74,21 @@ where
     test(Arc::new(pincer_testkit::memory::MemoryStores::default())).await;
 }
 
+/// The conversation store with the users and agents its chats refer to.
+pub trait ConversationStores: UserStore + pincer_agents::AgentStore + pincer_agents::chat::ConversationStore {}
+impl<T: UserStore + pincer_agents::AgentStore + pincer_agents::chat::ConversationStore> ConversationStores for T {}
+
+/// Runs `test` against every conversation store: SQLite, PostgreSQL when configured, and memory.
+pub async fn each_conversation_store<F, Fut>(test: F)
+where
+    F: Fn(Arc<dyn ConversationStores>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    each_backend(|db| test(Arc::new(db))).await;
+    println!("backend: memory");
+    test(Arc::new(pincer_testkit::memory::MemoryStores::default())).await;
+}
+
 /// [`each_identity_store`] for a suite of `UserStore` alone.
 pub async fn each_user_store<F, Fut>(test: F)
 where
