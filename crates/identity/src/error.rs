@@ -2,45 +2,67 @@
 
 use pincer_core::{Denied, Rule, Scope, StoreError};
 
+/// Why an identity action was refused; each has a stable code (`IdentityError::code`).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum IdentityError {
+    /// A field is missing, malformed or out of bounds (the message says which).
     #[error("{0}")]
     InvalidInput(String),
+    /// The new password breaks the policy (the message says how).
     #[error("{0}")]
     WeakPassword(&'static str),
+    /// Wrong email or password: the same answer for both, on purpose.
     #[error("invalid email or password")]
     InvalidCredentials,
+    /// A password change named the wrong current password.
     #[error("current password is incorrect")]
     WrongCurrentPassword,
+    /// No valid session or token, or the account is deactivated.
     #[error("authentication required")]
     NotAuthenticated,
+    /// The action needs the admin role.
     #[error("admin role required")]
     AdminRequired,
     /// The credential (an API token) lacks the scope the action needs.
     #[error("this credential lacks the scope {}", .0.as_str())]
     MissingScope(Scope),
+    /// Setup is over: an admin exists.
     #[error("setup has already been completed")]
     SetupComplete,
+    /// The email belongs to another account.
     #[error("a user with this email already exists")]
     EmailTaken,
+    /// No such user.
     #[error("user not found")]
     UserNotFound,
+    /// No such invite (or it was claimed already).
     #[error("invite not found")]
     InviteNotFound,
+    /// Reactivating an account that is not deactivated.
     #[error("user is not deactivated")]
     NotDeactivated,
+    /// An admin acting on their own account where that is not allowed (demote, deactivate).
     #[error("you cannot do this to your own account")]
     SelfAction,
+    /// No active admin would remain.
     #[error("the last admin cannot be demoted or deactivated")]
     LastAdmin,
+    /// The link is unknown, used, expired or of the other kind.
     #[error("invalid or expired token")]
     InvalidToken,
+    /// An invite names a group that does not exist.
     #[error("unknown group")]
     UnknownGroup,
+    /// Too many attempts; try again after the given time.
     #[error("too many attempts, try again later")]
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        /// Seconds until another attempt may succeed.
+        retry_after_secs: u64,
+    },
+    /// A stored secret could not be decrypted (another encryption key?).
     #[error("stored secret could not be decrypted")]
     SecretUnreadable,
+    /// The store could not be reached.
     #[error("storage unavailable")]
     Unavailable,
 }

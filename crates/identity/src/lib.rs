@@ -19,6 +19,8 @@
 //! assert_eq!(validate::email(" Ada@Example.com ").unwrap(), "ada@example.com");
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod login_throttle;
 pub mod model;

@@ -40,6 +40,7 @@ pub struct Admitted {
     known_source: Option<Key>,
 }
 
+/// Bounded counters of failed logins per account and per source (see the module notes).
 #[derive(Debug)]
 pub struct LoginThrottle {
     per_source: RateLimiter,

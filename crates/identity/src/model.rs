@@ -5,26 +5,38 @@ use pincer_core::{InviteId, Role, SessionId, Timestamp, UserId};
 /// A user account. `password_hash` is a PHC string and never leaves the domain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
+    /// The account's id.
     pub id: UserId,
     /// Lower-cased, trimmed.
     pub email: String,
+    /// The display name.
     pub name: String,
+    /// Admin or member.
     pub role: Role,
+    /// Deactivated: cannot sign in, keeps their data.
     pub banned: bool,
+    /// The argon2id PHC string.
     pub password_hash: String,
     /// Personal context, Markdown.
     pub context: String,
+    /// When the account was created.
     pub created_at: Timestamp,
+    /// When it last changed.
     pub updated_at: Timestamp,
 }
 
 /// A login session. The token is never stored, only its SHA-256.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
+    /// The session's id.
     pub id: SessionId,
+    /// Whose session it is.
     pub user_id: UserId,
+    /// SHA-256 of the token (the token itself is never stored).
     pub token_hash: String,
+    /// When it was created.
     pub created_at: Timestamp,
+    /// When it stops being valid (exclusive).
     pub expires_at: Timestamp,
 }
 
@@ -38,6 +50,7 @@ pub enum InviteKind {
 }
 
 impl InviteKind {
+    /// The kind as stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Invite => "invite",
@@ -45,6 +58,7 @@ impl InviteKind {
         }
     }
 
+    /// The kind with this name, if any.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "invite" => Some(Self::Invite),
@@ -57,28 +71,41 @@ impl InviteKind {
 /// An invite or reset link. Only the SHA-256 of its token is kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invite {
+    /// The link's id.
     pub id: InviteId,
+    /// An invite or a password reset.
     pub kind: InviteKind,
+    /// SHA-256 of the token in the link.
     pub token_hash: String,
+    /// The email the invite is for, if it names one.
     pub email: Option<String>,
+    /// The role the new account gets.
     pub role: Role,
     /// For resets: the account whose password is reset.
     pub user_id: Option<UserId>,
+    /// Who made the link.
     pub created_by: UserId,
+    /// When it was made.
     pub created_at: Timestamp,
+    /// When it stops working (exclusive).
     pub expires_at: Timestamp,
+    /// When it was used, if it was.
     pub used_at: Option<Timestamp>,
 }
 
 /// Where an invite stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InviteStatus {
+    /// Not used, not expired.
     Pending,
+    /// Used.
     Claimed,
+    /// Not used, and past its expiry.
     Expired,
 }
 
 impl InviteStatus {
+    /// The status as the API shows it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -89,6 +116,7 @@ impl InviteStatus {
 }
 
 impl Invite {
+    /// The status at `now`.
     pub fn status(&self, now: Timestamp) -> InviteStatus {
         if self.used_at.is_some() {
             InviteStatus::Claimed
@@ -103,9 +131,13 @@ impl Invite {
 /// A stored setting. When `encrypted`, `value` is a sealed string from `pincer_core::crypto::Cipher`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Setting {
+    /// The setting's key (`org.name`).
     pub key: String,
+    /// Its value; sealed when `encrypted`.
     pub value: String,
+    /// Whether `value` is sealed with the platform key.
     pub encrypted: bool,
+    /// When it last changed.
     pub updated_at: Timestamp,
 }
 

@@ -6,6 +6,7 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::IdentityError;
 
+/// The shortest accepted password, in characters.
 pub const MIN_LENGTH: usize = 8;
 /// Bounds the hashing work an anonymous caller can ask for.
 pub const MAX_LENGTH: usize = 256;
@@ -45,6 +46,7 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// A workspace with its own argon2 buffer.
     pub fn new() -> Self {
         Self { blocks: vec![Block::default(); argon2().params().block_count()] }
     }

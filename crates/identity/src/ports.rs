@@ -6,13 +6,16 @@ use pincer_core::{InviteId, Page, PageRequest, Role, Secret, SessionId, StoreErr
 
 use crate::model::{Invite, Session, Setting, User};
 
+/// The accounts.
 #[async_trait]
 pub trait UserStore: Send + Sync + 'static {
     /// Inserts a user; `Conflict(pincer_core::Rule::Email)` when the email is taken.
     async fn insert(&self, user: &User) -> Result<(), StoreError>;
     /// Inserts the first admin atomically: `Conflict(pincer_core::Rule::SetupComplete)` if any admin exists.
     async fn insert_first_admin(&self, user: &User) -> Result<(), StoreError>;
+    /// The user with this id.
     async fn get(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// The user with this email (as stored: lower-case).
     async fn find_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
     /// Users ordered by creation.
     async fn list(&self, page: PageRequest) -> Result<Page<User>, StoreError>;
@@ -22,13 +25,18 @@ pub trait UserStore: Send + Sync + 'static {
     async fn set_role(&self, id: UserId, role: Role, now: Timestamp) -> Result<(), StoreError>;
     /// Bans or unbans; banning fails with `Conflict(pincer_core::Rule::LastAdmin)` if no active admin would remain.
     async fn set_banned(&self, id: UserId, banned: bool, now: Timestamp) -> Result<(), StoreError>;
+    /// Changes the display name; `NotFound` for an unknown user.
     async fn set_name(&self, id: UserId, name: &str, now: Timestamp) -> Result<(), StoreError>;
+    /// Changes the personal context; `NotFound` for an unknown user.
     async fn set_context(&self, id: UserId, context: &str, now: Timestamp) -> Result<(), StoreError>;
+    /// Changes the password hash; `NotFound` for an unknown user.
     async fn set_password_hash(&self, id: UserId, hash: &str, now: Timestamp) -> Result<(), StoreError>;
 }
 
+/// Sign-in sessions.
 #[async_trait]
 pub trait SessionStore: Send + Sync + 'static {
+    /// Inserts a session; `Conflict(Rule::TokenHash)` for a reused token, `Conflict(Rule::ForeignKey)` for an unknown user.
     async fn insert(&self, session: &Session) -> Result<(), StoreError>;
     /// The unexpired session with this token hash, with its (possibly banned) user.
     async fn find_active(&self, token_hash: &str, now: Timestamp) -> Result<Option<(Session, User)>, StoreError>;
@@ -44,11 +52,14 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError>;
 }
 
+/// Invite and password-reset links.
 #[async_trait]
 pub trait InviteStore: Send + Sync + 'static {
+    /// Inserts a link; `Conflict(Rule::TokenHash)` for a reused token.
     async fn insert(&self, invite: &Invite) -> Result<(), StoreError>;
     /// Newest first.
     async fn list(&self) -> Result<Vec<Invite>, StoreError>;
+    /// The link with this token hash, used or not.
     async fn find_by_token_hash(&self, token_hash: &str) -> Result<Option<Invite>, StoreError>;
     /// Deletes an unclaimed invite; `NotFound` when there is none with this id.
     async fn delete(&self, id: InviteId) -> Result<(), StoreError>;
@@ -65,10 +76,12 @@ pub trait InviteStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 }
 
+/// Organisation settings.
 #[async_trait]
 pub trait SettingStore: Send + Sync + 'static {
     /// All settings ordered by key.
     async fn list(&self) -> Result<Vec<Setting>, StoreError>;
+    /// The setting with this key.
     async fn get(&self, key: &str) -> Result<Option<Setting>, StoreError>;
     /// Inserts or replaces the setting with this key.
     async fn upsert(&self, setting: &Setting) -> Result<(), StoreError>;
@@ -79,6 +92,7 @@ pub trait SettingStore: Send + Sync + 'static {
 /// implementation repairs a missed call itself later.
 #[async_trait]
 pub trait AccountHook: Send + Sync + 'static {
+    /// Provisions what a new account comes with.
     async fn account_created(&self, user: &User);
 }
 
@@ -104,6 +118,7 @@ pub enum EndedSessions {
 /// so live connections that authenticated with them close at once instead of at their next
 /// request. Called after the sessions are gone from the store; it must not block.
 pub trait SessionWatch: Send + Sync + 'static {
+    /// Told that sessions of `user` ended early.
     fn sessions_ended(&self, user: UserId, which: EndedSessions);
 }
 
@@ -118,6 +133,7 @@ impl SessionWatch for NoSessionWatch {
 /// Password hashing is CPU-heavy: implementations run it off the async executor.
 #[async_trait]
 pub trait PasswordHasher: Send + Sync + 'static {
+    /// Hashes a password (argon2id).
     async fn hash(&self, password: Secret<String>) -> Result<String, StoreError>;
     /// Verifies in constant time. With `hash == None` it still does the full work against a dummy
     /// hash, so an unknown email costs the same time as a wrong password.

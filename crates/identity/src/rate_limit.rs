@@ -30,6 +30,7 @@ struct Window {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key(u64);
 
+/// Counts events per key in fixed windows, in bounded memory (see the module notes).
 #[derive(Debug)]
 pub struct RateLimiter {
     limit: u32,
@@ -41,10 +42,12 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// A limiter of `limit` events per `window_ms`, with the default capacity.
     pub fn new(limit: u32, window_ms: i64) -> Self {
         Self::with_capacity(limit, window_ms, DEFAULT_CAPACITY)
     }
 
+    /// A limiter holding at most `capacity` keys.
     pub fn with_capacity(limit: u32, window_ms: i64, capacity: usize) -> Self {
         Self { limit, window_ms, capacity, hasher: RandomState::new(), windows: Mutex::new(HashMap::new()) }
     }
@@ -95,6 +98,7 @@ impl RateLimiter {
         self.windows.lock().map(|w| w.len()).unwrap_or(0)
     }
 
+    /// Whether no key is being counted.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -21,12 +21,14 @@ struct Entry {
     cached_at: Timestamp,
 }
 
+/// The cache; one per process.
 #[derive(Debug, Default)]
 pub struct SessionCache {
     by_token_hash: RwLock<HashMap<String, Entry>>,
 }
 
 impl SessionCache {
+    /// The cached principal of a token hash, if fresh and unexpired.
     pub fn get(&self, token_hash: &str, now: Timestamp) -> Option<Principal> {
         let map = self.by_token_hash.read().ok()?;
         let entry = map.get(token_hash)?;
@@ -36,6 +38,7 @@ impl SessionCache {
         Some(entry.principal.clone())
     }
 
+    /// Caches a validated session.
     pub fn insert(&self, token_hash: String, principal: Principal, expires_at: Timestamp, now: Timestamp) {
         if let Ok(mut map) = self.by_token_hash.write() {
             if map.len() >= CAPACITY {
@@ -45,6 +48,7 @@ impl SessionCache {
         }
     }
 
+    /// Drops the session of this token hash.
     pub fn remove(&self, token_hash: &str) {
         if let Ok(mut map) = self.by_token_hash.write() {
             map.remove(token_hash);

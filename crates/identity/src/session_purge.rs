@@ -9,12 +9,14 @@ use pincer_core::{Round, Worker};
 
 use crate::Identity;
 
+/// Removes expired sessions every `interval`.
 pub struct SessionPurge {
     identity: Arc<Identity>,
     interval: Duration,
 }
 
 impl SessionPurge {
+    /// A purge of `identity`'s expired sessions every `interval`.
     pub fn new(identity: Arc<Identity>, interval: Duration) -> Self {
         Self { identity, interval }
     }

@@ -2,7 +2,9 @@
 
 use crate::IdentityError;
 
+/// The longest display name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
+/// The longest personal or organisation context, in characters.
 pub const MAX_CONTEXT_CHARS: usize = 16_000;
 const MAX_EMAIL_CHARS: usize = 254;
 

@@ -13,8 +13,11 @@ use crate::{IdentityError, password, validate};
 /// A fresh session: the plaintext token goes to the client once and is never stored.
 #[derive(Debug)]
 pub struct LoginOutcome {
+    /// The session token, shown once (the cookie or a bearer token).
     pub token: Secret<String>,
+    /// Who signed in.
     pub user: User,
+    /// When the session ends.
     pub expires_at: Timestamp,
 }
 

@@ -13,8 +13,11 @@ use crate::{IdentityError, password, validate};
 /// What an admin asks for when inviting.
 #[derive(Debug, Default)]
 pub struct NewInvite {
+    /// The role the new account gets (`admin` or `member`).
     pub role: String,
+    /// The email the invite is for, if it names one.
     pub email: Option<String>,
+    /// Groups the new account joins (checked; groups come with their issue).
     pub group_ids: Vec<String>,
 }
 
@@ -77,6 +80,7 @@ impl Identity {
             .collect())
     }
 
+    /// Revokes an unclaimed invite (admins).
     pub async fn revoke_invite(&self, principal: &Principal, id: InviteId) -> Result<(), IdentityError> {
         principal.require(Capability::ManageUsers)?;
         self.deps.invites.delete(id).await.map_err(|e| match e {

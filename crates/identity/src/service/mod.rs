@@ -32,11 +32,17 @@ pub const RESET_TTL_MS: i64 = 24 * 3600 * 1000;
 
 /// The ports the identity services run on.
 pub struct IdentityDeps {
+    /// The accounts.
     pub users: Arc<dyn UserStore>,
+    /// The sessions.
     pub sessions: Arc<dyn SessionStore>,
+    /// The links.
     pub invites: Arc<dyn InviteStore>,
+    /// Hashes passwords off the async executor.
     pub hasher: Arc<dyn PasswordHasher>,
+    /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Where every identity event is recorded.
     pub audit: Arc<dyn AuditSink>,
     /// Provisions what a new account comes with (its personal agent).
     pub accounts: Arc<dyn AccountHook>,
@@ -54,6 +60,7 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// The service over these ports.
     pub fn new(deps: IdentityDeps) -> Self {
         Self { deps, cache: SessionCache::default(), throttle: LoginThrottle::default() }
     }

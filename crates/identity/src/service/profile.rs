@@ -7,6 +7,7 @@ use super::{Identity, actor};
 use crate::{IdentityError, validate};
 
 impl Identity {
+    /// Changes the caller's display name.
     pub async fn rename(&self, principal: &Principal, name: &str) -> Result<(), IdentityError> {
         let name = validate::name(name)?;
         self.deps.users.set_name(principal.user_id, &name, self.now()).await?;
@@ -17,10 +18,12 @@ impl Identity {
         Ok(())
     }
 
+    /// The caller's personal context (Markdown).
     pub async fn context(&self, principal: &Principal) -> Result<String, IdentityError> {
         Ok(self.current_user(principal).await?.context)
     }
 
+    /// Replaces the caller's personal context.
     pub async fn set_context(&self, principal: &Principal, content: &str) -> Result<(), IdentityError> {
         validate::context(content)?;
         self.deps.users.set_context(principal.user_id, content, self.now()).await?;

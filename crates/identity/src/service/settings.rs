@@ -22,11 +22,15 @@ const SECRET_MARKERS: [&str; 4] = ["api_key", "secret", "token", "password"];
 /// A setting as an admin sees it: secrets masked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SettingView {
+    /// The key.
     pub key: String,
+    /// The value; masked when the setting is a secret.
     pub value: String,
+    /// Whether the setting is a secret (sealed at rest, masked in answers).
     pub encrypted: bool,
 }
 
+/// Organisation settings: secrets sealed at rest and masked when read; admins only.
 pub struct SettingsService {
     store: Arc<dyn SettingStore>,
     cipher: Arc<Cipher>,
@@ -53,6 +57,7 @@ fn validate_key(key: &str) -> Result<(), IdentityError> {
 }
 
 impl SettingsService {
+    /// The service over the settings store.
     pub fn new(
         store: Arc<dyn SettingStore>,
         cipher: Arc<Cipher>,
@@ -62,6 +67,7 @@ impl SettingsService {
         Self { store, cipher, clock, audit }
     }
 
+    /// Every setting, secrets masked (admins).
     pub async fn list(&self, principal: &Principal) -> Result<Vec<SettingView>, IdentityError> {
         principal.require(Capability::ManageSettings)?;
         Ok(self
@@ -77,6 +83,7 @@ impl SettingsService {
             .collect())
     }
 
+    /// Sets one setting, sealing it when its key names a secret (admins).
     pub async fn set(&self, principal: &Principal, key: &str, value: &str) -> Result<(), IdentityError> {
         principal.require(Capability::ManageSettings)?;
         validate_key(key)?;

@@ -16,6 +16,7 @@ impl Identity {
         self.deps.users.get(principal.user_id).await?.ok_or(IdentityError::NotAuthenticated)
     }
 
+    /// A page of accounts (admins).
     pub async fn list_users(&self, principal: &Principal, page: PageRequest) -> Result<Page<User>, IdentityError> {
         principal.require(Capability::ManageUsers)?;
         Ok(self.deps.users.list(page).await?)
@@ -39,6 +40,7 @@ impl Identity {
         Ok(())
     }
 
+    /// Lets a deactivated account sign in again (admins).
     pub async fn reactivate(&self, principal: &Principal, id: UserId) -> Result<(), IdentityError> {
         principal.require(Capability::ManageUsers)?;
         if !self.existing_user(id).await?.banned {
@@ -49,6 +51,7 @@ impl Identity {
         Ok(())
     }
 
+    /// Changes an account's role (admins; not their own; the last active admin stays).
     pub async fn change_role(&self, principal: &Principal, id: UserId, role: &str) -> Result<(), IdentityError> {
         principal.require(Capability::ManageUsers)?;
         let role =
