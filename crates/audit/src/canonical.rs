@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+/// The canonical text of a JSON value: keys sorted by bytes, no insignificant whitespace.
 pub fn to_canonical_json(value: &Value) -> String {
     let mut out = String::new();
     write(value, &mut out);

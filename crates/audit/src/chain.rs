@@ -13,13 +13,19 @@ pub const VERSION: i32 = 1;
 /// An event ready to be chained: redacted, pseudonymised, canonical.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingEntry {
+    /// When it happened.
     pub timestamp: Timestamp,
+    /// `user`, `agent`, `system` or `api_key`.
     pub actor_type: String,
+    /// Who, within that type (a user's pseudonym, not their id).
     pub actor_id: Option<String>,
+    /// The dotted event name.
     pub event_type: String,
+    /// `kind:id` of what it concerns.
     pub resource: Option<String>,
     /// Canonical JSON (see [`crate::canonical`]).
     pub detail: String,
+    /// `success` or `failure`.
     pub outcome: String,
 }
 
@@ -28,9 +34,13 @@ pub struct PendingEntry {
 pub struct AuditEntry {
     /// 1, 2, 3, … without gaps.
     pub id: i64,
+    /// The encoding version ([`VERSION`]).
     pub version: i32,
+    /// What the row says.
     pub pending: PendingEntry,
+    /// The previous row's MAC ([`GENESIS`] for the first).
     pub prev_hmac: String,
+    /// This row's MAC, over its content and `prev_hmac`.
     pub row_hmac: String,
 }
 
@@ -38,8 +48,11 @@ pub struct AuditEntry {
 /// all of them) leave it pointing past the log; only the audit key can move it back.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditHead {
+    /// The newest row's id.
     pub last_id: i64,
+    /// The newest row's MAC.
     pub last_hmac: String,
+    /// The head's own MAC.
     pub mac: String,
 }
 
@@ -55,6 +68,7 @@ impl std::fmt::Debug for ChainKey {
 }
 
 impl ChainKey {
+    /// The chain key from the 32-byte audit key.
     pub fn new(key: &[u8; 32]) -> Self {
         Self { key: hmac::Key::new(hmac::HMAC_SHA256, key) }
     }

@@ -10,9 +10,13 @@ use serde_json::Value;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "actorType", content = "actorId", rename_all = "snake_case")]
 pub enum Actor {
+    /// A person, by user id (stored pseudonymised).
     User(String),
+    /// An agent, by id.
     Agent(String),
+    /// The platform itself (workers, startup).
     System,
+    /// An API token, by id.
     ApiKey(String),
 }
 
@@ -20,24 +24,30 @@ pub enum Actor {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
+    /// It happened.
     Success,
+    /// It was refused or failed.
     Failure,
 }
 
 /// One thing that happened, as services report it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AuditEvent {
+    /// Who did it.
     pub actor: Actor,
     /// Dotted name, e.g. `auth.login`; a tool provider's events are named at run time
     /// (`tool.mcp:github/create_issue`), hence not only `'static`.
     pub event_type: Cow<'static, str>,
     /// `kind:id`, e.g. `user:0190…`.
     pub resource: Option<String>,
+    /// Details (secrets are redacted before the row is written).
     pub detail: Value,
+    /// Whether it succeeded.
     pub outcome: Outcome,
 }
 
 impl AuditEvent {
+    /// An event of this type by this actor, succeeded, with no resource or detail yet.
     pub fn new(actor: Actor, event_type: impl Into<Cow<'static, str>>) -> Self {
         Self {
             actor,
@@ -48,16 +58,19 @@ impl AuditEvent {
         }
     }
 
+    /// What it concerns (`kind:id`).
     pub fn resource(mut self, resource: impl Into<String>) -> Self {
         self.resource = Some(resource.into());
         self
     }
 
+    /// Its details.
     pub fn detail(mut self, detail: Value) -> Self {
         self.detail = detail;
         self
     }
 
+    /// Marks it failed.
     pub fn failed(mut self) -> Self {
         self.outcome = Outcome::Failure;
         self
@@ -68,6 +81,7 @@ impl AuditEvent {
 /// implementation that cannot persist an event must report that itself (log, metric).
 #[async_trait]
 pub trait AuditSink: Send + Sync + 'static {
+    /// Records one event.
     async fn record(&self, event: AuditEvent);
 }
 
@@ -78,6 +92,7 @@ pub struct MemorySink {
 }
 
 impl MemorySink {
+    /// The events recorded so far.
     pub fn events(&self) -> Vec<AuditEvent> {
         self.events.lock().map(|e| e.clone()).unwrap_or_default()
     }

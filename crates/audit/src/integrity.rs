@@ -14,6 +14,7 @@ use crate::{Actor, AuditEvent, AuditService};
 /// The first check runs shortly after start, then every interval.
 const FIRST_DELAY: Duration = Duration::from_secs(5);
 
+/// Verifies the chain every `interval` (a singleton worker).
 pub struct IntegrityCheck {
     audit: Arc<AuditService>,
     interval: Duration,
@@ -22,6 +23,7 @@ pub struct IntegrityCheck {
 }
 
 impl IntegrityCheck {
+    /// A check of `audit`'s chain every `interval`.
     pub fn new(audit: Arc<AuditService>, interval: Duration) -> Self {
         Self { audit, interval, checkpoint: Mutex::new(None) }
     }

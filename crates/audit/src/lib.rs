@@ -32,6 +32,8 @@
 //! assert!(!key.is_authentic(&edited));
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod canonical;
 pub mod chain;
 pub mod error;

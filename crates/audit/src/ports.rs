@@ -11,18 +11,24 @@ use crate::tally::Tally;
 /// Which rows a query or export returns. `actor_id` is already the stored pseudonym.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct AuditFilter {
+    /// Only this event type.
     pub event_type: Option<String>,
+    /// Only this actor (a pseudonym).
     pub actor_id: Option<String>,
+    /// From this time on (inclusive).
     pub from: Option<Timestamp>,
+    /// Until this time (exclusive).
     pub to: Option<Timestamp>,
 }
 
 /// A stored row with its actor resolved back to a user, when the pseudonym still maps to one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditRow {
+    /// The row.
     pub entry: AuditEntry,
     /// The user behind a `user` actor's pseudonym; `None` once the mapping was erased.
     pub actor_user_id: Option<String>,
+    /// The actor's current name, for display (none once erased).
     pub actor_name: Option<String>,
     /// The MAC of the mapping that resolved the actor (checked by the service before the actor
     /// is shown; `None` for a mapping from before mappings were sealed).
@@ -32,11 +38,15 @@ pub struct AuditRow {
 /// A row of the pseudonym table: who a pseudonym stands for, and the MAC binding the two.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PseudonymMapping {
+    /// The user.
     pub user_id: String,
+    /// Their pseudonym in the trail.
     pub pseudonym: String,
+    /// The MAC binding the two (none before it was sealed).
     pub mac: Option<String>,
 }
 
+/// The stored audit trail.
 #[async_trait]
 pub trait AuditStore: Send + Sync + 'static {
     /// Appends one row: under a lock serialising all appenders (across processes on PostgreSQL),

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::canonical::to_canonical_json;
 
+/// What a secret value is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
 /// Largest stored detail, in bytes of canonical JSON.
 pub const MAX_DETAIL_BYTES: usize = 2048;
@@ -25,6 +26,7 @@ const SECRET_KEY_PARTS: [&str; 11] = [
     "bot_token",
 ];
 
+/// Removes secrets from details before they are stored.
 pub struct Redactor {
     email_key: hmac::Key,
 }
@@ -36,6 +38,7 @@ impl std::fmt::Debug for Redactor {
 }
 
 impl Redactor {
+    /// A redactor keyed by the audit key (for its keyed hashes).
     pub fn new(key: &[u8; 32]) -> Self {
         // A key distinct from the chain key's use, derived by domain separation.
         let derived = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), b"pincer-audit-email");

@@ -31,12 +31,17 @@ const FAILED_LOGIN: &str = "auth.failed";
 /// What an admin filters by: a real user id, not a pseudonym.
 #[derive(Clone, Debug, Default)]
 pub struct AuditQuery {
+    /// Only this event type.
     pub event_type: Option<String>,
+    /// Only this user's actions (by user id).
     pub actor_user_id: Option<String>,
+    /// From this time on.
     pub from: Option<Timestamp>,
+    /// Until this time.
     pub to: Option<Timestamp>,
 }
 
+/// The real audit sink: redacts, pseudonymises, throttles and chains every event; reads and verifies the trail for admins.
 pub struct AuditService {
     store: Arc<dyn AuditStore>,
     key: Arc<ChainKey>,
@@ -51,6 +56,7 @@ pub struct AuditService {
 }
 
 impl AuditService {
+    /// The service over `store`, keyed by the audit key.
     pub fn new(store: Arc<dyn AuditStore>, audit_key: &[u8; 32], clock: Arc<dyn Clock>) -> Self {
         Self {
             store,
@@ -172,6 +178,7 @@ impl AuditService {
         Ok(AuditFilter { event_type: query.event_type, actor_id, from: query.from, to: query.to })
     }
 
+    /// A page of entries, newest first (admins).
     pub async fn list(
         &self,
         principal: &Principal,
@@ -185,6 +192,7 @@ impl AuditService {
         Ok(Page { items: self.checked_actors(items), total: tally.count })
     }
 
+    /// Every event type in the trail (admins).
     pub async fn event_types(&self, principal: &Principal) -> Result<Vec<String>, AuditError> {
         principal.require(Capability::ReadAudit)?;
         Ok(self.store.event_types().await?)

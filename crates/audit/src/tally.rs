@@ -21,7 +21,9 @@ const MAX_FILTERS: usize = 256;
 /// How many rows match a filter among the rows with `id <= through_id`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tally {
+    /// How many rows matched.
     pub count: i64,
+    /// The newest row the count runs through.
     pub through_id: i64,
 }
 

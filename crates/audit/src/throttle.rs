@@ -7,9 +7,11 @@ use std::sync::Mutex;
 
 use pincer_core::Timestamp;
 
+/// The window within which repeated failures from one source are folded.
 pub const WINDOW_MS: i64 = 60_000;
 const SWEEP_AT: usize = 10_000;
 
+/// Folds floods of failed logins from one source into one row per window.
 #[derive(Debug, Default)]
 pub struct FailureThrottle {
     sources: Mutex<HashMap<String, (Timestamp, u64)>>,
@@ -20,12 +22,15 @@ pub struct FailureThrottle {
 pub enum Decision {
     /// Write it; `suppressed` events from this source were dropped since the last written one.
     Write {
+        /// How many were dropped before it.
         suppressed: u64,
     },
+    /// Drop it (counted into the next written one).
     Suppress,
 }
 
 impl FailureThrottle {
+    /// What to do with a failure from `source` at `now`.
     pub fn decide(&self, source: &str, now: Timestamp) -> Decision {
         let Ok(mut sources) = self.sources.lock() else { return Decision::Write { suppressed: 0 } };
         if sources.len() >= SWEEP_AT {

@@ -8,7 +8,9 @@ use crate::chain::{AuditEntry, AuditHead, ChainKey, GENESIS};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyReport {
+    /// Whether nothing was edited, removed or rolled back.
     pub valid: bool,
+    /// How many rows were checked.
     pub total_checked: u64,
     /// Rows whose MAC does not match their content.
     pub invalid_ids: Vec<i64>,
@@ -54,6 +56,7 @@ impl<'k> Verifier<'k> {
         Self { key, prev, report: VerifyReport::default() }
     }
 
+    /// Checks the next row.
     pub fn feed(&mut self, row: &AuditEntry) {
         self.report.total_checked += 1;
         if !self.key.is_authentic(row) && self.report.invalid_ids.len() < MAX_REPORTED_IDS {
@@ -120,6 +123,7 @@ impl<'k> Verifier<'k> {
         self.report.invalid_pseudonyms = invalid.take(MAX_REPORTED_IDS).collect();
     }
 
+    /// The report of what was fed.
     pub fn finish(mut self) -> VerifyReport {
         self.report.valid = self.report.invalid_ids.is_empty()
             && self.report.chain_break_ids.is_empty()
