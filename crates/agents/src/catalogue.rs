@@ -33,11 +33,13 @@ pub struct BaseUrls {
 }
 
 impl BaseUrls {
+    /// These URLs with `kind`'s replaced by `url` (the operator's override).
     pub fn with_override(mut self, kind: ProviderKind, url: &str) -> Self {
         self.overrides.insert(kind, url.trim().trim_end_matches('/').to_string());
         self
     }
 
+    /// The base URL of `kind`: the override, else the built-in one (none for kinds without).
     pub fn get(&self, kind: ProviderKind) -> Option<String> {
         self.overrides.get(&kind).cloned().or_else(|| default_base_url(kind).map(str::to_string))
     }

@@ -4,10 +4,13 @@ use pincer_core::{Denied, Rule, Scope, StoreError};
 
 use crate::ports::ProbeError;
 
+/// Why an agent or provider action was refused; each has a stable code.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AgentError {
+    /// A field is missing, malformed or out of bounds (the message says which).
     #[error("{0}")]
     InvalidInput(String),
+    /// The action needs the admin role.
     #[error("admin role required")]
     AdminRequired,
     /// The credential (an API token) lacks the scope the action needs.
@@ -16,18 +19,25 @@ pub enum AgentError {
     /// Unknown, deleted, or not visible to the caller: indistinguishable on purpose.
     #[error("agent not found")]
     AgentNotFound,
+    /// Personal agents cannot be deleted.
     #[error("personal agents cannot be deleted")]
     PersonalAgentDelete,
+    /// Personal agents get no tools or folders.
     #[error("cannot change permissions for personal agents")]
     PersonalAgentPermissions,
+    /// No such provider.
     #[error("provider not found")]
     ProviderNotFound,
+    /// The last provider cannot go while agents need it.
     #[error("the last provider cannot be removed")]
     LastProvider,
+    /// The provider's live check failed.
     #[error("{0}")]
     Provider(ProbeError),
+    /// A stored key could not be decrypted.
     #[error("stored secret could not be decrypted")]
     SecretUnreadable,
+    /// The store could not be reached.
     #[error("storage unavailable")]
     Unavailable,
 }

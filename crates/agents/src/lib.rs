@@ -18,6 +18,8 @@
 //! assert!(ToolId::parse("mcp:../etc").is_err());
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod catalogue;
 pub mod chat;
 pub mod error;

@@ -7,11 +7,13 @@ use crate::provider::ProviderKind;
 /// An agent: a model, instructions and exactly the tools and folders it was granted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Agent {
+    /// The agent's id.
     pub id: AgentId,
     /// At most [`crate::rules::MAX_NAME_CHARS`] characters.
     pub name: String,
     /// `provider/model`; `None` until a provider is configured.
     pub model: Option<String>,
+    /// The template it was made from.
     pub template_id: String,
     /// Tool ids the agent may call; deny by default.
     pub allowed_tools: Vec<String>,
@@ -21,18 +23,24 @@ pub struct Agent {
     pub personal_owner: Option<UserId>,
     /// Who created the agent (the owner, for personal agents).
     pub created_by: Option<UserId>,
+    /// What it says first (Markdown).
     pub greeting: String,
     /// Markdown.
     pub instructions: String,
+    /// One line under its name.
     pub tagline: String,
+    /// Suggested first messages.
     pub starter_prompts: Vec<String>,
     /// Soft deletion: a deleted agent is invisible to everyone but stays for the audit trail.
     pub deleted_at: Option<Timestamp>,
+    /// When it was created.
     pub created_at: Timestamp,
+    /// When it last changed.
     pub updated_at: Timestamp,
 }
 
 impl Agent {
+    /// Whether it is someone's personal assistant.
     pub fn is_personal(&self) -> bool {
         self.personal_owner.is_some()
     }
@@ -48,7 +56,9 @@ impl Agent {
 /// every model id that uses it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Provider {
+    /// The provider's name (`anthropic`, or a slug for a compatible endpoint).
     pub name: String,
+    /// Which API it speaks.
     pub kind: ProviderKind,
     /// The API key sealed with the platform cipher (context [`Provider::seal_context`]).
     pub sealed_api_key: Option<String>,
@@ -59,8 +69,11 @@ pub struct Provider {
     pub base_url: Option<String>,
     /// The model new agents get when this is the default provider (bare id, without `name/`).
     pub default_model: Option<String>,
+    /// Whether new agents get its default model.
     pub is_default: bool,
+    /// When it was added.
     pub created_at: Timestamp,
+    /// When it last changed.
     pub updated_at: Timestamp,
 }
 
@@ -82,6 +95,7 @@ impl Provider {
 pub struct RemoteModel {
     /// The provider's own id (`claude-sonnet-4-6`, `llama3.1:8b`).
     pub id: String,
+    /// Its display name, if the provider gives one.
     pub display_name: Option<String>,
 }
 
@@ -90,14 +104,19 @@ pub struct RemoteModel {
 pub struct ModelInfo {
     /// The provider's own model id; the agent's model is `provider/id`.
     pub id: String,
+    /// The provider offering it.
     pub provider: String,
+    /// The name shown.
     pub display_name: String,
+    /// Whether it can call tools.
     pub tool_use: bool,
 }
 
 /// A sub-folder of the documents root, as `GET /api/data-directories` lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataDirectory {
+    /// The absolute path.
     pub path: String,
+    /// The folder's name.
     pub name: String,
 }

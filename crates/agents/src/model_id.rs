@@ -6,15 +6,19 @@ use crate::provider::ProviderKind;
 /// endpoint's configured name, so it is kept as text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModelId {
+    /// The provider's name.
     pub provider: String,
+    /// The provider's own model id.
     pub model: String,
 }
 
+/// A model id that is not `provider/model`.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 #[error("model must look like provider/model")]
 pub struct BadModelId;
 
 impl ModelId {
+    /// Splits `provider/model` at its first slash; both parts non-empty, without spaces.
     pub fn parse(raw: &str) -> Result<Self, BadModelId> {
         let (provider, model) = raw.split_once('/').ok_or(BadModelId)?;
         let ok = |s: &str| !s.is_empty() && s.len() <= 200 && !s.chars().any(|c| c.is_whitespace() || c.is_control());

@@ -4,14 +4,19 @@
 
 use std::path::{Component, Path, PathBuf};
 
+/// Why a folder cannot be granted.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PathError {
+    /// Not an absolute path.
     #[error("path must be absolute")]
     NotAbsolute,
+    /// It contains `..`.
     #[error("path must not contain '..'")]
     Traversal,
+    /// Not strictly inside the documents root.
     #[error("path must be a folder under the documents root")]
     OutsideRoot,
+    /// A hidden segment below the root.
     #[error("hidden folders cannot be granted")]
     Hidden,
 }

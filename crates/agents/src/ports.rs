@@ -9,6 +9,7 @@ use pincer_core::{AgentId, Secret, StoreError, Timestamp};
 use crate::model::{Agent, Provider, RemoteModel};
 use crate::provider::ProviderKind;
 
+/// The agents.
 #[async_trait]
 pub trait AgentStore: Send + Sync + 'static {
     /// Inserts an agent; `Conflict(pincer_core::Rule::PersonalAgent)` when it is personal and its owner already
@@ -39,6 +40,7 @@ pub struct RemovalPlan {
 /// Why a provider could not be removed, decided by the domain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RemovalRefused {
+    /// The last provider cannot go while agents need it.
     LastProvider,
 }
 
@@ -46,10 +48,12 @@ pub enum RemovalRefused {
 /// the plan or the refusal. A plain function, so the store can apply it inside its transaction.
 pub type RemovalRule = fn(&Provider, &[Provider]) -> Result<RemovalPlan, RemovalRefused>;
 
+/// The LLM providers.
 #[async_trait]
 pub trait ProviderStore: Send + Sync + 'static {
     /// All providers, oldest first.
     async fn list(&self) -> Result<Vec<Provider>, StoreError>;
+    /// The provider with this name.
     async fn get(&self, name: &str) -> Result<Option<Provider>, StoreError>;
     /// Inserts or replaces the provider with this name, in one transaction; when it is the
     /// default, every other provider stops being the default.
@@ -64,9 +68,11 @@ pub trait ProviderStore: Send + Sync + 'static {
 /// Where and how to reach one provider's API.
 #[derive(Clone, Debug)]
 pub struct Endpoint {
+    /// Which API it speaks.
     pub kind: ProviderKind,
     /// Without a trailing slash; the adapter appends the kind's own paths.
     pub base_url: String,
+    /// The key, if the kind needs one.
     pub api_key: Option<Secret<String>>,
     /// Whether the URL may resolve to private, loopback or link-local addresses.
     pub allow_private: bool,
@@ -76,18 +82,25 @@ pub struct Endpoint {
 /// carry the key, the upstream body or a driver message.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ProbeError {
+    /// The provider rejected the key.
     #[error("the provider rejected the API key")]
     Rejected,
+    /// The URL is not valid (the message says why).
     #[error("the provider URL is not valid: {0}")]
     BadUrl(String),
+    /// The URL leads to a private address without the operator allowing it.
     #[error("the provider URL points to a private, loopback or link-local address")]
     PrivateAddress,
+    /// The provider could not be reached.
     #[error("the provider could not be reached")]
     Unreachable,
+    /// No answer in time.
     #[error("the provider did not answer in time")]
     Timeout,
+    /// Another failure status of the provider.
     #[error("the provider answered with status {0}")]
     Upstream(u16),
+    /// The answer was not understood.
     #[error("the provider's answer was not understood")]
     BadResponse,
 }
@@ -95,6 +108,7 @@ pub enum ProbeError {
 /// Lists the models of a provider: the live credential check and the model catalogue.
 #[async_trait]
 pub trait ModelLister: Send + Sync + 'static {
+    /// The models the provider lists (the live credential check).
     async fn list_models(&self, endpoint: &Endpoint) -> Result<Vec<RemoteModel>, ProbeError>;
 }
 

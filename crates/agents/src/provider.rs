@@ -2,22 +2,30 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The APIs Pincer speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProviderKind {
+    /// Anthropic's Messages API.
     Anthropic,
+    /// OpenAI's Chat Completions API.
     Openai,
+    /// Google's Gemini API.
     Google,
+    /// Ollama's cloud.
     OllamaCloud,
+    /// A local Ollama.
     OllamaLocal,
     /// Any endpoint speaking the OpenAI Chat Completions API.
     OpenaiCompatible,
 }
 
 impl ProviderKind {
+    /// Every kind.
     pub const ALL: [ProviderKind; 6] =
         [Self::Anthropic, Self::Openai, Self::Google, Self::OllamaCloud, Self::OllamaLocal, Self::OpenaiCompatible];
 
+    /// The kind as the API names it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Anthropic => "anthropic",
@@ -29,6 +37,7 @@ impl ProviderKind {
         }
     }
 
+    /// The kind with this name, if any.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }

@@ -8,19 +8,28 @@ use crate::provider::ProviderKind;
 pub const MAX_NAME_CHARS: usize = 30;
 /// Instructions and contexts (Markdown).
 pub const MAX_MARKDOWN_CHARS: usize = 16_000;
+/// The longest greeting, in characters.
 pub const MAX_GREETING_CHARS: usize = 1_000;
+/// The longest tagline, in characters.
 pub const MAX_TAGLINE_CHARS: usize = 120;
+/// The most starter prompts.
 pub const MAX_STARTER_PROMPTS: usize = 6;
+/// The longest starter prompt, in characters.
 pub const MAX_STARTER_PROMPT_CHARS: usize = 200;
+/// The most folders one agent may be granted.
 pub const MAX_ALLOWED_PATHS: usize = 50;
 /// Longest accepted provider slug and base URL.
 pub const MAX_PROVIDER_NAME_CHARS: usize = 40;
+/// The longest provider URL.
 pub const MAX_URL_CHARS: usize = 2_000;
+/// The longest API key.
 pub const MAX_API_KEY_CHARS: usize = 1_000;
 
 /// The personal assistant every account gets.
 pub const PERSONAL_AGENT_NAME: &str = "Smithers";
+/// The greeting of every personal assistant.
 pub const PERSONAL_AGENT_GREETING: &str = "Hi! I'm your personal assistant. What can I do for you?";
+/// The instructions of every personal assistant.
 pub const PERSONAL_AGENT_INSTRUCTIONS: &str = "You are the personal assistant of the user you are talking to. Use \
      what you know about them from their personal context, keep answers short and concrete, and ask when a \
      request is ambiguous.";

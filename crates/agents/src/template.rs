@@ -2,15 +2,21 @@
 
 use serde::Serialize;
 
+/// A starting point for a new agent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Template {
+    /// Its id.
     pub id: &'static str,
+    /// Its name.
     pub name: &'static str,
+    /// What it is for.
     pub description: &'static str,
     /// Tools granted at creation; admins change them afterwards.
     pub default_tools: &'static [&'static str],
+    /// The agent's first greeting.
     pub greeting: &'static str,
+    /// The agent's instructions.
     pub instructions: &'static str,
 }
 
@@ -19,6 +25,7 @@ pub const TOOL_LS: &str = "pinchy_ls";
 /// Reads a text file in a folder the agent was granted.
 pub const TOOL_READ: &str = "pinchy_read";
 
+/// Every template.
 pub const TEMPLATES: [Template; 2] = [
     Template {
         id: "knowledge-base",
@@ -40,6 +47,7 @@ pub const TEMPLATES: [Template; 2] = [
     },
 ];
 
+/// The template with this id.
 pub fn find(id: &str) -> Option<&'static Template> {
     TEMPLATES.iter().find(|t| t.id == id)
 }

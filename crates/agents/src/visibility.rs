@@ -11,6 +11,7 @@ use pincer_core::{Principal, UserId};
 pub struct AgentAccess {
     /// A personal assistant belongs to one user; shared agents belong to the organisation.
     pub personal_owner: Option<UserId>,
+    /// Whether it was deleted.
     pub deleted: bool,
 }
 
@@ -24,6 +25,7 @@ pub struct AgentScope {
 }
 
 impl AgentScope {
+    /// The scope of what `principal` sees.
     pub fn of(principal: &Principal) -> AgentScope {
         AgentScope { viewer: principal.user_id }
     }

@@ -22,10 +22,12 @@ pub struct ContextBuilder {
 }
 
 impl ContextBuilder {
+    /// A builder reading users and settings.
     pub fn new(users: Arc<dyn UserStore>, settings: Arc<dyn SettingStore>) -> Self {
         Self { users, settings }
     }
 
+    /// The system prompt of a run of `agent` for `principal`.
     pub async fn system_prompt(&self, principal: &Principal, agent: &Agent) -> Result<String, ChatError> {
         let context = if agent.is_personal() {
             self.users.get(principal.user_id).await?.map(|u| u.context).unwrap_or_default()
@@ -39,11 +41,17 @@ impl ContextBuilder {
 /// A run that is over, its answer stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FinishedRun {
+    /// The run.
     pub run_id: RunId,
+    /// Whose run it was.
     pub user: UserId,
+    /// The agent that answered.
     pub agent: AgentId,
+    /// The chat it was in.
     pub chat: ChatId,
+    /// The assistant message it wrote.
     pub message_id: MessageId,
+    /// How it ended.
     pub status: MessageStatus,
     /// The answer's text (what arrived before a failure or an abort, too).
     pub text: String,
@@ -53,5 +61,6 @@ pub struct FinishedRun {
 /// in the order given, on the run's task; a hook must not take long or fail the run.
 #[async_trait]
 pub trait RunHook: Send + Sync + 'static {
+    /// Acts on a finished run (must not fail it: it is over).
     async fn run_finished(&self, run: &FinishedRun);
 }

@@ -16,6 +16,7 @@ use super::service::{ChatError, ChatService, PreparedRun, RunEvent, RunSink, Tur
 /// Starts the task a run lives on. The server gives the async runtime's spawn; the domain does
 /// not depend on a runtime.
 pub trait RunSpawner: Send + Sync + 'static {
+    /// Runs `run` to its end on the runtime, apart from the caller.
     fn spawn(&self, run: BoxedRun);
 }
 
@@ -25,13 +26,16 @@ pub type BoxedRun = BoxFuture<'static, ()>;
 /// Why a turn was not accepted. Nothing was stored.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// The user has this many runs going already.
     #[error("you have {0} answers being written already; wait for one to finish or stop one")]
     TooManyRuns(usize),
+    /// The turn was refused (the service's rules).
     #[error(transparent)]
     Chat(#[from] ChatError),
 }
 
 impl StartError {
+    /// The stable snake_case code.
     pub fn code(&self) -> &'static str {
         match self {
             Self::TooManyRuns(_) => "too_many_runs",
@@ -40,6 +44,7 @@ impl StartError {
     }
 }
 
+/// Starts, follows and cancels runs for every frontend (see the module notes).
 pub struct RunCoordinator {
     chat: Arc<ChatService>,
     registry: Arc<RunRegistry>,
@@ -51,15 +56,20 @@ pub struct RunCoordinator {
 /// [`AcceptedRun::launch`] starts it, so the caller can first tell its own client that the
 /// message was stored — before any chunk. Dropped without `launch`, it launches.
 pub struct AcceptedRun {
+    /// The chat it runs in.
     pub chat: ChatRef,
+    /// The run.
     pub run_id: RunId,
+    /// The stored user message.
     pub user_message_id: MessageId,
+    /// The assistant message the run writes.
     pub message_id: MessageId,
     launch: Option<BoxFuture<'static, ()>>,
     spawner: Arc<dyn RunSpawner>,
 }
 
 impl AcceptedRun {
+    /// Starts the run (after the caller acknowledged its client).
     pub fn launch(mut self) {
         self.start();
     }
@@ -78,6 +88,7 @@ impl Drop for AcceptedRun {
 }
 
 impl RunCoordinator {
+    /// A coordinator over `chat`, spawning runs with `spawner`, at most `max_runs_per_user` per user.
     pub fn new(chat: Arc<ChatService>, spawner: Arc<dyn RunSpawner>, max_runs_per_user: usize) -> Self {
         Self { chat, registry: Arc::default(), spawner, max_runs_per_user }
     }

@@ -11,22 +11,32 @@ pub const DEFAULT_CHAT_KEY: &str = "main";
 /// [`DEFAULT_CHAT_KEY`]); `(user_id, agent_id, key)` is unique.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chat {
+    /// The chat's id.
     pub id: ChatId,
+    /// Whose chat it is.
     pub user_id: UserId,
+    /// The agent it is with.
     pub agent_id: AgentId,
+    /// The client's key for it (`chatId`; `main` by default).
     pub key: String,
+    /// When it was opened.
     pub created_at: Timestamp,
+    /// When its newest message was added.
     pub updated_at: Timestamp,
 }
 
+/// Who wrote a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MessageRole {
+    /// The person.
     User,
+    /// The agent.
     Assistant,
 }
 
 impl MessageRole {
+    /// The role as stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::User => "user",
@@ -34,6 +44,7 @@ impl MessageRole {
         }
     }
 
+    /// The role with this name, if any.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "user" => Some(Self::User),
@@ -49,6 +60,7 @@ impl MessageRole {
 pub enum MessageStatus {
     /// The run is still producing it (its text in the store may lag the live text).
     Streaming,
+    /// The answer is whole.
     Complete,
     /// The user aborted the run; the text is what had arrived.
     Aborted,
@@ -59,6 +71,7 @@ pub enum MessageStatus {
 }
 
 impl MessageStatus {
+    /// The status as stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Streaming => "streaming",
@@ -69,6 +82,7 @@ impl MessageStatus {
         }
     }
 
+    /// The status with this name, if any.
     pub fn parse(s: &str) -> Option<Self> {
         [Self::Streaming, Self::Complete, Self::Aborted, Self::Failed, Self::Interrupted]
             .into_iter()
@@ -80,11 +94,15 @@ impl MessageStatus {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ToolStep {
+    /// The provider's id for the call.
     pub call_id: String,
+    /// The tool's name as the model called it.
     pub name: String,
+    /// The arguments as they may be recorded.
     pub arguments: Value,
     /// The start of the result the model saw (or the refusal).
     pub result_preview: String,
+    /// Whether the tool failed (or was refused).
     pub is_error: bool,
     /// Refused because the agent is not granted the tool.
     pub denied: bool,
@@ -93,10 +111,15 @@ pub struct ToolStep {
 /// A message of a chat.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Message {
+    /// The message's id.
     pub id: MessageId,
+    /// The chat it belongs to.
     pub chat_id: ChatId,
+    /// Who wrote it.
     pub role: MessageRole,
+    /// Its text (Markdown).
     pub content: String,
+    /// Where it stands.
     pub status: MessageStatus,
     /// Tool calls made while producing an assistant message, in order.
     pub steps: Vec<ToolStep>,
@@ -106,6 +129,8 @@ pub struct Message {
     pub run_id: Option<RunId>,
     /// For `Failed`: the stable error code.
     pub error: Option<String>,
+    /// When it was written (or started).
     pub created_at: Timestamp,
+    /// When it last changed.
     pub updated_at: Timestamp,
 }

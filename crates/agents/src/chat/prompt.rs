@@ -8,11 +8,13 @@ use crate::template::{TOOL_LS, TOOL_READ};
 /// What a prompt is built from besides the agent.
 #[derive(Clone, Copy, Debug)]
 pub struct PromptContext<'a> {
+    /// Who the run talks to.
     pub user_name: &'a str,
     /// The organisation context (shared agents) or the user's personal context (personal agent).
     pub context: &'a str,
 }
 
+/// The system prompt: instructions, context, who is talking, the folders the file tools reach.
 pub fn system_prompt(agent: &Agent, ctx: PromptContext<'_>) -> String {
     let mut prompt = String::with_capacity(agent.instructions.len() + ctx.context.len() + 256);
     prompt.push_str(agent.instructions.trim());

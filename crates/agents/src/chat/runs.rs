@@ -25,8 +25,11 @@ pub const FOLLOW_BUFFER: usize = 256;
 /// One conversation: a user, an agent and the chat key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ChatRef {
+    /// Whose chat.
     pub user: UserId,
+    /// With which agent.
     pub agent: AgentId,
+    /// The chat key.
     pub key: String,
 }
 
@@ -34,33 +37,61 @@ pub struct ChatRef {
 #[derive(Clone, Debug, PartialEq)]
 pub enum RunUpdate {
     /// The model is being asked (`tool: None`) or a tool runs.
-    Thinking { message_id: MessageId, tool: Option<String> },
+    Thinking {
+        /// The message being written.
+        message_id: MessageId,
+        /// The tool running, if one is.
+        tool: Option<String>,
+    },
     /// The next piece of the answer.
-    Chunk { message_id: MessageId, text: String },
+    Chunk {
+        /// The message being written.
+        message_id: MessageId,
+        /// The piece.
+        text: String,
+    },
     /// Why the run failed; `Done` with `Failed` follows.
-    Failed { message_id: MessageId, failure: RunFailure },
+    Failed {
+        /// The message that failed.
+        message_id: MessageId,
+        /// Why.
+        failure: RunFailure,
+    },
     /// The answer is final.
-    Done { message_id: MessageId, status: MessageStatus },
+    Done {
+        /// The message.
+        message_id: MessageId,
+        /// How it ended.
+        status: MessageStatus,
+    },
     /// The run is over; the chat takes the next message.
-    Complete { message_id: MessageId },
+    Complete {
+        /// The message the run wrote.
+        message_id: MessageId,
+    },
 }
 
 /// The run going on in a chat when a follower joined: its answer and the text so far.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActiveRun {
+    /// The message being written.
     pub message_id: MessageId,
+    /// Its text so far.
     pub content: String,
 }
 
 /// A chat followed: the run going on when it began, then every update, in order.
 pub struct Follow {
+    /// The run going on when following began, with its text so far.
     pub active: Option<ActiveRun>,
+    /// What happens from then on.
     pub updates: Updates,
 }
 
 /// What a follower receives.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Delivery {
+    /// The next update.
     Update(Arc<RunUpdate>),
     /// Updates were lost here (the follower fell more than [`FOLLOW_BUFFER`] behind): follow
     /// again for the text so far.
@@ -148,6 +179,7 @@ impl Hub {
     }
 }
 
+/// The runs going on and their followers, per chat (see the module notes).
 #[derive(Default)]
 pub struct RunRegistry {
     hubs: Mutex<HashMap<ChatRef, Hub>>,

@@ -32,6 +32,7 @@ use crate::tools::{ToolContext, ToolRegistry, ToolSet};
 pub struct RunLimits {
     /// Model calls per run; a run that still wants tools after the last one ends as failed.
     pub max_steps: u32,
+    /// The most tokens one answer may have.
     pub max_output_tokens: u32,
     /// Earlier messages sent to the model as history.
     pub history_messages: u32,
@@ -50,26 +51,34 @@ const RESULT_PREVIEW_CHARS: usize = 500;
 /// The longest chat key (`chatId`) a client may use.
 const MAX_CHAT_KEY_CHARS: usize = 64;
 
+/// Why a turn was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ChatError {
     /// Unknown, deleted or not visible: the same answer on purpose.
     #[error("Agent not found")]
     AgentNotFound,
+    /// A field is missing, malformed or out of bounds.
     #[error("{0}")]
     InvalidInput(String),
+    /// The agent has no model.
     #[error("this agent has no model yet; an admin must configure a provider")]
     NoModel,
+    /// The provider of the agent's model is not configured.
     #[error("the provider of this agent's model is not configured")]
     ProviderMissing,
+    /// The client message id was used in this chat already.
     #[error("this message was already received")]
     Duplicate,
+    /// The provider's key could not be decrypted.
     #[error("stored secret could not be decrypted")]
     SecretUnreadable,
+    /// The store could not be reached.
     #[error("storage unavailable")]
     Unavailable,
 }
 
 impl ChatError {
+    /// The stable snake_case code.
     pub fn code(&self) -> &'static str {
         match self {
             Self::AgentNotFound => "agent_not_found",
@@ -107,12 +116,18 @@ impl From<AgentError> for ChatError {
 pub enum RunEvent {
     /// The model is being asked (`tool: None`) or a tool is running.
     Thinking {
+        /// The tool running, if one is.
         tool: Option<String>,
     },
+    /// A piece of the answer.
     Chunk(String),
+    /// A tool call made (or refused).
     Step(ToolStep),
+    /// The run is over.
     Finished {
+        /// How the answer ended.
         status: MessageStatus,
+        /// Why it failed, if it did.
         error: Option<RunFailure>,
     },
 }
@@ -120,13 +135,16 @@ pub enum RunEvent {
 /// Why a run failed, safe to show.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunFailure {
+    /// The stable code (`provider_timeout`, `step_limit_reached`, …).
     pub code: &'static str,
+    /// What went wrong, safe to show.
     pub message: String,
 }
 
 /// Where a run's events go (the WebSocket layer fans them out to every socket on the chat).
 #[async_trait]
 pub trait RunSink: Send {
+    /// Receives one event.
     async fn emit(&mut self, event: RunEvent);
 }
 
@@ -134,9 +152,13 @@ pub trait RunSink: Send {
 /// `Streaming`), and everything the loop needs is resolved.
 #[derive(Debug)]
 pub struct PreparedRun {
+    /// The run.
     pub run_id: RunId,
+    /// The chat it runs in.
     pub chat: Chat,
+    /// The stored user message.
     pub user_message: Message,
+    /// The assistant message it writes.
     pub assistant_message_id: MessageId,
     user_id: UserId,
     agent: Agent,
@@ -150,25 +172,39 @@ pub struct PreparedRun {
 /// A user message for an agent, as a client sends it.
 #[derive(Clone, Debug, Default)]
 pub struct TurnRequest {
+    /// The agent asked.
     pub agent_id: AgentId,
+    /// The chat key (`main` when absent).
     pub chat_key: Option<String>,
+    /// The message.
     pub content: String,
+    /// The client's id for deduplicating resends.
     pub client_message_id: Option<String>,
 }
 
+/// What the chat service is built from.
 pub struct ChatServiceDeps {
+    /// Which agents the caller may use.
     pub agents: Arc<AgentService>,
+    /// Where their models are.
     pub providers: Arc<ProviderService>,
+    /// Chats and messages.
     pub conversations: Arc<dyn ConversationStore>,
+    /// The ledger every model call writes to.
     pub usage: Arc<dyn UsageStore>,
+    /// Streams model calls.
     pub model: Arc<dyn ModelClient>,
     /// The tools runs may be granted (the file tools, and whatever else is registered).
     pub tools: Arc<ToolRegistry>,
+    /// Builds the system prompt.
     pub context: ContextBuilder,
     /// Called, in order, after every run (memory, channels, notifications).
     pub hooks: Vec<Arc<dyn RunHook>>,
+    /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Where tool calls are recorded.
     pub audit: Arc<dyn AuditSink>,
+    /// Bounds of a run.
     pub limits: RunLimits,
     /// This node's id: recorded on the answers it streams.
     pub node: String,
@@ -181,6 +217,7 @@ pub fn node_lease(node: &str) -> String {
     format!("node:{node}")
 }
 
+/// Runs turns: checks and stores them, then streams the model and runs granted tools.
 pub struct ChatService {
     deps: ChatServiceDeps,
 }
@@ -200,6 +237,7 @@ pub fn chat_key(raw: Option<&str>) -> Result<String, ChatError> {
 }
 
 impl ChatService {
+    /// The service over its dependencies.
     pub fn new(deps: ChatServiceDeps) -> Self {
         Self { deps }
     }

@@ -22,12 +22,19 @@ use crate::{AgentError, paths, template};
 /// The settings key of the organisation context (Markdown shared agents carry).
 pub const ORG_CONTEXT_KEY: &str = "org_context";
 
+/// What the agent service is built from.
 pub struct AgentServiceDeps {
+    /// The agents.
     pub agents: Arc<dyn AgentStore>,
+    /// The providers (for the default model).
     pub providers: Arc<dyn ProviderStore>,
+    /// Settings (the organisation context).
     pub settings: Arc<dyn SettingStore>,
+    /// The folders that can be granted.
     pub folders: Arc<dyn DocumentFolders>,
+    /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Where every change is recorded.
     pub audit: Arc<dyn AuditSink>,
     /// The root of every folder an agent may be granted (`PINCER_DOCUMENTS_DIR`).
     pub documents_root: PathBuf,
@@ -38,26 +45,40 @@ pub struct AgentServiceDeps {
 /// What an admin asks for when creating an agent; the template fills what is not given.
 #[derive(Debug, Default)]
 pub struct NewAgent {
+    /// The name.
     pub name: String,
+    /// The template it starts from.
     pub template_id: String,
+    /// Its model (`provider/model`); the default provider's when absent.
     pub model: Option<String>,
+    /// Its greeting; the template's when absent.
     pub greeting: Option<String>,
+    /// Its instructions; the template's when absent.
     pub instructions: Option<String>,
+    /// Its tagline.
     pub tagline: Option<String>,
+    /// Its starter prompts.
     pub starter_prompts: Option<Vec<String>>,
 }
 
 /// A partial update: `None` leaves a field as it is.
 #[derive(Debug, Default)]
 pub struct AgentChanges {
+    /// A new name.
     pub name: Option<String>,
+    /// A new model.
     pub model: Option<String>,
+    /// The tools it is granted (admins).
     pub allowed_tools: Option<Vec<String>>,
     /// `pluginConfig.allowed_paths`.
     pub allowed_paths: Option<Vec<String>>,
+    /// A new greeting.
     pub greeting: Option<String>,
+    /// New instructions.
     pub instructions: Option<String>,
+    /// A new tagline.
     pub tagline: Option<String>,
+    /// New starter prompts.
     pub starter_prompts: Option<Vec<String>>,
 }
 
@@ -84,6 +105,7 @@ impl AgentChanges {
     }
 }
 
+/// Agents: the catalogue's rules (see the module notes).
 pub struct AgentService {
     deps: AgentServiceDeps,
 }
@@ -93,6 +115,7 @@ fn invalid(message: impl Into<String>) -> AgentError {
 }
 
 impl AgentService {
+    /// The service over its dependencies.
     pub fn new(deps: AgentServiceDeps) -> Self {
         Self { deps }
     }
@@ -286,6 +309,7 @@ impl AgentService {
         Ok(self.deps.settings.get(ORG_CONTEXT_KEY).await?.map(|s| s.value).unwrap_or_default())
     }
 
+    /// Replaces the organisation context every shared agent gets (admins).
     pub async fn set_org_context(&self, principal: &Principal, content: &str) -> Result<(), AgentError> {
         principal.require(Capability::ManageAgents)?;
         rules::bounded("content", content, rules::MAX_MARKDOWN_CHARS).map_err(invalid)?;

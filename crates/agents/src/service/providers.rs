@@ -18,13 +18,21 @@ use crate::ports::{AgentStore, Endpoint, ModelLister, ProbeError, ProviderStore}
 use crate::provider::ProviderKind;
 use crate::rules::{self, plan_provider_removal};
 
+/// What the provider service is built from.
 pub struct ProviderServiceDeps {
+    /// The providers.
     pub providers: Arc<dyn ProviderStore>,
+    /// The agents (moved when their provider goes).
     pub agents: Arc<dyn AgentStore>,
+    /// The live credential check.
     pub lister: Arc<dyn ModelLister>,
+    /// Seals keys at rest.
     pub cipher: Arc<Cipher>,
+    /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Where every change is recorded.
     pub audit: Arc<dyn AuditSink>,
+    /// Where each kind's API is.
     pub base_urls: BaseUrls,
     /// `PINCER_ALLOW_PRIVATE_URLS`: lets every provider URL reach private addresses.
     pub allow_private_urls: bool,
@@ -33,21 +41,32 @@ pub struct ProviderServiceDeps {
 /// What an admin sends to add or update a provider.
 #[derive(Debug, Default)]
 pub struct ProviderInput {
+    /// The provider's name (a kind, or a slug for a compatible endpoint).
     pub provider: String,
+    /// Its key; kept as it is when absent on an update.
     pub api_key: Option<Secret<String>>,
+    /// Its URL (local Ollama and compatible endpoints).
     pub base_url: Option<String>,
+    /// Whether it becomes the default.
     pub is_default: Option<bool>,
 }
 
 /// A provider as admins see it: never the key, at most its last four characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProviderView {
+    /// Its name.
     pub name: String,
+    /// Which API it speaks.
     pub kind: ProviderKind,
+    /// Whether it is the default.
     pub is_default: bool,
+    /// Its URL, if it has its own.
     pub base_url: Option<String>,
+    /// The key's last four characters.
     pub key_hint: String,
+    /// The model new agents get from it.
     pub default_model: Option<String>,
+    /// When it last changed.
     pub updated_at: Timestamp,
 }
 
@@ -68,13 +87,16 @@ impl From<&Provider> for ProviderView {
 /// The models of every configured provider, and the providers that could not be asked.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ModelCatalogue {
+    /// The models of every provider that answered.
     pub models: Vec<ModelInfo>,
+    /// The providers that did not answer.
     pub unavailable: Vec<String>,
 }
 
 /// Model lists by provider name, with when they were fetched.
 type ModelCache = HashMap<String, (Timestamp, Arc<Vec<RemoteModel>>)>;
 
+/// LLM providers: added with a live check, keys sealed, one default.
 pub struct ProviderService {
     deps: ProviderServiceDeps,
     cache: Mutex<ModelCache>,
@@ -85,6 +107,7 @@ fn invalid(message: impl Into<String>) -> AgentError {
 }
 
 impl ProviderService {
+    /// The service over its dependencies.
     pub fn new(deps: ProviderServiceDeps) -> Self {
         Self { deps, cache: Mutex::default() }
     }
@@ -94,6 +117,7 @@ impl ProviderService {
         Ok(!self.deps.providers.list().await?.is_empty())
     }
 
+    /// The providers (admins).
     pub async fn list(&self, principal: &Principal) -> Result<Vec<ProviderView>, AgentError> {
         principal.require(Capability::ManageSettings)?;
         Ok(self.deps.providers.list().await?.iter().map(ProviderView::from).collect())

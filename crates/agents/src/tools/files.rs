@@ -23,8 +23,11 @@ use crate::template::{TOOL_LS, TOOL_READ};
 /// An entry of a listed folder.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FolderEntry {
+    /// The entry's name.
     pub name: String,
+    /// Whether it is a folder.
     pub is_dir: bool,
+    /// Its size in bytes (0 for a folder).
     pub size: u64,
 }
 
@@ -58,20 +61,28 @@ const TEXT_EXTENSIONS: [&str; 14] =
 /// conversation), so it names no path outside the grant.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ToolError {
+    /// The arguments are not what the tool takes.
     #[error("arguments are invalid: {0}")]
     BadArguments(&'static str),
+    /// The path is outside the granted folders.
     #[error("access denied: the path is outside the folders this agent may read")]
     OutsideGrant,
+    /// The path has a hidden segment.
     #[error("access denied: hidden files and folders cannot be read")]
     Hidden,
+    /// Nothing there.
     #[error("no such file or folder")]
     NotFound,
+    /// A folder where a file was expected.
     #[error("this is a folder; use pinchy_ls")]
     IsFolder,
+    /// Not a folder where one was expected.
     #[error("this is not a folder; use pinchy_read")]
     NotFolder,
+    /// Not a text file.
     #[error("the file is not a text file")]
     NotText,
+    /// The files could not be read.
     #[error("the file system is unavailable")]
     Unavailable,
 }
@@ -138,6 +149,7 @@ pub struct FileToolProvider {
 }
 
 impl FileToolProvider {
+    /// The file tools over `reader`, confined to grants inside `documents_root`.
     pub fn new(reader: Arc<dyn DocumentReader>, documents_root: PathBuf) -> Self {
         Self { reader, documents_root }
     }
@@ -194,6 +206,7 @@ pub struct FileTools<'a> {
 }
 
 impl<'a> FileTools<'a> {
+    /// The tools for one agent's `grants`.
     pub fn new(reader: &'a dyn DocumentReader, documents_root: &'a Path, grants: &'a [String]) -> Self {
         Self { reader, documents_root, grants }
     }

@@ -51,10 +51,12 @@ impl ToolId {
         }
     }
 
+    /// The provider's namespace (`files`).
     pub fn namespace(&self) -> &str {
         &self.namespace
     }
 
+    /// The tool within it (`read`).
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -12,10 +12,13 @@ use crate::model::Agent;
 /// The run a tool is offered to or called in.
 #[derive(Clone, Copy, Debug)]
 pub struct ToolContext<'a> {
+    /// The agent running.
     pub agent: &'a Agent,
     /// The user the run answers.
     pub user: UserId,
+    /// The run.
     pub run_id: RunId,
+    /// The chat it runs in.
     pub chat: ChatId,
 }
 
@@ -23,7 +26,9 @@ pub struct ToolContext<'a> {
 /// run and made of `a-z A-Z 0-9 _ -` (at most 64), which every provider format accepts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OfferedTool {
+    /// The grant it stands for.
     pub id: ToolId,
+    /// How the model sees it.
     pub spec: ToolSpec,
 }
 

@@ -13,6 +13,7 @@ use crate::chat::ToolSpec;
 /// The most tools one agent may be granted.
 pub const MAX_GRANTED_TOOLS: usize = 100;
 
+/// The registered tool providers (see the module notes).
 pub struct ToolRegistry {
     providers: Vec<Arc<dyn ToolProvider>>,
 }
@@ -28,6 +29,7 @@ pub struct ToolRun {
     pub event_type: String,
     /// The arguments as they may be recorded.
     pub arguments: Value,
+    /// What the tool returned, or why it failed.
     pub result: Result<String, ToolFailure>,
 }
 
@@ -115,6 +117,7 @@ impl ToolSet {
         self.tools.iter().map(|(_, t)| t.spec.clone()).collect()
     }
 
+    /// Whether the run is offered no tool.
     pub fn is_empty(&self) -> bool {
         self.tools.is_empty()
     }
