@@ -89,6 +89,7 @@ impl From<StoreError> for AgentError {
                 | Rule::SetupComplete
                 | Rule::LastAdmin
                 | Rule::InviteUsed
+                | Rule::PairingUsed
                 | Rule::ClientMessageId
                 | Rule::NotAFolder
                 | Rule::IsAFolder

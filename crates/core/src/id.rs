@@ -54,6 +54,11 @@ typed_id!(
     AgentId
 );
 typed_id!(
+    /// A pairing: a short-lived code issued, claimed once, then collected (QR sign-in, channel
+    /// linking).
+    PairingId
+);
+typed_id!(
     /// A conversation of one user with one agent.
     ChatId
 );

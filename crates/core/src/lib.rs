@@ -33,7 +33,7 @@ pub mod time;
 pub mod worker;
 
 pub use events::{BusEvent, EventBus, EventHandler, LocalEventBus};
-pub use id::{AgentId, ChatId, InviteId, MessageId, RunId, SessionId, UsageId, UserId};
+pub use id::{AgentId, ChatId, InviteId, MessageId, PairingId, RunId, SessionId, UsageId, UserId};
 pub use page::{Page, PageRequest};
 pub use principal::{Capability, Credential, Denied, Principal, Role, Scope};
 pub use secret::Secret;

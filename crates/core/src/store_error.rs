@@ -45,6 +45,8 @@ pub enum Rule {
     LastAdmin,
     /// The link is used, expired, unknown or of the other kind.
     InviteUsed,
+    /// The pairing code is unknown, claimed, expired, for another purpose, or collected.
+    PairingUsed,
     /// The last provider cannot go while agents need it.
     LastProvider,
     /// A folder was expected (documents).
@@ -72,6 +74,7 @@ impl Rule {
             Rule::SetupComplete => "setup_complete",
             Rule::LastAdmin => "last_admin",
             Rule::InviteUsed => "invite_used",
+            Rule::PairingUsed => "pairing_used",
             Rule::LastProvider => "last_provider",
             Rule::NotAFolder => "not_a_folder",
             Rule::IsAFolder => "is_a_folder",

@@ -102,8 +102,8 @@ impl From<StoreError> for IdentityError {
                 Rule::Email => Self::EmailTaken,
                 Rule::LastAdmin => Self::LastAdmin,
                 Rule::SetupComplete => Self::SetupComplete,
-                // A link that was used, expired or is of the other kind in the meantime.
-                Rule::InviteUsed => Self::InvalidToken,
+                // A link or pairing code that was used, expired or is of the other kind.
+                Rule::InviteUsed | Rule::PairingUsed => Self::InvalidToken,
                 // Clashes of random ids and tokens, or rules of other domains: not the caller's
                 // doing, and nothing they could correct.
                 Rule::Id

@@ -24,6 +24,7 @@
 pub mod error;
 pub mod login_throttle;
 pub mod model;
+pub mod pairing;
 pub mod password;
 pub mod ports;
 pub mod rate_limit;

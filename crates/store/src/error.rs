@@ -47,6 +47,8 @@ const UNIQUE_RULES: &[(&str, &str, Rule)] = &[
     // column of a multi-column index.
     ("messages.chat_id, messages.client_message_id", "messages_client_message_id_key", Rule::ClientMessageId),
     ("usage_records.id", "usage_records_pkey", Rule::Id),
+    ("pairings.code_hash", "pairings_code_hash_key", Rule::TokenHash),
+    ("pairings.id", "pairings_pkey", Rule::Id),
 ];
 
 /// `NotFound` when an update touched no row.

@@ -22,6 +22,7 @@ mod executor;
 mod hasher;
 mod invites;
 mod migrate;
+mod pairings;
 mod providers;
 mod rows;
 mod schema;

@@ -187,3 +187,18 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    /// Pairing codes (identity::pairing): stored as their SHA-256 only.
+    pairings (id) {
+        id -> Text,
+        code_hash -> Text,
+        purpose -> Text,
+        issued_for -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        claimed_by -> Nullable<Text>,
+        claimed_at -> Nullable<BigInt>,
+        collected_at -> Nullable<BigInt>,
+    }
+}

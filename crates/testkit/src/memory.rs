@@ -17,9 +17,10 @@ use pincer_agents::chat::{Chat, ConversationStore, Message, MessageStatus, NewTu
 use pincer_agents::visibility::AgentScope;
 use pincer_agents::{Agent, AgentStore, Provider, ProviderStore, RemovalPlan, RemovalRefused, RemovalRule};
 use pincer_core::{
-    AgentId, ChatId, InviteId, MessageId, Page, PageRequest, Role, Rule, RunId, SessionId, StoreError, Timestamp,
-    UserId,
+    AgentId, ChatId, InviteId, MessageId, Page, PageRequest, PairingId, Role, Rule, RunId, SessionId, StoreError,
+    Timestamp, UserId,
 };
+use pincer_identity::pairing::{Pairing, PairingStore};
 use pincer_identity::{Invite, InviteKind, InviteStore, Session, SessionStore, Setting, SettingStore, User, UserStore};
 use pincer_usage::{UsageRecord, UsageStore};
 
@@ -31,6 +32,7 @@ struct Tables {
     settings: HashMap<String, Setting>,
     agents: Vec<Agent>,
     providers: Vec<Provider>,
+    pairings: Vec<Pairing>,
     chats: Vec<Chat>,
     /// Every message with its place in its chat and the node streaming it.
     messages: Vec<Stored>,
@@ -620,5 +622,47 @@ impl ConversationStore for MemoryStores {
             }
         }
         Ok(interrupted)
+    }
+}
+
+#[async_trait]
+impl PairingStore for MemoryStores {
+    async fn insert(&self, pairing: &Pairing) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if tables.pairings.iter().any(|p| p.id == pairing.id) {
+            return Err(StoreError::Conflict(Rule::Id));
+        }
+        if tables.pairings.iter().any(|p| p.code_hash == pairing.code_hash) {
+            return Err(StoreError::Conflict(Rule::TokenHash));
+        }
+        tables.pairings.push(pairing.clone());
+        Ok(())
+    }
+
+    async fn claim(&self, code_hash: &str, purpose: &str, by: &str, now: Timestamp) -> Result<Pairing, StoreError> {
+        let mut tables = self.tables();
+        let pairing = tables
+            .pairings
+            .iter_mut()
+            .find(|p| p.code_hash == code_hash && p.purpose == purpose && p.claimed_by.is_none() && p.expires_at > now)
+            .ok_or(StoreError::Conflict(Rule::PairingUsed))?;
+        pairing.claimed_by = Some(by.to_string());
+        pairing.claimed_at = Some(now);
+        Ok(pairing.clone())
+    }
+
+    async fn get(&self, id: PairingId) -> Result<Option<Pairing>, StoreError> {
+        Ok(self.tables().pairings.iter().find(|p| p.id == id).cloned())
+    }
+
+    async fn collect(&self, id: PairingId, now: Timestamp) -> Result<Pairing, StoreError> {
+        let mut tables = self.tables();
+        let pairing = tables
+            .pairings
+            .iter_mut()
+            .find(|p| p.id == id && p.claimed_by.is_some() && p.collected_at.is_none())
+            .ok_or(StoreError::Conflict(Rule::PairingUsed))?;
+        pairing.collected_at = Some(now);
+        Ok(pairing.clone())
     }
 }

@@ -12,6 +12,7 @@ mod conversations;
 mod hasher;
 mod invites;
 mod lifecycle;
+mod pairings;
 mod providers;
 mod sessions;
 mod settings;

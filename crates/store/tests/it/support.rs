@@ -89,6 +89,17 @@ where
     test(Arc::new(pincer_testkit::memory::MemoryStores::default())).await;
 }
 
+/// Runs `test` against every pairing store: SQLite, PostgreSQL when configured, and memory.
+pub async fn each_pairing_store<F, Fut>(test: F)
+where
+    F: Fn(Arc<dyn pincer_identity::pairing::PairingStore>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    each_backend(|db| test(Arc::new(db))).await;
+    println!("backend: memory");
+    test(Arc::new(pincer_testkit::memory::MemoryStores::default())).await;
+}
+
 /// [`each_identity_store`] for a suite of `UserStore` alone.
 pub async fn each_user_store<F, Fut>(test: F)
 where
