@@ -222,17 +222,7 @@ impl TestServer {
     /// Kills the process without warning (SIGKILL, like a crash or a power cut: nothing is
     /// flushed or marked) and starts it again on the same data directory and database.
     pub async fn crash_and_restart(&mut self) {
-        let mut child = self.child.take().unwrap_or_else(|| panic!("the server is not running"));
-        let readers: Vec<_> = self.readers.drain(..).collect();
-        tokio::task::spawn_blocking(move || {
-            child.kill().ok();
-            child.wait().ok();
-            for reader in readers {
-                reader.join().ok();
-            }
-        })
-        .await
-        .ok();
+        self.kill().await;
         self.spawn().await;
     }
 

@@ -10,6 +10,7 @@ use pincer_core::{InviteId, Role, SessionId, Timestamp, UserId};
 use pincer_identity::{Invite, InviteKind, InviteStore, Session, SessionStore, SettingStore, User, UserStore};
 use pincer_store::Database;
 use pincer_testkit::TestDatabase;
+use pincer_testkit::memory::{MemoryStores, MemoryUsage};
 
 /// A fixed "now" for tests (2026-01-01T00:00:00Z).
 pub const NOW: Timestamp = Timestamp(1_767_225_600_000);
@@ -31,6 +32,19 @@ where
     }
 }
 
+/// Runs `test` against every implementation of a set of ports `S`: each backend's `Database`
+/// (fresh and migrated), then the in-memory stores, so all of them keep one contract.
+async fn each_store<S, F, Fut>(from_database: fn(Database) -> Arc<S>, memory: fn() -> Arc<S>, test: F)
+where
+    S: ?Sized,
+    F: Fn(Arc<S>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    each_backend(|db| test(from_database(db))).await;
+    println!("backend: memory");
+    test(memory()).await;
+}
+
 /// The identity ports as one object, whichever store implements them.
 pub trait IdentityStores: UserStore + SessionStore + InviteStore + SettingStore {}
 impl<T: UserStore + SessionStore + InviteStore + SettingStore> IdentityStores for T {}
@@ -42,9 +56,7 @@ where
     F: Fn(Arc<dyn IdentityStores>) -> Fut,
     Fut: Future<Output = ()>,
 {
-    each_backend(|db| test(Arc::new(db))).await;
-    println!("backend: memory");
-    test(Arc::new(pincer_testkit::memory::MemoryStores::default())).await;
+    each_store(|db| Arc::new(db), || Arc::new(MemoryStores::default()), test).await;
 }
 
 /// Runs `test` against every usage ledger: SQLite, PostgreSQL when configured, and memory.
@@ -53,9 +65,7 @@ where
     F: Fn(Arc<dyn pincer_usage::UsageStore>) -> Fut,
     Fut: Future<Output = ()>,
 {
-    each_backend(|db| test(Arc::new(db))).await;
-    println!("backend: memory");
-    test(Arc::new(pincer_testkit::memory::MemoryUsage::default())).await;
+    each_store(|db| Arc::new(db), || Arc::new(MemoryUsage::default()), test).await;
 }
 
 /// The catalogue's ports with the users they refer to, whichever store implements them.
@@ -69,9 +79,7 @@ where
     F: Fn(Arc<dyn CatalogueStores>) -> Fut,
     Fut: Future<Output = ()>,
 {
-    each_backend(|db| test(Arc::new(db))).await;
-    println!("backend: memory");
-    test(Arc::new(pincer_testkit::memory::MemoryStores::default())).await;
+    each_store(|db| Arc::new(db), || Arc::new(MemoryStores::default()), test).await;
 }
 
 /// The conversation store with the users and agents its chats refer to.
@@ -84,9 +92,7 @@ where
     F: Fn(Arc<dyn ConversationStores>) -> Fut,
     Fut: Future<Output = ()>,
 {
-    each_backend(|db| test(Arc::new(db))).await;
-    println!("backend: memory");
-    test(Arc::new(pincer_testkit::memory::MemoryStores::default())).await;
+    each_store(|db| Arc::new(db), || Arc::new(MemoryStores::default()), test).await;
 }
 
 /// Runs `test` against every pairing store: SQLite, PostgreSQL when configured, and memory.
@@ -95,9 +101,7 @@ where
     F: Fn(Arc<dyn pincer_identity::pairing::PairingStore>) -> Fut,
     Fut: Future<Output = ()>,
 {
-    each_backend(|db| test(Arc::new(db))).await;
-    println!("backend: memory");
-    test(Arc::new(pincer_testkit::memory::MemoryStores::default())).await;
+    each_store(|db| Arc::new(db), || Arc::new(MemoryStores::default()), test).await;
 }
 
 /// [`each_identity_store`] for a suite of `UserStore` alone.
