@@ -62,20 +62,21 @@ pub struct Services {
     _node_lease: Box<dyn HeldLease>,
 }
 
+/// What every domain's wiring shares: the database as each store port, the clock, the audit sink.
+struct Shared {
+    store: Arc<Database>,
+    clock: Arc<SystemClock>,
+    audit: Arc<AuditService>,
+}
+
 impl Services {
-    /// Builds the services on a migrated database. Runs start on the Tokio runtime.
+    /// Builds the services on a migrated database, one domain after the other. Runs start on the
+    /// Tokio runtime.
     pub async fn build(database: &Database, config: ServiceConfig) -> Result<Services, String> {
-        let clock = Arc::new(SystemClock);
         let store = Arc::new(database.clone());
-        let anchor = Arc::new(HeadFile::open(&config.secrets_dir)?);
-        let audit =
-            Arc::new(AuditService::new(store.clone(), &config.audit_key, clock.clone()).with_anchor(anchor.clone()));
-        match audit.seal_legacy_pseudonyms().await {
-            Ok(0) => {}
-            Ok(count) => tracing::info!(count, "sealed the audit pseudonyms from before they were sealed"),
-            Err(e) => return Err(format!("cannot seal the audit pseudonyms: {e}")),
-        }
-        let cipher = Arc::new(Cipher::new(&config.encryption_key));
+        let clock = Arc::new(SystemClock);
+        let (audit, anchor) = audit_trail(&store, &clock, &config).await?;
+        let shared = Shared { store, clock, audit: audit.clone() };
         // This node's id, and the lease that tells the other replicas it is alive: held for as
         // long as the services live.
         let node = uuid::Uuid::now_v7().to_string();
@@ -85,60 +86,15 @@ impl Services {
             .await
             .map_err(|e| format!("cannot take this node's lease: {e}"))?
             .ok_or("this node's lease is taken")?;
-        let files = FileToolProvider::new(Arc::new(LocalDocuments), config.documents_dir.clone());
-        let mut providers: Vec<Arc<dyn ToolProvider>> = vec![Arc::new(files)];
-        providers.extend(config.extra_tools);
-        let tools = Arc::new(ToolRegistry::new(providers)?);
-        let agents = Arc::new(AgentService::new(AgentServiceDeps {
-            agents: store.clone(),
-            providers: store.clone(),
-            settings: store.clone(),
-            folders: Arc::new(LocalDocumentFolders),
-            clock: clock.clone(),
-            audit: audit.clone(),
-            documents_root: config.documents_dir.clone(),
-            tools: tools.clone(),
-        }));
-        let providers = Arc::new(ProviderService::new(ProviderServiceDeps {
-            providers: store.clone(),
-            agents: store.clone(),
-            lister: Arc::new(HttpModelLister::new(PROVIDER_TIMEOUT)),
-            cipher: cipher.clone(),
-            clock: clock.clone(),
-            audit: audit.clone(),
-            base_urls: config.base_urls,
-            allow_private_urls: config.allow_private_urls,
-        }));
-        let chat = Arc::new(ChatService::new(ChatServiceDeps {
-            agents: agents.clone(),
-            providers: providers.clone(),
-            conversations: store.clone(),
-            usage: store.clone(),
-            model: Arc::new(HttpModelClient::default()),
-            tools: tools.clone(),
-            context: ContextBuilder::new(store.clone(), store.clone()),
-            hooks: Vec::new(),
-            clock: clock.clone(),
-            audit: audit.clone(),
-            limits: RunLimits::default(),
-            node: node.clone(),
-            leases: leases.clone(),
-        }));
+        let cipher = Arc::new(Cipher::new(&config.encryption_key));
+        let (tools, agents, providers) = catalogue(&shared, config.catalogue_config(), cipher.clone())?;
+        let chat = chat(&shared, &agents, &providers, &tools, &node, &leases);
+        let runs = Arc::new(RunCoordinator::new(chat.clone(), Arc::new(TokioSpawner), config.max_runs_per_user));
         let connections = Arc::new(Connections::default());
         let bus = database.event_bus();
-        let runs = Arc::new(RunCoordinator::new(chat.clone(), Arc::new(TokioSpawner), config.max_runs_per_user));
-        let identity = Arc::new(Identity::new(IdentityDeps {
-            users: store.clone(),
-            sessions: store.clone(),
-            invites: store.clone(),
-            hasher: Arc::new(BlockingPasswordHasher),
-            clock: clock.clone(),
-            audit: audit.clone(),
-            accounts: agents.clone(),
-            session_watch: connections.clone(),
-            bus: bus.clone(),
-        }));
+        let identity = identity(&shared, agents.clone(), connections.clone(), bus.clone());
         bus.subscribe(identity.clone());
+        let Shared { store, clock, .. } = shared;
         let settings = Arc::new(SettingsService::new(store, cipher, clock, audit.clone()));
         Ok(Services {
             database: database.clone(),
@@ -173,6 +129,124 @@ impl Services {
             config,
         }
     }
+}
+
+/// The audit trail, its chain anchored in the secrets folder; pseudonyms from before they were
+/// sealed are sealed now.
+async fn audit_trail(
+    store: &Arc<Database>,
+    clock: &Arc<SystemClock>,
+    config: &ServiceConfig,
+) -> Result<(Arc<AuditService>, Arc<HeadFile>), String> {
+    let anchor = Arc::new(HeadFile::open(&config.secrets_dir)?);
+    let audit =
+        Arc::new(AuditService::new(store.clone(), &config.audit_key, clock.clone()).with_anchor(anchor.clone()));
+    match audit.seal_legacy_pseudonyms().await {
+        Ok(0) => {}
+        Ok(count) => tracing::info!(count, "sealed the audit pseudonyms from before they were sealed"),
+        Err(e) => return Err(format!("cannot seal the audit pseudonyms: {e}")),
+    }
+    Ok((audit, anchor))
+}
+
+/// What [`catalogue`] takes of the configuration.
+struct CatalogueConfig {
+    documents_dir: PathBuf,
+    base_urls: BaseUrls,
+    allow_private_urls: bool,
+    extra_tools: Vec<Arc<dyn ToolProvider>>,
+}
+
+impl ServiceConfig {
+    fn catalogue_config(&self) -> CatalogueConfig {
+        CatalogueConfig {
+            documents_dir: self.documents_dir.clone(),
+            base_urls: self.base_urls.clone(),
+            allow_private_urls: self.allow_private_urls,
+            extra_tools: self.extra_tools.clone(),
+        }
+    }
+}
+
+/// The tools, the agents and the providers.
+type Catalogue = (Arc<ToolRegistry>, Arc<AgentService>, Arc<ProviderService>);
+
+/// The catalogue's services: the tools (the file tools first), the agents, the providers.
+fn catalogue(shared: &Shared, config: CatalogueConfig, cipher: Arc<Cipher>) -> Result<Catalogue, String> {
+    let Shared { store, clock, audit } = shared;
+    let files = FileToolProvider::new(Arc::new(LocalDocuments), config.documents_dir.clone());
+    let mut families: Vec<Arc<dyn ToolProvider>> = vec![Arc::new(files)];
+    families.extend(config.extra_tools);
+    let tools = Arc::new(ToolRegistry::new(families)?);
+    let agents = Arc::new(AgentService::new(AgentServiceDeps {
+        agents: store.clone(),
+        providers: store.clone(),
+        settings: store.clone(),
+        folders: Arc::new(LocalDocumentFolders),
+        clock: clock.clone(),
+        audit: audit.clone(),
+        documents_root: config.documents_dir,
+        tools: tools.clone(),
+    }));
+    let providers = Arc::new(ProviderService::new(ProviderServiceDeps {
+        providers: store.clone(),
+        agents: store.clone(),
+        lister: Arc::new(HttpModelLister::new(PROVIDER_TIMEOUT)),
+        cipher,
+        clock: clock.clone(),
+        audit: audit.clone(),
+        base_urls: config.base_urls,
+        allow_private_urls: config.allow_private_urls,
+    }));
+    Ok((tools, agents, providers))
+}
+
+/// The chat runtime.
+fn chat(
+    shared: &Shared,
+    agents: &Arc<AgentService>,
+    providers: &Arc<ProviderService>,
+    tools: &Arc<ToolRegistry>,
+    node: &str,
+    leases: &Arc<dyn Leases>,
+) -> Arc<ChatService> {
+    let Shared { store, clock, audit } = shared;
+    Arc::new(ChatService::new(ChatServiceDeps {
+        agents: agents.clone(),
+        providers: providers.clone(),
+        conversations: store.clone(),
+        usage: store.clone(),
+        model: Arc::new(HttpModelClient::default()),
+        tools: tools.clone(),
+        context: ContextBuilder::new(store.clone(), store.clone()),
+        hooks: Vec::new(),
+        clock: clock.clone(),
+        audit: audit.clone(),
+        limits: RunLimits::default(),
+        node: node.to_string(),
+        leases: leases.clone(),
+    }))
+}
+
+/// Users, sessions and invites; new accounts get their personal agent from `accounts`.
+fn identity(
+    shared: &Shared,
+    accounts: Arc<AgentService>,
+    connections: Arc<Connections>,
+    bus: Arc<dyn pincer_core::EventBus>,
+) -> Arc<Identity> {
+    let Shared { store, clock, audit } = shared;
+    Arc::new(Identity::new(IdentityDeps {
+        users: store.clone(),
+        sessions: store.clone(),
+        invites: store.clone(),
+        hasher: Arc::new(BlockingPasswordHasher),
+        clock: clock.clone(),
+        audit: audit.clone(),
+        accounts,
+        session_watch: connections,
+        bus,
+    }))
 }
 
 /// Runs live on the async runtime's tasks, apart from whoever started them.
