@@ -11,7 +11,8 @@ use async_trait::async_trait;
 use pincer_agents::ProviderKind;
 use pincer_agents::catalogue::BaseUrls;
 use pincer_agents::chat::{
-    ChatService, ChatServiceDeps, ContextBuilder, MessageStatus, RunEvent, RunLimits, RunSink, TurnRequest,
+    ChatService, ChatServiceDeps, ContextBuilder, FinishedRun, MessageStatus, RunEvent, RunHook, RunLimits, RunSink,
+    TurnRequest,
 };
 use pincer_agents::service::{
     AgentChanges, AgentService, AgentServiceDeps, NewAgent, ProviderInput, ProviderService, ProviderServiceDeps,
@@ -27,6 +28,17 @@ use pincer_testkit::memory::{MemoryStores, MemoryUsage};
 use pincer_testkit::{FakeKind, FakeProvider, FakeReply};
 use pincer_usage::UsageStore;
 use serde_json::json;
+
+/// A hook that keeps the runs it was told of (memory, channels and notifications will be hooks).
+#[derive(Default)]
+struct Finished(Mutex<Vec<FinishedRun>>);
+
+#[async_trait]
+impl RunHook for Finished {
+    async fn run_finished(&self, run: &FinishedRun) {
+        self.0.lock().unwrap().push(run.clone());
+    }
+}
 
 /// The events of one run, in order.
 #[derive(Default)]
@@ -49,6 +61,7 @@ async fn a_run_answers_uses_its_granted_tool_and_is_accounted_on_memory_stores()
     let fake = FakeProvider::start(FakeKind::Openai);
 
     let stores = Arc::new(MemoryStores::default());
+    let finished = Arc::new(Finished::default());
     let usage = Arc::new(MemoryUsage::default());
     let audit = Arc::new(MemorySink::default());
     let clock = Arc::new(SystemClock);
@@ -98,7 +111,7 @@ async fn a_run_answers_uses_its_granted_tool_and_is_accounted_on_memory_stores()
         model: Arc::new(HttpModelClient::default()),
         tools,
         context: ContextBuilder::new(stores.clone(), stores.clone()),
-        hooks: Vec::new(),
+        hooks: vec![finished.clone()],
         clock,
         audit: audit.clone(),
         limits: RunLimits::default(),
@@ -148,4 +161,13 @@ async fn a_run_answers_uses_its_granted_tool_and_is_accounted_on_memory_stores()
     assert_eq!(stored.len(), 2);
     assert_eq!((stored[1].content.as_str(), stored[1].status), ("You get 25 days.", MessageStatus::Complete));
     assert!(audit.events().iter().any(|e| e.event_type == "tool.pinchy_read"), "{:?}", audit.events());
+
+    // The run hook was told once, after the answer was stored.
+    let told = finished.0.lock().unwrap().clone();
+    assert_eq!(told.len(), 1);
+    assert_eq!((told[0].run_id, told[0].chat, told[0].message_id), (run_id, chat_id, stored[1].id));
+    assert_eq!(
+        (told[0].status, told[0].text.as_str(), told[0].user),
+        (MessageStatus::Complete, "You get 25 days.", admin.id)
+    );
 }
