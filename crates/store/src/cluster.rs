@@ -7,11 +7,16 @@
 //!   node's own `NOTIFY`s, waking at once for an outgoing event and every 50 ms to read incoming
 //!   ones (libpq delivers notifications only when asked).
 //!
+//! Every such thread is registered with the database and ends, its connection closed, when the
+//! database is closed at shutdown: a thread still inside libpq's TLS when the process exits would
+//! meet the state the exit-time cleanup frees (docs/PERFORMANCE.md, "The exit crash").
+//!
 //! On SQLite one node serves the database: leases are always granted, the bus is in-process.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use diesel::prelude::*;
@@ -25,6 +30,8 @@ use crate::conn::{AnyConn, Backend, Target};
 
 /// How often a held lease's connection is checked.
 const LEASE_CHECK: Duration = Duration::from_secs(2);
+/// How often a lease thread looks whether the database is closing.
+const LEASE_TICK: Duration = Duration::from_millis(50);
 /// How often the bus reads incoming notifications when nothing is sent.
 const BUS_POLL: Duration = Duration::from_millis(50);
 /// How long the bus waits before connecting again after losing its connection.
@@ -32,12 +39,57 @@ const BUS_RECONNECT: Duration = Duration::from_secs(1);
 /// The one `LISTEN/NOTIFY` channel of the bus.
 const BUS_CHANNEL: &str = "pincer_events";
 
+/// The threads of this module, closed with the database (`Database::close`) so none outlives
+/// the process's exit while it holds a connection.
+#[derive(Default)]
+pub(crate) struct ClusterThreads {
+    closing: AtomicBool,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl ClusterThreads {
+    fn closing(&self) -> bool {
+        self.closing.load(Ordering::Acquire)
+    }
+
+    /// Starts a thread, unless the database is closing.
+    fn spawn(&self, name: String, job: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+        if self.closing() {
+            return Err(std::io::Error::other("the database is closing"));
+        }
+        let handle = std::thread::Builder::new().name(name).spawn(job)?;
+        let mut threads = self.threads.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        threads.retain(|t| !t.is_finished());
+        threads.push(handle);
+        Ok(())
+    }
+
+    /// Tells every thread to stop and waits for them, at most `within`; whether all ended.
+    pub(crate) fn close(&self, within: Duration) -> bool {
+        self.closing.store(true, Ordering::Release);
+        let deadline = Instant::now() + within;
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let mut all = true;
+        for thread in threads {
+            while !thread.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if thread.is_finished() {
+                let _ = thread.join();
+            } else {
+                all = false;
+            }
+        }
+        all
+    }
+}
+
 impl Database {
     /// Leases for the workers that run on one replica at a time.
     pub fn leases(&self) -> Arc<dyn Leases> {
         match self.target.backend {
             Backend::Sqlite => Arc::new(LocalLeases),
-            Backend::Postgres => Arc::new(PgLeases { target: self.target.clone() }),
+            Backend::Postgres => Arc::new(PgLeases { target: self.target.clone(), threads: self.cluster.clone() }),
         }
     }
 
@@ -45,7 +97,7 @@ impl Database {
     pub fn event_bus(&self) -> Arc<dyn EventBus> {
         match self.target.backend {
             Backend::Sqlite => Arc::new(LocalEventBus::default()),
-            Backend::Postgres => Arc::new(PgEventBus::start(self.target.clone())),
+            Backend::Postgres => Arc::new(PgEventBus::start(self.target.clone(), self.cluster.clone())),
         }
     }
 }
@@ -65,6 +117,7 @@ struct Locked {
 
 struct PgLeases {
     target: Target,
+    threads: Arc<ClusterThreads>,
 }
 
 struct PgLease {
@@ -85,7 +138,8 @@ impl Leases for PgLeases {
     async fn try_acquire(&self, name: &str) -> Result<Option<Box<dyn HeldLease>>, StoreError> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let (target, key, name) = (self.target.clone(), lease_key(name), name.to_string());
-        let thread = std::thread::Builder::new().name(format!("lease-{name}")).spawn(move || {
+        let threads = self.threads.clone();
+        let thread = self.threads.spawn(format!("lease-{name}"), move || {
             let mut conn = match target.connect() {
                 Ok(AnyConn::Postgres(conn)) => conn,
                 Ok(AnyConn::Sqlite(_)) => return drop(answer.send(Err(StoreError::Unavailable))),
@@ -110,17 +164,23 @@ impl Leases for PgLeases {
             if answer.send(Ok(Some((held.clone(), release)))).is_err() {
                 return; // Nobody waits for it: closing the connection gives it up.
             }
+            let mut checked = Instant::now();
             loop {
-                match released.recv_timeout(LEASE_CHECK) {
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                match released.recv_timeout(LEASE_TICK) {
+                    Err(mpsc::RecvTimeoutError::Timeout) if !threads.closing() => {
+                        if checked.elapsed() < LEASE_CHECK {
+                            continue;
+                        }
+                        checked = Instant::now();
                         if diesel::sql_query("SELECT 1").execute(&mut conn).is_err() {
                             tracing::warn!(lease = %name, "lost the connection holding a lease");
                             held.store(false, Ordering::Release);
                             return;
                         }
                     }
-                    // The lease was dropped.
+                    // The lease was dropped, or the database is closing: give it up.
                     _ => {
+                        held.store(false, Ordering::Release);
                         let _ = diesel::sql_query("SELECT pg_advisory_unlock($1)")
                             .bind::<BigInt, _>(key)
                             .execute(&mut conn);
@@ -150,14 +210,12 @@ struct PgEventBus {
 }
 
 impl PgEventBus {
-    fn start(target: Target) -> PgEventBus {
+    fn start(target: Target, threads: Arc<ClusterThreads>) -> PgEventBus {
         let local = Arc::new(LocalEventBus::default());
         let node = uuid::Uuid::now_v7().to_string();
         let (outgoing, queue) = mpsc::channel::<String>();
-        let (delivery, me) = (local.clone(), node.clone());
-        let started = std::thread::Builder::new()
-            .name("event-bus".into())
-            .spawn(move || bus_loop(&target, &queue, &delivery, &me));
+        let (delivery, me, closing) = (local.clone(), node.clone(), threads.clone());
+        let started = threads.spawn("event-bus".into(), move || bus_loop(&target, &queue, &delivery, &me, &closing));
         if let Err(e) = started {
             tracing::error!(error = %e, "cannot start the event bus; events stay on this node");
         }
@@ -185,8 +243,14 @@ impl EventBus for PgEventBus {
 
 /// Connects, listens, sends and receives until the process ends (or every sender is gone);
 /// after a lost connection, connects again. Events sent while disconnected are dropped.
-fn bus_loop(target: &Target, queue: &mpsc::Receiver<String>, local: &LocalEventBus, me: &str) {
-    loop {
+fn bus_loop(
+    target: &Target,
+    queue: &mpsc::Receiver<String>,
+    local: &LocalEventBus,
+    me: &str,
+    threads: &ClusterThreads,
+) {
+    while !threads.closing() {
         let mut conn = match target.connect() {
             Ok(AnyConn::Postgres(conn)) => conn,
             Ok(AnyConn::Sqlite(_)) => return,
@@ -201,7 +265,7 @@ fn bus_loop(target: &Target, queue: &mpsc::Receiver<String>, local: &LocalEventB
             std::thread::sleep(BUS_RECONNECT);
             continue;
         }
-        loop {
+        while !threads.closing() {
             match queue.recv_timeout(BUS_POLL) {
                 Ok(envelope) => {
                     let sent = diesel::sql_query("SELECT pg_notify($1, $2)")
@@ -230,6 +294,10 @@ fn bus_loop(target: &Target, queue: &mpsc::Receiver<String>, local: &LocalEventB
             if lost {
                 break;
             }
+        }
+        // Closing: the connection goes with this frame, before the process exits.
+        if threads.closing() {
+            return;
         }
         std::thread::sleep(BUS_RECONNECT);
     }

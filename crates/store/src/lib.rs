@@ -63,6 +63,8 @@ pub enum OpenError {
 pub struct Database {
     executor: Executor,
     target: Target,
+    /// The lease and event-bus threads, each with a connection of its own (`cluster.rs`).
+    cluster: std::sync::Arc<cluster::ClusterThreads>,
 }
 
 impl std::fmt::Debug for Database {
@@ -90,18 +92,28 @@ impl Database {
             let first = target.connect().map_err(|e| OpenError::Connect { url: url.clone(), reason: e.0 })?;
             let executor = Executor::start(&target, threads, first)
                 .map_err(|e| OpenError::Threads { url, reason: e.to_string() })?;
-            Ok(Database { executor, target })
+            Ok(Database { executor, target, cluster: std::sync::Arc::default() })
         })
         .await
         .map_err(|e| OpenError::Task(e.to_string()))?
     }
 
     /// Closes the database at shutdown: the calls already queued run, then every store thread
-    /// closes its connection and ends. Waits at most `within`; `false` when a call was still
-    /// running then. Calls made afterwards answer `Unavailable`.
+    /// closes its connection and ends; the lease and event-bus threads close theirs too (leases
+    /// are given up). Waits at most `within`; `false` when a call was still running then. Calls
+    /// made afterwards answer `Unavailable`. No thread may still be using a connection (and with
+    /// it libpq's TLS) when the process exits: its exit-time cleanup would pull the state from
+    /// under it.
     pub async fn close(&self, within: std::time::Duration) -> bool {
-        let executor = self.executor.clone();
-        tokio::task::spawn_blocking(move || executor.close(within)).await.unwrap_or(false)
+        let (executor, cluster) = (self.executor.clone(), self.cluster.clone());
+        tokio::task::spawn_blocking(move || {
+            let deadline = std::time::Instant::now() + within;
+            let cluster_closed = cluster.close(within);
+            let executor_closed = executor.close(deadline.saturating_duration_since(std::time::Instant::now()));
+            cluster_closed && executor_closed
+        })
+        .await
+        .unwrap_or(false)
     }
 
     pub fn backend(&self) -> Backend {
