@@ -10,6 +10,8 @@
 //! - `pincer-testkit` is only ever a dev-dependency.
 //! - Domain crates stay publishable; every other workspace crate sets `publish = false`.
 //! - Every workspace crate is classified here, so a new crate cannot slip past these rules.
+//! - When the metadata carries a `resolve` graph, it holds one TLS provider: ring. A crate that
+//!   turns on reqwest's or rustls's default TLS (aws-lc-rs) or native TLS (OpenSSL) is refused.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
@@ -190,7 +192,43 @@ pub fn violations(metadata: &Value) -> Vec<String> {
 
     domain_cycles(&packages, &mut out);
     transitive_domain_reach(metadata, &packages, &mut out);
+    one_tls_provider(metadata, &mut out);
     out
+}
+
+/// TLS and crypto stacks that would stand beside ring: aws-lc (reqwest's and rustls's default
+/// provider) and OpenSSL (native TLS).
+const OTHER_TLS_PROVIDERS: &[&str] =
+    &["aws-lc-rs", "aws-lc-sys", "aws-lc-fips-sys", "openssl", "openssl-sys", "native-tls"];
+
+/// The resolved graph (every platform's) holds no TLS provider but ring.
+fn one_tls_provider(metadata: &Value, out: &mut Vec<String>) {
+    if metadata.get("resolve").is_none_or(Value::is_null) {
+        return;
+    }
+    let resolved: HashSet<&str> = metadata
+        .pointer("/resolve/nodes")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|n| n.get("id")?.as_str())
+        .collect();
+    let found: BTreeSet<&str> = metadata
+        .get("packages")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|p| p.get("id").and_then(Value::as_str).is_some_and(|id| resolved.contains(id)))
+        .filter_map(|p| p.get("name")?.as_str())
+        .filter(|name| OTHER_TLS_PROVIDERS.contains(name))
+        .collect();
+    for name in found {
+        out.push(format!(
+            "{name} is in the dependency graph: ring is the one TLS provider (`cargo tree -i {name}` shows who brings it)"
+        ));
+    }
 }
 
 fn check_domain_dep(pkg: &str, dep: &Dep<'_>, out: &mut Vec<String>) {
@@ -546,6 +584,24 @@ mod tests {
         let v = violations(&meta);
         assert_eq!(v.len(), 1, "{v:?}");
         assert!(v[0].contains("pincer-core -> futures -> tokio"), "{v:?}");
+    }
+
+    #[test]
+    fn a_second_tls_provider_in_the_graph_is_a_violation() {
+        let mut meta = metadata(clean_packages());
+        meta["resolve"] = json!({"nodes": [
+            {"id": "registry#ring@0.17", "deps": []},
+            {"id": "registry#aws-lc-rs@1", "deps": []},
+        ]});
+        if let Some(list) = meta["packages"].as_array_mut() {
+            list.push(json!({"name": "ring", "id": "registry#ring@0.17", "dependencies": []}));
+            list.push(json!({"name": "aws-lc-rs", "id": "registry#aws-lc-rs@1", "dependencies": []}));
+            // Listed but not resolved (an optional dependency nobody turned on): not a breach.
+            list.push(json!({"name": "openssl", "id": "registry#openssl@0.10", "dependencies": []}));
+        }
+        let v = violations(&meta);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(v[0].starts_with("aws-lc-rs is in the dependency graph"), "{v:?}");
     }
 
     /// The real workspace obeys the rules (full metadata, so transitive reach is checked too).

@@ -6,12 +6,18 @@
 //!
 //! An adapter library: adapters depend on it, it depends on no adapter (`cargo xtask tidy`).
 
+mod retry;
+pub mod tls;
+
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use pincer_integrations::ssrf::{self, UrlError};
 use reqwest::header::HeaderValue;
 use reqwest::{Client, Url};
+
+pub use retry::Retry;
+pub use tls::{Tls, client_builder};
 
 const USER_AGENT: &str = concat!("pincer/", env!("CARGO_PKG_VERSION"));
 
@@ -112,7 +118,13 @@ impl Target {
     /// A client that connects only to the checked addresses, with redirects and proxies off.
     /// `total` bounds each whole request (`None`: no bound, for streams that time themselves).
     pub fn client(&self, connect: Duration, total: Option<Duration>) -> Result<Client, GuardError> {
-        let mut builder = Client::builder()
+        self.client_with(&Tls::public(), connect, total)
+    }
+
+    /// [`Target::client`] trusting the authorities of `tls` instead of Mozilla's roots.
+    pub fn client_with(&self, tls: &Tls, connect: Duration, total: Option<Duration>) -> Result<Client, GuardError> {
+        let mut builder = tls
+            .builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .connect_timeout(connect)
@@ -243,53 +255,5 @@ mod tests {
     fn secrets_are_sensitive_headers() {
         assert!(secret_header("sk-abc").unwrap().is_sensitive());
         assert_eq!(secret_header("bad\nkey"), None);
-    }
-}
-
-/// Asking again when a request failed before its answer began: the connection could not be made,
-/// or the server answered that it is overloaded or that a gateway failed (`502`, `503`, `504`,
-/// Anthropic's `529`). Nothing of an answer has been read then, so nothing can be seen twice;
-/// once an answer has begun (a stream), it is never repeated. Refusals that are the caller's
-/// business (`4xx`, rate limits with their `Retry-After`) are not retried.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Retry {
-    /// Attempts in all, the first included.
-    pub attempts: u32,
-    /// The wait before the second attempt; it doubles for each one after.
-    pub first_delay: Duration,
-}
-
-impl Retry {
-    /// Three attempts, 250 ms and 500 ms apart.
-    pub const BEFORE_FIRST_BYTE: Retry = Retry { attempts: 3, first_delay: Duration::from_millis(250) };
-
-    /// Whether an answer with this status may be asked for again.
-    pub fn retries_status(status: u16) -> bool {
-        matches!(status, 502 | 503 | 504 | 529)
-    }
-
-    /// Sends the request `build` makes, again after a failure worth retrying, at most
-    /// `attempts` times; the last outcome is returned as it is.
-    pub async fn send(
-        self,
-        mut build: impl FnMut() -> reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, reqwest::Error> {
-        let mut delay = self.first_delay;
-        let mut attempt = 1;
-        loop {
-            let outcome = build().send().await;
-            let again = attempt < self.attempts
-                && match &outcome {
-                    Ok(response) => Self::retries_status(response.status().as_u16()),
-                    Err(e) => e.is_connect(),
-                };
-            if !again {
-                return outcome;
-            }
-            tracing::info!(attempt, "upstream unavailable before answering; asking again");
-            tokio::time::sleep(delay).await;
-            delay = delay.saturating_mul(2);
-            attempt += 1;
-        }
     }
 }

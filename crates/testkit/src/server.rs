@@ -249,7 +249,7 @@ impl TestServer {
 
     /// A client with no cookie store and no Origin header: a script, not a browser.
     pub fn client(&self) -> reqwest::Client {
-        reqwest::Client::builder()
+        pincer_outbound::client_builder()
             .timeout(REQUEST_TIMEOUT)
             .build()
             .unwrap_or_else(|e| panic!("cannot build a client: {e}"))
@@ -324,7 +324,7 @@ impl Browser {
         if let Ok(origin) = HeaderValue::from_str(base) {
             headers.insert("Origin", origin);
         }
-        let client = reqwest::Client::builder()
+        let client = pincer_outbound::client_builder()
             .cookie_provider(jar.clone())
             .default_headers(headers)
             .timeout(REQUEST_TIMEOUT)

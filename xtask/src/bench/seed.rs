@@ -50,7 +50,7 @@ pub struct Seeded {
 
 /// A client for seeding: no cookie store (cookies are passed by hand), no proxy.
 fn client() -> Result<Client, String> {
-    Client::builder().no_proxy().build().map_err(|e| format!("cannot build the seeding client: {e}"))
+    pincer_outbound::client_builder().no_proxy().build().map_err(|e| format!("cannot build the seeding client: {e}"))
 }
 
 /// Creates `plan` on `server`.

@@ -46,7 +46,7 @@ pub const LOG_ENV: &str = "PINCER_BENCH_SERVER_LOG";
 /// A plain client for single requests to a benchmark server (health probes, sanity checks):
 /// no cookie store, no proxy from the environment.
 pub fn client() -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
+    pincer_outbound::client_builder()
         .no_proxy()
         .timeout(Duration::from_secs(30))
         .build()
