@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use async_trait::async_trait;
+use pincer_core::{Credential, Principal};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -18,6 +19,19 @@ pub enum Actor {
     System,
     /// An API token, by id.
     ApiKey(String),
+}
+
+impl Actor {
+    /// Who a caller's action is recorded as: the API token when they came with one (the token
+    /// names its owner in its own row), otherwise the person.
+    pub fn of(principal: &Principal) -> Actor {
+        match &principal.credential {
+            Credential::ApiToken { id, .. } => Actor::ApiKey(id.to_string()),
+            Credential::Session(_) | Credential::Channel | Credential::Internal => {
+                Actor::User(principal.user_id.to_string())
+            }
+        }
+    }
 }
 
 /// Whether the audited action succeeded.

@@ -17,7 +17,7 @@ pub struct AuditFilter {
     pub actor_id: Option<String>,
     /// From this time on (inclusive).
     pub from: Option<Timestamp>,
-    /// Until this time (exclusive).
+    /// Until this time (inclusive, as `from`).
     pub to: Option<Timestamp>,
 }
 

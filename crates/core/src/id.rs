@@ -59,6 +59,10 @@ typed_id!(
     PairingId
 );
 typed_id!(
+    /// A personal API token (its row, never its secret).
+    ApiTokenId
+);
+typed_id!(
     /// A conversation of one user with one agent.
     ChatId
 );

@@ -7,13 +7,13 @@
 //! it (an API token only has its scopes).
 //!
 //! ```
-//! use pincer_core::{Capability, Credential, Denied, Principal, Role, Scope, UserId};
+//! use pincer_core::{ApiTokenId, Capability, Credential, Denied, Principal, Role, Scope, UserId};
 //!
 //! let token = Principal {
 //!     user_id: UserId::new(),
 //!     role: Role::Admin,
 //!     name: "CI bot".into(),
-//!     credential: Credential::ApiToken { scopes: vec![Scope::Chat, Scope::AgentsRead] },
+//!     credential: Credential::ApiToken { id: ApiTokenId::new(), scopes: vec![Scope::Chat, Scope::AgentsRead] },
 //! };
 //! assert_eq!(token.require(Capability::Chat), Ok(()));
 //! // An admin's token without the `audit:read` scope cannot read the audit trail.
@@ -33,7 +33,7 @@ pub mod time;
 pub mod worker;
 
 pub use events::{BusEvent, EventBus, EventHandler, LocalEventBus};
-pub use id::{AgentId, ChatId, InviteId, MessageId, PairingId, RunId, SessionId, UsageId, UserId};
+pub use id::{AgentId, ApiTokenId, ChatId, InviteId, MessageId, PairingId, RunId, SessionId, UsageId, UserId};
 pub use page::{Page, PageRequest};
 pub use principal::{Capability, Credential, Denied, Principal, Role, Scope};
 pub use secret::Secret;

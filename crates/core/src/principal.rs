@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{SessionId, UserId};
+use crate::{ApiTokenId, SessionId, UserId};
 
 /// The two roles of the platform. Deny by default: anything not admin is a member.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -41,6 +41,8 @@ pub enum Credential {
     Session(SessionId),
     /// A personal API token: only its scopes, never more than the role.
     ApiToken {
+        /// Which token: what the audit trail names as the actor.
+        id: ApiTokenId,
         /// What the token may do.
         scopes: Vec<Scope>,
     },
@@ -201,7 +203,9 @@ impl Principal {
         }
         let allowed = match &self.credential {
             Credential::Session(_) | Credential::Internal => true,
-            Credential::ApiToken { scopes } => scopes.iter().any(|s| *s == Scope::Admin || *s == capability.scope()),
+            Credential::ApiToken { scopes, .. } => {
+                scopes.iter().any(|s| *s == Scope::Admin || *s == capability.scope())
+            }
             Credential::Channel => capability == Capability::Chat,
         };
         if allowed { Ok(()) } else { Err(Denied::MissingScope(capability.scope())) }
@@ -230,7 +234,7 @@ mod tests {
         let session = caller(Role::Member, Credential::Session(SessionId::new()));
         assert_eq!(session.require(Capability::Chat), Ok(()));
         assert_eq!(session.require(Capability::ReadAudit), Err(Denied::AdminRequired));
-        let token = caller(Role::Member, Credential::ApiToken { scopes: vec![Scope::Admin] });
+        let token = caller(Role::Member, Credential::ApiToken { id: ApiTokenId::new(), scopes: vec![Scope::Admin] });
         assert_eq!(
             token.require(Capability::ManageUsers),
             Err(Denied::AdminRequired),
@@ -242,12 +246,15 @@ mod tests {
 
     #[test]
     fn a_scoped_credential_is_refused_what_it_lacks() {
-        let token = caller(Role::Admin, Credential::ApiToken { scopes: vec![Scope::Chat, Scope::AuditRead] });
+        let token = caller(
+            Role::Admin,
+            Credential::ApiToken { id: ApiTokenId::new(), scopes: vec![Scope::Chat, Scope::AuditRead] },
+        );
         assert_eq!(token.require(Capability::Chat), Ok(()));
         assert_eq!(token.require(Capability::ReadAudit), Ok(()));
         assert_eq!(token.require(Capability::ManageAgents), Err(Denied::MissingScope(Scope::AgentsWrite)));
         assert_eq!(token.require(Capability::ManageUsers), Err(Denied::MissingScope(Scope::Admin)));
-        let all = caller(Role::Admin, Credential::ApiToken { scopes: vec![Scope::Admin] });
+        let all = caller(Role::Admin, Credential::ApiToken { id: ApiTokenId::new(), scopes: vec![Scope::Admin] });
         for capability in [Capability::ManageAgents, Capability::ReadUsage, Capability::Memory, Capability::ManageUsers]
         {
             assert_eq!(all.require(capability), Ok(()), "admin grants {capability:?}");

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use pincer_audit::MemorySink;
-use pincer_core::{LocalEventBus, Secret, StoreError, SystemClock};
+use pincer_audit::{Actor, MemorySink};
+use pincer_core::{ApiTokenId, Credential, LocalEventBus, Principal, Scope, Secret, StoreError, SystemClock};
 use pincer_identity::{
     Identity, IdentityDeps, IdentityError, NewInvite, NoAccountHook, NoSessionWatch, PasswordHasher, password,
 };
@@ -70,4 +70,22 @@ async fn a_role_change_applies_at_once_and_a_logout_ends_only_its_session() {
     for expected in ["user.setup", "user.invited", "user.created", "user.role_updated", "auth.logout"] {
         assert!(types.iter().any(|t| t == expected), "{expected} not audited: {types:?}");
     }
+}
+
+#[tokio::test]
+async fn an_action_taken_with_an_api_token_is_recorded_as_the_token() {
+    let audit = Arc::new(MemorySink::default());
+    let identity = identity(audit.clone());
+    let setup = identity.setup("Ada", "ada@example.com", "a long admin passphrase").await.unwrap();
+    let ada = identity.authenticate(setup.token.expose()).await.unwrap();
+
+    let token = ApiTokenId::new();
+    let by_token =
+        Principal { credential: Credential::ApiToken { id: token, scopes: vec![Scope::Admin] }, ..ada.clone() };
+    identity.rename(&by_token, "Ada L.").await.unwrap();
+    identity.rename(&ada, "Ada Lovelace").await.unwrap();
+
+    let renames: Vec<Actor> =
+        audit.events().into_iter().filter(|e| e.event_type == "user.updated").map(|e| e.actor).collect();
+    assert_eq!(renames, [Actor::ApiKey(token.to_string()), Actor::User(ada.user_id.to_string())]);
 }

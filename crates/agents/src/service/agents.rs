@@ -10,7 +10,6 @@ use pincer_core::{AgentId, Capability, Clock, Principal, StoreError, UserId};
 use pincer_identity::{AccountHook, Setting, SettingStore, User};
 use serde_json::json;
 
-use super::actor;
 use crate::model::{Agent, DataDirectory};
 use crate::model_id::ModelId;
 use crate::ports::{AgentStore, DocumentFolders, ProviderStore};
@@ -18,6 +17,7 @@ use crate::rules;
 use crate::tools::ToolRegistry;
 use crate::visibility::{AgentScope, can_see};
 use crate::{AgentError, paths, template};
+use pincer_audit::Actor;
 
 /// The settings key of the organisation context (Markdown shared agents carry).
 pub const ORG_CONTEXT_KEY: &str = "org_context";
@@ -180,7 +180,7 @@ impl AgentService {
         self.deps
             .audit
             .record(
-                AuditEvent::new(actor(principal), "agent.created")
+                AuditEvent::new(Actor::of(principal), "agent.created")
                     .resource(format!("agent:{}", agent.id))
                     .detail(json!({"name": agent.name, "templateId": agent.template_id, "model": agent.model})),
             )
@@ -225,7 +225,9 @@ impl AgentService {
         self.deps.agents.update(&agent).await?;
         self.deps
             .audit
-            .record(AuditEvent::new(actor(principal), "agent.updated").resource(format!("agent:{id}")).detail(detail))
+            .record(
+                AuditEvent::new(Actor::of(principal), "agent.updated").resource(format!("agent:{id}")).detail(detail),
+            )
             .await;
         Ok(agent)
     }
@@ -241,7 +243,7 @@ impl AgentService {
         self.deps
             .audit
             .record(
-                AuditEvent::new(actor(principal), "agent.deleted")
+                AuditEvent::new(Actor::of(principal), "agent.deleted")
                     .resource(format!("agent:{id}"))
                     .detail(json!({"name": agent.name})),
             )
@@ -323,7 +325,7 @@ impl AgentService {
         self.deps
             .audit
             .record(
-                AuditEvent::new(actor(principal), "settings.updated")
+                AuditEvent::new(Actor::of(principal), "settings.updated")
                     .resource(format!("setting:{ORG_CONTEXT_KEY}"))
                     .detail(json!({"key": ORG_CONTEXT_KEY, "chars": content.chars().count()})),
             )

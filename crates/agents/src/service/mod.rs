@@ -5,10 +5,3 @@ mod providers;
 
 pub use agents::{AgentChanges, AgentService, AgentServiceDeps, NewAgent, ORG_CONTEXT_KEY};
 pub use providers::{ModelCatalogue, ProviderInput, ProviderService, ProviderServiceDeps, ProviderView};
-
-use pincer_audit::Actor;
-use pincer_core::Principal;
-
-fn actor(principal: &Principal) -> Actor {
-    Actor::User(principal.user_id.to_string())
-}

@@ -10,13 +10,13 @@ use pincer_core::secret::hint;
 use pincer_core::{Capability, Clock, Principal, Secret, StoreError, Timestamp};
 use serde_json::json;
 
-use super::actor;
 use crate::AgentError;
 use crate::catalogue::{self, BaseUrls, MODEL_CACHE_TTL_MS};
 use crate::model::{ModelInfo, Provider, RemoteModel};
 use crate::ports::{AgentStore, Endpoint, ModelLister, ProbeError, ProviderStore};
 use crate::provider::ProviderKind;
 use crate::rules::{self, plan_provider_removal};
+use pincer_audit::Actor;
 
 /// What the provider service is built from.
 pub struct ProviderServiceDeps {
@@ -179,7 +179,7 @@ impl ProviderService {
         let event = if existing.is_some() { "provider.updated" } else { "provider.added" };
         self.deps
             .audit
-            .record(AuditEvent::new(actor(principal), event).resource(format!("provider:{name}")).detail(json!({
+            .record(AuditEvent::new(Actor::of(principal), event).resource(format!("provider:{name}")).detail(json!({
                 "provider": name,
                 "kind": kind.as_str(),
                 "isDefault": is_default,
@@ -206,7 +206,7 @@ impl ProviderService {
         self.deps
             .audit
             .record(
-                AuditEvent::new(actor(principal), "provider.deleted")
+                AuditEvent::new(Actor::of(principal), "provider.deleted")
                     .resource(format!("provider:{}", name.trim()))
                     .detail(json!({
                         "provider": name.trim(),

@@ -5,7 +5,7 @@ use pincer_core::crypto::{random_token, sha256_hex};
 use pincer_core::{Credential, Principal, Role, Secret, SessionId, Timestamp, UserId};
 use serde_json::json;
 
-use super::{Identity, MAX_SESSIONS_PER_USER, SESSION_TTL_MS, actor};
+use super::{Identity, MAX_SESSIONS_PER_USER, SESSION_TTL_MS};
 use crate::model::{Session, User};
 use crate::ports::EndedSessions;
 use crate::{IdentityError, password, validate};
@@ -167,8 +167,10 @@ impl Identity {
             self.deps.sessions.delete(session_id).await?;
             self.sessions_ended(principal.user_id, EndedSessions::One(session_id));
         }
-        self.audit(AuditEvent::new(actor(principal), "auth.logout").resource(format!("user:{}", principal.user_id)))
-            .await;
+        self.audit(
+            AuditEvent::new(Actor::of(principal), "auth.logout").resource(format!("user:{}", principal.user_id)),
+        )
+        .await;
         Ok(())
     }
 
@@ -197,7 +199,7 @@ impl Identity {
         let user = self.deps.users.get(principal.user_id).await?.ok_or(IdentityError::NotAuthenticated)?;
         if !self.deps.hasher.verify(Secret::new(current.to_string()), Some(user.password_hash.clone())).await {
             self.audit(
-                AuditEvent::new(actor(principal), "user.password_changed")
+                AuditEvent::new(Actor::of(principal), "user.password_changed")
                     .resource(format!("user:{}", user.id))
                     .detail(json!({"reason": "wrong_current_password"}))
                     .failed(),
@@ -209,8 +211,10 @@ impl Identity {
         self.deps.users.set_password_hash(user.id, &hash, self.now()).await?;
         self.deps.sessions.delete_for_user(user.id, principal.session_id()).await?;
         self.sessions_ended(user.id, EndedSessions::AllExcept(principal.session_id()));
-        self.audit(AuditEvent::new(actor(principal), "user.password_changed").resource(format!("user:{}", user.id)))
-            .await;
+        self.audit(
+            AuditEvent::new(Actor::of(principal), "user.password_changed").resource(format!("user:{}", user.id)),
+        )
+        .await;
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ use pincer_core::crypto::{random_token, sha256_hex};
 use pincer_core::{Capability, InviteId, Principal, Role, Secret, UserId};
 use serde_json::json;
 
-use super::{INVITE_TTL_MS, Identity, actor};
+use super::{INVITE_TTL_MS, Identity};
 use crate::model::{Invite, InviteKind, InviteStatus, User};
 use crate::ports::EndedSessions;
 use crate::{IdentityError, password, validate};
@@ -55,7 +55,7 @@ impl Identity {
         };
         self.deps.invites.insert(&invite).await?;
         self.audit(
-            AuditEvent::new(actor(principal), "user.invited")
+            AuditEvent::new(Actor::of(principal), "user.invited")
                 .resource(format!("invite:{}", invite.id))
                 .detail(json!({"role": role.as_str()})),
         )
@@ -87,7 +87,7 @@ impl Identity {
             pincer_core::StoreError::NotFound => IdentityError::InviteNotFound,
             other => other.into(),
         })?;
-        self.audit(AuditEvent::new(actor(principal), "user.invite_revoked").resource(format!("invite:{id}"))).await;
+        self.audit(AuditEvent::new(Actor::of(principal), "user.invite_revoked").resource(format!("invite:{id}"))).await;
         Ok(())
     }
 

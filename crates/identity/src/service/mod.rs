@@ -9,8 +9,8 @@ mod users;
 
 use std::sync::Arc;
 
-use pincer_audit::{Actor, AuditEvent, AuditSink};
-use pincer_core::{Clock, Principal, Secret, Timestamp};
+use pincer_audit::{AuditEvent, AuditSink};
+use pincer_core::{Clock, Secret, Timestamp};
 
 pub use auth::LoginOutcome;
 pub use invites::NewInvite;
@@ -102,9 +102,4 @@ impl Identity {
     async fn hash_password(&self, password: &str) -> Result<String, IdentityError> {
         Ok(self.deps.hasher.hash(Secret::new(password.to_string())).await?)
     }
-}
-
-/// The audit actor for a principal.
-fn actor(principal: &Principal) -> Actor {
-    Actor::User(principal.user_id.to_string())
 }

@@ -1,9 +1,9 @@
 //! The caller's own profile: display name and personal context.
 
-use pincer_audit::AuditEvent;
+use pincer_audit::{Actor, AuditEvent};
 use pincer_core::Principal;
 
-use super::{Identity, actor};
+use super::Identity;
 use crate::{IdentityError, validate};
 
 impl Identity {
@@ -13,8 +13,10 @@ impl Identity {
         self.deps.users.set_name(principal.user_id, &name, self.now()).await?;
         // Cached principals carry the name.
         self.user_changed(principal.user_id);
-        self.audit(AuditEvent::new(actor(principal), "user.updated").resource(format!("user:{}", principal.user_id)))
-            .await;
+        self.audit(
+            AuditEvent::new(Actor::of(principal), "user.updated").resource(format!("user:{}", principal.user_id)),
+        )
+        .await;
         Ok(())
     }
 
@@ -28,7 +30,8 @@ impl Identity {
         validate::context(content)?;
         self.deps.users.set_context(principal.user_id, content, self.now()).await?;
         self.audit(
-            AuditEvent::new(actor(principal), "user.context_updated").resource(format!("user:{}", principal.user_id)),
+            AuditEvent::new(Actor::of(principal), "user.context_updated")
+                .resource(format!("user:{}", principal.user_id)),
         )
         .await;
         Ok(())

@@ -8,10 +8,10 @@ use pincer_core::secret::MASK;
 use pincer_core::{Capability, Clock, Principal, Secret};
 use serde_json::json;
 
-use super::actor;
 use crate::IdentityError;
 use crate::model::Setting;
 use crate::ports::SettingStore;
+use pincer_audit::Actor;
 
 const MAX_KEY_CHARS: usize = 100;
 const MAX_VALUE_BYTES: usize = 64 * 1024;
@@ -97,7 +97,7 @@ impl SettingsService {
             .await?;
         self.audit
             .record(
-                AuditEvent::new(actor(principal), "settings.updated")
+                AuditEvent::new(Actor::of(principal), "settings.updated")
                     .resource(format!("setting:{key}"))
                     .detail(json!({"key": key, "encrypted": encrypted})),
             )

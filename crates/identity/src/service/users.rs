@@ -1,11 +1,11 @@
 //! Admin management of user accounts: listing, roles, deactivation and password resets.
 
-use pincer_audit::AuditEvent;
+use pincer_audit::{Actor, AuditEvent};
 use pincer_core::crypto::{random_token, sha256_hex};
 use pincer_core::{Capability, InviteId, Page, PageRequest, Principal, Role, Secret, UserId};
 use serde_json::json;
 
-use super::{Identity, RESET_TTL_MS, actor};
+use super::{Identity, RESET_TTL_MS};
 use crate::IdentityError;
 use crate::model::{Invite, InviteKind, User};
 use crate::ports::EndedSessions;
@@ -36,7 +36,7 @@ impl Identity {
         self.deps.users.set_banned(id, true, self.now()).await?;
         self.deps.sessions.delete_for_user(id, None).await?;
         self.sessions_ended(id, EndedSessions::AllExcept(None));
-        self.audit(AuditEvent::new(actor(principal), "user.deleted").resource(format!("user:{id}"))).await;
+        self.audit(AuditEvent::new(Actor::of(principal), "user.deleted").resource(format!("user:{id}"))).await;
         Ok(())
     }
 
@@ -47,7 +47,7 @@ impl Identity {
             return Err(IdentityError::NotDeactivated);
         }
         self.deps.users.set_banned(id, false, self.now()).await?;
-        self.audit(AuditEvent::new(actor(principal), "user.reactivated").resource(format!("user:{id}"))).await;
+        self.audit(AuditEvent::new(Actor::of(principal), "user.reactivated").resource(format!("user:{id}"))).await;
         Ok(())
     }
 
@@ -63,7 +63,7 @@ impl Identity {
         self.deps.users.set_role(id, role, self.now()).await?;
         self.user_changed(id);
         self.audit(
-            AuditEvent::new(actor(principal), "user.role_updated")
+            AuditEvent::new(Actor::of(principal), "user.role_updated")
                 .resource(format!("user:{id}"))
                 .detail(json!({"from": before.as_str(), "to": role.as_str()})),
         )
@@ -90,7 +90,7 @@ impl Identity {
             used_at: None,
         };
         self.deps.invites.insert(&invite).await?;
-        self.audit(AuditEvent::new(actor(principal), "user.reset_created").resource(format!("user:{id}"))).await;
+        self.audit(AuditEvent::new(Actor::of(principal), "user.reset_created").resource(format!("user:{id}"))).await;
         Ok(Secret::new(token))
     }
 }

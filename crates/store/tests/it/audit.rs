@@ -1,7 +1,8 @@
-//! `AuditStore` on `Database`, driven through `AuditService` as the server drives it: the chain
-//! verifies, concurrent appenders (two pools, like two processes) keep ids gapless, edits and
-//! deletions made behind the application's back are found, user actors are pseudonymised and can
-//! be unlinked, secrets never reach a row, and queries return exactly the matching rows.
+//! `AuditStore`, driven through `AuditService` as the server drives it: the chain verifies, user
+//! actors are pseudonymised and can be unlinked, secrets never reach a row, and queries return
+//! exactly the matching rows — on every store, the in-memory one included; concurrent appenders
+//! (two pools, like two processes) keep ids gapless, and edits and deletions made behind the
+//! application's back are found, on the databases.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use pincer_identity::User;
 use pincer_store::Database;
 use serde_json::{Value, json};
 
-use crate::support::{NOW, each_backend_with_url, execute, user};
+use crate::support::{AuditStores, NOW, each_audit_store, each_backend_with_url, execute, user};
 
 const KEY: [u8; 32] = [7; 32];
 
@@ -40,6 +41,10 @@ fn service(db: &Database) -> AuditService {
     AuditService::new(Arc::new(db.clone()), &KEY, Arc::new(SystemClock))
 }
 
+fn service_on(store: &Arc<dyn AuditStores>) -> AuditService {
+    AuditService::new(store.clone(), &KEY, Arc::new(SystemClock))
+}
+
 fn admin() -> Principal {
     Principal { user_id: UserId::new(), role: Role::Admin, name: "a".into(), credential: Credential::Internal }
 }
@@ -52,7 +57,7 @@ async fn append(service: &AuditService, event: AuditEvent) -> i64 {
     service.append(event).await.unwrap().expect("not throttled")
 }
 
-async fn all_entries(db: &Database) -> Vec<AuditEntry> {
+async fn all_entries(db: &dyn AuditStore) -> Vec<AuditEntry> {
     db.scan_entries(0, None, 100_000).await.unwrap()
 }
 
@@ -62,8 +67,8 @@ fn ids(rows: &[AuditRow]) -> Vec<i64> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_untouched_chain_verifies() {
-    each_backend_with_url(|db, _| async move {
-        let service = service(&db);
+    each_audit_store(|db, _| async move {
+        let service = service_on(&db);
         let (report, checkpoint) = service.verify_since(None).await.unwrap();
         assert!(report.valid && report.total_checked == 0 && checkpoint.is_none(), "{report:?}");
 
@@ -87,7 +92,7 @@ async fn an_untouched_chain_verifies() {
         }
         assert_eq!(appended, (1..=25).collect::<Vec<i64>>());
 
-        let rows = all_entries(&db).await;
+        let rows = all_entries(&*db).await;
         assert_eq!(rows.len(), 25);
         assert_eq!(rows[0].prev_hmac, GENESIS);
         for pair in rows.windows(2) {
@@ -249,12 +254,12 @@ async fn edited_fields_and_deleted_rows_are_found_over_the_whole_log_and_in_rang
 
 #[tokio::test(flavor = "multi_thread")]
 async fn user_actors_are_pseudonymised_and_erasing_the_pseudonym_unlinks_them() {
-    each_backend_with_url(|db, url| async move {
-        let service = service(&db);
+    each_audit_store(|db, behind| async move {
+        let service = service_on(&db);
         let ada = user("ada@example.com", Role::Member);
         let bob = user("bob@example.com", Role::Admin);
-        pincer_identity::UserStore::insert(&db, &ada).await.unwrap();
-        pincer_identity::UserStore::insert(&db, &bob).await.unwrap();
+        db.insert(&ada).await.unwrap();
+        db.insert(&bob).await.unwrap();
         let of = |u: &User| Actor::User(u.id.to_string());
 
         let mut ada_ids = Vec::new();
@@ -272,7 +277,7 @@ async fn user_actors_are_pseudonymised_and_erasing_the_pseudonym_unlinks_them() 
             db.find_pseudonym(&bob.id.to_string()).await.unwrap().expect("bob has a pseudonym").pseudonym;
         assert_ne!(ada_pseudonym, bob_pseudonym);
         for id in &ada_ids {
-            let raw = db.get(*id).await.unwrap().unwrap();
+            let raw = AuditStore::get(&*db, *id).await.unwrap().unwrap();
             assert_eq!(raw.pending.actor_type, "user");
             assert_ne!(raw.pending.actor_id.as_deref(), Some(ada.id.to_string().as_str()));
             assert_eq!(raw.pending.actor_id.as_deref(), Some(ada_pseudonym.as_str()));
@@ -303,7 +308,7 @@ async fn user_actors_are_pseudonymised_and_erasing_the_pseudonym_unlinks_them() 
         assert_eq!(by(ada_pseudonym.clone()).await.total, 0);
 
         // Erase Ada's mapping: her rows stay, unresolvable, and the chain is untouched.
-        execute(&url, &format!("DELETE FROM audit_pseudonyms WHERE user_id = '{}'", ada.id)).await;
+        behind.erase_pseudonym(&ada.id.to_string()).await;
         assert_eq!(by(ada.id.to_string()).await.total, 0);
         let everything =
             service.list(&admin, AuditQuery::default(), PageRequest { page: 1, limit: 100 }).await.unwrap();
@@ -331,8 +336,8 @@ async fn user_actors_are_pseudonymised_and_erasing_the_pseudonym_unlinks_them() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn secrets_are_redacted_and_emails_masked_before_storage() {
-    each_backend_with_url(|db, _| async move {
-        let service = service(&db);
+    each_audit_store(|db, _| async move {
+        let service = service_on(&db);
         let id = append(
             &service,
             AuditEvent::new(Actor::System, "test.secrets").detail(json!({
@@ -345,7 +350,7 @@ async fn secrets_are_redacted_and_emails_masked_before_storage() {
             })),
         )
         .await;
-        let stored = db.get(id).await.unwrap().unwrap().pending.detail;
+        let stored = AuditStore::get(&*db, id).await.unwrap().unwrap().pending.detail;
         for secret in ["hunter2", "plain-looking-value", "sk-ant", "abcdefghijklmnop", "tg-value-qqq"] {
             assert!(!stored.contains(secret), "{secret} stored: {stored}");
         }
@@ -364,7 +369,8 @@ async fn secrets_are_redacted_and_emails_masked_before_storage() {
             AuditEvent::new(Actor::System, "test.secrets").detail(json!({"to": " alice.smith@EXAMPLE.com"})),
         )
         .await;
-        let third: Value = serde_json::from_str(&db.get(third).await.unwrap().unwrap().pending.detail).unwrap();
+        let third: Value =
+            serde_json::from_str(&AuditStore::get(&*db, third).await.unwrap().unwrap().pending.detail).unwrap();
         assert_eq!(third["to"], email);
         assert!(service.verify_since(None).await.unwrap().0.valid);
     })
@@ -382,9 +388,9 @@ struct Appended {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn filters_and_pages_return_exactly_the_matching_rows() {
-    each_backend_with_url(|db, _| async move {
+    each_audit_store(|db, _| async move {
         let clock = Arc::new(TestClock(AtomicI64::new(NOW.millis())));
-        let service = AuditService::new(Arc::new(db.clone()), &KEY, clock.clone());
+        let service = AuditService::new(db.clone(), &KEY, clock.clone());
         let (ada, bob) = (UserId::new(), UserId::new());
         let types = ["user.invited", "auth.login", "settings.updated"];
         let mut log = Vec::new();
@@ -486,8 +492,8 @@ async fn filters_and_pages_return_exactly_the_matching_rows() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn totals_count_only_the_rows_after_the_given_tally() {
-    each_backend_with_url(|db, _| async move {
-        let service = service(&db);
+    each_audit_store(|db, _| async move {
+        let service = service_on(&db);
         let mut logins = Vec::new();
         let mut newest = 0;
         for i in 0..9 {
@@ -539,8 +545,8 @@ async fn totals_count_only_the_rows_after_the_given_tally() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn totals_after_a_tally_count_many_new_rows_in_steps() {
-    each_backend_with_url(|db, _| async move {
-        let service = service(&db);
+    each_audit_store(|db, _| async move {
+        let service = service_on(&db);
         let first = append(&service, AuditEvent::new(Actor::System, "auth.login")).await;
         // More new rows than one counting step reads (10,000), every third of them a login.
         let events = (0..25_001)

@@ -128,6 +128,41 @@ where
     }
 }
 
+/// The audit trail with the users whose names its pages show, whichever store implements them.
+pub trait AuditStores: UserStore + pincer_audit::AuditStore {}
+impl<T: UserStore + pincer_audit::AuditStore> AuditStores for T {}
+
+/// What a test does to a store behind the application's back, where the port has no call for it.
+pub enum Behind {
+    /// Raw SQL on the database at this URL.
+    Sql(String),
+    Memory(Arc<MemoryStores>),
+}
+
+impl Behind {
+    /// Removes a user's pseudonym mapping, as an erasure does.
+    pub async fn erase_pseudonym(&self, user_id: &str) {
+        match self {
+            Behind::Sql(url) => {
+                execute(url, &format!("DELETE FROM audit_pseudonyms WHERE user_id = '{user_id}'")).await
+            }
+            Behind::Memory(stores) => stores.erase_pseudonym(user_id),
+        }
+    }
+}
+
+/// Runs `test` against every audit store: SQLite, PostgreSQL when configured, and memory.
+pub async fn each_audit_store<F, Fut>(test: F)
+where
+    F: Fn(Arc<dyn AuditStores>, Behind) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    each_backend_with_url(|db, url| test(Arc::new(db), Behind::Sql(url))).await;
+    println!("backend: memory");
+    let memory = Arc::new(MemoryStores::default());
+    test(memory.clone(), Behind::Memory(memory)).await;
+}
+
 /// Runs SQL directly on the database, behind the application's back.
 pub async fn execute(url: &str, sql: &str) {
     let (url, sql) = (url.to_string(), sql.to_string());

@@ -6,8 +6,10 @@
 //!
 //! So far: the identity ports (`UserStore`, `SessionStore`, `InviteStore`, `SettingStore`) and
 //! the catalogue's (`AgentStore`, `ProviderStore`) and the conversations (`ConversationStore`)
-//! as one [`MemoryStores`], sharing users, agents and chats the way the tables share them, and
-//! the usage ledger ([`MemoryUsage`]).
+//! and the audit trail (`AuditStore`, audit.rs) as one [`MemoryStores`], sharing users, agents and
+//! chats the way the tables share them, and the usage ledger ([`MemoryUsage`]).
+
+mod audit;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -36,6 +38,7 @@ struct Tables {
     chats: Vec<Chat>,
     /// Every message with its place in its chat and the node streaming it.
     messages: Vec<Stored>,
+    audit: audit::AuditTables,
 }
 
 /// A message as the `messages` table keeps it.
