@@ -29,6 +29,7 @@ mod schema;
 mod sessions;
 mod settings;
 mod usage;
+mod usage_reports;
 mod users;
 
 use diesel::connection::SimpleConnection;

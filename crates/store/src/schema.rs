@@ -168,6 +168,7 @@ diesel::joinable!(chats -> agents (agent_id));
 diesel::joinable!(messages -> chats (chat_id));
 diesel::allow_tables_to_appear_in_same_query!(chats, messages, users);
 diesel::allow_tables_to_appear_in_same_query!(chats, agents);
+diesel::allow_tables_to_appear_in_same_query!(usage_records, agents);
 
 diesel::table! {
     usage_records (id) {

@@ -24,7 +24,7 @@ use pincer_core::crypto::Cipher;
 use pincer_core::{Credential, LocalLeases, Principal, Role, Secret, SystemClock, Timestamp, UserId};
 use pincer_identity::{User, UserStore};
 use pincer_llm::{HttpModelClient, HttpModelLister};
-use pincer_testkit::memory::{MemoryStores, MemoryUsage};
+use pincer_testkit::memory::MemoryStores;
 use pincer_testkit::{FakeKind, FakeProvider, FakeReply};
 use pincer_usage::UsageStore;
 use serde_json::json;
@@ -62,7 +62,7 @@ async fn a_run_answers_uses_its_granted_tool_and_is_accounted_on_memory_stores()
 
     let stores = Arc::new(MemoryStores::default());
     let finished = Arc::new(Finished::default());
-    let usage = Arc::new(MemoryUsage::default());
+    let usage = Arc::new(MemoryStores::default());
     let audit = Arc::new(MemorySink::default());
     let clock = Arc::new(SystemClock);
     let admin = User {

@@ -1,6 +1,7 @@
-//! Usage: what model calls cost. So far the price catalogue ([`prices`]), the token counts it
-//! prices ([`TokenCounts`]) and the usage records every model call writes ([`record`]);
-//! aggregation and CSV come with the usage issue.
+//! Usage: what model calls cost. The price catalogue ([`prices`]), the token counts it prices
+//! ([`TokenCounts`]), the usage records every model call writes ([`record`]), and the reports
+//! admins read ([`service::UsageReporter`]: totals per agent and source, and over time), summed
+//! by the store behind the [`report::UsageReports`] port.
 //!
 //! # Example: what a call cost
 //!
@@ -19,9 +20,13 @@
 
 pub mod prices;
 pub mod record;
+pub mod report;
+pub mod service;
 
 pub use prices::{Price, price_for};
 pub use record::{UsageRecord, UsageSource, UsageStore};
+pub use report::{UsageReports, UsageWindow};
+pub use service::{UsageError, UsageReporter};
 
 /// Tokens of one model call, normalised across providers: `input` excludes the cached tokens,
 /// which are counted in `cache_read` (read from the provider's prompt cache) and `cache_write`

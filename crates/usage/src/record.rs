@@ -13,14 +13,20 @@ pub enum UsageSource {
     Chat,
     /// Work the platform did on its own (titles, summaries, …).
     System,
+    /// Work a plugin (a tool calling a model of its own) drove.
+    Plugin,
 }
 
 impl UsageSource {
+    /// Every source, in the order reports show them.
+    pub const ALL: [UsageSource; 3] = [UsageSource::Chat, UsageSource::System, UsageSource::Plugin];
+
     /// The source as stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Chat => "chat",
             Self::System => "system",
+            Self::Plugin => "plugin",
         }
     }
 
@@ -29,6 +35,7 @@ impl UsageSource {
         match s {
             "chat" => Some(Self::Chat),
             "system" => Some(Self::System),
+            "plugin" => Some(Self::Plugin),
             _ => None,
         }
     }

@@ -18,4 +18,5 @@ mod sessions;
 mod settings;
 mod support;
 mod usage;
+mod usage_reports;
 mod users;

@@ -10,7 +10,7 @@ use pincer_core::{InviteId, Role, SessionId, Timestamp, UserId};
 use pincer_identity::{Invite, InviteKind, InviteStore, Session, SessionStore, SettingStore, User, UserStore};
 use pincer_store::Database;
 use pincer_testkit::TestDatabase;
-use pincer_testkit::memory::{MemoryStores, MemoryUsage};
+use pincer_testkit::memory::MemoryStores;
 
 /// A fixed "now" for tests (2026-01-01T00:00:00Z).
 pub const NOW: Timestamp = Timestamp(1_767_225_600_000);
@@ -65,7 +65,21 @@ where
     F: Fn(Arc<dyn pincer_usage::UsageStore>) -> Fut,
     Fut: Future<Output = ()>,
 {
-    each_store(|db| Arc::new(db), || Arc::new(MemoryUsage::default()), test).await;
+    each_store(|db| Arc::new(db), || Arc::new(MemoryStores::default()), test).await;
+}
+
+/// The usage ledger, its reports and the agents whose names the reports show.
+pub trait UsageReportStores: pincer_usage::UsageStore + pincer_usage::UsageReports + pincer_agents::AgentStore {}
+impl<T: pincer_usage::UsageStore + pincer_usage::UsageReports + pincer_agents::AgentStore> UsageReportStores for T {}
+
+/// Runs `test` against every store of the usage reports: SQLite, PostgreSQL when configured, and
+/// memory.
+pub async fn each_usage_report_store<F, Fut>(test: F)
+where
+    F: Fn(Arc<dyn UsageReportStores>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    each_store(|db| Arc::new(db), || Arc::new(MemoryStores::default()), test).await;
 }
 
 /// The catalogue's ports with the users they refer to, whichever store implements them.

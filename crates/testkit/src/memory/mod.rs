@@ -6,10 +6,12 @@
 //!
 //! So far: the identity ports (`UserStore`, `SessionStore`, `InviteStore`, `SettingStore`) and
 //! the catalogue's (`AgentStore`, `ProviderStore`) and the conversations (`ConversationStore`)
-//! and the audit trail (`AuditStore`, audit.rs) as one [`MemoryStores`], sharing users, agents and
-//! chats the way the tables share them, and the usage ledger ([`MemoryUsage`]).
+//! the audit trail (`AuditStore`, audit.rs) and the usage ledger (`UsageStore`, `UsageReports`,
+//! usage.rs) as one [`MemoryStores`], sharing users, agents and chats the way the tables share
+//! them.
 
 mod audit;
+mod usage;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -19,12 +21,12 @@ use pincer_agents::chat::{Chat, ConversationStore, Message, MessageStatus, NewTu
 use pincer_agents::visibility::AgentScope;
 use pincer_agents::{Agent, AgentStore, Provider, ProviderStore, RemovalPlan, RemovalRefused, RemovalRule};
 use pincer_core::{
-    AgentId, ChatId, InviteId, MessageId, Page, PageRequest, PairingId, Role, Rule, RunId, SessionId, StoreError,
-    Timestamp, UserId,
+    AgentId, ChatId, InviteId, MessageId, Page, PageRequest, PairingId, Role, Rule, SessionId, StoreError, Timestamp,
+    UserId,
 };
 use pincer_identity::pairing::{Pairing, PairingStore};
 use pincer_identity::{Invite, InviteKind, InviteStore, Session, SessionStore, Setting, SettingStore, User, UserStore};
-use pincer_usage::{UsageRecord, UsageStore};
+use pincer_usage::UsageRecord;
 
 #[derive(Default)]
 struct Tables {
@@ -39,6 +41,8 @@ struct Tables {
     /// Every message with its place in its chat and the node streaming it.
     messages: Vec<Stored>,
     audit: audit::AuditTables,
+    /// The usage ledger, counts saturated as a BIGINT column keeps them.
+    usage: Vec<UsageRecord>,
 }
 
 /// A message as the `messages` table keeps it.
@@ -369,45 +373,6 @@ impl SettingStore for MemoryStores {
     async fn upsert(&self, setting: &Setting) -> Result<(), StoreError> {
         self.tables().settings.insert(setting.key.clone(), setting.clone());
         Ok(())
-    }
-}
-
-/// The usage ledger in memory. Counts beyond what a BIGINT column holds are kept saturated, as
-/// the SQL stores keep them.
-#[derive(Default)]
-pub struct MemoryUsage {
-    records: Mutex<Vec<UsageRecord>>,
-}
-
-/// A count as a BIGINT column keeps it.
-fn saturated(n: u64) -> u64 {
-    n.min(i64::MAX as u64)
-}
-
-#[async_trait]
-impl UsageStore for MemoryUsage {
-    async fn record(&self, record: &UsageRecord) -> Result<bool, StoreError> {
-        let mut records = self.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if records.iter().any(|r| r.run_id == record.run_id && r.step == record.step) {
-            return Ok(false);
-        }
-        if records.iter().any(|r| r.id == record.id) {
-            return Err(StoreError::Conflict(Rule::Id));
-        }
-        let mut kept = record.clone();
-        let t = &mut kept.tokens;
-        (t.input, t.output, t.cache_read, t.cache_write) =
-            (saturated(t.input), saturated(t.output), saturated(t.cache_read), saturated(t.cache_write));
-        kept.cost_nanos = kept.cost_nanos.map(saturated);
-        records.push(kept);
-        Ok(true)
-    }
-
-    async fn for_run(&self, run: RunId) -> Result<Vec<UsageRecord>, StoreError> {
-        let records = self.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut theirs: Vec<UsageRecord> = records.iter().filter(|r| r.run_id == run).cloned().collect();
-        theirs.sort_by_key(|r| r.step);
-        Ok(theirs)
     }
 }
 

@@ -1,0 +1,164 @@
+//! [`UsageReports`] on [`Database`]: the usage ledger summed in SQL, the same statements on
+//! SQLite and PostgreSQL, on the `(created_at)` and `(agent_id, created_at)` indexes.
+//!
+//! Sums are cast back to BIGINT: PostgreSQL sums a BIGINT column as NUMERIC, SQLite as INTEGER.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use pincer_core::{StoreError, Timestamp};
+use pincer_usage::UsageSource;
+use pincer_usage::report::{AgentSourceSums, BucketSums, Sums, UnpricedModel, UsageReports, UsageWindow};
+
+use crate::Database;
+use crate::conn::AnyConn;
+use crate::error::DbError;
+use crate::rows::id;
+use crate::schema::{agents, usage_records};
+
+type Backend = <AnyConn as Connection>::Backend;
+
+/// The five sums of a group, in [`Sums`]'s order.
+type SumColumns = (i64, i64, i64, i64, i64);
+
+/// The SQL of one sum: zero for an empty group, BIGINT on both backends.
+macro_rules! summed {
+    ($column:literal) => {
+        sql::<BigInt>(concat!("CAST(COALESCE(SUM(usage_records.", $column, "), 0) AS BIGINT)"))
+    };
+}
+
+macro_rules! sum_columns {
+    () => {
+        (
+            summed!("input_tokens"),
+            summed!("output_tokens"),
+            summed!("cache_read_tokens"),
+            summed!("cache_write_tokens"),
+            summed!("cost_nanos"),
+        )
+    };
+}
+
+fn sums((input, output, cache_read, cache_write, cost): SumColumns) -> Result<Sums, DbError> {
+    let count = |v: i64, column| u64::try_from(v).map_err(|_| DbError::Corrupt(column));
+    Ok(Sums {
+        input: count(input, "usage_records.input_tokens")?,
+        output: count(output, "usage_records.output_tokens")?,
+        cache_read: count(cache_read, "usage_records.cache_read_tokens")?,
+        cache_write: count(cache_write, "usage_records.cache_write_tokens")?,
+        cost_nanos: count(cost, "usage_records.cost_nanos")?,
+    })
+}
+
+/// The records of the window.
+fn in_window(window: &UsageWindow) -> usage_records::BoxedQuery<'static, Backend> {
+    let mut q = usage_records::table.into_boxed();
+    if let Some(since) = window.since {
+        q = q.filter(usage_records::created_at.ge(since.millis()));
+    }
+    if let Some(agent) = window.agent_id {
+        q = q.filter(usage_records::agent_id.eq(agent.to_string()));
+    }
+    q
+}
+
+type AgentGroup = (Option<String>, String, i64, i64, i64, i64, i64);
+
+#[async_trait]
+impl UsageReports for Database {
+    async fn sums_by_agent(&self, window: &UsageWindow) -> Result<Vec<AgentSourceSums>, StoreError> {
+        let window = *window;
+        self.run("usage.sums_by_agent", move |conn| {
+            let (input, output, cache_read, cache_write, cost) = sum_columns!();
+            let mut q = usage_records::table
+                .group_by((usage_records::agent_id, usage_records::source))
+                .select((usage_records::agent_id, usage_records::source, input, output, cache_read, cache_write, cost))
+                .into_boxed::<Backend>();
+            if let Some(since) = window.since {
+                q = q.filter(usage_records::created_at.ge(since.millis()));
+            }
+            if let Some(agent) = window.agent_id {
+                q = q.filter(usage_records::agent_id.eq(agent.to_string()));
+            }
+            let groups: Vec<AgentGroup> = q.load(conn)?;
+            // The names of the few agents found, in one more statement (a join would have to group
+            // by the agents' columns too).
+            let ids: Vec<&str> = groups.iter().filter_map(|g| g.0.as_deref()).collect();
+            let names: HashMap<String, (String, Option<i64>)> = agents::table
+                .filter(agents::id.eq_any(&ids))
+                .select((agents::id, agents::name, agents::deleted_at))
+                .load::<(String, String, Option<i64>)>(conn)?
+                .into_iter()
+                .map(|(id, name, deleted_at)| (id, (name, deleted_at)))
+                .collect();
+            let mut out = Vec::with_capacity(groups.len());
+            for (agent_id, source, i, o, cr, cw, c) in &groups {
+                let agent = agent_id.as_deref().and_then(|a| names.get(a));
+                out.push(AgentSourceSums {
+                    agent_id: agent_id.as_deref().map(|a| id(a, "usage_records.agent_id")).transpose()?,
+                    agent_name: agent.map(|(name, _)| name.clone()),
+                    agent_deleted: agent_id.is_some() && agent.is_none_or(|(_, deleted_at)| deleted_at.is_some()),
+                    source: UsageSource::parse(source).ok_or(DbError::Corrupt("usage_records.source"))?,
+                    sums: sums((*i, *o, *cr, *cw, *c))?,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn sums_by_time(&self, window: &UsageWindow, bucket_ms: i64) -> Result<Vec<BucketSums>, StoreError> {
+        let window = *window;
+        // An integer from the domain (a day or an hour), never text from a request.
+        let bucket = format!("(usage_records.created_at / {bucket_ms}) * {bucket_ms}");
+        self.run("usage.sums_by_time", move |conn| {
+            let (input, output, cache_read, cache_write, cost) = sum_columns!();
+            let mut q = usage_records::table
+                .group_by(sql::<BigInt>(&bucket))
+                .select((sql::<BigInt>(&bucket), input, output, cache_read, cache_write, cost))
+                .order(sql::<BigInt>(&bucket))
+                .into_boxed::<Backend>();
+            if let Some(since) = window.since {
+                q = q.filter(usage_records::created_at.ge(since.millis()));
+            }
+            if let Some(agent) = window.agent_id {
+                q = q.filter(usage_records::agent_id.eq(agent.to_string()));
+            }
+            let groups: Vec<(i64, i64, i64, i64, i64, i64)> = q.load(conn)?;
+            let mut out = Vec::with_capacity(groups.len());
+            for (start, i, o, cr, cw, c) in groups {
+                out.push(BucketSums { start: Timestamp(start), sums: sums((i, o, cr, cw, c))? });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn unpriced_models(&self, window: &UsageWindow) -> Result<Vec<UnpricedModel>, StoreError> {
+        let window = *window;
+        self.run("usage.unpriced_models", move |conn| {
+            let found: Vec<(String, String)> = in_window(&window)
+                .filter(usage_records::cost_nanos.is_null())
+                .select((usage_records::provider, usage_records::model))
+                .distinct()
+                .order((usage_records::provider, usage_records::model))
+                .load(conn)?;
+            Ok(found.into_iter().map(|(provider, model)| UnpricedModel { provider, model }).collect())
+        })
+        .await
+    }
+
+    async fn first_call_at(&self, window: &UsageWindow) -> Result<Option<Timestamp>, StoreError> {
+        let window = *window;
+        self.run("usage.first_call_at", move |conn| {
+            let first: Option<i64> =
+                in_window(&window).select(diesel::dsl::min(usage_records::created_at)).get_result(conn)?;
+            Ok(first.map(Timestamp))
+        })
+        .await
+    }
+}
