@@ -51,6 +51,7 @@ mod startup_failures;
 mod support;
 mod throttle_security;
 mod token_links;
+mod usage;
 mod users;
 mod web;
 mod ws;

@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use pincer_agents::{AgentError, ProbeError};
 use pincer_audit::AuditError;
 use pincer_identity::IdentityError;
+use pincer_usage::UsageError;
 use serde::Serialize;
 
 #[derive(Debug, Clone)]
@@ -128,6 +129,17 @@ impl From<AuditError> for ApiError {
             AuditError::AdminRequired | AuditError::MissingScope(_) => StatusCode::FORBIDDEN,
             AuditError::InvalidInput(_) => StatusCode::BAD_REQUEST,
             AuditError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}
+
+impl From<UsageError> for ApiError {
+    fn from(e: UsageError) -> Self {
+        let status = match &e {
+            UsageError::AdminRequired | UsageError::MissingScope(_) => StatusCode::FORBIDDEN,
+            UsageError::InvalidInput(_) | UsageError::TooManyBuckets(_) => StatusCode::BAD_REQUEST,
+            UsageError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         };
         Self::new(status, e.code(), e.to_string())
     }

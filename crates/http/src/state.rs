@@ -9,6 +9,7 @@ use pincer_agents::chat::{ChatService, RunCoordinator};
 use pincer_agents::service::{AgentService, ProviderService};
 use pincer_audit::AuditService;
 use pincer_identity::{Identity, SettingsService};
+use pincer_usage::UsageReporter;
 
 /// Whether the dependencies the server needs are reachable (for `/api/health`).
 #[async_trait]
@@ -44,6 +45,8 @@ pub struct AppState {
     pub identity: Arc<Identity>,
     pub settings: Arc<SettingsService>,
     pub audit: Arc<AuditService>,
+    /// The usage reports admins read.
+    pub usage: Arc<UsageReporter>,
     pub agents: Arc<AgentService>,
     pub providers: Arc<ProviderService>,
     pub chat: Arc<ChatService>,

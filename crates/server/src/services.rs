@@ -18,6 +18,7 @@ use pincer_http::{AppState, Connections, HttpConfig, Readiness};
 use pincer_identity::{Identity, IdentityDeps, SettingsService};
 use pincer_llm::{HttpModelClient, HttpModelLister};
 use pincer_store::{BlockingPasswordHasher, Database};
+use pincer_usage::UsageReporter;
 
 use crate::head_file::HeadFile;
 
@@ -47,6 +48,7 @@ pub struct Services {
     pub identity: Arc<Identity>,
     pub settings: Arc<SettingsService>,
     pub audit: Arc<AuditService>,
+    pub usage: Arc<UsageReporter>,
     pub agents: Arc<AgentService>,
     pub providers: Arc<ProviderService>,
     pub chat: Arc<ChatService>,
@@ -95,12 +97,14 @@ impl Services {
         let identity = identity(&shared, agents.clone(), connections.clone(), bus.clone());
         bus.subscribe(identity.clone());
         let Shared { store, clock, .. } = shared;
+        let usage = Arc::new(UsageReporter::new(store.clone(), clock.clone()));
         let settings = Arc::new(SettingsService::new(store, cipher, clock, audit.clone()));
         Ok(Services {
             database: database.clone(),
             identity,
             settings,
             audit,
+            usage,
             agents,
             providers,
             chat,
@@ -120,6 +124,7 @@ impl Services {
             identity: self.identity.clone(),
             settings: self.settings.clone(),
             audit: self.audit.clone(),
+            usage: self.usage.clone(),
             agents: self.agents.clone(),
             providers: self.providers.clone(),
             chat: self.chat.clone(),

@@ -14,6 +14,7 @@ mod profile;
 mod providers;
 mod settings;
 mod setup;
+mod usage;
 mod users;
 
 use std::collections::BTreeMap;
@@ -118,6 +119,7 @@ pub(crate) fn documents() -> Vec<Document> {
         providers::Doc::openapi(),
         agents::Doc::openapi(),
         audit::Doc::openapi(),
+        usage::Doc::openapi(),
         crate::ws::Doc::openapi(),
         docs::Doc::openapi(),
     ]
@@ -136,6 +138,7 @@ pub(crate) fn table() -> Vec<Endpoint> {
         providers::endpoints(),
         agents::endpoints(),
         audit::endpoints(),
+        usage::endpoints(),
         crate::ws::endpoints(),
         docs::endpoints(),
     ]
