@@ -16,20 +16,21 @@ const DAY: i64 = 86_400_000;
 const HOUR: i64 = 3_600_000;
 
 /// A record as the test writes it.
-struct Call {
-    user: String,
-    agent: Option<String>,
-    source: &'static str,
-    at: i64,
-    tokens: [i64; 4],
-    cost_nanos: Option<i64>,
+pub struct Call {
+    pub user: String,
+    pub agent: Option<String>,
+    pub source: &'static str,
+    pub at: i64,
+    pub tokens: [i64; 4],
+    pub cost_nanos: Option<i64>,
 }
 
-fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }
 
-fn insert(server: &TestServer, calls: &[Call]) {
+/// Writes the records straight into the server's database, as model calls would have.
+pub fn insert(server: &TestServer, calls: &[Call]) {
     let mut sql = String::new();
     for (n, c) in calls.iter().enumerate() {
         let agent = c.agent.as_ref().map_or("NULL".to_string(), |a| format!("'{a}'"));

@@ -17,6 +17,7 @@ import { Audit } from './pages/admin/audit.js';
 import { Agents as AdminAgents } from './pages/admin/agents.js';
 import { Providers } from './pages/admin/providers.js';
 import { Settings } from './pages/admin/settings.js';
+import { Usage } from './pages/admin/usage.js';
 
 applyTheme(currentTheme());
 
@@ -68,6 +69,7 @@ function App() {
       : path === '/admin/agents' ? html`<${AdminAgents} />`
       : path === '/admin/providers' ? html`<${Providers} />`
       : path === '/admin/settings' ? html`<${Settings} />`
+      : path === '/admin/usage' ? html`<${Usage} />`
       : html`<${NotFound} />`;
   } else if (path === '/' || path === '/agents') {
     page = html`<${Agents} />`;
@@ -101,7 +103,7 @@ function Layout({ user, onSignedOut, children }) {
       <a class="brand" href="/">Pincer</a>
       <nav aria-label="Main">
         ${user && html`<a href="/">Agents</a>`}
-        ${user?.role === 'admin' && html`<a href="/admin/agents">Manage agents</a><a href="/admin/providers">Providers</a><a href="/admin/users">Users</a><a href="/admin/settings">Settings</a><a href="/admin/audit">Audit</a>`}
+        ${user?.role === 'admin' && html`<a href="/admin/agents">Manage agents</a><a href="/admin/providers">Providers</a><a href="/admin/users">Users</a><a href="/admin/settings">Settings</a><a href="/admin/usage">Usage</a><a href="/admin/audit">Audit</a>`}
         ${user && html`<a href="/api/docs">API</a>`}
       </nav>
       <div class="account">

@@ -6,7 +6,7 @@ use pincer_testkit::server::PASSWORD;
 use super::browser::{Browser, axe};
 
 /// Accessibility: axe-core finds no serious or critical violation on the setup, sign-in, agents,
-/// chat and audit pages, in the light and the dark theme.
+/// chat, audit and usage pages, in the light and the dark theme.
 #[tokio::test(flavor = "multi_thread")]
 async fn axe_finds_no_serious_violations_on_the_main_pages() {
     let p = crate::chat_errors::with_openai().await;
@@ -33,7 +33,7 @@ async fn axe_finds_no_serious_violations_on_the_main_pages() {
     browser.fill("#password", PASSWORD).await;
     browser.click_button("Sign in").await;
     browser.wait_for("h1", "Agents").await;
-    let pages = [("/", "h1", "Agents"), (&*format!("/chat/{agent}"), "h1", "HR"), ("/admin/audit", "td", "auth.login")];
+    let pages = [("/", "h1", "Agents"), (&*format!("/chat/{agent}"), "h1", "HR"), ("/admin/audit", "td", "auth.login"), ("/admin/usage", "h2", "Agents")];
     for theme in ["light", "dark"] {
         for (path, css, text) in pages {
             browser.goto(path).await;

@@ -13,3 +13,4 @@ mod chat;
 mod first_start;
 mod journey;
 mod serving;
+mod usage;

@@ -1,0 +1,91 @@
+//! The usage page: an admin sees the period's estimated cost (the server's totals added up),
+//! the cost per source, the bars of the series and the agents; choosing "Today" and one agent
+//! narrows all of it, as the API does.
+
+use pincer_testkit::TestServer;
+use serde_json::{Value, json};
+
+use super::browser::Browser;
+use crate::usage::{Call, insert, now_ms};
+
+const DAY: i64 = 86_400_000;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admins_read_costs_by_period_and_agent() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (_, me) = admin.send_json("GET", "/api/auth/me", Value::Null).await;
+    let me = me["id"].as_str().unwrap().to_string();
+    let mut agents = Vec::new();
+    for name in ["Research desk", "HR helper"] {
+        let (_, agent) = admin.send_json("POST", "/api/agents", json!({"name": name, "templateId": "custom"})).await;
+        agents.push(agent["id"].as_str().unwrap().to_string());
+    }
+    let now = now_ms();
+    let today = now.div_euclid(DAY) * DAY;
+    let calls: Vec<Call> = (0..12_i64)
+        .map(|i| Call {
+            user: me.clone(),
+            agent: Some(agents[(i % 2) as usize].clone()),
+            source: if i % 4 == 3 { "system" } else { "chat" },
+            // Half of them today, the rest spread over the five days before.
+            at: if i < 6 { today + (now - today) / 2 - i } else { today - (i - 5) * DAY + 3_600_000 },
+            tokens: [10_000 + i * 100, 2_000 + i, 0, 0],
+            cost_nanos: Some(41_250_000 + i * 3_333),
+        })
+        .collect();
+    insert(&server, &calls);
+
+    let Some(browser) = Browser::open(&server, 1280).await else { return };
+    browser.sign_in("admin@example.com").await;
+    browser.goto("/admin/usage").await;
+    let summary = |query: &str| {
+        let (admin, query) = (&admin, query.to_string());
+        async move { admin.send_json("GET", &format!("/api/usage/summary?{query}"), Value::Null).await.1 }
+    };
+    let total = |s: &Value| {
+        let micros: i64 = ["chat", "system", "plugin"]
+            .iter()
+            .map(|k| s["totals"][k]["cost"].as_str().unwrap().replace('.', "").parse::<i64>().unwrap())
+            .sum();
+        format!("${}.{:06}", micros / 1_000_000, micros % 1_000_000)
+    };
+    let month = summary("days=30").await;
+    browser.wait_for("[data-testid=total-cost]", &total(&month)).await;
+    browser.wait_for("td", "Research desk").await;
+    browser.wait_for("figcaption", "Cost per day").await;
+    browser.screenshot("admin-usage-desktop-light").await;
+
+    // Today, then one agent: the page asks the server again and shows its answer.
+    let period = browser.client.find(fantoccini::Locator::Css("#period")).await.unwrap();
+    period.select_by_value("1").await.unwrap();
+    let today_only = summary("days=1").await;
+    assert_ne!(total(&today_only), total(&month), "the periods differ, so the page must change");
+    browser.wait_for("[data-testid=total-cost]", &total(&today_only)).await;
+    browser.wait_for("figcaption", "Cost per hour").await;
+    let agent = browser.client.find(fantoccini::Locator::Css("#agent")).await.unwrap();
+    agent.select_by_value(&agents[1]).await.unwrap();
+    let hr_today = summary(&format!("days=1&agentId={}", agents[1])).await;
+    browser.wait_for("[data-testid=total-cost]", &total(&hr_today)).await;
+    let rows = browser.client.find_all(fantoccini::Locator::Css("tbody tr td:first-child")).await.unwrap();
+    let mut names = Vec::new();
+    for row in rows {
+        names.push(row.text().await.unwrap());
+    }
+    assert!(names.iter().any(|n| n == "HR helper") && !names.iter().any(|n| n == "Research desk"), "{names:?}");
+
+    browser.set_theme("dark").await;
+    browser.wait_for("[data-testid=total-cost]", "Estimated cost").await;
+    browser.screenshot("admin-usage-desktop-dark").await;
+    browser.close().await;
+
+    let Some(phone) = Browser::open(&server, 390).await else { return };
+    phone.sign_in("admin@example.com").await;
+    phone.goto("/admin/usage").await;
+    phone.wait_for("[data-testid=total-cost]", &total(&month)).await;
+    phone.screenshot("admin-usage-phone-light").await;
+    phone.set_theme("dark").await;
+    phone.wait_for("td", "HR helper").await;
+    phone.screenshot("admin-usage-phone-dark").await;
+    phone.close().await;
+}
