@@ -33,6 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         accounts: Arc::new(NoAccountHook),
         session_watch: Arc::new(NoSessionWatch),
         bus: Arc::new(LocalEventBus::default()),
+        seats: Arc::new(pincer_identity::licence::Unlimited),
     });
 
     let setup = identity.setup("Ada Admin", "ada@example.com", "a long admin passphrase").await?;

@@ -18,6 +18,7 @@ mod chat_history;
 mod chat_ids;
 mod chat_providers;
 mod chat_ssrf;
+mod enterprise;
 mod expiry;
 mod file_tools;
 mod forwarded_for;

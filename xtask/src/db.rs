@@ -97,6 +97,7 @@ pub fn seed(url: &str, password: Option<&str>) -> Result<(), String> {
             accounts: agents.clone(),
             session_watch: Arc::new(pincer_identity::NoSessionWatch),
             bus: Arc::new(pincer_core::LocalEventBus::default()),
+            seats: Arc::new(pincer_identity::licence::Unlimited),
         });
         let err = |what: &str| {
             let what = what.to_string();

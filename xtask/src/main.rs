@@ -5,6 +5,7 @@ mod cargo;
 mod db;
 mod fake_upstream;
 mod fuzz;
+mod license;
 mod openapi;
 mod tidy;
 
@@ -47,6 +48,9 @@ enum Cmd {
     },
     /// Checks the dependency rules of DESIGN.md §2 over `cargo metadata`.
     Tidy,
+    /// Issues enterprise licences: a vendor key pair, and licences signed with it.
+    #[command(subcommand)]
+    License(license::License),
     /// Fuzzes the API with schemathesis against its own OpenAPI document (the release binary on
     /// a fresh database, as an admin). Needs `schemathesis` on PATH or `--schemathesis`.
     FuzzApi(fuzz::Args),
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
         Cmd::Migrate { database_url, revert } => db::migrate(&database_url, revert),
         Cmd::Seed { database_url, password } => db::seed(&database_url, password.as_deref()),
         Cmd::Tidy => tidy(),
+        Cmd::License(command) => license::run(command),
         Cmd::Openapi { out } => openapi::write(out),
         Cmd::FuzzApi(args) => fuzz::run(&args),
         Cmd::Bench(args) => bench::bench(&args),

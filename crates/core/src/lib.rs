@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod crypto;
+pub mod entitlement;
 pub mod events;
 pub mod id;
 pub mod page;
@@ -32,6 +33,7 @@ pub mod store_error;
 pub mod time;
 pub mod worker;
 
+pub use entitlement::{Community, Enterprise, Entitlement};
 pub use events::{BusEvent, EventBus, EventHandler, LocalEventBus};
 pub use id::{AgentId, ApiTokenId, ChatId, InviteId, MessageId, PairingId, RunId, SessionId, UsageId, UserId};
 pub use page::{Page, PageRequest};

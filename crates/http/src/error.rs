@@ -75,11 +75,14 @@ impl From<IdentityError> for ApiError {
             | E::SelfAction
             | E::LastAdmin
             | E::InvalidToken
-            | E::UnknownGroup => StatusCode::BAD_REQUEST,
+            | E::UnknownGroup
+            | E::Licence(_) => StatusCode::BAD_REQUEST,
             E::InvalidCredentials | E::WrongCurrentPassword | E::NotAuthenticated => StatusCode::UNAUTHORIZED,
-            E::AdminRequired | E::MissingScope(_) => StatusCode::FORBIDDEN,
+            E::AdminRequired | E::MissingScope(_) | E::EnterpriseRequired | E::SeatLimitReached => {
+                StatusCode::FORBIDDEN
+            }
             E::UserNotFound | E::InviteNotFound | E::NotDeactivated => StatusCode::NOT_FOUND,
-            E::SetupComplete | E::EmailTaken => StatusCode::CONFLICT,
+            E::SetupComplete | E::EmailTaken | E::LicenceManagedByEnv => StatusCode::CONFLICT,
             E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             E::SecretUnreadable => StatusCode::INTERNAL_SERVER_ERROR,
             E::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use pincer_agents::chat::{ChatService, RunCoordinator};
 use pincer_agents::service::{AgentService, ProviderService};
 use pincer_audit::AuditService;
+use pincer_identity::licence::LicenceService;
 use pincer_identity::{Identity, SettingsService};
 use pincer_usage::UsageReporter;
 
@@ -47,6 +48,8 @@ pub struct AppState {
     pub audit: Arc<AuditService>,
     /// The usage reports admins read.
     pub usage: Arc<UsageReporter>,
+    /// The enterprise licence.
+    pub licence: Arc<LicenceService>,
     pub agents: Arc<AgentService>,
     pub providers: Arc<ProviderService>,
     pub chat: Arc<ChatService>,

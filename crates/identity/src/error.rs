@@ -59,6 +59,18 @@ pub enum IdentityError {
         /// Seconds until another attempt may succeed.
         retry_after_secs: u64,
     },
+    /// A licence key was refused (the inner error says why and carries the code).
+    #[error("{0}")]
+    Licence(crate::licence::LicenceError),
+    /// `PINCER_LICENSE` manages the licence: none can be installed through the API.
+    #[error("the licence is managed by the server's environment (PINCER_LICENSE)")]
+    LicenceManagedByEnv,
+    /// The feature needs an active enterprise licence.
+    #[error("this feature needs an enterprise licence")]
+    EnterpriseRequired,
+    /// Another seat would go beyond what the licence covers (with 20 % tolerance).
+    #[error("the licence's seats are all taken")]
+    SeatLimitReached,
     /// A stored secret could not be decrypted (another encryption key?).
     #[error("stored secret could not be decrypted")]
     SecretUnreadable,
@@ -72,6 +84,10 @@ impl IdentityError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidInput(_) => "invalid_input",
+            Self::Licence(e) => e.code(),
+            Self::LicenceManagedByEnv => "license_managed_by_env",
+            Self::EnterpriseRequired => "enterprise_required",
+            Self::SeatLimitReached => "seat_limit_reached",
             Self::WeakPassword(_) => "weak_password",
             Self::InvalidCredentials => "invalid_credentials",
             Self::WrongCurrentPassword => "wrong_current_password",

@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod licence;
 pub mod login_throttle;
 pub mod model;
 pub mod pairing;

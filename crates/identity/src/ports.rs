@@ -21,6 +21,8 @@ pub trait UserStore: Send + Sync + 'static {
     async fn list(&self, page: PageRequest) -> Result<Page<User>, StoreError>;
     /// Whether any admin account exists (banned or not).
     async fn any_admin(&self) -> Result<bool, StoreError>;
+    /// How many accounts are active (not deactivated): the seats they take.
+    async fn count_active(&self) -> Result<u64, StoreError>;
     /// Changes the role; `Conflict(pincer_core::Rule::LastAdmin)` if no active admin would remain. Atomic.
     async fn set_role(&self, id: UserId, role: Role, now: Timestamp) -> Result<(), StoreError>;
     /// Bans or unbans; banning fails with `Conflict(pincer_core::Rule::LastAdmin)` if no active admin would remain.

@@ -80,6 +80,11 @@ pub struct ServeArgs {
     /// Answers one user may have being written at once; one more is refused (`too_many_runs`).
     #[arg(long, env = "PINCER_MAX_RUNS_PER_USER", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_runs_per_user: u16,
+    /// Vendor public keys a licence must be signed with: comma-separated, each 64 hex characters
+    /// (raw Ed25519 keys). The licence itself comes from `PINCER_LICENSE` or `PINCER_LICENSE_FILE`
+    /// (never a flag) or is installed by an admin.
+    #[arg(long, env = "PINCER_LICENSE_KEYS", default_value = "")]
+    pub license_keys: String,
     /// Milliseconds a chat socket may stay silent before it is closed (4408); default 45 000.
     /// Hidden: only the black-box tests shorten it, to see the close without waiting 45 s.
     #[arg(long, env = "PINCER_WS_IDLE_TIMEOUT_MS", hide = true)]

@@ -56,6 +56,20 @@ fn key(dir: &Path, file: &str, env_name: &str, from_env: Option<&str>) -> Result
     }
 }
 
+/// The licence the environment manages: `PINCER_LICENSE`, or the file `PINCER_LICENSE_FILE` names.
+/// Read from the environment only, never from a flag (argv is world-readable in `ps`).
+pub fn licence_from_env() -> Result<Option<String>, String> {
+    if let Some(token) = std::env::var("PINCER_LICENSE").ok().filter(|t| !t.trim().is_empty()) {
+        return Ok(Some(token.trim().to_string()));
+    }
+    match std::env::var("PINCER_LICENSE_FILE").ok().filter(|p| !p.is_empty()) {
+        None => Ok(None),
+        Some(path) => fs::read_to_string(&path)
+            .map(|t| Some(t.trim().to_string()))
+            .map_err(|e| format!("cannot read PINCER_LICENSE_FILE {path}: {e}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,7 @@ use pincer_agents::chat::RunCoordinator;
 use pincer_audit::IntegrityCheck;
 use pincer_http::HttpConfig;
 use pincer_identity::Identity;
+use pincer_identity::licence::TrustedKeys;
 use pincer_identity::session_purge::SessionPurge;
 use pincer_store::Database;
 
@@ -72,6 +73,8 @@ async fn run(args: ServeArgs) -> Result<(), String> {
             allow_private_urls: args.allow_private_urls,
             max_runs_per_user: usize::from(args.max_runs_per_user),
             extra_tools: Vec::new(),
+            licence_keys: TrustedKeys::parse(&args.license_keys).map_err(|e| format!("PINCER_LICENSE_KEYS: {e}"))?,
+            licence_from_env: keys::licence_from_env()?,
         },
     )
     .await?;

@@ -15,6 +15,7 @@ use pincer_connectors::{LocalDocumentFolders, LocalDocuments};
 use pincer_core::crypto::Cipher;
 use pincer_core::{HeldLease, Leases, SystemClock};
 use pincer_http::{AppState, Connections, HttpConfig, Readiness};
+use pincer_identity::licence::{LicenceDeps, LicenceService, TrustedKeys};
 use pincer_identity::{Identity, IdentityDeps, SettingsService};
 use pincer_llm::{HttpModelClient, HttpModelLister};
 use pincer_store::{BlockingPasswordHasher, Database};
@@ -40,6 +41,10 @@ pub struct ServiceConfig {
     pub max_runs_per_user: usize,
     /// Tool families next to the file tools (an embedding service's own, a test's).
     pub extra_tools: Vec<Arc<dyn ToolProvider>>,
+    /// `PINCER_LICENSE_KEYS`: the vendor keys a licence must be signed with.
+    pub licence_keys: TrustedKeys,
+    /// `PINCER_LICENSE` (or `_FILE`): the licence the environment manages, if any.
+    pub licence_from_env: Option<String>,
 }
 
 /// Every service, sharing one database, one clock and one audit trail.
@@ -49,6 +54,7 @@ pub struct Services {
     pub settings: Arc<SettingsService>,
     pub audit: Arc<AuditService>,
     pub usage: Arc<UsageReporter>,
+    pub licence: Arc<LicenceService>,
     pub agents: Arc<AgentService>,
     pub providers: Arc<ProviderService>,
     pub chat: Arc<ChatService>,
@@ -94,7 +100,9 @@ impl Services {
         let runs = Arc::new(RunCoordinator::new(chat.clone(), Arc::new(TokioSpawner), config.max_runs_per_user));
         let connections = Arc::new(Connections::default());
         let bus = database.event_bus();
-        let identity = identity(&shared, agents.clone(), connections.clone(), bus.clone());
+        let licence = licence(&shared, cipher.clone(), &config, bus.clone()).await?;
+        bus.subscribe(licence.clone());
+        let identity = identity(&shared, agents.clone(), connections.clone(), bus.clone(), licence.clone());
         bus.subscribe(identity.clone());
         let Shared { store, clock, .. } = shared;
         let usage = Arc::new(UsageReporter::new(store.clone(), clock.clone()));
@@ -105,6 +113,7 @@ impl Services {
             settings,
             audit,
             usage,
+            licence,
             agents,
             providers,
             chat,
@@ -125,6 +134,7 @@ impl Services {
             settings: self.settings.clone(),
             audit: self.audit.clone(),
             usage: self.usage.clone(),
+            licence: self.licence.clone(),
             agents: self.agents.clone(),
             providers: self.providers.clone(),
             chat: self.chat.clone(),
@@ -233,12 +243,44 @@ fn chat(
     }))
 }
 
-/// Users, sessions and invites; new accounts get their personal agent from `accounts`.
+/// The licence in force: the environment's or the installed one, read now (a key that is there but
+/// refused is logged, and the server runs as the community edition).
+async fn licence(
+    shared: &Shared,
+    cipher: Arc<Cipher>,
+    config: &ServiceConfig,
+    bus: Arc<dyn pincer_core::EventBus>,
+) -> Result<Arc<LicenceService>, String> {
+    let Shared { store, clock, audit } = shared;
+    let licence = Arc::new(LicenceService::new(LicenceDeps {
+        settings: store.clone(),
+        users: store.clone(),
+        invites: store.clone(),
+        cipher,
+        keys: config.licence_keys.clone(),
+        from_env: config.licence_from_env.clone(),
+        clock: clock.clone(),
+        audit: audit.clone(),
+        bus,
+    }));
+    match licence.load().await {
+        Ok(None) => {}
+        Ok(Some(refused)) => {
+            tracing::warn!(reason = %refused, "the licence key is not accepted; enterprise features are off")
+        }
+        Err(e) => return Err(format!("cannot read the licence: {e}")),
+    }
+    Ok(licence)
+}
+
+/// Users, sessions and invites; new accounts get their personal agent from `accounts`, invites
+/// stay within the licence's seats.
 fn identity(
     shared: &Shared,
     accounts: Arc<AgentService>,
     connections: Arc<Connections>,
     bus: Arc<dyn pincer_core::EventBus>,
+    seats: Arc<LicenceService>,
 ) -> Arc<Identity> {
     let Shared { store, clock, audit } = shared;
     Arc::new(Identity::new(IdentityDeps {
@@ -251,6 +293,7 @@ fn identity(
         accounts,
         session_watch: connections,
         bus,
+        seats,
     }))
 }
 

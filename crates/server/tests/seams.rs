@@ -99,6 +99,8 @@ async fn serve(extra: Arc<EchoTools>) -> InProcess {
             allow_private_urls: true,
             max_runs_per_user: 4,
             extra_tools: vec![extra],
+            licence_keys: Default::default(),
+            licence_from_env: None,
         },
     )
     .await

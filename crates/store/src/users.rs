@@ -110,6 +110,14 @@ impl UserStore for Database {
         self.run("users.any_admin", |conn| Ok(any_admin(conn)?)).await
     }
 
+    async fn count_active(&self) -> Result<u64, StoreError> {
+        self.run("users.count_active", |conn| {
+            let n: i64 = users::table.filter(users::banned.eq(false)).count().get_result(conn)?;
+            Ok(u64::try_from(n).unwrap_or_default())
+        })
+        .await
+    }
+
     async fn set_role(&self, id: UserId, role: Role, now: Timestamp) -> Result<(), StoreError> {
         let id = id.to_string();
         self.run("users.set_role", move |conn| {

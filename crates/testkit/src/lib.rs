@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod fakes;
+pub mod licence;
 pub mod memory;
 pub mod server;
 

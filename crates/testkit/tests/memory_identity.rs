@@ -40,6 +40,7 @@ fn identity(audit: Arc<MemorySink>) -> Identity {
         accounts: Arc::new(NoAccountHook),
         session_watch: Arc::new(NoSessionWatch),
         bus: Arc::new(LocalEventBus::default()),
+        seats: Arc::new(pincer_identity::licence::Unlimited),
     })
 }
 

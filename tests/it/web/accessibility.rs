@@ -33,7 +33,12 @@ async fn axe_finds_no_serious_violations_on_the_main_pages() {
     browser.fill("#password", PASSWORD).await;
     browser.click_button("Sign in").await;
     browser.wait_for("h1", "Agents").await;
-    let pages = [("/", "h1", "Agents"), (&*format!("/chat/{agent}"), "h1", "HR"), ("/admin/audit", "td", "auth.login"), ("/admin/usage", "h2", "Agents")];
+    let pages = [
+        ("/", "h1", "Agents"),
+        (&*format!("/chat/{agent}"), "h1", "HR"),
+        ("/admin/audit", "td", "auth.login"),
+        ("/admin/usage", "h2", "Agents"),
+    ];
     for theme in ["light", "dark"] {
         for (path, css, text) in pages {
             browser.goto(path).await;

@@ -8,6 +8,7 @@ mod agents;
 mod audit;
 mod auth;
 mod docs;
+mod enterprise;
 mod health;
 mod invites;
 mod profile;
@@ -120,6 +121,7 @@ pub(crate) fn documents() -> Vec<Document> {
         agents::Doc::openapi(),
         audit::Doc::openapi(),
         usage::Doc::openapi(),
+        enterprise::Doc::openapi(),
         crate::ws::Doc::openapi(),
         docs::Doc::openapi(),
     ]
@@ -139,6 +141,7 @@ pub(crate) fn table() -> Vec<Endpoint> {
         agents::endpoints(),
         audit::endpoints(),
         usage::endpoints(),
+        enterprise::endpoints(),
         crate::ws::endpoints(),
         docs::endpoints(),
     ]

@@ -39,6 +39,9 @@ impl Identity {
         if !req.group_ids.is_empty() {
             return Err(IdentityError::UnknownGroup);
         }
+        if !self.deps.seats.admits_another().await? {
+            return Err(IdentityError::SeatLimitReached);
+        }
         let now = self.now();
         let token = random_token();
         let invite = Invite {

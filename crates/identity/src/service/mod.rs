@@ -50,6 +50,8 @@ pub struct IdentityDeps {
     pub session_watch: Arc<dyn SessionWatch>,
     /// Tells the other nodes sharing the database which sessions ended (`replication`).
     pub bus: Arc<dyn pincer_core::EventBus>,
+    /// Whether the licence covers another seat (`licence::Unlimited` without one).
+    pub seats: Arc<dyn crate::licence::SeatPolicy>,
 }
 
 /// Users, sessions, invites and profiles.

@@ -102,6 +102,24 @@ async fn any_admin_counts_banned_admins_too() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn only_active_accounts_take_seats() {
+    each_user_store(|db| async move {
+        assert_eq!(db.count_active().await.unwrap(), 0);
+        let first = user("first@example.com", Role::Admin);
+        db.insert(&first).await.unwrap();
+        for n in 0..3 {
+            db.insert(&user(&format!("m{n}@example.com"), Role::Member)).await.unwrap();
+        }
+        let gone = user("gone@example.com", Role::Member);
+        db.insert(&gone).await.unwrap();
+        assert_eq!(db.count_active().await.unwrap(), 5);
+        db.set_banned(gone.id, true, NOW).await.unwrap();
+        assert_eq!(db.count_active().await.unwrap(), 4, "a deactivated account frees its seat");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn insert_first_admin_only_once() {
     each_user_store(|db| async move {
         // Members do not complete the setup.

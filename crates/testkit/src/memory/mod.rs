@@ -195,6 +195,10 @@ impl UserStore for MemoryStores {
         Ok(self.tables().users.iter().any(|u| u.role == Role::Admin))
     }
 
+    async fn count_active(&self) -> Result<u64, StoreError> {
+        Ok(self.tables().users.iter().filter(|u| !u.banned).count() as u64)
+    }
+
     async fn set_role(&self, id: UserId, role: Role, now: Timestamp) -> Result<(), StoreError> {
         let mut tables = self.tables();
         let user = tables.user_mut(id)?;
