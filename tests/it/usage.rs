@@ -196,3 +196,75 @@ async fn an_empty_ledger_reports_zeros() {
     assert!(buckets.iter().all(|b| sums_of(b) == zero), "{series}");
     assert_eq!(get(&admin, "/api/usage/timeseries?days=0").await["buckets"], json!([]), "all time, nothing yet");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn per_person_totals_and_the_csv_export_need_a_licence_and_match_the_records() {
+    let vendor = pincer_testkit::licence::TestVendor::new();
+    let server = TestServer::builder().env("PINCER_LICENSE_KEYS", &vendor.public_hex()).start().await;
+    let admin = server.setup_admin().await;
+    let (member_id, member) = server.create_member(&admin, "m@example.com").await;
+    let (leaver_id, _) = server.create_member(&admin, "leaver@example.com").await;
+    // A name a spreadsheet would run as a formula.
+    let (status, _) = member.send_json("PATCH", "/api/users/me", json!({"name": "=HYPERLINK(\"x\")"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = admin.send_json("DELETE", &format!("/api/users/{leaver_id}"), Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "the leaver is deactivated");
+    let (_, agent) = admin.send_json("POST", "/api/agents", json!({"name": "Desk", "templateId": "custom"})).await;
+    let agent = agent["id"].as_str().unwrap().to_string();
+
+    let now = now_ms();
+    let calls: Vec<Call> = (0..9_i64)
+        .map(|i| Call {
+            user: [member_id.clone(), leaver_id.clone(), member_id.clone()][(i % 3) as usize].clone(),
+            agent: (i % 2 == 0).then(|| agent.clone()),
+            source: "chat",
+            at: now - 1_000 * (9 - i),
+            tokens: [100 + i, 10 + i, i, 0],
+            cost_nanos: (i != 4).then_some(2_000_000 + i * 777),
+        })
+        .collect();
+    insert(&server, &calls);
+
+    // Community edition: refused, and no export is recorded.
+    assert_error(&admin.send_json("GET", "/api/usage/by-user", Value::Null).await, 403, "enterprise_required");
+    let res = admin.get("/api/usage/export").await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "enterprise_required");
+
+    let key = vendor.licence("Acme", "paid", 30, 0);
+    assert_eq!(admin.send_json("PUT", "/api/enterprise/key", json!({"key": key})).await.0, StatusCode::OK);
+    assert_error(&member.send_json("GET", "/api/usage/by-user", Value::Null).await, 403, "admin_required");
+
+    let by_user = get(&admin, "/api/usage/by-user?days=1").await;
+    let users = by_user["users"].as_array().unwrap();
+    assert_eq!(users.len(), 2, "{by_user}");
+    for (id, email, deactivated) in [(&member_id, "m@example.com", false), (&leaver_id, "leaver@example.com", true)] {
+        let row = users.iter().find(|u| u["userId"] == id.as_str()).unwrap_or_else(|| panic!("{email}: {by_user}"));
+        assert_eq!((row["email"].as_str(), row["deactivated"].as_bool()), (Some(email), Some(deactivated)));
+        let of: Vec<&Call> = calls.iter().filter(|c| c.user == *id).collect();
+        assert_eq!(agent_sums(row), shown(&of), "{email}");
+    }
+
+    let res = admin.get("/api/usage/export?days=1").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-disposition"], "attachment; filename=\"usage.csv\"");
+    let body = res.text().await.unwrap();
+    let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    assert_eq!(header[..5], ["id", "createdAt", "userId", "userName", "userEmail"]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), calls.len(), "{body}");
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for (row, call) in rows.iter().zip(&calls) {
+        assert_eq!(row.get(col("userId")), Some(call.user.as_str()), "oldest first");
+        assert_eq!(row.get(col("agentName")), Some(if call.agent.is_some() { "Desk" } else { "" }));
+        assert_eq!(row.get(col("inputTokens")), Some(call.tokens[0].to_string().as_str()));
+        let cost = call.cost_nanos.map(|_| shown(&[call])[4].clone()).unwrap_or_default();
+        assert_eq!(row.get(col("cost")), Some(cost.as_str()), "an unpriced call has an empty cost");
+        if call.user == member_id {
+            assert_eq!(row.get(col("userName")), Some("'=HYPERLINK(\"x\")"), "formulas are neutralised");
+        }
+    }
+    let (_, audit) = admin.send_json("GET", "/api/audit?eventType=usage.exported", Value::Null).await;
+    assert_eq!(audit["total"], 1, "the refused export was not recorded, the served one was: {audit}");
+}

@@ -140,7 +140,9 @@ impl From<AuditError> for ApiError {
 impl From<UsageError> for ApiError {
     fn from(e: UsageError) -> Self {
         let status = match &e {
-            UsageError::AdminRequired | UsageError::MissingScope(_) => StatusCode::FORBIDDEN,
+            UsageError::AdminRequired | UsageError::MissingScope(_) | UsageError::EnterpriseRequired => {
+                StatusCode::FORBIDDEN
+            }
             UsageError::InvalidInput(_) | UsageError::TooManyBuckets(_) => StatusCode::BAD_REQUEST,
             UsageError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         };

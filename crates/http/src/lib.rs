@@ -4,6 +4,7 @@
 
 mod auth;
 mod csrf;
+mod csv_export;
 mod dto;
 mod error;
 mod extract;

@@ -19,7 +19,7 @@ use pincer_identity::licence::{LicenceDeps, LicenceService, TrustedKeys};
 use pincer_identity::{Identity, IdentityDeps, SettingsService};
 use pincer_llm::{HttpModelClient, HttpModelLister};
 use pincer_store::{BlockingPasswordHasher, Database};
-use pincer_usage::UsageReporter;
+use pincer_usage::{UsageReporter, UsageReporterDeps};
 
 use crate::head_file::HeadFile;
 
@@ -105,7 +105,12 @@ impl Services {
         let identity = identity(&shared, agents.clone(), connections.clone(), bus.clone(), licence.clone());
         bus.subscribe(identity.clone());
         let Shared { store, clock, .. } = shared;
-        let usage = Arc::new(UsageReporter::new(store.clone(), clock.clone()));
+        let usage = Arc::new(UsageReporter::new(UsageReporterDeps {
+            reports: store.clone(),
+            entitlement: licence.clone(),
+            audit: audit.clone(),
+            clock: clock.clone(),
+        }));
         let settings = Arc::new(SettingsService::new(store, cipher, clock, audit.clone()));
         Ok(Services {
             database: database.clone(),

@@ -9,15 +9,18 @@ use async_trait::async_trait;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use pincer_core::{StoreError, Timestamp};
-use pincer_usage::UsageSource;
-use pincer_usage::report::{AgentSourceSums, BucketSums, Sums, UnpricedModel, UsageReports, UsageWindow};
+use pincer_core::{StoreError, Timestamp, UserId};
+use pincer_usage::report::{
+    AgentSourceSums, BucketSums, LineCursor, Sums, UnpricedModel, UsageLine, UsageReports, UsageWindow, UserSums,
+};
+use pincer_usage::{UsageRecord, UsageSource};
 
 use crate::Database;
 use crate::conn::AnyConn;
 use crate::error::DbError;
 use crate::rows::id;
-use crate::schema::{agents, usage_records};
+use crate::schema::{agents, usage_records, users};
+use crate::usage::UsageRow;
 
 type Backend = <AnyConn as Connection>::Backend;
 
@@ -67,6 +70,29 @@ fn in_window(window: &UsageWindow) -> usage_records::BoxedQuery<'static, Backend
 }
 
 type AgentGroup = (Option<String>, String, i64, i64, i64, i64, i64);
+type UserGroup = (Option<String>, i64, i64, i64, i64, i64);
+
+/// Name, email and whether deactivated, of the accounts among `ids`.
+fn accounts(conn: &mut AnyConn, ids: &[&str]) -> QueryResult<HashMap<String, (String, String, bool)>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::name, users::email, users::banned))
+        .load::<(String, String, String, bool)>(conn)?
+        .into_iter()
+        .map(|(id, name, email, banned)| (id, (name, email, banned)))
+        .collect())
+}
+
+/// The names of the agents among `ids`, deleted ones included.
+fn agent_names(conn: &mut AnyConn, ids: &[&str]) -> QueryResult<HashMap<String, (String, Option<i64>)>> {
+    Ok(agents::table
+        .filter(agents::id.eq_any(ids))
+        .select((agents::id, agents::name, agents::deleted_at))
+        .load::<(String, String, Option<i64>)>(conn)?
+        .into_iter()
+        .map(|(id, name, deleted_at)| (id, (name, deleted_at)))
+        .collect())
+}
 
 #[async_trait]
 impl UsageReports for Database {
@@ -88,13 +114,7 @@ impl UsageReports for Database {
             // The names of the few agents found, in one more statement (a join would have to group
             // by the agents' columns too).
             let ids: Vec<&str> = groups.iter().filter_map(|g| g.0.as_deref()).collect();
-            let names: HashMap<String, (String, Option<i64>)> = agents::table
-                .filter(agents::id.eq_any(&ids))
-                .select((agents::id, agents::name, agents::deleted_at))
-                .load::<(String, String, Option<i64>)>(conn)?
-                .into_iter()
-                .map(|(id, name, deleted_at)| (id, (name, deleted_at)))
-                .collect();
+            let names = agent_names(conn, &ids)?;
             let mut out = Vec::with_capacity(groups.len());
             for (agent_id, source, i, o, cr, cw, c) in &groups {
                 let agent = agent_id.as_deref().and_then(|a| names.get(a));
@@ -158,6 +178,83 @@ impl UsageReports for Database {
             let first: Option<i64> =
                 in_window(&window).select(diesel::dsl::min(usage_records::created_at)).get_result(conn)?;
             Ok(first.map(Timestamp))
+        })
+        .await
+    }
+
+    async fn sums_by_user(&self, window: &UsageWindow) -> Result<Vec<UserSums>, StoreError> {
+        let window = *window;
+        self.run("usage.sums_by_user", move |conn| {
+            let (input, output, cache_read, cache_write, cost) = sum_columns!();
+            let mut q = usage_records::table
+                .group_by(usage_records::user_id)
+                .select((usage_records::user_id, input, output, cache_read, cache_write, cost))
+                .into_boxed::<Backend>();
+            if let Some(since) = window.since {
+                q = q.filter(usage_records::created_at.ge(since.millis()));
+            }
+            if let Some(agent) = window.agent_id {
+                q = q.filter(usage_records::agent_id.eq(agent.to_string()));
+            }
+            let groups: Vec<UserGroup> = q.load(conn)?;
+            let ids: Vec<&str> = groups.iter().filter_map(|g| g.0.as_deref()).collect();
+            let found = accounts(conn, &ids)?;
+            let mut out = Vec::with_capacity(groups.len());
+            for (user_id, i, o, cr, cw, c) in &groups {
+                let account = user_id.as_deref().and_then(|u| found.get(u));
+                out.push(UserSums {
+                    user_id: user_id.as_deref().map(|u| id::<UserId>(u, "usage_records.user_id")).transpose()?,
+                    name: account.map(|(name, _, _)| name.clone()),
+                    email: account.map(|(_, email, _)| email.clone()),
+                    deactivated: account.is_some_and(|(_, _, banned)| *banned),
+                    sums: sums((*i, *o, *cr, *cw, *c))?,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn lines(
+        &self,
+        window: &UsageWindow,
+        after: Option<LineCursor>,
+        limit: usize,
+    ) -> Result<Vec<UsageLine>, StoreError> {
+        let window = *window;
+        self.run("usage.lines", move |conn| {
+            let mut q = in_window(&window);
+            if let Some(cursor) = after {
+                let (at, last) = (cursor.created_at.millis(), cursor.id.to_string());
+                q = q.filter(
+                    usage_records::created_at
+                        .gt(at)
+                        .or(usage_records::created_at.eq(at).and(usage_records::id.gt(last))),
+                );
+            }
+            let rows: Vec<UsageRow> = q
+                .order((usage_records::created_at.asc(), usage_records::id.asc()))
+                .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+                .select(UsageRow::as_select())
+                .load(conn)?;
+            // Each name once, however many of the batch's records share it.
+            let distinct = |ids: Vec<String>| {
+                let mut ids = ids;
+                ids.sort_unstable();
+                ids.dedup();
+                ids
+            };
+            let user_ids = distinct(rows.iter().filter_map(|r| r.user_id.clone()).collect());
+            let agent_ids = distinct(rows.iter().filter_map(|r| r.agent_id.clone()).collect());
+            let people = accounts(conn, &user_ids.iter().map(String::as_str).collect::<Vec<_>>())?;
+            let names = agent_names(conn, &agent_ids.iter().map(String::as_str).collect::<Vec<_>>())?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let user = row.user_id.as_deref().and_then(|u| people.get(u)).map(|(n, e, _)| (n.clone(), e.clone()));
+                let agent_name = row.agent_id.as_deref().and_then(|a| names.get(a)).map(|(n, _)| n.clone());
+                out.push(UsageLine { record: UsageRecord::try_from(row)?, user, agent_name });
+            }
+            Ok(out)
         })
         .await
     }

@@ -26,7 +26,7 @@ pub mod service;
 pub use prices::{Price, price_for};
 pub use record::{UsageRecord, UsageSource, UsageStore};
 pub use report::{UsageReports, UsageWindow};
-pub use service::{UsageError, UsageReporter};
+pub use service::{UsageError, UsageReporter, UsageReporterDeps};
 
 /// Tokens of one model call, normalised across providers: `input` excludes the cached tokens,
 /// which are counted in `cache_read` (read from the provider's prompt cache) and `cache_write`

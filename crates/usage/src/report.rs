@@ -2,9 +2,9 @@
 //! and the port that sums them where the records are (never by loading them).
 
 use async_trait::async_trait;
-use pincer_core::{AgentId, StoreError, Timestamp};
+use pincer_core::{AgentId, StoreError, Timestamp, UsageId, UserId};
 
-use crate::UsageSource;
+use crate::{UsageRecord, UsageSource};
 
 /// One UTC day in milliseconds.
 pub const DAY_MS: i64 = 86_400_000;
@@ -94,6 +94,41 @@ pub struct UnpricedModel {
     pub model: String,
 }
 
+/// The sums of one person's calls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserSums {
+    /// The person (`None`: calls no person made, or made by an erased account).
+    pub user_id: Option<UserId>,
+    /// Their name, while their account exists.
+    pub name: Option<String>,
+    /// Their email, while their account exists.
+    pub email: Option<String>,
+    /// Whether their account is deactivated.
+    pub deactivated: bool,
+    /// What their calls used and cost.
+    pub sums: Sums,
+}
+
+/// One record with the names of who and what made it, for the export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageLine {
+    /// The record.
+    pub record: UsageRecord,
+    /// The person's name and email, while their account exists.
+    pub user: Option<(String, String)>,
+    /// The agent's name (its last name once deleted), while its row exists.
+    pub agent_name: Option<String>,
+}
+
+/// Where an export batch continues: after this record, in `(created_at, id)` order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineCursor {
+    /// The last record's time.
+    pub created_at: Timestamp,
+    /// The last record's id.
+    pub id: UsageId,
+}
+
 /// The usage ledger, summed where it is kept.
 #[async_trait]
 pub trait UsageReports: Send + Sync + 'static {
@@ -107,6 +142,16 @@ pub trait UsageReports: Send + Sync + 'static {
     async fn unpriced_models(&self, window: &UsageWindow) -> Result<Vec<UnpricedModel>, StoreError>;
     /// When the window's first call was made, if there was one.
     async fn first_call_at(&self, window: &UsageWindow) -> Result<Option<Timestamp>, StoreError>;
+    /// The sums per person over the window, in no particular order.
+    async fn sums_by_user(&self, window: &UsageWindow) -> Result<Vec<UserSums>, StoreError>;
+    /// At most `limit` records of the window after `after`, ascending by `(created_at, id)`,
+    /// with their names.
+    async fn lines(
+        &self,
+        window: &UsageWindow,
+        after: Option<LineCursor>,
+        limit: usize,
+    ) -> Result<Vec<UsageLine>, StoreError>;
 }
 
 #[cfg(test)]

@@ -3,10 +3,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use pincer_core::{AgentId, Capability, Clock, Denied, Principal, Scope, StoreError, Timestamp};
+use pincer_audit::{Actor, AuditEvent, AuditSink};
+use pincer_core::{AgentId, Capability, Clock, Denied, Entitlement, Principal, Scope, StoreError, Timestamp};
+use serde_json::json;
 
 use crate::UsageSource;
-use crate::report::{BucketSums, DAY_MS, HOUR_MS, Sums, UnpricedModel, UsageReports, UsageWindow};
+use crate::report::{
+    BucketSums, DAY_MS, HOUR_MS, LineCursor, Sums, UnpricedModel, UsageLine, UsageReports, UsageWindow, UserSums,
+};
 
 /// The look-back when none is asked for.
 pub const DEFAULT_DAYS: u32 = 30;
@@ -14,6 +18,8 @@ pub const DEFAULT_DAYS: u32 = 30;
 pub const MAX_DAYS: u32 = 3650;
 /// The most buckets one series has.
 pub const MAX_BUCKETS: i64 = 2_000;
+/// Records per export batch.
+pub const EXPORT_BATCH: usize = 5_000;
 /// What a row of an agent whose row is gone altogether is called.
 pub const GONE_AGENT_NAME: &str = "Deleted agent";
 
@@ -29,6 +35,9 @@ pub enum UsageError {
     /// A parameter is malformed (the message says which).
     #[error("{0}")]
     InvalidInput(String),
+    /// The report needs an active enterprise licence.
+    #[error("this report needs an enterprise licence")]
+    EnterpriseRequired,
     /// The series would have more than [`MAX_BUCKETS`] buckets.
     #[error("the series would have {0} buckets; at most 2000 (a shorter period or daily buckets)")]
     TooManyBuckets(i64),
@@ -43,6 +52,7 @@ impl UsageError {
         match self {
             Self::AdminRequired => "admin_required",
             Self::MissingScope(_) => "missing_scope",
+            Self::EnterpriseRequired => "enterprise_required",
             Self::InvalidInput(_) => "invalid_query",
             Self::TooManyBuckets(_) => "too_many_buckets",
             Self::Unavailable => "storage_unavailable",
@@ -162,16 +172,71 @@ pub struct UsageSeries {
     pub buckets: Vec<BucketSums>,
 }
 
+/// What the reporter needs.
+pub struct UsageReporterDeps {
+    /// The ledger, summed where it is kept.
+    pub reports: Arc<dyn UsageReports>,
+    /// Whether the enterprise reports (per person, the export) are on.
+    pub entitlement: Arc<dyn Entitlement>,
+    /// Where an export is recorded.
+    pub audit: Arc<dyn AuditSink>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
 /// Reads the usage reports, for admins.
 pub struct UsageReporter {
     reports: Arc<dyn UsageReports>,
+    entitlement: Arc<dyn Entitlement>,
+    audit: Arc<dyn AuditSink>,
     clock: Arc<dyn Clock>,
 }
 
 impl UsageReporter {
     /// A reporter over this ledger.
-    pub fn new(reports: Arc<dyn UsageReports>, clock: Arc<dyn Clock>) -> Self {
-        Self { reports, clock }
+    pub fn new(deps: UsageReporterDeps) -> Self {
+        let UsageReporterDeps { reports, entitlement, audit, clock } = deps;
+        Self { reports, entitlement, audit, clock }
+    }
+
+    /// An admin's window, for a report the licence must allow.
+    async fn enterprise_window(&self, principal: &Principal, query: &UsageQuery) -> Result<UsageWindow, UsageError> {
+        principal.require(Capability::ReadUsage)?;
+        if !self.entitlement.enterprise().await {
+            return Err(UsageError::EnterpriseRequired);
+        }
+        query.window(self.clock.now())
+    }
+
+    /// Totals per person over the window, costliest first (enterprise).
+    pub async fn by_user(&self, principal: &Principal, query: &UsageQuery) -> Result<Vec<UserSums>, UsageError> {
+        let window = self.enterprise_window(principal, query).await?;
+        let mut rows = self.reports.sums_by_user(&window).await?;
+        rows.sort_by(|a, b| {
+            b.sums.cost_nanos.cmp(&a.sums.cost_nanos).then_with(|| a.name.cmp(&b.name)).then(a.user_id.cmp(&b.user_id))
+        });
+        Ok(rows)
+    }
+
+    /// Starts an export of the window's records (enterprise): checked and audited once, then read
+    /// with [`UsageReporter::export_batch`].
+    pub async fn export(&self, principal: &Principal, query: &UsageQuery) -> Result<UsageWindow, UsageError> {
+        let window = self.enterprise_window(principal, query).await?;
+        let detail = json!({
+            "since": window.since.map(Timestamp::to_rfc3339),
+            "agentId": window.agent_id.map(|a| a.to_string()),
+        });
+        self.audit.record(AuditEvent::new(Actor::of(principal), "usage.exported").detail(detail)).await;
+        Ok(window)
+    }
+
+    /// The next [`EXPORT_BATCH`] records of an export after `after`; empty at the end.
+    pub async fn export_batch(
+        &self,
+        window: &UsageWindow,
+        after: Option<LineCursor>,
+    ) -> Result<Vec<UsageLine>, UsageError> {
+        Ok(self.reports.lines(window, after, EXPORT_BATCH).await?)
     }
 
     /// Totals per agent and per source bucket over the window.

@@ -1,6 +1,5 @@
 //! The audit log (admin only): paginated entries, chain verification, event types, CSV export.
 
-use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use futures::StreamExt as _;
 use futures::stream;
@@ -12,6 +11,7 @@ use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Authed;
+use crate::csv_export::{csv_bytes, neutralise_formula};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Query;
 use crate::state::AppState;
@@ -287,39 +287,4 @@ fn write_entry(w: &mut csv::Writer<Vec<u8>>, e: EntryDto) -> csv::Result<()> {
         e.row_hmac,
     ];
     w.write_record(cells.into_iter().map(neutralise_formula))
-}
-
-/// A spreadsheet reads a cell starting with `=`, `+`, `-`, `@`, tab or CR as a formula (CSV
-/// injection): a user's name such as `=HYPERLINK(...)` would run when the admin opens the export.
-/// As OWASP recommends, such a cell gets a leading single quote, which makes it plain text. The
-/// JSON API keeps the text as it is; only the export changes.
-fn neutralise_formula(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell }
-}
-
-fn csv_bytes(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Result<Bytes, actix_web::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let written = write(&mut w).and_then(|()| w.flush().map_err(csv::Error::from));
-    match (written, w.into_inner()) {
-        (Ok(()), Ok(buf)) => Ok(Bytes::from(buf)),
-        _ => {
-            Err(ApiError::new(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR, "export_failed", "export failed")
-                .into())
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::neutralise_formula;
-
-    #[test]
-    fn formula_triggers_get_a_leading_quote_and_other_text_is_kept() {
-        for risky in ["=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "=HYPERLINK(\"http://x\")"] {
-            assert_eq!(neutralise_formula(risky.to_string()), format!("'{risky}"));
-        }
-        for plain in ["", "Ada", "a=b", "{\"k\":1}", "null", "2026-01-01T00:00:00Z", " =x"] {
-            assert_eq!(neutralise_formula(plain.to_string()), plain);
-        }
-    }
 }

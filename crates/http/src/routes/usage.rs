@@ -1,19 +1,23 @@
-//! Usage and costs (admin only): totals per agent and per source, and the same over time. Token
-//! counts and costs are strings, as the reference shows them (costs in USD with 6 decimals).
+//! Usage and costs (admin only): totals per agent and per source, the same over time, and with an
+//! enterprise licence per person and every record as CSV. Token counts and costs are strings, as
+//! the reference shows them (costs in USD with 6 decimals).
 
 use actix_web::{HttpResponse, web};
-use pincer_usage::UsageSource;
-use pincer_usage::report::Sums;
+use futures::StreamExt as _;
+use futures::stream;
+use pincer_usage::report::{LineCursor, Sums, UsageLine, UserSums};
 use pincer_usage::service::{Interval, UsageQuery, UsageSeries, UsageSummary, dollars};
+use pincer_usage::{UsageSource, UsageWindow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Authed;
+use crate::csv_export::{csv_bytes, neutralise_formula};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Query;
 use crate::state::AppState;
 
-super::area!(summary, timeseries);
+super::area!(summary, timeseries, by_user, export);
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -225,4 +229,146 @@ async fn timeseries(
     let query = UsageQuery { days: q.days, agent_id: q.agent_id.clone() };
     let series = state.usage.series(&authed.principal, &query, interval).await?;
     Ok(HttpResponse::Ok().json(SeriesDto::from(series)))
+}
+
+/// One person's totals.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct UserUsageDto {
+    /// `null` for calls no person made (or made by an account that was erased).
+    user_id: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    /// Whether the account is deactivated.
+    deactivated: bool,
+    total_input_tokens: String,
+    total_output_tokens: String,
+    total_cache_read_tokens: String,
+    total_cache_write_tokens: String,
+    /// USD, 6 decimals.
+    total_cost: String,
+}
+
+impl From<UserSums> for UserUsageDto {
+    fn from(u: UserSums) -> Self {
+        Self {
+            user_id: u.user_id.map(|id| id.to_string()),
+            name: u.name,
+            email: u.email,
+            deactivated: u.deactivated,
+            total_input_tokens: u.sums.input.to_string(),
+            total_output_tokens: u.sums.output.to_string(),
+            total_cache_read_tokens: u.sums.cache_read.to_string(),
+            total_cache_write_tokens: u.sums.cache_write.to_string(),
+            total_cost: dollars(u.sums.cost_nanos),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+struct ByUserDto {
+    /// Costliest first.
+    users: Vec<UserUsageDto>,
+}
+
+/// Usage per person within a period (admin only, enterprise licence).
+#[utoipa::path(
+    get,
+    path = "/api/usage/by-user",
+    tag = "usage",
+    params(WindowQuery),
+    responses(
+        (status = 200, description = "The totals per person.", body = ByUserDto),
+        (status = 400, description = "Codes: `invalid_query`.", body = ErrorBody),
+        (status = 403, description = "Codes: `admin_required`, `missing_scope`, `enterprise_required`.", body = ErrorBody),
+    ),
+)]
+async fn by_user(state: web::Data<AppState>, authed: Authed, q: Query<WindowQuery>) -> Result<HttpResponse, ApiError> {
+    let users = state.usage.by_user(&authed.principal, &q.usage_query()).await?;
+    Ok(HttpResponse::Ok().json(ByUserDto { users: users.into_iter().map(UserUsageDto::from).collect() }))
+}
+
+const CSV_HEADER: [&str; 16] = [
+    "id",
+    "createdAt",
+    "userId",
+    "userName",
+    "userEmail",
+    "agentId",
+    "agentName",
+    "provider",
+    "model",
+    "source",
+    "inputTokens",
+    "outputTokens",
+    "cacheReadTokens",
+    "cacheWriteTokens",
+    "cost",
+    "runId",
+];
+
+fn write_line(w: &mut csv::Writer<Vec<u8>>, line: UsageLine) -> csv::Result<()> {
+    let r = line.record;
+    let (user_name, user_email) = line.user.unzip();
+    let cells = [
+        r.id.to_string(),
+        r.created_at.to_rfc3339(),
+        r.user_id.map(|u| u.to_string()).unwrap_or_default(),
+        user_name.unwrap_or_default(),
+        user_email.unwrap_or_default(),
+        r.agent_id.map(|a| a.to_string()).unwrap_or_default(),
+        line.agent_name.unwrap_or_default(),
+        r.provider,
+        r.model,
+        r.source.as_str().to_string(),
+        r.tokens.input.to_string(),
+        r.tokens.output.to_string(),
+        r.tokens.cache_read.to_string(),
+        r.tokens.cache_write.to_string(),
+        // Empty when the model had no price.
+        r.cost_nanos.map(dollars).unwrap_or_default(),
+        r.run_id.to_string(),
+    ];
+    w.write_record(cells.into_iter().map(neutralise_formula))
+}
+
+/// Every usage record of a period as CSV, oldest first (admin only, enterprise licence).
+#[utoipa::path(
+    get,
+    path = "/api/usage/export",
+    tag = "usage",
+    params(WindowQuery),
+    responses(
+        (status = 200, description = "A CSV file (`usage.csv`) with a header row.", content_type = "text/csv", body = String),
+        (status = 400, description = "Codes: `invalid_query`.", body = ErrorBody),
+        (status = 403, description = "Codes: `admin_required`, `missing_scope`, `enterprise_required`.", body = ErrorBody),
+    ),
+)]
+// Streamed batch by batch: memory stays bounded whatever the ledger's size.
+async fn export(state: web::Data<AppState>, authed: Authed, q: Query<WindowQuery>) -> Result<HttpResponse, ApiError> {
+    let window = state.usage.export(&authed.principal, &q.usage_query()).await?;
+    let header = csv_bytes(|w| w.write_record(CSV_HEADER));
+    type Cursor = Option<(web::Data<AppState>, UsageWindow, Option<LineCursor>)>;
+    let body = stream::once(async move { header }).chain(stream::unfold(
+        Some((state, window, None)),
+        |cursor: Cursor| async move {
+            let (state, window, after) = cursor?;
+            match state.usage.export_batch(&window, after).await {
+                Ok(lines) if lines.is_empty() => None,
+                Ok(lines) => {
+                    let next = lines.last().map(|l| LineCursor { created_at: l.record.created_at, id: l.record.id });
+                    let chunk = csv_bytes(|w| lines.into_iter().try_for_each(|l| write_line(w, l)));
+                    Some((chunk, Some((state, window, next))))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "usage export stopped");
+                    Some((Err(ApiError::from(e).into()), None))
+                }
+            }
+        },
+    ));
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"usage.csv\""))
+        .streaming(body))
 }

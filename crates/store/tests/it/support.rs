@@ -68,9 +68,15 @@ where
     each_store(|db| Arc::new(db), || Arc::new(MemoryStores::default()), test).await;
 }
 
-/// The usage ledger, its reports and the agents whose names the reports show.
-pub trait UsageReportStores: pincer_usage::UsageStore + pincer_usage::UsageReports + pincer_agents::AgentStore {}
-impl<T: pincer_usage::UsageStore + pincer_usage::UsageReports + pincer_agents::AgentStore> UsageReportStores for T {}
+/// The usage ledger, its reports and the agents and people whose names the reports show.
+pub trait UsageReportStores:
+    pincer_usage::UsageStore + pincer_usage::UsageReports + pincer_agents::AgentStore + UserStore
+{
+}
+impl<T: pincer_usage::UsageStore + pincer_usage::UsageReports + pincer_agents::AgentStore + UserStore> UsageReportStores
+    for T
+{
+}
 
 /// Runs `test` against every store of the usage reports: SQLite, PostgreSQL when configured, and
 /// memory.

@@ -1,16 +1,16 @@
 //! `UsageReports`: the ledger summed where it is kept — per agent and source, per bucket of time,
-//! the unpriced models and the first call — equals the same sums worked out here from the records
-//! written, across live, deleted and vanished agents, calls no agent made, two users, three days
+//! per person, the unpriced models and the first call — equals the same sums worked out here from
+//! the records written, and the export's batches return every record once, in order, with names, across live, deleted and vanished agents, calls no agent made, two users, three days
 //! and the three sources, within a window and for one agent.
 
 use std::collections::BTreeMap;
 
-use pincer_core::{AgentId, RunId, Timestamp, UsageId, UserId};
-use pincer_usage::report::{DAY_MS, HOUR_MS, Sums, UnpricedModel, UsageWindow};
+use pincer_core::{AgentId, Role, RunId, Timestamp, UsageId, UserId};
+use pincer_usage::report::{DAY_MS, HOUR_MS, LineCursor, Sums, UnpricedModel, UsageWindow};
 use pincer_usage::{TokenCounts, UsageRecord, UsageSource};
 
 use crate::agents::agent;
-use crate::support::{NOW, each_usage_report_store};
+use crate::support::{NOW, each_usage_report_store, user};
 
 fn sums_of(records: &[&UsageRecord]) -> Sums {
     records.iter().fold(Sums::default(), |acc, r| {
@@ -59,13 +59,18 @@ async fn sums_per_agent_and_source_per_bucket_and_unpriced_models_match_the_reco
     each_usage_report_store(|db| async move {
         let live = agent("Live agent", 0);
         let deleted = agent("Deleted agent, last name", 1);
-        db.insert(&live).await.unwrap();
-        db.insert(&deleted).await.unwrap();
+        pincer_agents::AgentStore::insert(&*db, &live).await.unwrap();
+        pincer_agents::AgentStore::insert(&*db, &deleted).await.unwrap();
         db.soft_delete(deleted.id, NOW).await.unwrap();
         // An agent whose row is gone altogether, and calls no agent made.
         let vanished = AgentId::new();
         let agents = [Some(live.id), Some(deleted.id), Some(vanished), None];
-        let records = ledger(agents, [UserId::new(), UserId::new()]);
+        let ada = user("ada@example.com", Role::Member);
+        let mut bob = user("bob@example.com", Role::Member);
+        bob.banned = true;
+        pincer_identity::UserStore::insert(&*db, &ada).await.unwrap();
+        pincer_identity::UserStore::insert(&*db, &bob).await.unwrap();
+        let records = ledger(agents, [ada.id, bob.id]);
         for r in &records {
             assert_eq!(db.record(r).await, Ok(true));
         }
@@ -116,6 +121,50 @@ async fn sums_per_agent_and_source_per_bucket_and_unpriced_models_match_the_reco
                 let want: Vec<(Timestamp, Sums)> =
                     expected.iter().map(|(start, rs)| (Timestamp(*start), sums_of(rs))).collect();
                 assert_eq!(got.iter().map(|b| (b.start, b.sums)).collect::<Vec<_>>(), want, "{window:?} {step}");
+            }
+
+            // Per person, with their name and whether deactivated.
+            let mut expected: BTreeMap<Option<UserId>, Vec<&UsageRecord>> = BTreeMap::new();
+            for r in &inside {
+                expected.entry(r.user_id).or_default().push(r);
+            }
+            let mut got = db.sums_by_user(&window).await.unwrap();
+            got.sort_by_key(|g| g.user_id);
+            assert_eq!(got.iter().map(|g| g.user_id).collect::<Vec<_>>(), expected.keys().copied().collect::<Vec<_>>());
+            for g in &got {
+                assert_eq!(g.sums, sums_of(&expected[&g.user_id]), "{window:?}");
+                let who = match g.user_id {
+                    Some(id) if id == ada.id => (Some("ada@example.com"), false),
+                    Some(id) if id == bob.id => (Some("bob@example.com"), true),
+                    _ => (None, false),
+                };
+                assert_eq!((g.email.as_deref(), g.deactivated), who, "{g:?}");
+            }
+
+            // Every record once, in (time, id) order, in batches after a cursor.
+            let mut want: Vec<&UsageRecord> = inside.clone();
+            want.sort_by_key(|r| (r.created_at, r.id.to_string()));
+            let mut got = Vec::new();
+            let mut after = None;
+            loop {
+                let batch = db.lines(&window, after, 7).await.unwrap();
+                let Some(last) = batch.last() else { break };
+                after = Some(LineCursor { created_at: last.record.created_at, id: last.record.id });
+                got.extend(batch);
+            }
+            assert_eq!(
+                got.iter().map(|l| l.record.id).collect::<Vec<_>>(),
+                want.iter().map(|r| r.id).collect::<Vec<_>>()
+            );
+            for line in &got {
+                let user = line.record.user_id.map(|id| if id == ada.id { &ada } else { &bob });
+                assert_eq!(line.user, user.map(|u| (u.name.clone(), u.email.clone())));
+                let agent = match line.record.agent_id {
+                    Some(id) if id == live.id => Some("Live agent"),
+                    Some(id) if id == deleted.id => Some("Deleted agent, last name"),
+                    _ => None,
+                };
+                assert_eq!(line.agent_name.as_deref(), agent);
             }
 
             let mut unpriced: Vec<UnpricedModel> = inside

@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use pincer_core::{Rule, RunId, StoreError, Timestamp};
-use pincer_usage::report::{AgentSourceSums, BucketSums, Sums, UnpricedModel, UsageReports, UsageWindow};
+use pincer_usage::report::{
+    AgentSourceSums, BucketSums, LineCursor, Sums, UnpricedModel, UsageLine, UsageReports, UsageWindow, UserSums,
+};
 use pincer_usage::{UsageRecord, UsageStore};
 
 use super::{MemoryStores, Tables};
@@ -110,5 +112,54 @@ impl UsageReports for MemoryStores {
 
     async fn first_call_at(&self, window: &UsageWindow) -> Result<Option<Timestamp>, StoreError> {
         Ok(self.tables().in_window(window).map(|r| r.created_at).min())
+    }
+
+    async fn sums_by_user(&self, window: &UsageWindow) -> Result<Vec<UserSums>, StoreError> {
+        let tables = self.tables();
+        let mut groups: Vec<UserSums> = Vec::new();
+        for record in tables.in_window(window) {
+            match groups.iter_mut().find(|g| g.user_id == record.user_id) {
+                Some(group) => group.sums = group.sums.plus(sums_of(record)),
+                None => {
+                    let account = record.user_id.and_then(|id| tables.users.iter().find(|u| u.id == id));
+                    groups.push(UserSums {
+                        user_id: record.user_id,
+                        name: account.map(|u| u.name.clone()),
+                        email: account.map(|u| u.email.clone()),
+                        deactivated: account.is_some_and(|u| u.banned),
+                        sums: sums_of(record),
+                    });
+                }
+            }
+        }
+        Ok(groups)
+    }
+
+    async fn lines(
+        &self,
+        window: &UsageWindow,
+        after: Option<LineCursor>,
+        limit: usize,
+    ) -> Result<Vec<UsageLine>, StoreError> {
+        let tables = self.tables();
+        // Ids in their text form, as the databases compare them.
+        let key = |r: &UsageRecord| (r.created_at, r.id.to_string());
+        let mut found: Vec<&UsageRecord> = tables
+            .in_window(window)
+            .filter(|r| after.is_none_or(|c| key(r) > (c.created_at, c.id.to_string())))
+            .collect();
+        found.sort_by_key(|r| key(r));
+        Ok(found
+            .into_iter()
+            .take(limit)
+            .map(|r| UsageLine {
+                record: r.clone(),
+                user: r
+                    .user_id
+                    .and_then(|id| tables.users.iter().find(|u| u.id == id))
+                    .map(|u| (u.name.clone(), u.email.clone())),
+                agent_name: r.agent_id.and_then(|id| tables.agents.iter().find(|a| a.id == id)).map(|a| a.name.clone()),
+            })
+            .collect())
     }
 }
