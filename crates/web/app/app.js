@@ -18,6 +18,7 @@ import { Agents as AdminAgents } from './pages/admin/agents.js';
 import { Providers } from './pages/admin/providers.js';
 import { Settings } from './pages/admin/settings.js';
 import { Usage } from './pages/admin/usage.js';
+import { License } from './pages/admin/license.js';
 
 applyTheme(currentTheme());
 
@@ -70,6 +71,7 @@ function App() {
       : path === '/admin/providers' ? html`<${Providers} />`
       : path === '/admin/settings' ? html`<${Settings} />`
       : path === '/admin/usage' ? html`<${Usage} />`
+      : path === '/admin/license' ? html`<${License} />`
       : html`<${NotFound} />`;
   } else if (path === '/' || path === '/agents') {
     page = html`<${Agents} />`;
@@ -103,7 +105,7 @@ function Layout({ user, onSignedOut, children }) {
       <a class="brand" href="/">Pincer</a>
       <nav aria-label="Main">
         ${user && html`<a href="/">Agents</a>`}
-        ${user?.role === 'admin' && html`<a href="/admin/agents">Manage agents</a><a href="/admin/providers">Providers</a><a href="/admin/users">Users</a><a href="/admin/settings">Settings</a><a href="/admin/usage">Usage</a><a href="/admin/audit">Audit</a>`}
+        ${user?.role === 'admin' && html`<a href="/admin/agents">Manage agents</a><a href="/admin/providers">Providers</a><a href="/admin/users">Users</a><a href="/admin/settings">Settings</a><a href="/admin/usage">Usage</a><a href="/admin/audit">Audit</a><a href="/admin/license">Licence</a>`}
         ${user && html`<a href="/api/docs">API</a>`}
       </nav>
       <div class="account">

@@ -89,3 +89,65 @@ async fn admins_read_costs_by_period_and_agent() {
     phone.screenshot("admin-usage-phone-dark").await;
     phone.close().await;
 }
+
+/// The licence page: a forged key is refused with the server's reason and changes nothing; a
+/// vendor-signed key turns the enterprise features on, and the usage page then lists the people
+/// and offers the CSV.
+#[tokio::test(flavor = "multi_thread")]
+async fn admins_install_a_licence_and_then_see_usage_by_person() {
+    let vendor = pincer_testkit::licence::TestVendor::new();
+    let server = TestServer::builder().env("PINCER_LICENSE_KEYS", &vendor.public_hex()).start().await;
+    let admin = server.setup_admin().await;
+    let (member_id, _) = server.create_member(&admin, "grace@example.com").await;
+    insert(
+        &server,
+        &[Call {
+            user: member_id,
+            agent: None,
+            source: "chat",
+            at: now_ms() - 5_000,
+            tokens: [500, 50, 0, 0],
+            cost_nanos: Some(7_000_000),
+        }],
+    );
+
+    let Some(browser) = Browser::open(&server, 1280).await else { return };
+    browser.sign_in("admin@example.com").await;
+    browser.goto("/admin/usage").await;
+    browser.wait_for("p", "need an enterprise licence").await;
+
+    browser.goto("/admin/license").await;
+    browser.wait_for("[data-testid=licence-state]", "Community edition").await;
+    browser.fill("#licence-key", &pincer_testkit::licence::TestVendor::new().licence("Forgers", "paid", 30, 0)).await;
+    browser.click_button("Install").await;
+    browser.wait_for("[role=alert]", "not signed by a trusted key").await;
+    let (_, status) = admin.send_json("GET", "/api/enterprise/status", Value::Null).await;
+    assert_eq!(status["state"], "community", "the refused key changed nothing");
+
+    browser.fill("#licence-key", &vendor.licence("Acme Corp", "paid", 30, 10)).await;
+    browser.click_button("Install").await;
+    browser.wait_for("[data-testid=licence-state]", "Enterprise").await;
+    browser.wait_for("[data-testid=seats]", "2 of 10").await;
+    browser.wait_for("dd", "Acme Corp").await;
+    browser.screenshot("admin-license-desktop-light").await;
+    let (_, status) = admin.send_json("GET", "/api/enterprise/status", Value::Null).await;
+    assert_eq!(status["org"], "Acme Corp");
+
+    browser.goto("/admin/usage").await;
+    browser.wait_for("td", "grace@example.com").await;
+    let link = browser.client.find(fantoccini::Locator::LinkText("Download CSV")).await.unwrap();
+    let href = link.attr("href").await.unwrap().unwrap_or_default();
+    assert!(href.starts_with("/api/usage/export?days=30"), "{href}");
+    browser.set_theme("dark").await;
+    browser.goto("/admin/license").await;
+    browser.wait_for("[data-testid=licence-state]", "Enterprise").await;
+    browser.screenshot("admin-license-desktop-dark").await;
+    browser.close().await;
+
+    let Some(phone) = Browser::open(&server, 390).await else { return };
+    phone.sign_in("admin@example.com").await;
+    phone.goto("/admin/license").await;
+    phone.wait_for("[data-testid=licence-state]", "Enterprise").await;
+    phone.screenshot("admin-license-phone-light").await;
+    phone.close().await;
+}

@@ -1,6 +1,7 @@
 // Admin: usage and costs. A period and an agent to look at, the totals per source, the cost over
-// time as bars (days, or hours for a single day), and the agents costliest first. Every figure is
-// the server's (strings, dollars to 6 decimals); the page only lays them out.
+// time as bars (days, or hours for a single day), the agents costliest first and, with an
+// enterprise licence, the people and the CSV of every record. Every figure is the server's
+// (strings, dollars to 6 decimals); the page only lays them out.
 import { html, useEffect, useState } from '../../lib/html.js';
 import { get } from '../../lib/api.js';
 import { ErrorLine } from '../../lib/form.js';
@@ -27,7 +28,11 @@ export function Usage() {
   const [agents, setAgents] = useState([]);
   const [summary, setSummary] = useState(null);
   const [series, setSeries] = useState(null);
+  const [enterprise, setEnterprise] = useState(false);
+  const [people, setPeople] = useState(null);
   const [error, setError] = useState(null);
+
+  useEffect(() => { get('/api/enterprise/status').then((s) => setEnterprise(s.enterprise)).catch(setError); }, []);
 
   useEffect(() => {
     const q = new URLSearchParams({ days });
@@ -46,7 +51,11 @@ export function Usage() {
       })
       .catch(setError);
     get(`/api/usage/timeseries?${q}&interval=${interval}`).then(setSeries).catch(setError);
-  }, [days, agentId]);
+    if (enterprise) get(`/api/usage/by-user?${q}`).then((r) => setPeople(r.users)).catch(setError);
+  }, [days, agentId, enterprise]);
+
+  const query = new URLSearchParams({ days });
+  if (agentId) query.set('agentId', agentId);
 
   const total = summary && fromMicros(SOURCES.reduce((sum, [key]) => sum + micros(summary.totals[key].cost), 0n));
 
@@ -102,6 +111,27 @@ export function Usage() {
               </tbody>
             </table>
           </div>`}`}
+      <h2>People</h2>
+      ${!enterprise
+        ? html`<p class="meta">Usage by person and the CSV of every call need an enterprise licence (see <a href="/admin/license">Licence</a>).</p>`
+        : html`
+          <div class="actions"><a class="button-link" href=${`/api/usage/export?${query}`} download>Download CSV</a></div>
+          ${people && (people.length === 0 ? html`<p class="meta">No model calls in this period.</p>` : html`
+            <div class="table-wrap">
+              <table>
+                <caption class="visually-hidden">Usage per person</caption>
+                <thead><tr><th scope="col">Person</th><th scope="col">Input tokens</th><th scope="col">Output tokens</th><th scope="col">Cost</th></tr></thead>
+                <tbody>
+                  ${people.map((p) => html`
+                    <tr key=${p.userId ?? 'none'}>
+                      <td>${p.userId === null ? 'No person (platform work)' : html`${p.name} <span class="meta">${p.email}</span>${p.deactivated && html` <span class="tag">deactivated</span>`}`}</td>
+                      <td>${tokens(p.totalInputTokens)}</td>
+                      <td>${tokens(p.totalOutputTokens)}</td>
+                      <td>${dollars(p.totalCost)}</td>
+                    </tr>`)}
+                </tbody>
+              </table>
+            </div>`)}`}
     </main>`;
 }
 
