@@ -12,6 +12,7 @@ mod audit_csv_injection;
 mod audit_erasure;
 mod audit_events;
 mod audit_head;
+mod budgets;
 mod chat;
 mod chat_errors;
 mod chat_history;

@@ -11,6 +11,7 @@ use pincer_audit::AuditService;
 use pincer_identity::licence::LicenceService;
 use pincer_identity::{Identity, SettingsService};
 use pincer_usage::UsageReporter;
+use pincer_usage::budget::Budgets;
 
 /// Whether the dependencies the server needs are reachable (for `/api/health`).
 #[async_trait]
@@ -50,6 +51,8 @@ pub struct AppState {
     pub usage: Arc<UsageReporter>,
     /// The enterprise licence.
     pub licence: Arc<LicenceService>,
+    /// The monthly spend limits.
+    pub budgets: Arc<Budgets>,
     pub agents: Arc<AgentService>,
     pub providers: Arc<ProviderService>,
     pub chat: Arc<ChatService>,

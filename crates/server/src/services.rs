@@ -19,6 +19,7 @@ use pincer_identity::licence::{LicenceDeps, LicenceService, TrustedKeys};
 use pincer_identity::{Identity, IdentityDeps, SettingsService};
 use pincer_llm::{HttpModelClient, HttpModelLister};
 use pincer_store::{BlockingPasswordHasher, Database};
+use pincer_usage::budget::{BudgetDeps, Budgets};
 use pincer_usage::{UsageReporter, UsageReporterDeps};
 
 use crate::head_file::HeadFile;
@@ -55,6 +56,7 @@ pub struct Services {
     pub audit: Arc<AuditService>,
     pub usage: Arc<UsageReporter>,
     pub licence: Arc<LicenceService>,
+    pub budgets: Arc<Budgets>,
     pub agents: Arc<AgentService>,
     pub providers: Arc<ProviderService>,
     pub chat: Arc<ChatService>,
@@ -96,7 +98,13 @@ impl Services {
             .ok_or("this node's lease is taken")?;
         let cipher = Arc::new(Cipher::new(&config.encryption_key));
         let (tools, agents, providers) = catalogue(&shared, config.catalogue_config(), cipher.clone())?;
-        let chat = chat(&shared, &agents, &providers, &tools, &node, &leases);
+        let budgets = Arc::new(Budgets::new(BudgetDeps {
+            store: shared.store.clone(),
+            reports: shared.store.clone(),
+            audit: shared.audit.clone(),
+            clock: shared.clock.clone(),
+        }));
+        let chat = chat(&shared, &agents, &providers, &tools, &node, &leases, budgets.clone());
         let runs = Arc::new(RunCoordinator::new(chat.clone(), Arc::new(TokioSpawner), config.max_runs_per_user));
         let connections = Arc::new(Connections::default());
         let bus = database.event_bus();
@@ -119,6 +127,7 @@ impl Services {
             audit,
             usage,
             licence,
+            budgets,
             agents,
             providers,
             chat,
@@ -140,6 +149,7 @@ impl Services {
             audit: self.audit.clone(),
             usage: self.usage.clone(),
             licence: self.licence.clone(),
+            budgets: self.budgets.clone(),
             agents: self.agents.clone(),
             providers: self.providers.clone(),
             chat: self.chat.clone(),
@@ -229,6 +239,7 @@ fn chat(
     tools: &Arc<ToolRegistry>,
     node: &str,
     leases: &Arc<dyn Leases>,
+    budget: Arc<Budgets>,
 ) -> Arc<ChatService> {
     let Shared { store, clock, audit } = shared;
     Arc::new(ChatService::new(ChatServiceDeps {
@@ -245,6 +256,7 @@ fn chat(
         limits: RunLimits::default(),
         node: node.to_string(),
         leases: leases.clone(),
+        budget,
     }))
 }
 

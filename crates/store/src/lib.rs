@@ -13,6 +13,7 @@ mod agent_rows;
 mod agents;
 mod audit;
 mod backend;
+mod budgets;
 mod chat_rows;
 mod cluster;
 mod conn;

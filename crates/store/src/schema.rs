@@ -203,3 +203,13 @@ diesel::table! {
         collected_at -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    /// Monthly spend limits (pincer-usage's budgets); `target` is '' for the organisation.
+    budgets (scope, target) {
+        scope -> Text,
+        target -> Text,
+        limit_nanos -> BigInt,
+        updated_at -> BigInt,
+    }
+}

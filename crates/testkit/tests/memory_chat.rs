@@ -117,6 +117,7 @@ async fn a_run_answers_uses_its_granted_tool_and_is_accounted_on_memory_stores()
         limits: RunLimits::default(),
         node: "node-1".into(),
         leases: Arc::new(LocalLeases),
+        budget: Arc::new(pincer_usage::budget::NoBudgets),
     });
 
     let input = ProviderInput {

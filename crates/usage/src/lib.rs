@@ -18,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+pub mod budget;
 pub mod prices;
 pub mod record;
 pub mod report;

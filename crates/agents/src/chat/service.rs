@@ -69,6 +69,9 @@ pub enum ChatError {
     /// The client message id was used in this chat already.
     #[error("this message was already received")]
     Duplicate,
+    /// A monthly budget the turn falls under is spent.
+    #[error("{0}")]
+    BudgetExceeded(pincer_usage::budget::BudgetExceeded),
     /// The provider's key could not be decrypted.
     #[error("stored secret could not be decrypted")]
     SecretUnreadable,
@@ -86,6 +89,7 @@ impl ChatError {
             Self::NoModel => "agent_has_no_model",
             Self::ProviderMissing => "provider_not_configured",
             Self::Duplicate => "duplicate_message",
+            Self::BudgetExceeded(_) => "budget_exceeded",
             Self::SecretUnreadable => "secret_unreadable",
             Self::Unavailable => "storage_unavailable",
         }
@@ -210,6 +214,8 @@ pub struct ChatServiceDeps {
     pub node: String,
     /// Tells which nodes are gone (their `node:<id>` lease is free).
     pub leases: Arc<dyn pincer_core::Leases>,
+    /// Refuses a turn whose budget is spent, before the model is called.
+    pub budget: Arc<dyn pincer_usage::budget::SpendGate>,
 }
 
 /// The lease a node holds for its whole life, so others can tell it is alive.
@@ -282,6 +288,7 @@ impl ChatService {
         let model_id = agent.model.as_deref().ok_or(ChatError::NoModel)?;
         let model = ModelId::parse(model_id).map_err(|_| ChatError::NoModel)?;
         let endpoint = self.deps.providers.endpoint_for(&model.provider).await?;
+        self.deps.budget.admit(principal.user_id, agent.id).await.map_err(ChatError::BudgetExceeded)?;
         let system = self.deps.context.system_prompt(principal, &agent).await?;
 
         let now = self.deps.clock.now();

@@ -7,6 +7,7 @@
 mod agents;
 mod audit;
 mod auth;
+mod budgets;
 mod docs;
 mod enterprise;
 mod health;
@@ -121,6 +122,7 @@ pub(crate) fn documents() -> Vec<Document> {
         agents::Doc::openapi(),
         audit::Doc::openapi(),
         usage::Doc::openapi(),
+        budgets::Doc::openapi(),
         enterprise::Doc::openapi(),
         crate::ws::Doc::openapi(),
         docs::Doc::openapi(),
@@ -141,6 +143,7 @@ pub(crate) fn table() -> Vec<Endpoint> {
         agents::endpoints(),
         audit::endpoints(),
         usage::endpoints(),
+        budgets::endpoints(),
         enterprise::endpoints(),
         crate::ws::endpoints(),
         docs::endpoints(),

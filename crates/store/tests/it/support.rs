@@ -68,13 +68,23 @@ where
     each_store(|db| Arc::new(db), || Arc::new(MemoryStores::default()), test).await;
 }
 
-/// The usage ledger, its reports and the agents and people whose names the reports show.
+/// The usage ledger, its reports, the budgets, and the agents and people whose names the reports
+/// show.
 pub trait UsageReportStores:
-    pincer_usage::UsageStore + pincer_usage::UsageReports + pincer_agents::AgentStore + UserStore
+    pincer_usage::UsageStore
+    + pincer_usage::UsageReports
+    + pincer_usage::budget::BudgetStore
+    + pincer_agents::AgentStore
+    + UserStore
 {
 }
-impl<T: pincer_usage::UsageStore + pincer_usage::UsageReports + pincer_agents::AgentStore + UserStore> UsageReportStores
-    for T
+impl<
+    T: pincer_usage::UsageStore
+        + pincer_usage::UsageReports
+        + pincer_usage::budget::BudgetStore
+        + pincer_agents::AgentStore
+        + UserStore,
+> UsageReportStores for T
 {
 }
 

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use pincer_core::{AgentId, Role, RunId, Timestamp, UsageId, UserId};
+use pincer_usage::budget::{Budget, BudgetScope};
 use pincer_usage::report::{DAY_MS, HOUR_MS, LineCursor, Sums, UnpricedModel, UsageWindow};
 use pincer_usage::{TokenCounts, UsageRecord, UsageSource};
 
@@ -183,6 +184,31 @@ async fn sums_per_agent_and_source_per_bucket_and_unpriced_models_match_the_reco
         }
         // The windows are not vacuous, and the last one is empty.
         assert_eq!(matched, vec![48, 32, 12, 4, 0]);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn budgets_are_replaced_as_one_set() {
+    each_usage_report_store(|db| async move {
+        assert_eq!(db.budgets().await.unwrap(), vec![]);
+        let (agent, user) = (AgentId::new(), UserId::new());
+        let set = vec![
+            Budget { scope: BudgetScope::User(user), limit_nanos: 5 },
+            Budget { scope: BudgetScope::Org, limit_nanos: 10_000_000_000 },
+            Budget { scope: BudgetScope::Agent(agent), limit_nanos: 0 },
+        ];
+        db.replace_budgets(&set, NOW).await.unwrap();
+        let mut got = db.budgets().await.unwrap();
+        let mut want = set.clone();
+        got.sort_by_key(|b| b.scope);
+        want.sort_by_key(|b| b.scope);
+        assert_eq!(got, want);
+        let fewer = vec![Budget { scope: BudgetScope::Agent(agent), limit_nanos: 7 }];
+        db.replace_budgets(&fewer, NOW).await.unwrap();
+        assert_eq!(db.budgets().await.unwrap(), fewer, "limits not in the new set are gone");
+        db.replace_budgets(&[], NOW).await.unwrap();
+        assert_eq!(db.budgets().await.unwrap(), vec![]);
     })
     .await;
 }

@@ -43,6 +43,7 @@ struct Tables {
     audit: audit::AuditTables,
     /// The usage ledger, counts saturated as a BIGINT column keeps them.
     usage: Vec<UsageRecord>,
+    budgets: Vec<pincer_usage::budget::Budget>,
 }
 
 /// A message as the `messages` table keeps it.

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use pincer_core::{Rule, RunId, StoreError, Timestamp};
+use pincer_usage::budget::{Budget, BudgetStore};
 use pincer_usage::report::{
     AgentSourceSums, BucketSums, LineCursor, Sums, UnpricedModel, UsageLine, UsageReports, UsageWindow, UserSums,
 };
@@ -161,5 +162,19 @@ impl UsageReports for MemoryStores {
                 agent_name: r.agent_id.and_then(|id| tables.agents.iter().find(|a| a.id == id)).map(|a| a.name.clone()),
             })
             .collect())
+    }
+}
+
+#[async_trait]
+impl BudgetStore for MemoryStores {
+    async fn budgets(&self) -> Result<Vec<Budget>, StoreError> {
+        let mut all = self.tables().budgets.clone();
+        all.sort_by_key(|b| (b.scope.kind(), b.scope.target()));
+        Ok(all)
+    }
+
+    async fn replace_budgets(&self, budgets: &[Budget], _now: Timestamp) -> Result<(), StoreError> {
+        self.tables().budgets = budgets.to_vec();
+        Ok(())
     }
 }
