@@ -151,3 +151,65 @@ async fn admins_install_a_licence_and_then_see_usage_by_person() {
     phone.screenshot("admin-license-phone-light").await;
     phone.close().await;
 }
+
+/// Budgets on the usage page: an admin adds a person's monthly limit, sees the warning once 80 %
+/// of it is spent, and removes it; the server agrees at each step.
+#[tokio::test(flavor = "multi_thread")]
+async fn admins_set_watch_and_remove_a_budget() {
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let (member_id, _) = server.create_member(&admin, "grace@example.com").await;
+
+    let Some(browser) = Browser::open(&server, 1280).await else { return };
+    browser.sign_in("admin@example.com").await;
+    browser.goto("/admin/usage").await;
+    browser.wait_for("p", "No budget").await;
+    let scope = browser.client.find(fantoccini::Locator::Css("#budget-scope")).await.unwrap();
+    scope.select_by_value("user").await.unwrap();
+    let target = browser.client.find(fantoccini::Locator::Css("#budget-target")).await.unwrap();
+    target.select_by_value(&member_id).await.unwrap();
+    browser.fill("#budget-limit", "5").await;
+    browser.click_button("Add budget").await;
+    browser.wait_for("td", "$5.000000").await;
+    let (_, set) = admin.send_json("GET", "/api/usage/budgets", Value::Null).await;
+    assert_eq!(
+        set["budgets"],
+        json!([{"scope": "user", "targetId": member_id, "limit": "5.000000", "spent": "0.000000",
+        "percent": 0, "state": "ok", "resetsAt": set["budgets"][0]["resetsAt"]}])
+    );
+
+    // $4.50 of $5 spent by her this month: a warning.
+    insert(
+        &server,
+        &[Call {
+            user: member_id.clone(),
+            agent: None,
+            source: "chat",
+            at: now_ms() - 1_000,
+            tokens: [1, 1, 0, 0],
+            cost_nanos: Some(4_500_000_000),
+        }],
+    );
+    browser.goto("/admin/usage").await;
+    browser.wait_for("[role=alert]", "90 % of $5.000000 used").await;
+    browser.client.execute("document.getElementById('budgets-title').scrollIntoView()", vec![]).await.unwrap();
+    browser.screenshot("admin-budgets-desktop-light").await;
+    browser.set_theme("dark").await;
+    browser.wait_for("[role=alert]", "90 %").await;
+    browser.client.execute("document.getElementById('budgets-title').scrollIntoView()", vec![]).await.unwrap();
+    browser.screenshot("admin-budgets-desktop-dark").await;
+
+    browser.click_button("Remove").await;
+    browser.wait_for("p", "No budget").await;
+    let (_, set) = admin.send_json("GET", "/api/usage/budgets", Value::Null).await;
+    assert_eq!(set, json!({"budgets": []}));
+    browser.close().await;
+
+    let Some(phone) = Browser::open(&server, 390).await else { return };
+    phone.sign_in("admin@example.com").await;
+    phone.goto("/admin/usage").await;
+    phone.wait_for("p", "No budget").await;
+    phone.client.execute("document.getElementById('budgets-title').scrollIntoView()", vec![]).await.unwrap();
+    phone.screenshot("admin-budgets-phone-light").await;
+    phone.close().await;
+}

@@ -5,6 +5,7 @@
 import { html, useEffect, useState } from '../../lib/html.js';
 import { get } from '../../lib/api.js';
 import { ErrorLine } from '../../lib/form.js';
+import { Budgets } from './budgets.js';
 
 const PERIODS = [
   ['1', 'Today'],
@@ -111,6 +112,7 @@ export function Usage() {
               </tbody>
             </table>
           </div>`}`}
+      <${Budgets} />
       <h2>People</h2>
       ${!enterprise
         ? html`<p class="meta">Usage by person and the CSV of every call need an enterprise licence (see <a href="/admin/license">Licence</a>).</p>`
