@@ -213,3 +213,43 @@ diesel::table! {
         updated_at -> BigInt,
     }
 }
+
+diesel::table! {
+    /// Usage summed per UTC day, agent, user and source (kept by a trigger on usage_records).
+    usage_daily (day, agent_id, user_id, source) {
+        day -> BigInt,
+        agent_id -> Text,
+        user_id -> Text,
+        source -> Text,
+        calls -> BigInt,
+        input_tokens -> BigInt,
+        output_tokens -> BigInt,
+        cache_read_tokens -> BigInt,
+        cache_write_tokens -> BigInt,
+        cost_nanos -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Usage summed per hour and agent (kept by a trigger on usage_records).
+    usage_hourly (hour, agent_id) {
+        hour -> BigInt,
+        agent_id -> Text,
+        calls -> BigInt,
+        input_tokens -> BigInt,
+        output_tokens -> BigInt,
+        cache_read_tokens -> BigInt,
+        cache_write_tokens -> BigInt,
+        cost_nanos -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The models called without a price, per day and agent (kept by a trigger on usage_records).
+    usage_unpriced (day, agent_id, provider, model) {
+        day -> BigInt,
+        agent_id -> Text,
+        provider -> Text,
+        model -> Text,
+    }
+}

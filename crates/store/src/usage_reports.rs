@@ -1,5 +1,9 @@
 //! [`UsageReports`] on [`Database`]: the usage ledger summed in SQL, the same statements on
-//! SQLite and PostgreSQL, on the `(created_at)` and `(agent_id, created_at)` indexes.
+//! SQLite and PostgreSQL. The sums read the rollups a trigger keeps as records arrive
+//! (`usage_daily` per day, agent, user and source; `usage_hourly` per hour and agent;
+//! `usage_unpriced`, migration 000011), so a month of reports sums a few rows per day instead of
+//! every record; windows start at a UTC midnight, which the rollups' buckets cover exactly. The
+//! export reads the records themselves.
 //!
 //! Sums are cast back to BIGINT: PostgreSQL sums a BIGINT column as NUMERIC, SQLite as INTEGER.
 
@@ -19,7 +23,7 @@ use crate::Database;
 use crate::conn::AnyConn;
 use crate::error::DbError;
 use crate::rows::id;
-use crate::schema::{agents, usage_records, users};
+use crate::schema::{agents, usage_daily, usage_hourly, usage_records, usage_unpriced, users};
 use crate::usage::UsageRow;
 
 type Backend = <AnyConn as Connection>::Backend;
@@ -30,7 +34,7 @@ type SumColumns = (i64, i64, i64, i64, i64);
 /// The SQL of one sum: zero for an empty group, BIGINT on both backends.
 macro_rules! summed {
     ($column:literal) => {
-        sql::<BigInt>(concat!("CAST(COALESCE(SUM(usage_records.", $column, "), 0) AS BIGINT)"))
+        sql::<BigInt>(concat!("CAST(COALESCE(SUM(", $column, "), 0) AS BIGINT)"))
     };
 }
 
@@ -69,8 +73,13 @@ fn in_window(window: &UsageWindow) -> usage_records::BoxedQuery<'static, Backend
     q
 }
 
-type AgentGroup = (Option<String>, String, i64, i64, i64, i64, i64);
-type UserGroup = (Option<String>, i64, i64, i64, i64, i64);
+/// `''` is how the rollups write "no agent" and "no user".
+fn present(key: &str) -> Option<&str> {
+    Some(key).filter(|k| !k.is_empty())
+}
+
+type AgentGroup = (String, String, i64, i64, i64, i64, i64);
+type UserGroup = (String, i64, i64, i64, i64, i64);
 
 /// Name, email and whether deactivated, of the accounts among `ids`.
 fn accounts(conn: &mut AnyConn, ids: &[&str]) -> QueryResult<HashMap<String, (String, String, bool)>> {
@@ -100,26 +109,27 @@ impl UsageReports for Database {
         let window = *window;
         self.run("usage.sums_by_agent", move |conn| {
             let (input, output, cache_read, cache_write, cost) = sum_columns!();
-            let mut q = usage_records::table
-                .group_by((usage_records::agent_id, usage_records::source))
-                .select((usage_records::agent_id, usage_records::source, input, output, cache_read, cache_write, cost))
+            let mut q = usage_daily::table
+                .group_by((usage_daily::agent_id, usage_daily::source))
+                .select((usage_daily::agent_id, usage_daily::source, input, output, cache_read, cache_write, cost))
                 .into_boxed::<Backend>();
             if let Some(since) = window.since {
-                q = q.filter(usage_records::created_at.ge(since.millis()));
+                q = q.filter(usage_daily::day.ge(since.millis()));
             }
             if let Some(agent) = window.agent_id {
-                q = q.filter(usage_records::agent_id.eq(agent.to_string()));
+                q = q.filter(usage_daily::agent_id.eq(agent.to_string()));
             }
             let groups: Vec<AgentGroup> = q.load(conn)?;
             // The names of the few agents found, in one more statement (a join would have to group
             // by the agents' columns too).
-            let ids: Vec<&str> = groups.iter().filter_map(|g| g.0.as_deref()).collect();
+            let ids: Vec<&str> = groups.iter().filter_map(|g| present(&g.0)).collect();
             let names = agent_names(conn, &ids)?;
             let mut out = Vec::with_capacity(groups.len());
             for (agent_id, source, i, o, cr, cw, c) in &groups {
-                let agent = agent_id.as_deref().and_then(|a| names.get(a));
+                let agent_id = present(agent_id);
+                let agent = agent_id.and_then(|a| names.get(a));
                 out.push(AgentSourceSums {
-                    agent_id: agent_id.as_deref().map(|a| id(a, "usage_records.agent_id")).transpose()?,
+                    agent_id: agent_id.map(|a| id(a, "usage_daily.agent_id")).transpose()?,
                     agent_name: agent.map(|(name, _)| name.clone()),
                     agent_deleted: agent_id.is_some() && agent.is_none_or(|(_, deleted_at)| deleted_at.is_some()),
                     source: UsageSource::parse(source).ok_or(DbError::Corrupt("usage_records.source"))?,
@@ -134,19 +144,19 @@ impl UsageReports for Database {
     async fn sums_by_time(&self, window: &UsageWindow, bucket_ms: i64) -> Result<Vec<BucketSums>, StoreError> {
         let window = *window;
         // An integer from the domain (a day or an hour), never text from a request.
-        let bucket = format!("(usage_records.created_at / {bucket_ms}) * {bucket_ms}");
+        let bucket = format!("(hour / {bucket_ms}) * {bucket_ms}");
         self.run("usage.sums_by_time", move |conn| {
             let (input, output, cache_read, cache_write, cost) = sum_columns!();
-            let mut q = usage_records::table
+            let mut q = usage_hourly::table
                 .group_by(sql::<BigInt>(&bucket))
                 .select((sql::<BigInt>(&bucket), input, output, cache_read, cache_write, cost))
                 .order(sql::<BigInt>(&bucket))
                 .into_boxed::<Backend>();
             if let Some(since) = window.since {
-                q = q.filter(usage_records::created_at.ge(since.millis()));
+                q = q.filter(usage_hourly::hour.ge(since.millis()));
             }
             if let Some(agent) = window.agent_id {
-                q = q.filter(usage_records::agent_id.eq(agent.to_string()));
+                q = q.filter(usage_hourly::agent_id.eq(agent.to_string()));
             }
             let groups: Vec<(i64, i64, i64, i64, i64, i64)> = q.load(conn)?;
             let mut out = Vec::with_capacity(groups.len());
@@ -161,12 +171,18 @@ impl UsageReports for Database {
     async fn unpriced_models(&self, window: &UsageWindow) -> Result<Vec<UnpricedModel>, StoreError> {
         let window = *window;
         self.run("usage.unpriced_models", move |conn| {
-            let found: Vec<(String, String)> = in_window(&window)
-                .filter(usage_records::cost_nanos.is_null())
-                .select((usage_records::provider, usage_records::model))
+            let mut q = usage_unpriced::table
+                .select((usage_unpriced::provider, usage_unpriced::model))
                 .distinct()
-                .order((usage_records::provider, usage_records::model))
-                .load(conn)?;
+                .order((usage_unpriced::provider, usage_unpriced::model))
+                .into_boxed::<Backend>();
+            if let Some(since) = window.since {
+                q = q.filter(usage_unpriced::day.ge(since.millis()));
+            }
+            if let Some(agent) = window.agent_id {
+                q = q.filter(usage_unpriced::agent_id.eq(agent.to_string()));
+            }
+            let found: Vec<(String, String)> = q.load(conn)?;
             Ok(found.into_iter().map(|(provider, model)| UnpricedModel { provider, model }).collect())
         })
         .await
@@ -175,8 +191,14 @@ impl UsageReports for Database {
     async fn first_call_at(&self, window: &UsageWindow) -> Result<Option<Timestamp>, StoreError> {
         let window = *window;
         self.run("usage.first_call_at", move |conn| {
-            let first: Option<i64> =
-                in_window(&window).select(diesel::dsl::min(usage_records::created_at)).get_result(conn)?;
+            let mut q = usage_hourly::table.select(diesel::dsl::min(usage_hourly::hour)).into_boxed::<Backend>();
+            if let Some(since) = window.since {
+                q = q.filter(usage_hourly::hour.ge(since.millis()));
+            }
+            if let Some(agent) = window.agent_id {
+                q = q.filter(usage_hourly::agent_id.eq(agent.to_string()));
+            }
+            let first: Option<i64> = q.get_result(conn)?;
             Ok(first.map(Timestamp))
         })
         .await
@@ -186,24 +208,25 @@ impl UsageReports for Database {
         let window = *window;
         self.run("usage.sums_by_user", move |conn| {
             let (input, output, cache_read, cache_write, cost) = sum_columns!();
-            let mut q = usage_records::table
-                .group_by(usage_records::user_id)
-                .select((usage_records::user_id, input, output, cache_read, cache_write, cost))
+            let mut q = usage_daily::table
+                .group_by(usage_daily::user_id)
+                .select((usage_daily::user_id, input, output, cache_read, cache_write, cost))
                 .into_boxed::<Backend>();
             if let Some(since) = window.since {
-                q = q.filter(usage_records::created_at.ge(since.millis()));
+                q = q.filter(usage_daily::day.ge(since.millis()));
             }
             if let Some(agent) = window.agent_id {
-                q = q.filter(usage_records::agent_id.eq(agent.to_string()));
+                q = q.filter(usage_daily::agent_id.eq(agent.to_string()));
             }
             let groups: Vec<UserGroup> = q.load(conn)?;
-            let ids: Vec<&str> = groups.iter().filter_map(|g| g.0.as_deref()).collect();
+            let ids: Vec<&str> = groups.iter().filter_map(|g| present(&g.0)).collect();
             let found = accounts(conn, &ids)?;
             let mut out = Vec::with_capacity(groups.len());
             for (user_id, i, o, cr, cw, c) in &groups {
-                let account = user_id.as_deref().and_then(|u| found.get(u));
+                let user_id = present(user_id);
+                let account = user_id.and_then(|u| found.get(u));
                 out.push(UserSums {
-                    user_id: user_id.as_deref().map(|u| id::<UserId>(u, "usage_records.user_id")).transpose()?,
+                    user_id: user_id.map(|u| id::<UserId>(u, "usage_daily.user_id")).transpose()?,
                     name: account.map(|(name, _, _)| name.clone()),
                     email: account.map(|(_, email, _)| email.clone()),
                     deactivated: account.is_some_and(|(_, _, banned)| *banned),

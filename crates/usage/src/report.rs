@@ -12,7 +12,8 @@ pub const DAY_MS: i64 = 86_400_000;
 pub const HOUR_MS: i64 = 3_600_000;
 
 /// Which records a report sums: those created at or after `since` (all of them when `None`),
-/// of one agent when `agent_id` is set.
+/// of one agent when `agent_id` is set. `since` is a UTC midnight ([`UsageWindow::last_days`]):
+/// stores may sum per day and hour.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct UsageWindow {
     /// The first instant counted.
@@ -140,7 +141,7 @@ pub trait UsageReports: Send + Sync + 'static {
     async fn sums_by_time(&self, window: &UsageWindow, bucket_ms: i64) -> Result<Vec<BucketSums>, StoreError>;
     /// The models called in the window without a price, sorted.
     async fn unpriced_models(&self, window: &UsageWindow) -> Result<Vec<UnpricedModel>, StoreError>;
-    /// When the window's first call was made, if there was one.
+    /// The start of the hour of the window's first call, if there was one.
     async fn first_call_at(&self, window: &UsageWindow) -> Result<Option<Timestamp>, StoreError>;
     /// The sums per person over the window, in no particular order.
     async fn sums_by_user(&self, window: &UsageWindow) -> Result<Vec<UserSums>, StoreError>;

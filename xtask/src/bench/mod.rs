@@ -28,6 +28,7 @@ mod login;
 mod password_flood;
 mod seed;
 pub(crate) mod server;
+mod usage_reports;
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -243,6 +244,7 @@ fn scenarios() -> Vec<Box<dyn Scenario>> {
         Box::new(password_flood::PasswordFlood),
         Box::new(cold_start::ColdStart),
         Box::new(chat::Chat),
+        Box::new(usage_reports::UsageReports),
     ]
 }
 

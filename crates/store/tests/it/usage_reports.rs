@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use pincer_core::{AgentId, Role, RunId, Timestamp, UsageId, UserId};
+use pincer_usage::UsageReports as _;
 use pincer_usage::budget::{Budget, BudgetScope};
 use pincer_usage::report::{DAY_MS, HOUR_MS, LineCursor, Sums, UnpricedModel, UsageWindow};
 use pincer_usage::{TokenCounts, UsageRecord, UsageSource};
@@ -178,7 +179,7 @@ async fn sums_per_agent_and_source_per_bucket_and_unpriced_models_match_the_reco
             assert_eq!(db.unpriced_models(&window).await.unwrap(), unpriced, "{window:?}");
             assert_eq!(
                 db.first_call_at(&window).await.unwrap(),
-                inside.iter().map(|r| r.created_at).min(),
+                inside.iter().map(|r| Timestamp(r.created_at.millis() / HOUR_MS * HOUR_MS)).min(),
                 "{window:?}"
             );
         }
@@ -209,6 +210,33 @@ async fn budgets_are_replaced_as_one_set() {
         assert_eq!(db.budgets().await.unwrap(), fewer, "limits not in the new set are gone");
         db.replace_budgets(&[], NOW).await.unwrap();
         assert_eq!(db.budgets().await.unwrap(), vec![]);
+    })
+    .await;
+}
+
+/// Records written before the rollups existed are summed into them when migration 000011 runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rollup_migration_counts_the_records_already_there() {
+    crate::support::each_backend(|db| async move {
+        let agents = [Some(AgentId::new()), None, Some(AgentId::new()), None];
+        let records = ledger(agents, [UserId::new(), UserId::new()]);
+        for r in &records {
+            assert_eq!(pincer_usage::UsageStore::record(&db, r).await, Ok(true));
+        }
+        let window = UsageWindow::default();
+        let mut before = db.sums_by_agent(&window).await.unwrap();
+        let series = db.sums_by_time(&window, HOUR_MS).await.unwrap();
+        let unpriced = db.unpriced_models(&window).await.unwrap();
+        assert!(!before.is_empty() && !series.is_empty() && !unpriced.is_empty());
+
+        assert_eq!(db.revert_last().await.unwrap().as_deref(), Some("20261205000011"));
+        assert_eq!(db.migrate().await.unwrap().len(), 1);
+        let mut after = db.sums_by_agent(&window).await.unwrap();
+        before.sort_by_key(|g| (g.agent_id, g.source.as_str()));
+        after.sort_by_key(|g| (g.agent_id, g.source.as_str()));
+        assert_eq!(after, before);
+        assert_eq!(db.sums_by_time(&window, HOUR_MS).await.unwrap(), series);
+        assert_eq!(db.unpriced_models(&window).await.unwrap(), unpriced);
     })
     .await;
 }

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use pincer_core::{Rule, RunId, StoreError, Timestamp};
 use pincer_usage::budget::{Budget, BudgetStore};
 use pincer_usage::report::{
-    AgentSourceSums, BucketSums, LineCursor, Sums, UnpricedModel, UsageLine, UsageReports, UsageWindow, UserSums,
+    AgentSourceSums, BucketSums, HOUR_MS, LineCursor, Sums, UnpricedModel, UsageLine, UsageReports, UsageWindow,
+    UserSums,
 };
 use pincer_usage::{UsageRecord, UsageStore};
 
@@ -112,7 +113,8 @@ impl UsageReports for MemoryStores {
     }
 
     async fn first_call_at(&self, window: &UsageWindow) -> Result<Option<Timestamp>, StoreError> {
-        Ok(self.tables().in_window(window).map(|r| r.created_at).min())
+        let first = self.tables().in_window(window).map(|r| r.created_at).min();
+        Ok(first.map(|at| Timestamp(at.millis() / HOUR_MS * HOUR_MS)))
     }
 
     async fn sums_by_user(&self, window: &UsageWindow) -> Result<Vec<UserSums>, StoreError> {

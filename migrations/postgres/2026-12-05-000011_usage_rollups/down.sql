@@ -1,0 +1,5 @@
+DROP TRIGGER usage_records_rollup ON usage_records;
+DROP FUNCTION usage_records_rollup();
+DROP TABLE usage_unpriced;
+DROP TABLE usage_hourly;
+DROP TABLE usage_daily;
