@@ -1,4 +1,5 @@
--- Usage rolled up as it is recorded, so that the reports sum a few rows per day or hour instead
+-- Usage rolled up as it is recorded (each record updates its rows in place: fillfactor leaves room
+-- on the page for PostgreSQL's heap-only updates), so that the reports sum a few rows per day or hour instead
 -- of every record (docs/PERFORMANCE.md, "usage-reports"). Kept by triggers on usage_records: every
 -- way a record arrives (the application, an import, a restore) is counted, in the same
 -- transaction. Records are never updated or deleted; the rollups assume so. Sums saturate at the
@@ -17,7 +18,7 @@ CREATE TABLE usage_daily (
     cache_write_tokens BIGINT NOT NULL,
     cost_nanos BIGINT NOT NULL,
     CONSTRAINT usage_daily_pkey PRIMARY KEY (day, agent_id, user_id, source)
-);
+) WITH (fillfactor = 70);
 CREATE INDEX usage_daily_agent_idx ON usage_daily (agent_id, day);
 CREATE TABLE usage_hourly (
     hour BIGINT NOT NULL,
@@ -29,7 +30,7 @@ CREATE TABLE usage_hourly (
     cache_write_tokens BIGINT NOT NULL,
     cost_nanos BIGINT NOT NULL,
     CONSTRAINT usage_hourly_pkey PRIMARY KEY (hour, agent_id)
-);
+) WITH (fillfactor = 70);
 CREATE INDEX usage_hourly_agent_idx ON usage_hourly (agent_id, hour);
 -- The models called without a price, per day and agent.
 CREATE TABLE usage_unpriced (

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::{Measurement, MemoryReading, agents, audit_page, cold_start, health, memory};
+use super::{Measurement, MemoryReading, agents, audit_page, cold_start, health, memory, usage_reports};
 
 /// `agents` must reach this share of `health`'s requests/s.
 const AGENTS_SHARE_OF_HEALTH: f64 = 0.5;
@@ -12,6 +12,9 @@ const AGENTS_SHARE_OF_HEALTH: f64 = 0.5;
 const READ_P99: Duration = Duration::from_millis(10);
 /// Median cold start: process start to the first 200 on /api/health.
 const COLD_START: Duration = Duration::from_millis(200);
+/// The usage reports at concurrency 8 over a million records (issue #16).
+const USAGE_P50: Duration = Duration::from_millis(100);
+const USAGE_P99: Duration = Duration::from_millis(200);
 /// Idle resident set size after start.
 const IDLE_RSS_BYTES: u64 = 30 * 1024 * 1024;
 
@@ -45,6 +48,17 @@ fn ms(d: Duration) -> String {
 pub fn evaluate(results: &[Measurement], readings: &[MemoryReading]) -> Vec<Goal> {
     let find = |name: &str| results.iter().find(|m| m.scenario == name);
     let mut goals = Vec::new();
+    for (name, _) in usage_reports::READS {
+        if let Some(m) = find(name) {
+            let goal = format!("{name} p50 < {} and p99 < {} at concurrency 8", ms(USAGE_P50), ms(USAGE_P99));
+            let (p50, p99) = (m.p50.unwrap_or(Duration::MAX), m.p99.unwrap_or(Duration::MAX));
+            goals.push(Goal {
+                goal,
+                met: Some(p50 < USAGE_P50 && p99 < USAGE_P99 && m.concurrency == 8),
+                detail: format!("p50 {}, p99 {} on {}", ms(p50), ms(p99), m.backend),
+            });
+        }
+    }
     if find(health::NAME).is_none() && find(agents::NAME).is_none() && find(cold_start::NAME).is_none() {
         // An in-process-only run (e.g. `--scenario audit-verify`): nothing to say.
         return goals;
