@@ -86,6 +86,7 @@ impl From<StoreError> for AgentError {
                 | Rule::TokenHash
                 | Rule::Key
                 | Rule::Pseudonym
+                | Rule::GroupName
                 | Rule::SetupComplete
                 | Rule::LastAdmin
                 | Rule::InviteUsed

@@ -59,6 +59,10 @@ typed_id!(
     PairingId
 );
 typed_id!(
+    /// A group of users (enterprise): who sees restricted agents.
+    GroupId
+);
+typed_id!(
     /// A personal API token (its row, never its secret).
     ApiTokenId
 );

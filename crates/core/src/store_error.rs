@@ -35,6 +35,8 @@ pub enum Rule {
     DefaultProvider,
     /// The chat already has a message with this client id.
     ClientMessageId,
+    /// Another group has this name.
+    GroupName,
     /// A uniqueness rule the store does not name.
     Unique,
     /// A referenced row does not exist.
@@ -69,6 +71,7 @@ impl Rule {
             Rule::PersonalAgent => "personal_agent",
             Rule::DefaultProvider => "default_provider",
             Rule::ClientMessageId => "client_message_id",
+            Rule::GroupName => "group_name",
             Rule::Unique => "unique",
             Rule::ForeignKey => "foreign_key",
             Rule::SetupComplete => "setup_complete",

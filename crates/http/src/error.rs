@@ -81,8 +81,8 @@ impl From<IdentityError> for ApiError {
             E::AdminRequired | E::MissingScope(_) | E::EnterpriseRequired | E::SeatLimitReached => {
                 StatusCode::FORBIDDEN
             }
-            E::UserNotFound | E::InviteNotFound | E::NotDeactivated => StatusCode::NOT_FOUND,
-            E::SetupComplete | E::EmailTaken | E::LicenceManagedByEnv => StatusCode::CONFLICT,
+            E::UserNotFound | E::InviteNotFound | E::NotDeactivated | E::GroupNotFound => StatusCode::NOT_FOUND,
+            E::SetupComplete | E::EmailTaken | E::LicenceManagedByEnv | E::GroupNameTaken => StatusCode::CONFLICT,
             E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             E::SecretUnreadable => StatusCode::INTERNAL_SERVER_ERROR,
             E::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

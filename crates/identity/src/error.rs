@@ -53,6 +53,12 @@ pub enum IdentityError {
     /// An invite names a group that does not exist.
     #[error("unknown group")]
     UnknownGroup,
+    /// No such group.
+    #[error("group not found")]
+    GroupNotFound,
+    /// Another group has this name.
+    #[error("a group with this name exists")]
+    GroupNameTaken,
     /// Too many attempts; try again after the given time.
     #[error("too many attempts, try again later")]
     RateLimited {
@@ -86,6 +92,8 @@ impl IdentityError {
             Self::InvalidInput(_) => "invalid_input",
             Self::Licence(e) => e.code(),
             Self::LicenceManagedByEnv => "license_managed_by_env",
+            Self::GroupNotFound => "group_not_found",
+            Self::GroupNameTaken => "group_name_taken",
             Self::EnterpriseRequired => "enterprise_required",
             Self::SeatLimitReached => "seat_limit_reached",
             Self::WeakPassword(_) => "weak_password",
@@ -116,6 +124,7 @@ impl From<StoreError> for IdentityError {
             StoreError::NotFound => Self::UserNotFound,
             StoreError::Conflict(rule) => match rule {
                 Rule::Email => Self::EmailTaken,
+                Rule::GroupName => Self::GroupNameTaken,
                 Rule::LastAdmin => Self::LastAdmin,
                 Rule::SetupComplete => Self::SetupComplete,
                 // A link or pairing code that was used, expired or is of the other kind.

@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod groups;
 pub mod licence;
 pub mod login_throttle;
 pub mod model;

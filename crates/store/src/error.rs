@@ -48,6 +48,8 @@ const UNIQUE_RULES: &[(&str, &str, Rule)] = &[
     ("messages.chat_id, messages.client_message_id", "messages_client_message_id_key", Rule::ClientMessageId),
     ("usage_records.id", "usage_records_pkey", Rule::Id),
     ("pairings.code_hash", "pairings_code_hash_key", Rule::TokenHash),
+    ("user_groups.name", "user_groups_name_key", Rule::GroupName),
+    ("user_groups.id", "user_groups_pkey", Rule::Id),
     ("pairings.id", "pairings_pkey", Rule::Id),
 ];
 

@@ -20,6 +20,7 @@ mod conn;
 mod conversations;
 mod error;
 mod executor;
+mod groups;
 mod hasher;
 mod invites;
 mod migrate;

@@ -253,3 +253,25 @@ diesel::table! {
         model -> Text,
     }
 }
+
+diesel::table! {
+    /// Groups of users (enterprise). `groups` is a reserved word, hence the name.
+    user_groups (id) {
+        id -> Text,
+        name -> Text,
+        description -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Who belongs to which group.
+    group_members (group_id, user_id) {
+        group_id -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::joinable!(group_members -> user_groups (group_id));
+diesel::allow_tables_to_appear_in_same_query!(group_members, user_groups, users);

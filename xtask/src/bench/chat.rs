@@ -111,8 +111,8 @@ impl Scenario for Chat {
     }
 }
 
-/// Adds the fake as an OpenAI-compatible provider (the default) and returns the shared agent,
-/// which got its model from it.
+/// Adds the fake as an OpenAI-compatible provider (the default), sets budgets, and returns the
+/// shared agent, which got its model from it.
 async fn configure(
     server: &BenchServer,
     admin: &reqwest::header::HeaderValue,
@@ -139,12 +139,30 @@ async fn configure(
         .json()
         .await
         .map_err(|e| e.to_string())?;
-    agents
+    let agent = agents
         .as_array()
         .and_then(|list| list.iter().find(|a| a["isPersonal"] == false && a["model"].is_string()))
         .and_then(|a| a["id"].as_str())
         .map(str::to_string)
-        .ok_or_else(|| format!("no shared agent with a model: {agents}"))
+        .ok_or_else(|| format!("no shared agent with a model: {agents}"))?;
+    // Budgets for the organisation and the agent, far above what the run spends: every turn goes
+    // through the budget gate with limits to check, as a governed deployment's would.
+    let budgets = json!({"budgets": [
+        {"scope": "org", "limit": "1000000"},
+        {"scope": "agent", "targetId": agent, "limit": "1000000"},
+    ]});
+    let put = client
+        .put(server.url("/api/usage/budgets"))
+        .header(COOKIE, admin.clone())
+        .header(ORIGIN, server.base_url())
+        .json(&budgets)
+        .send()
+        .await
+        .map_err(|e| format!("setting budgets: {e}"))?;
+    if !put.status().is_success() {
+        return Err(format!("setting budgets: {} {}", put.status(), put.text().await.unwrap_or_default()));
+    }
+    Ok(agent)
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;

@@ -9,6 +9,7 @@ mod agents;
 mod audit;
 mod audit_batch;
 mod conversations;
+mod groups;
 mod hasher;
 mod invites;
 mod lifecycle;

@@ -98,6 +98,19 @@ where
     each_store(|db| Arc::new(db), || Arc::new(MemoryStores::default()), test).await;
 }
 
+/// The groups with the users they hold.
+pub trait GroupStores: pincer_identity::groups::GroupStore + UserStore {}
+impl<T: pincer_identity::groups::GroupStore + UserStore> GroupStores for T {}
+
+/// Runs `test` against every group store: SQLite, PostgreSQL when configured, and memory.
+pub async fn each_group_store<F, Fut>(test: F)
+where
+    F: Fn(Arc<dyn GroupStores>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    each_store(|db| Arc::new(db), || Arc::new(MemoryStores::default()), test).await;
+}
+
 /// The catalogue's ports with the users they refer to, whichever store implements them.
 pub trait CatalogueStores: UserStore + pincer_agents::AgentStore + pincer_agents::ProviderStore {}
 impl<T: UserStore + pincer_agents::AgentStore + pincer_agents::ProviderStore> CatalogueStores for T {}

@@ -11,6 +11,7 @@
 //! them.
 
 mod audit;
+mod groups;
 mod usage;
 
 use std::collections::HashMap;
@@ -44,6 +45,8 @@ struct Tables {
     /// The usage ledger, counts saturated as a BIGINT column keeps them.
     usage: Vec<UsageRecord>,
     budgets: Vec<pincer_usage::budget::Budget>,
+    groups: Vec<pincer_identity::groups::Group>,
+    group_members: Vec<(pincer_core::GroupId, UserId)>,
 }
 
 /// A message as the `messages` table keeps it.
