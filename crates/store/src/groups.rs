@@ -61,7 +61,7 @@ impl GroupStore for Database {
         self.run("groups.get", move |conn| {
             let row: Option<GroupRow> =
                 user_groups::table.find(&group_id).select(group_columns()).first(conn).optional()?;
-            Ok(row.map(group).transpose()?)
+            row.map(group).transpose()
         })
         .await
     }
