@@ -24,6 +24,7 @@ mod expiry;
 mod file_tools;
 mod forwarded_for;
 mod grant_escape;
+mod groups;
 mod health_shell;
 mod host_cookie;
 mod integrity;

@@ -5,8 +5,16 @@ use pincer_identity::{Invite, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Group memberships; empty until groups exist.
+/// An invite's groups; empty until invites carry groups.
 type Groups = [(); 0];
+
+/// A group a user belongs to.
+#[derive(Serialize, ToSchema)]
+pub struct GroupRefDto {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub name: String,
+}
 
 /// An account. `role` is `admin` or `member`; `banned` means deactivated.
 #[derive(Serialize, ToSchema)]
@@ -19,9 +27,9 @@ pub struct UserDto {
     #[schema(example = "member")]
     pub role: &'static str,
     pub banned: bool,
-    /// Group ids; empty until groups exist.
-    #[schema(value_type = Vec<String>)]
-    pub groups: Groups,
+    /// The groups the account belongs to (listed for admins under an enterprise licence; empty
+    /// otherwise).
+    pub groups: Vec<GroupRefDto>,
     #[schema(format = DateTime)]
     pub created_at: String,
 }
@@ -53,7 +61,7 @@ impl From<&User> for UserDto {
             email: u.email.clone(),
             role: u.role.as_str(),
             banned: u.banned,
-            groups: [],
+            groups: Vec::new(),
             created_at: u.created_at.to_rfc3339(),
         }
     }

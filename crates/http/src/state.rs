@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use pincer_agents::chat::{ChatService, RunCoordinator};
 use pincer_agents::service::{AgentService, ProviderService};
 use pincer_audit::AuditService;
+use pincer_identity::groups::Groups;
 use pincer_identity::licence::LicenceService;
 use pincer_identity::{Identity, SettingsService};
 use pincer_usage::UsageReporter;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub licence: Arc<LicenceService>,
     /// The monthly spend limits.
     pub budgets: Arc<Budgets>,
+    /// Groups of users (enterprise).
+    pub groups: Arc<Groups>,
     pub agents: Arc<AgentService>,
     pub providers: Arc<ProviderService>,
     pub chat: Arc<ChatService>,

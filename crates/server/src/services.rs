@@ -15,6 +15,7 @@ use pincer_connectors::{LocalDocumentFolders, LocalDocuments};
 use pincer_core::crypto::Cipher;
 use pincer_core::{HeldLease, Leases, SystemClock};
 use pincer_http::{AppState, Connections, HttpConfig, Readiness};
+use pincer_identity::groups::{GroupDeps, Groups};
 use pincer_identity::licence::{LicenceDeps, LicenceService, TrustedKeys};
 use pincer_identity::{Identity, IdentityDeps, SettingsService};
 use pincer_llm::{HttpModelClient, HttpModelLister};
@@ -57,6 +58,7 @@ pub struct Services {
     pub usage: Arc<UsageReporter>,
     pub licence: Arc<LicenceService>,
     pub budgets: Arc<Budgets>,
+    pub groups: Arc<Groups>,
     pub agents: Arc<AgentService>,
     pub providers: Arc<ProviderService>,
     pub chat: Arc<ChatService>,
@@ -111,6 +113,12 @@ impl Services {
         let licence = licence(&shared, cipher.clone(), &config, bus.clone()).await?;
         bus.subscribe(licence.clone());
         let identity = identity(&shared, agents.clone(), connections.clone(), bus.clone(), licence.clone());
+        let groups = Arc::new(Groups::new(GroupDeps {
+            store: shared.store.clone(),
+            entitlement: licence.clone(),
+            audit: shared.audit.clone(),
+            clock: shared.clock.clone(),
+        }));
         bus.subscribe(identity.clone());
         let Shared { store, clock, .. } = shared;
         let usage = Arc::new(UsageReporter::new(UsageReporterDeps {
@@ -128,6 +136,7 @@ impl Services {
             usage,
             licence,
             budgets,
+            groups,
             agents,
             providers,
             chat,
@@ -150,6 +159,7 @@ impl Services {
             usage: self.usage.clone(),
             licence: self.licence.clone(),
             budgets: self.budgets.clone(),
+            groups: self.groups.clone(),
             agents: self.agents.clone(),
             providers: self.providers.clone(),
             chat: self.chat.clone(),

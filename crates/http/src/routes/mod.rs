@@ -10,6 +10,7 @@ mod auth;
 mod budgets;
 mod docs;
 mod enterprise;
+mod groups;
 mod health;
 mod invites;
 mod profile;
@@ -124,6 +125,7 @@ pub(crate) fn documents() -> Vec<Document> {
         usage::Doc::openapi(),
         budgets::Doc::openapi(),
         enterprise::Doc::openapi(),
+        groups::Doc::openapi(),
         crate::ws::Doc::openapi(),
         docs::Doc::openapi(),
     ]
@@ -145,6 +147,7 @@ pub(crate) fn table() -> Vec<Endpoint> {
         usage::endpoints(),
         budgets::endpoints(),
         enterprise::endpoints(),
+        groups::endpoints(),
         crate::ws::endpoints(),
         docs::endpoints(),
     ]

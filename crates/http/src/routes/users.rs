@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::parse_user_id;
 use crate::auth::Authed;
-use crate::dto::{SUCCESS, Success, UserDto};
+use crate::dto::{GroupRefDto, SUCCESS, Success, UserDto};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Json, Query};
 use crate::state::AppState;
@@ -53,7 +53,21 @@ async fn list(state: web::Data<AppState>, authed: Authed, q: Query<ListQuery>) -
     let page = PageRequest::new(q.page, q.limit, DEFAULT_LIMIT, MAX_LIMIT)
         .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
     let result = state.identity.list_users(&authed.principal, page).await?;
-    let users = result.items.iter().map(UserDto::from).collect();
+    let ids: Vec<_> = result.items.iter().map(|u| u.id).collect();
+    let mut groups = state.groups.of_users(&ids).await?;
+    let users = result
+        .items
+        .iter()
+        .map(|u| UserDto {
+            groups: groups
+                .remove(&u.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(id, name)| GroupRefDto { id: id.to_string(), name })
+                .collect(),
+            ..UserDto::from(u)
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(UsersPage { users, total: result.total, page: page.page, limit: page.limit }))
 }
 
