@@ -19,6 +19,7 @@ import { Providers } from './pages/admin/providers.js';
 import { Settings } from './pages/admin/settings.js';
 import { Usage } from './pages/admin/usage.js';
 import { License } from './pages/admin/license.js';
+import { Groups } from './pages/admin/groups.js';
 
 applyTheme(currentTheme());
 
@@ -72,6 +73,7 @@ function App() {
       : path === '/admin/settings' ? html`<${Settings} />`
       : path === '/admin/usage' ? html`<${Usage} />`
       : path === '/admin/license' ? html`<${License} />`
+      : path === '/admin/groups' ? html`<${Groups} />`
       : html`<${NotFound} />`;
   } else if (path === '/' || path === '/agents') {
     page = html`<${Agents} />`;
@@ -105,7 +107,7 @@ function Layout({ user, onSignedOut, children }) {
       <a class="brand" href="/">Pincer</a>
       <nav aria-label="Main">
         ${user && html`<a href="/">Agents</a>`}
-        ${user?.role === 'admin' && html`<a href="/admin/agents">Manage agents</a><a href="/admin/providers">Providers</a><a href="/admin/users">Users</a><a href="/admin/settings">Settings</a><a href="/admin/usage">Usage</a><a href="/admin/audit">Audit</a><a href="/admin/license">Licence</a>`}
+        ${user?.role === 'admin' && html`<a href="/admin/agents">Manage agents</a><a href="/admin/providers">Providers</a><a href="/admin/users">Users</a><a href="/admin/groups">Groups</a><a href="/admin/settings">Settings</a><a href="/admin/usage">Usage</a><a href="/admin/audit">Audit</a><a href="/admin/license">Licence</a>`}
         ${user && html`<a href="/api/docs">API</a>`}
       </nav>
       <div class="account">

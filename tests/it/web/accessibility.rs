@@ -6,7 +6,7 @@ use pincer_testkit::server::PASSWORD;
 use super::browser::{Browser, axe};
 
 /// Accessibility: axe-core finds no serious or critical violation on the setup, sign-in, agents,
-/// chat, audit, usage and licence pages, in the light and the dark theme.
+/// chat, audit, usage, licence and groups pages, in the light and the dark theme.
 #[tokio::test(flavor = "multi_thread")]
 async fn axe_finds_no_serious_violations_on_the_main_pages() {
     let p = crate::chat_errors::with_openai().await;

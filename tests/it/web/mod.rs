@@ -11,6 +11,7 @@ mod admin;
 mod browser;
 mod chat;
 mod first_start;
+mod groups;
 mod journey;
 mod serving;
 mod usage;
