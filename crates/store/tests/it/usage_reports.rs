@@ -229,8 +229,16 @@ async fn the_rollup_migration_counts_the_records_already_there() {
         let unpriced = db.unpriced_models(&window).await.unwrap();
         assert!(!before.is_empty() && !series.is_empty() && !unpriced.is_empty());
 
-        assert_eq!(db.revert_last().await.unwrap().as_deref(), Some("20261205000011"));
-        assert_eq!(db.migrate().await.unwrap().len(), 1);
+        // Back to before the rollups (and whatever came after them), then forward again.
+        let mut reverted = 0;
+        loop {
+            let version = db.revert_last().await.unwrap().expect("the rollup migration was applied");
+            reverted += 1;
+            if version == "20261205000011" {
+                break;
+            }
+        }
+        assert_eq!(db.migrate().await.unwrap().len(), reverted);
         let mut after = db.sums_by_agent(&window).await.unwrap();
         before.sort_by_key(|g| (g.agent_id, g.source.as_str()));
         after.sort_by_key(|g| (g.agent_id, g.source.as_str()));
