@@ -34,6 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         session_watch: Arc::new(NoSessionWatch),
         bus: Arc::new(LocalEventBus::default()),
         seats: Arc::new(pincer_identity::licence::Unlimited),
+        entitlement: Arc::new(pincer_core::Community),
     });
 
     let setup = identity.setup("Ada Admin", "ada@example.com", "a long admin passphrase").await?;

@@ -80,12 +80,15 @@ pub fn seed(url: &str, password: Option<&str>) -> Result<(), String> {
         let agents = Arc::new(AgentService::new(AgentServiceDeps {
             agents: store.clone(),
             providers: store.clone(),
-            settings: store,
+            settings: store.clone(),
             folders: Arc::new(LocalDocumentFolders),
             clock: Arc::new(SystemClock),
             audit: audit.clone(),
             documents_root: "/data".into(),
             tools: Arc::new(file_tools()?),
+            groups: store.clone(),
+            entitlement: Arc::new(pincer_core::Community),
+            bus: Arc::new(pincer_core::LocalEventBus::default()),
         }));
         let identity = Identity::new(IdentityDeps {
             users: Arc::new(db.clone()) as Arc<dyn UserStore>,
@@ -98,6 +101,7 @@ pub fn seed(url: &str, password: Option<&str>) -> Result<(), String> {
             session_watch: Arc::new(pincer_identity::NoSessionWatch),
             bus: Arc::new(pincer_core::LocalEventBus::default()),
             seats: Arc::new(pincer_identity::licence::Unlimited),
+            entitlement: Arc::new(pincer_core::Community),
         });
         let err = |what: &str| {
             let what = what.to_string();

@@ -37,6 +37,12 @@ pub enum AgentError {
     /// A stored key could not be decrypted.
     #[error("stored secret could not be decrypted")]
     SecretUnreadable,
+    /// The feature needs an active enterprise licence.
+    #[error("this feature needs an enterprise licence")]
+    EnterpriseRequired,
+    /// A group that does not exist.
+    #[error("unknown group")]
+    UnknownGroup,
     /// The store could not be reached.
     #[error("storage unavailable")]
     Unavailable,
@@ -64,6 +70,8 @@ impl AgentError {
                 ProbeError::BadResponse => "provider_bad_response",
             },
             Self::SecretUnreadable => "secret_unreadable",
+            Self::EnterpriseRequired => "enterprise_required",
+            Self::UnknownGroup => "unknown_group",
             Self::Unavailable => "storage_unavailable",
         }
     }

@@ -1,8 +1,9 @@
 //! The records of the agents domain, as stored and as services hand them out.
 
-use pincer_core::{AgentId, Timestamp, UserId};
+use pincer_core::{AgentId, GroupId, Timestamp, UserId};
 
 use crate::provider::ProviderKind;
+use crate::visibility::Visibility;
 
 /// An agent: a model, instructions and exactly the tools and folders it was granted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +32,10 @@ pub struct Agent {
     pub tagline: String,
     /// Suggested first messages.
     pub starter_prompts: Vec<String>,
+    /// Who among the members sees it (shared agents; personal ones are always their owner's).
+    pub visibility: Visibility,
+    /// The groups whose members see it when it is restricted.
+    pub group_ids: Vec<GroupId>,
     /// Soft deletion: a deleted agent is invisible to everyone but stays for the audit trail.
     pub deleted_at: Option<Timestamp>,
     /// When it was created.

@@ -3,8 +3,7 @@
 
 use async_trait::async_trait;
 
-use crate::visibility::AgentScope;
-use pincer_core::{AgentId, Secret, StoreError, Timestamp};
+use pincer_core::{AgentId, Secret, StoreError, Timestamp, UserId};
 
 use crate::model::{Agent, Provider, RemoteModel};
 use crate::provider::ProviderKind;
@@ -17,9 +16,13 @@ pub trait AgentStore: Send + Sync + 'static {
     async fn insert(&self, agent: &Agent) -> Result<(), StoreError>;
     /// The agent with this id, deleted or not.
     async fn get(&self, id: AgentId) -> Result<Option<Agent>, StoreError>;
-    /// The agents in `scope` (exactly those [`AgentScope::admits`]), oldest first.
-    async fn list_visible(&self, scope: &AgentScope) -> Result<Vec<Agent>, StoreError>;
-    /// Replaces every mutable field of a live agent; `NotFound` if there is none with this id.
+    /// The live agents that are shared or `viewer`'s personal one, each with its groups, oldest
+    /// first: what [`crate::visibility::AgentScope::admits`] narrows (restricted agents) for a
+    /// viewer.
+    async fn list_live(&self, viewer: UserId) -> Result<Vec<Agent>, StoreError>;
+    /// Replaces every mutable field of a live agent, its groups included; `NotFound` if there is
+    /// none with this id, `Conflict(pincer_core::Rule::ForeignKey)` for a group that does not
+    /// exist (then nothing changes).
     async fn update(&self, agent: &Agent) -> Result<(), StoreError>;
     /// Marks a live agent deleted; `NotFound` if there is none with this id.
     async fn soft_delete(&self, id: AgentId, now: Timestamp) -> Result<(), StoreError>;

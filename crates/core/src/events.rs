@@ -8,6 +8,11 @@ use std::sync::Arc;
 /// more, and the envelope needs room.
 pub const MAX_EVENT_BODY_BYTES: usize = 7_000;
 
+/// Who may see which agent changed (an agent's visibility, a group's members, a deleted group):
+/// open chat sockets check again what they follow. The body names the agent when one agent
+/// changed (`{"agent": id}`), else is `{}`.
+pub const ACCESS_CHANGED: &str = "access.changed";
+
 /// One event: a topic (`sessions.ended`) and a body the topic's owner defines (JSON by convention).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BusEvent {

@@ -1,14 +1,14 @@
 //! Wire shapes (camelCase, RFC 3339 timestamps) and their conversion from domain records.
 
+use std::collections::BTreeMap;
+
 use pincer_agents::Agent;
+use pincer_core::GroupId;
 use pincer_identity::{Invite, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// An invite's groups; empty until invites carry groups.
-type Groups = [(); 0];
-
-/// A group a user belongs to.
+/// A group a user, an invite or an agent belongs to.
 #[derive(Serialize, ToSchema)]
 pub struct GroupRefDto {
     #[schema(format = Uuid)]
@@ -83,8 +83,7 @@ pub struct InviteDto {
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<&'static str>,
-    #[schema(value_type = Vec<String>)]
-    pub groups: Groups,
+    pub groups: Vec<GroupRefDto>,
     #[schema(format = DateTime)]
     pub expires_at: String,
     #[schema(format = DateTime)]
@@ -92,7 +91,13 @@ pub struct InviteDto {
 }
 
 impl InviteDto {
-    pub fn new(invite: &Invite, token: Option<String>, status: Option<&'static str>) -> Self {
+    /// `names` are the groups' names by id: a group missing from it is not shown.
+    pub fn new(
+        invite: &Invite,
+        token: Option<String>,
+        status: Option<&'static str>,
+        names: &BTreeMap<GroupId, String>,
+    ) -> Self {
         Self {
             id: invite.id.to_string(),
             token,
@@ -100,11 +105,18 @@ impl InviteDto {
             role: invite.role.as_str(),
             kind: invite.kind.as_str(),
             status,
-            groups: [],
+            groups: group_refs(&invite.group_ids, names),
             expires_at: invite.expires_at.to_rfc3339(),
             created_at: invite.created_at.to_rfc3339(),
         }
     }
+}
+
+/// The groups among `ids` that `names` knows, as the API shows them.
+pub fn group_refs(ids: &[GroupId], names: &BTreeMap<GroupId, String>) -> Vec<GroupRefDto> {
+    ids.iter()
+        .filter_map(|id| names.get(id).map(|name| GroupRefDto { id: id.to_string(), name: name.clone() }))
+        .collect()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -139,6 +151,12 @@ pub struct AgentDto<'a> {
     pub instructions: &'a str,
     pub tagline: &'a str,
     pub starter_prompts: &'a [String],
+    /// `all` (every member) or `restricted` (admins and the members of `groupIds`; with an
+    /// enterprise licence, else it acts as `all`).
+    #[schema(pattern = "^(all|restricted)$")]
+    pub visibility: &'static str,
+    #[schema(value_type = Vec<String>)]
+    pub group_ids: Vec<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -160,6 +178,8 @@ impl<'a> From<&'a Agent> for AgentDto<'a> {
             instructions: &a.instructions,
             tagline: &a.tagline,
             starter_prompts: &a.starter_prompts,
+            visibility: a.visibility.as_str(),
+            group_ids: a.group_ids.iter().map(ToString::to_string).collect(),
             created_at: a.created_at.to_rfc3339(),
             updated_at: a.updated_at.to_rfc3339(),
         }

@@ -154,10 +154,12 @@ impl From<AgentError> for ApiError {
     fn from(e: AgentError) -> Self {
         use AgentError as E;
         let status = match &e {
-            E::InvalidInput(_) | E::PersonalAgentDelete | E::PersonalAgentPermissions | E::LastProvider => {
-                StatusCode::BAD_REQUEST
-            }
-            E::AdminRequired | E::MissingScope(_) => StatusCode::FORBIDDEN,
+            E::InvalidInput(_)
+            | E::PersonalAgentDelete
+            | E::PersonalAgentPermissions
+            | E::LastProvider
+            | E::UnknownGroup => StatusCode::BAD_REQUEST,
+            E::AdminRequired | E::MissingScope(_) | E::EnterpriseRequired => StatusCode::FORBIDDEN,
             E::AgentNotFound | E::ProviderNotFound => StatusCode::NOT_FOUND,
             // The admin's input was checked against the provider and refused.
             E::Provider(ProbeError::Rejected | ProbeError::BadUrl(_) | ProbeError::PrivateAddress) => {

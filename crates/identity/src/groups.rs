@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use pincer_audit::{Actor, AuditEvent, AuditSink};
-use pincer_core::{Capability, Clock, Entitlement, GroupId, Principal, Rule, StoreError, Timestamp, UserId};
+use pincer_core::events::ACCESS_CHANGED;
+use pincer_core::{
+    BusEvent, Capability, Clock, Entitlement, EventBus, GroupId, Principal, Rule, StoreError, Timestamp, UserId,
+};
 use serde_json::json;
 
 use crate::IdentityError;
@@ -108,6 +111,8 @@ pub struct GroupDeps {
     pub audit: Arc<dyn AuditSink>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Where changes of membership are announced (who sees a restricted agent follows them).
+    pub bus: Arc<dyn EventBus>,
 }
 
 /// Groups and their members (admins, under an active licence).
@@ -124,6 +129,11 @@ impl Groups {
     async fn allowed(&self, principal: &Principal) -> Result<(), IdentityError> {
         principal.require(Capability::ManageUsers)?;
         if self.deps.entitlement.enterprise().await { Ok(()) } else { Err(IdentityError::EnterpriseRequired) }
+    }
+
+    /// Membership changed: who sees a restricted agent may have changed with it.
+    fn access_changed(&self) {
+        self.deps.bus.publish(BusEvent { topic: ACCESS_CHANGED.into(), body: "{}".into() });
     }
 
     async fn record(&self, principal: &Principal, event: &'static str, id: GroupId, detail: serde_json::Value) {
@@ -179,6 +189,7 @@ impl Groups {
             return Err(IdentityError::GroupNotFound);
         }
         self.record(principal, "group.deleted", id, json!({})).await;
+        self.access_changed();
         Ok(())
     }
 
@@ -205,6 +216,7 @@ impl Groups {
         }
         let detail = json!({"userIds": users.iter().map(UserId::to_string).collect::<Vec<_>>()});
         self.record(principal, "group.members_updated", id, detail).await;
+        self.access_changed();
         Ok(())
     }
 
@@ -229,6 +241,7 @@ impl Groups {
             .resource(format!("user:{user}"))
             .detail(detail);
         self.deps.audit.record(event).await;
+        self.access_changed();
         Ok(())
     }
 
@@ -239,6 +252,17 @@ impl Groups {
             return Ok(BTreeMap::new());
         }
         Ok(self.deps.store.groups_of(users).await?)
+    }
+}
+
+impl Groups {
+    /// Every group's name by id, to show the groups that records (invites, agents) refer to;
+    /// empty without a licence, like [`Groups::of_users`].
+    pub async fn names(&self) -> Result<BTreeMap<GroupId, String>, IdentityError> {
+        if !self.deps.entitlement.enterprise().await {
+            return Ok(BTreeMap::new());
+        }
+        Ok(self.deps.store.list_groups().await?.into_iter().map(|s| (s.group.id, s.group.name)).collect())
     }
 }
 

@@ -1,6 +1,6 @@
 //! The records of the identity domain, as stored and as services hand them out.
 
-use pincer_core::{InviteId, Role, SessionId, Timestamp, UserId};
+use pincer_core::{GroupId, InviteId, Role, SessionId, Timestamp, UserId};
 
 /// A user account. `password_hash` is a PHC string and never leaves the domain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,6 +91,9 @@ pub struct Invite {
     pub expires_at: Timestamp,
     /// When it was used, if it was.
     pub used_at: Option<Timestamp>,
+    /// The groups the new account joins when the invite is claimed (invites only). A group
+    /// deleted meanwhile drops out of the list.
+    pub group_ids: Vec<GroupId>,
 }
 
 /// Where an invite stands.
@@ -158,6 +161,7 @@ mod tests {
             created_at: Timestamp(0),
             expires_at: Timestamp(100),
             used_at: None,
+            group_ids: Vec::new(),
         };
         assert_eq!(invite.status(Timestamp(99)), InviteStatus::Pending);
         assert_eq!(invite.status(Timestamp(100)), InviteStatus::Expired);

@@ -99,7 +99,11 @@ impl Services {
             .map_err(|e| format!("cannot take this node's lease: {e}"))?
             .ok_or("this node's lease is taken")?;
         let cipher = Arc::new(Cipher::new(&config.encryption_key));
-        let (tools, agents, providers) = catalogue(&shared, config.catalogue_config(), cipher.clone())?;
+        let bus = database.event_bus();
+        let licence = licence(&shared, cipher.clone(), &config, bus.clone()).await?;
+        bus.subscribe(licence.clone());
+        let access = Access { licence: licence.clone(), bus: bus.clone() };
+        let (tools, agents, providers) = catalogue(&shared, config.catalogue_config(), cipher.clone(), access)?;
         let budgets = Arc::new(Budgets::new(BudgetDeps {
             store: shared.store.clone(),
             reports: shared.store.clone(),
@@ -109,15 +113,14 @@ impl Services {
         let chat = chat(&shared, &agents, &providers, &tools, &node, &leases, budgets.clone());
         let runs = Arc::new(RunCoordinator::new(chat.clone(), Arc::new(TokioSpawner), config.max_runs_per_user));
         let connections = Arc::new(Connections::default());
-        let bus = database.event_bus();
-        let licence = licence(&shared, cipher.clone(), &config, bus.clone()).await?;
-        bus.subscribe(licence.clone());
+        bus.subscribe(connections.clone());
         let identity = identity(&shared, agents.clone(), connections.clone(), bus.clone(), licence.clone());
         let groups = Arc::new(Groups::new(GroupDeps {
             store: shared.store.clone(),
             entitlement: licence.clone(),
             audit: shared.audit.clone(),
             clock: shared.clock.clone(),
+            bus: bus.clone(),
         }));
         bus.subscribe(identity.clone());
         let Shared { store, clock, .. } = shared;
@@ -211,8 +214,19 @@ impl ServiceConfig {
 /// The tools, the agents and the providers.
 type Catalogue = (Arc<ToolRegistry>, Arc<AgentService>, Arc<ProviderService>);
 
+/// What decides who sees a restricted agent, and where changes to it are announced.
+struct Access {
+    licence: Arc<LicenceService>,
+    bus: Arc<dyn pincer_core::EventBus>,
+}
+
 /// The catalogue's services: the tools (the file tools first), the agents, the providers.
-fn catalogue(shared: &Shared, config: CatalogueConfig, cipher: Arc<Cipher>) -> Result<Catalogue, String> {
+fn catalogue(
+    shared: &Shared,
+    config: CatalogueConfig,
+    cipher: Arc<Cipher>,
+    access: Access,
+) -> Result<Catalogue, String> {
     let Shared { store, clock, audit } = shared;
     let files = FileToolProvider::new(Arc::new(LocalDocuments), config.documents_dir.clone());
     let mut families: Vec<Arc<dyn ToolProvider>> = vec![Arc::new(files)];
@@ -227,6 +241,9 @@ fn catalogue(shared: &Shared, config: CatalogueConfig, cipher: Arc<Cipher>) -> R
         audit: audit.clone(),
         documents_root: config.documents_dir,
         tools: tools.clone(),
+        groups: store.clone(),
+        entitlement: access.licence,
+        bus: access.bus,
     }));
     let providers = Arc::new(ProviderService::new(ProviderServiceDeps {
         providers: store.clone(),
@@ -301,13 +318,13 @@ async fn licence(
 }
 
 /// Users, sessions and invites; new accounts get their personal agent from `accounts`, invites
-/// stay within the licence's seats.
+/// stay within the licence's seats (and name groups only with it).
 fn identity(
     shared: &Shared,
     accounts: Arc<AgentService>,
     connections: Arc<Connections>,
     bus: Arc<dyn pincer_core::EventBus>,
-    seats: Arc<LicenceService>,
+    licence: Arc<LicenceService>,
 ) -> Arc<Identity> {
     let Shared { store, clock, audit } = shared;
     Arc::new(Identity::new(IdentityDeps {
@@ -320,7 +337,8 @@ fn identity(
         accounts,
         session_watch: connections,
         bus,
-        seats,
+        seats: licence.clone(),
+        entitlement: licence,
     }))
 }
 

@@ -2,6 +2,7 @@
 //! Lists are JSON arrays in TEXT. Decoding fails with [`DbError::Corrupt`] naming the column.
 
 use diesel::prelude::*;
+use pincer_agents::visibility::Visibility;
 use pincer_agents::{Agent, Provider, ProviderKind};
 use pincer_core::Timestamp;
 
@@ -29,6 +30,7 @@ pub struct AgentRow {
     pub deleted_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub visibility: String,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -73,6 +75,7 @@ impl From<&Agent> for AgentRow {
             deleted_at: a.deleted_at.map(Timestamp::millis),
             created_at: a.created_at.millis(),
             updated_at: a.updated_at.millis(),
+            visibility: a.visibility.as_str().to_string(),
         }
     }
 }
@@ -94,6 +97,9 @@ impl TryFrom<AgentRow> for Agent {
             instructions: r.instructions,
             tagline: r.tagline,
             starter_prompts: from_json(&r.starter_prompts, "agents.starter_prompts")?,
+            visibility: Visibility::parse(&r.visibility).ok_or(DbError::Corrupt("agents.visibility"))?,
+            // Kept in `agent_groups`; the store fills them in.
+            group_ids: Vec::new(),
             deleted_at: r.deleted_at.map(Timestamp),
             created_at: Timestamp(r.created_at),
             updated_at: Timestamp(r.updated_at),
@@ -156,6 +162,8 @@ mod tests {
             instructions: "# Be brief".into(),
             tagline: "yours".into(),
             starter_prompts: vec![],
+            visibility: Visibility::Restricted,
+            group_ids: Vec::new(),
             deleted_at: Some(Timestamp(9)),
             created_at: Timestamp(1),
             updated_at: Timestamp(2),

@@ -9,8 +9,29 @@ use crate::Database;
 use crate::backend;
 use crate::conn::AnyConn;
 use crate::error::DbError;
-use crate::rows::{InviteRow, UserRow, decode_all};
-use crate::schema::{invites, sessions, users};
+use crate::rows::{InviteRow, UserRow, decode_all, id};
+use crate::schema::{group_members, invite_groups, invites, sessions, users};
+
+/// Fills each invite's `group_ids` (one query for all of them).
+fn with_groups(conn: &mut AnyConn, mut all: Vec<Invite>) -> Result<Vec<Invite>, DbError> {
+    if all.is_empty() {
+        return Ok(all);
+    }
+    let ids: Vec<String> = all.iter().map(|i| i.id.to_string()).collect();
+    let rows: Vec<(String, String)> = invite_groups::table
+        .filter(invite_groups::invite_id.eq_any(&ids))
+        .order((invite_groups::invite_id, invite_groups::group_id))
+        .select((invite_groups::invite_id, invite_groups::group_id))
+        .load(conn)?;
+    for (invite_id, group_id) in rows {
+        let invite_id: InviteId = id(&invite_id, "invite_groups.invite_id")?;
+        let group_id = id(&group_id, "invite_groups.group_id")?;
+        if let Some(invite) = all.iter_mut().find(|i| i.id == invite_id) {
+            invite.group_ids.push(group_id);
+        }
+    }
+    Ok(all)
+}
 
 /// Marks an invite of `kind` used, if it is still unused and unexpired at `now`;
 /// `Conflict(pincer_core::Rule::InviteUsed)` otherwise. The condition sits in the `UPDATE` itself, so two claims
@@ -35,9 +56,19 @@ fn mark_used(conn: &mut AnyConn, id: &str, kind: InviteKind, now: i64) -> Result
 impl InviteStore for Database {
     async fn insert(&self, invite: &Invite) -> Result<(), StoreError> {
         let row = InviteRow::from(invite);
+        let groups: Vec<(String, String)> =
+            invite.group_ids.iter().map(|g| (invite.id.to_string(), g.to_string())).collect();
         self.run("invites.insert", move |conn| {
-            diesel::insert_into(invites::table).values(&row).execute(conn)?;
-            Ok(())
+            backend::write(conn, None, |conn| {
+                diesel::insert_into(invites::table).values(&row).execute(conn)?;
+                for (invite_id, group_id) in &groups {
+                    // An unknown group fails here (foreign key) and takes the invite back with it.
+                    diesel::insert_into(invite_groups::table)
+                        .values((invite_groups::invite_id.eq(invite_id), invite_groups::group_id.eq(group_id)))
+                        .execute(conn)?;
+                }
+                Ok(())
+            })
         })
         .await
     }
@@ -48,7 +79,7 @@ impl InviteStore for Database {
                 .order((invites::created_at.desc(), invites::id.desc()))
                 .select(InviteRow::as_select())
                 .load(conn)?;
-            decode_all(rows)
+            with_groups(conn, decode_all(rows)?)
         })
         .await
     }
@@ -61,7 +92,8 @@ impl InviteStore for Database {
                 .select(InviteRow::as_select())
                 .first(conn)
                 .optional()?;
-            row.map(Invite::try_from).transpose()
+            let found: Vec<Invite> = row.map(Invite::try_from).transpose()?.into_iter().collect();
+            Ok(with_groups(conn, found)?.pop())
         })
         .await
     }
@@ -87,6 +119,16 @@ impl InviteStore for Database {
                 mark_used(conn, &id, InviteKind::Invite, now.millis())?;
                 // A taken email fails here and rolls the mark back.
                 diesel::insert_into(users::table).values(&row).execute(conn)?;
+                // The invite's groups (those still there: a deleted group left the list).
+                let groups: Vec<String> = invite_groups::table
+                    .filter(invite_groups::invite_id.eq(&id))
+                    .select(invite_groups::group_id)
+                    .load(conn)?;
+                for group_id in &groups {
+                    diesel::insert_into(group_members::table)
+                        .values((group_members::group_id.eq(group_id), group_members::user_id.eq(&row.id)))
+                        .execute(conn)?;
+                }
                 Ok(())
             })
         })

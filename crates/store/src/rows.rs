@@ -158,6 +158,7 @@ impl TryFrom<InviteRow> for Invite {
             created_at: Timestamp(r.created_at),
             expires_at: Timestamp(r.expires_at),
             used_at: r.used_at.map(Timestamp),
+            group_ids: Vec::new(),
         })
     }
 }
@@ -214,6 +215,7 @@ mod tests {
             created_at: Timestamp(3),
             expires_at: Timestamp(4),
             used_at: Some(Timestamp(5)),
+            group_ids: Vec::new(),
         };
         assert_eq!(Invite::try_from(InviteRow::from(&invite)).unwrap(), invite);
     }

@@ -110,6 +110,8 @@ diesel::table! {
         deleted_at -> Nullable<BigInt>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        /// `all` or `restricted` (to admins and the members of its `agent_groups`).
+        visibility -> Text,
     }
 }
 
@@ -275,3 +277,19 @@ diesel::table! {
 
 diesel::joinable!(group_members -> user_groups (group_id));
 diesel::allow_tables_to_appear_in_same_query!(group_members, user_groups, users);
+
+diesel::table! {
+    /// The groups of a restricted agent.
+    agent_groups (agent_id, group_id) {
+        agent_id -> Text,
+        group_id -> Text,
+    }
+}
+
+diesel::table! {
+    /// The groups an invite's new account joins.
+    invite_groups (invite_id, group_id) {
+        invite_id -> Text,
+        group_id -> Text,
+    }
+}

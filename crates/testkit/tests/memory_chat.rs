@@ -92,6 +92,9 @@ async fn a_run_answers_uses_its_granted_tool_and_is_accounted_on_memory_stores()
         audit: audit.clone(),
         documents_root: root.clone(),
         tools: tools.clone(),
+        groups: stores.clone(),
+        entitlement: Arc::new(pincer_core::Community),
+        bus: Arc::new(pincer_core::LocalEventBus::default()),
     }));
     let providers = Arc::new(ProviderService::new(ProviderServiceDeps {
         providers: stores.clone(),

@@ -41,6 +41,7 @@ fn identity(audit: Arc<MemorySink>) -> Identity {
         session_watch: Arc::new(NoSessionWatch),
         bus: Arc::new(LocalEventBus::default()),
         seats: Arc::new(pincer_identity::licence::Unlimited),
+        entitlement: Arc::new(pincer_core::Community),
     })
 }
 

@@ -60,6 +60,8 @@ mod tests {
             instructions: "Be brief.".into(),
             tagline: String::new(),
             starter_prompts: Vec::new(),
+            visibility: Default::default(),
+            group_ids: Vec::new(),
             deleted_at: None,
             created_at: Timestamp(0),
             updated_at: Timestamp(0),

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use pincer_audit::{AuditEvent, AuditSink};
-use pincer_core::{AgentId, Capability, Clock, Principal, StoreError, UserId};
+use pincer_core::{AgentId, Capability, Clock, Entitlement, EventBus, Principal, StoreError, UserId};
+use pincer_identity::groups::GroupStore;
 use pincer_identity::{AccountHook, Setting, SettingStore, User};
 use serde_json::json;
 
@@ -15,7 +16,7 @@ use crate::model_id::ModelId;
 use crate::ports::{AgentStore, DocumentFolders, ProviderStore};
 use crate::rules;
 use crate::tools::ToolRegistry;
-use crate::visibility::{AgentScope, can_see};
+use crate::visibility::Visibility;
 use crate::{AgentError, paths, template};
 use pincer_audit::Actor;
 
@@ -40,6 +41,12 @@ pub struct AgentServiceDeps {
     pub documents_root: PathBuf,
     /// The tools an agent may be granted; a grant of anything else is refused.
     pub tools: Arc<ToolRegistry>,
+    /// Users' groups (who sees a restricted agent).
+    pub groups: Arc<dyn GroupStore>,
+    /// Whether restrictions apply (the enterprise licence).
+    pub entitlement: Arc<dyn Entitlement>,
+    /// Where a change of who may see an agent is announced (open sockets re-check).
+    pub bus: Arc<dyn EventBus>,
 }
 
 /// What an admin asks for when creating an agent; the template fills what is not given.
@@ -80,11 +87,19 @@ pub struct AgentChanges {
     pub tagline: Option<String>,
     /// New starter prompts.
     pub starter_prompts: Option<Vec<String>>,
+    /// `all` or `restricted` (admins, shared agents, enterprise).
+    pub visibility: Option<String>,
+    /// The groups that see it when restricted (admins, shared agents, enterprise).
+    pub group_ids: Option<Vec<String>>,
 }
 
 impl AgentChanges {
     fn touches_permissions(&self) -> bool {
         self.allowed_tools.is_some() || self.allowed_paths.is_some()
+    }
+
+    fn touches_visibility(&self) -> bool {
+        self.visibility.is_some() || self.group_ids.is_some()
     }
 
     /// The wire names of the fields this update sets, for the audit trail.
@@ -107,7 +122,7 @@ impl AgentChanges {
 
 /// Agents: the catalogue's rules (see the module notes).
 pub struct AgentService {
-    deps: AgentServiceDeps,
+    pub(super) deps: AgentServiceDeps,
 }
 
 fn invalid(message: impl Into<String>) -> AgentError {
@@ -123,7 +138,8 @@ impl AgentService {
     /// The agents the caller may see, oldest first. A caller whose personal agent is missing (an
     /// account older than agents, or a failed provisioning) gets it here.
     pub async fn list(&self, principal: &Principal) -> Result<Vec<Agent>, AgentError> {
-        let mut agents = self.deps.agents.list_visible(&AgentScope::of(principal)).await?;
+        let mut agents = self.deps.agents.list_live(principal.user_id).await?;
+        self.narrow(principal, &mut agents).await?;
         if !agents.iter().any(|a| a.personal_owner == Some(principal.user_id)) {
             agents.push(self.ensure_personal(principal.user_id).await?);
         }
@@ -133,7 +149,7 @@ impl AgentService {
     /// One agent, if the caller may see it; otherwise `AgentNotFound`, exactly like an unknown id.
     pub async fn get(&self, principal: &Principal, id: AgentId) -> Result<Agent, AgentError> {
         match self.deps.agents.get(id).await? {
-            Some(agent) if can_see(principal, agent.access()) => Ok(agent),
+            Some(agent) if self.may_see(principal, &agent).await? => Ok(agent),
             _ => Err(AgentError::AgentNotFound),
         }
     }
@@ -162,6 +178,8 @@ impl AgentService {
             instructions: template.instructions.to_string(),
             tagline: template.description.to_string(),
             starter_prompts: Vec::new(),
+            visibility: Visibility::All,
+            group_ids: Vec::new(),
             deleted_at: None,
             created_at: now,
             updated_at: now,
@@ -193,16 +211,17 @@ impl AgentService {
     /// rest of it.
     pub async fn update(&self, principal: &Principal, id: AgentId, changes: AgentChanges) -> Result<Agent, AgentError> {
         let mut agent = self.get(principal, id).await?;
-        if changes.touches_permissions() || !agent.is_personal() {
+        if changes.touches_permissions() || changes.touches_visibility() || !agent.is_personal() {
             principal.require(Capability::ManageAgents)?;
         }
         if agent.is_personal() && changes.touches_permissions() {
             return Err(AgentError::PersonalAgentPermissions);
         }
         let fields = changes.field_names();
-        if fields.is_empty() {
+        if fields.is_empty() && !changes.touches_visibility() {
             return Ok(agent);
         }
+        let visibility_changed = self.apply_visibility(&mut agent, &changes).await?;
         let mut detail = json!({"fields": fields});
         if let Some(name) = &changes.name {
             agent.name = rules::agent_name(name).map_err(invalid)?;
@@ -222,13 +241,18 @@ impl AgentService {
         }
         apply_texts(&mut agent, changes)?;
         agent.updated_at = self.deps.clock.now();
-        self.deps.agents.update(&agent).await?;
-        self.deps
-            .audit
-            .record(
-                AuditEvent::new(Actor::of(principal), "agent.updated").resource(format!("agent:{id}")).detail(detail),
-            )
-            .await;
+        self.deps.agents.update(&agent).await.map_err(|e| match e {
+            // A group deleted since it was named.
+            StoreError::Conflict(pincer_core::Rule::ForeignKey) => AgentError::UnknownGroup,
+            other => other.into(),
+        })?;
+        if !fields.is_empty() {
+            let event = AuditEvent::new(Actor::of(principal), "agent.updated").resource(format!("agent:{id}"));
+            self.deps.audit.record(event.detail(detail)).await;
+        }
+        if visibility_changed {
+            self.visibility_changed(principal, &agent).await;
+        }
         Ok(agent)
     }
 
@@ -271,6 +295,8 @@ impl AgentService {
             instructions: rules::PERSONAL_AGENT_INSTRUCTIONS.to_string(),
             tagline: "Your personal assistant".to_string(),
             starter_prompts: Vec::new(),
+            visibility: Visibility::All,
+            group_ids: Vec::new(),
             deleted_at: None,
             created_at: now,
             updated_at: now,
@@ -296,13 +322,7 @@ impl AgentService {
     }
 
     async fn personal_of(&self, user: UserId) -> Result<Option<Agent>, AgentError> {
-        Ok(self
-            .deps
-            .agents
-            .list_visible(&AgentScope { viewer: user })
-            .await?
-            .into_iter()
-            .find(|a| a.personal_owner == Some(user)))
+        Ok(self.deps.agents.list_live(user).await?.into_iter().find(|a| a.personal_owner == Some(user)))
     }
 
     /// The organisation context (admins only); empty when never set.

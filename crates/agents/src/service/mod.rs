@@ -2,6 +2,7 @@
 
 mod agents;
 mod providers;
+mod visibility;
 
 pub use agents::{AgentChanges, AgentService, AgentServiceDeps, NewAgent, ORG_CONTEXT_KEY};
 pub use providers::{ModelCatalogue, ProviderInput, ProviderService, ProviderServiceDeps, ProviderView};

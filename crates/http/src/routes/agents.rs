@@ -115,10 +115,15 @@ struct AgentChangesBody {
     instructions: Option<String>,
     tagline: Option<String>,
     starter_prompts: Option<Vec<String>>,
+    /// `all` or `restricted` (shared agents, admins, enterprise licence to restrict).
+    #[schema(pattern = "^(all|restricted)$")]
+    visibility: Option<String>,
+    /// The groups whose members see the agent when it is restricted.
+    group_ids: Option<Vec<String>>,
 }
 
 /// Changes an agent. Shared agents: admins only; a personal agent: its owner, but not its
-/// tools or folders.
+/// tools, folders or visibility. Restricting an agent to groups needs the enterprise licence.
 #[utoipa::path(
     patch,
     path = "/api/agents/{id}",
@@ -127,8 +132,8 @@ struct AgentChangesBody {
     request_body = AgentChangesBody,
     responses(
         (status = 200, description = "The changed agent.", body = AgentDto),
-        (status = 400, description = "Codes: `invalid_id`, `invalid_input`, `personal_agent`.", body = ErrorBody),
-        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+        (status = 400, description = "Codes: `invalid_id`, `invalid_input`, `personal_agent`, `unknown_group`.", body = ErrorBody),
+        (status = 403, description = "Codes: `admin_required`, `enterprise_required`.", body = ErrorBody),
         (status = 404, description = "Codes: `agent_not_found`.", body = ErrorBody),
     ),
 )]
@@ -148,6 +153,8 @@ async fn update(
         instructions: body.instructions,
         tagline: body.tagline,
         starter_prompts: body.starter_prompts,
+        visibility: body.visibility,
+        group_ids: body.group_ids,
     };
     let agent = state.agents.update(&authed.principal, parse_agent_id(&id)?, changes).await?;
     Ok(HttpResponse::Ok().json(AgentDto::from(&agent)))

@@ -22,7 +22,7 @@ struct InviteBody {
     /// When given, only this address may claim the invite.
     #[schema(format = Email, max_length = 254)]
     email: Option<String>,
-    /// Groups the new account joins (groups are not available yet: any id is refused).
+    /// Groups the new account joins when it claims the invite (enterprise licence).
     #[serde(default)]
     group_ids: Vec<String>,
 }
@@ -36,14 +36,15 @@ struct InviteBody {
     responses(
         (status = 201, description = "The invite, with its token.", body = InviteDto),
         (status = 400, description = "Codes: `invalid_input`, `unknown_group`.", body = ErrorBody),
-        (status = 403, description = "Codes: `admin_required`.", body = ErrorBody),
+        (status = 403, description = "Codes: `admin_required`, `enterprise_required` (groups without a licence), `seat_limit_reached`.", body = ErrorBody),
     ),
 )]
 async fn create(state: web::Data<AppState>, authed: Authed, body: Json<InviteBody>) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let request = NewInvite { role: body.role, email: body.email, group_ids: body.group_ids };
     let (invite, token) = state.identity.create_invite(&authed.principal, request).await?;
-    Ok(HttpResponse::Created().json(InviteDto::new(&invite, Some(token.expose().clone()), None)))
+    let names = state.groups.names().await?;
+    Ok(HttpResponse::Created().json(InviteDto::new(&invite, Some(token.expose().clone()), None, &names)))
 }
 
 /// Every invite and reset link with its status, newest first; never their tokens (admin only).
@@ -58,8 +59,9 @@ async fn create(state: web::Data<AppState>, authed: Authed, body: Json<InviteBod
 )]
 async fn list(state: web::Data<AppState>, authed: Authed) -> Result<HttpResponse, ApiError> {
     let invites = state.identity.list_invites(&authed.principal).await?;
+    let names = state.groups.names().await?;
     let dtos: Vec<InviteDto> =
-        invites.iter().map(|(invite, status)| InviteDto::new(invite, None, Some(status.as_str()))).collect();
+        invites.iter().map(|(invite, status)| InviteDto::new(invite, None, Some(status.as_str()), &names)).collect();
     Ok(HttpResponse::Ok().json(dtos))
 }
 

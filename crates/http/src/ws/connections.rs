@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use pincer_core::{SessionId, UserId};
+use pincer_core::events::ACCESS_CHANGED;
+use pincer_core::{BusEvent, EventHandler, SessionId, UserId};
+use pincer_identity::licence::LICENCE_CHANGED;
 use pincer_identity::{EndedSessions, SessionWatch};
 use tokio::sync::watch;
 
@@ -15,6 +17,9 @@ pub struct Connections {
     next_connection: std::sync::atomic::AtomicU64,
     /// Turns true once at shutdown; every socket then closes with 1001.
     closing: watch::Sender<bool>,
+    /// Counts changes of who may see which agent (heard on the bus); every socket then checks
+    /// again the agents it follows.
+    access: watch::Sender<u64>,
 }
 
 impl Default for Connections {
@@ -23,6 +28,17 @@ impl Default for Connections {
             connections: Mutex::default(),
             next_connection: std::sync::atomic::AtomicU64::new(0),
             closing: watch::channel(false).0,
+            access: watch::channel(0).0,
+        }
+    }
+}
+
+/// Access to agents changed somewhere (an agent's visibility, a group, the licence): every open
+/// socket is told to check what it follows. Rare, so telling all of them is cheap.
+impl EventHandler for Connections {
+    fn handle(&self, event: &BusEvent) {
+        if event.topic == ACCESS_CHANGED || event.topic == LICENCE_CHANGED {
+            self.access.send_modify(|n| *n = n.wrapping_add(1));
         }
     }
 }
@@ -35,6 +51,11 @@ impl Connections {
     /// Shutdown: tells every socket to close.
     pub fn close_all(&self) {
         self.closing.send_replace(true);
+    }
+
+    /// What a socket watches to learn that access to agents changed.
+    pub fn access_changes(&self) -> watch::Receiver<u64> {
+        self.access.subscribe()
     }
 
     /// What a socket watches to learn that the server is shutting down.
@@ -140,5 +161,19 @@ mod tests {
         assert!(!ended(&b), "a password change keeps the changing session");
         connections.sessions_ended(user, EndedSessions::AllExcept(None));
         assert_eq!((ended(&b), ended(&c)), (true, false), "deactivation ends every socket of the user only");
+    }
+
+    #[test]
+    fn access_changes_wake_every_socket_and_other_topics_do_not() {
+        let connections = Connections::default();
+        let mut watcher = connections.access_changes();
+        let event = |topic: &str| BusEvent { topic: topic.into(), body: "{}".into() };
+        connections.handle(&event("sessions.ended"));
+        assert!(!watcher.has_changed().unwrap());
+        connections.handle(&event(ACCESS_CHANGED));
+        assert!(watcher.has_changed().unwrap());
+        watcher.mark_unchanged();
+        connections.handle(&event(LICENCE_CHANGED));
+        assert!(watcher.has_changed().unwrap(), "a licence can make restrictions apply");
     }
 }

@@ -128,6 +128,7 @@ pub async fn serve(
     ping.tick().await;
     let mut last_seen = Instant::now();
     let mut closing = socket.state.connections.closing();
+    let mut access = socket.state.connections.access_changes();
     // Resolves when the writer has ended: a write missed its deadline (the client cannot keep
     // up) or failed. The socket is over then, even if the client keeps sending.
     let writer_gone = socket.out.clone();
@@ -142,6 +143,7 @@ pub async fn serve(
                 socket.session_ended().await;
                 break;
             }
+            Ok(()) = access.changed() => socket.drop_lost_agents().await,
             message = stream.recv() => {
                 last_seen = Instant::now();
                 match message {
@@ -206,6 +208,32 @@ impl Socket {
     async fn session_ended(&self) {
         self.frame(ServerFrame::error(None, None, "not_authenticated", "session ended")).await;
         self.send(close(CloseCode::Other(CLOSE_SESSION_ENDED), "session ended")).await;
+    }
+
+    /// Who may see which agent changed: stops following the agents this socket's user can no
+    /// longer see (telling the client `agent_not_found` for each), so no frame of theirs arrives
+    /// after access is gone. A run in progress is not cut; its frames just stop coming here.
+    async fn drop_lost_agents(&mut self) {
+        let mut agents: Vec<AgentId> = self.follows.keys().map(|chat| chat.agent).collect();
+        agents.sort_unstable();
+        agents.dedup();
+        for agent in agents {
+            match self.state.agents.get(&self.principal, agent).await {
+                Err(pincer_agents::AgentError::AgentNotFound) => {}
+                // Still visible, or the store is unreachable (keep following; the next frame
+                // the client sends is checked again).
+                _ => continue,
+            }
+            let lost: Vec<ChatRef> = self.follows.keys().filter(|chat| chat.agent == agent).cloned().collect();
+            for chat in &lost {
+                if let Some(forwarder) = self.follows.remove(chat) {
+                    forwarder.abort();
+                }
+            }
+            self.state.runs.release(&lost);
+            let error = ChatError::AgentNotFound;
+            self.frame(ServerFrame::error(Some(&agent.to_string()), None, error.code(), error.to_string())).await;
+        }
     }
 
     /// Handles one text frame; `false` ends the socket.

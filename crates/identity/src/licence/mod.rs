@@ -4,5 +4,5 @@
 pub mod service;
 pub mod token;
 
-pub use service::{LicenceDeps, LicenceService, LicenceState, LicenceStatus, SeatPolicy, Unlimited};
+pub use service::{LICENCE_CHANGED, LicenceDeps, LicenceService, LicenceState, LicenceStatus, SeatPolicy, Unlimited};
 pub use token::{Licence, LicenceError, LicenceKind, TrustedKeys, read, sign, verify};

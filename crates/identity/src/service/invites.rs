@@ -2,7 +2,7 @@
 
 use pincer_audit::{Actor, AuditEvent};
 use pincer_core::crypto::{random_token, sha256_hex};
-use pincer_core::{Capability, InviteId, Principal, Role, Secret, UserId};
+use pincer_core::{Capability, GroupId, InviteId, Principal, Role, Rule, Secret, StoreError, UserId};
 use serde_json::json;
 
 use super::{INVITE_TTL_MS, Identity};
@@ -17,7 +17,7 @@ pub struct NewInvite {
     pub role: String,
     /// The email the invite is for, if it names one.
     pub email: Option<String>,
-    /// Groups the new account joins (checked; groups come with their issue).
+    /// Groups the new account joins when it claims the invite (enterprise).
     pub group_ids: Vec<String>,
 }
 
@@ -35,10 +35,7 @@ impl Identity {
             None | Some("") => None,
             Some(raw) => Some(validate::email(raw)?),
         };
-        // Groups arrive with the enterprise licence; until then no group exists to join.
-        if !req.group_ids.is_empty() {
-            return Err(IdentityError::UnknownGroup);
-        }
+        let group_ids = self.invite_groups(&req.group_ids).await?;
         if !self.deps.seats.admits_another().await? {
             return Err(IdentityError::SeatLimitReached);
         }
@@ -55,15 +52,40 @@ impl Identity {
             created_at: now,
             expires_at: now.plus_millis(INVITE_TTL_MS),
             used_at: None,
+            group_ids,
         };
-        self.deps.invites.insert(&invite).await?;
+        self.deps.invites.insert(&invite).await.map_err(|e| match e {
+            // A group deleted since it was checked.
+            StoreError::Conflict(Rule::ForeignKey) => IdentityError::UnknownGroup,
+            other => other.into(),
+        })?;
+        let groups: Vec<String> = invite.group_ids.iter().map(ToString::to_string).collect();
         self.audit(
             AuditEvent::new(Actor::of(principal), "user.invited")
                 .resource(format!("invite:{}", invite.id))
-                .detail(json!({"role": role.as_str()})),
+                .detail(json!({"role": role.as_str(), "groupIds": groups})),
         )
         .await;
         Ok((invite, Secret::new(token)))
+    }
+
+    /// The groups an invite names: distinct, well-formed, and only with the licence that groups
+    /// come with (their existence is the store's foreign key).
+    async fn invite_groups(&self, raw: &[String]) -> Result<Vec<GroupId>, IdentityError> {
+        if raw.is_empty() {
+            return Ok(Vec::new());
+        }
+        if !self.deps.entitlement.enterprise().await {
+            return Err(IdentityError::EnterpriseRequired);
+        }
+        let mut ids = Vec::with_capacity(raw.len());
+        for id in raw {
+            let id: GroupId = id.trim().parse().map_err(|_| IdentityError::UnknownGroup)?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
     }
 
     /// Every invite and reset link with where it stands now, newest first.

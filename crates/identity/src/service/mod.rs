@@ -52,6 +52,8 @@ pub struct IdentityDeps {
     pub bus: Arc<dyn pincer_core::EventBus>,
     /// Whether the licence covers another seat (`licence::Unlimited` without one).
     pub seats: Arc<dyn crate::licence::SeatPolicy>,
+    /// Whether enterprise features (groups on invites) are licensed.
+    pub entitlement: Arc<dyn pincer_core::Entitlement>,
 }
 
 /// Users, sessions, invites and profiles.

@@ -88,6 +88,7 @@ impl Identity {
             created_at: now,
             expires_at: now.plus_millis(RESET_TTL_MS),
             used_at: None,
+            group_ids: Vec::new(),
         };
         self.deps.invites.insert(&invite).await?;
         self.audit(AuditEvent::new(Actor::of(principal), "user.reset_created").resource(format!("user:{id}"))).await;

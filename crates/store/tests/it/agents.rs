@@ -1,9 +1,8 @@
-//! `AgentStore`: every field round trips, visibility and order of `list_visible` (its SQL agrees
-//! with `AgentScope::admits`), one live personal agent per user (a partial unique index,
+//! `AgentStore`: every field round trips, what `list_live` holds (live shared agents and the
+//! viewer's own, oldest first; groups narrow them in the service, see `groups.rs`), one live personal agent per user (a partial unique index,
 //! reported by name on both backends), updates and soft deletion of live agents only, and rows
 //! that do not decode.
 
-use pincer_agents::visibility::AgentScope;
 use pincer_agents::{Agent, AgentStore};
 use pincer_core::{AgentId, Role, StoreError, Timestamp, UserId};
 use pincer_identity::User;
@@ -26,6 +25,8 @@ pub fn agent(name: &str, ms: i64) -> Agent {
         instructions: String::new(),
         tagline: String::new(),
         starter_prompts: vec![],
+        visibility: Default::default(),
+        group_ids: Vec::new(),
         deleted_at: None,
         created_at: at,
         updated_at: at,
@@ -65,6 +66,8 @@ async fn insert_then_get_round_trips_every_field() {
             instructions: "# Rules\n- be brief".into(),
             tagline: "Ask about leave".into(),
             starter_prompts: vec!["How many days off?".into(), String::new(), "[not json]".into()],
+            visibility: Default::default(),
+            group_ids: Vec::new(),
             deleted_at: Some(NOW.plus_millis(99)),
             created_at: NOW,
             updated_at: NOW.plus_millis(5),
@@ -75,6 +78,8 @@ async fn insert_then_get_round_trips_every_field() {
             allowed_tools: vec![],
             personal_owner: None,
             created_by: None,
+            visibility: Default::default(),
+            group_ids: Vec::new(),
             deleted_at: None,
             ..agent("Bare", 1)
         };
@@ -142,16 +147,15 @@ async fn one_live_personal_agent_per_user() {
         // An agent inserted already deleted is not live either.
         AgentStore::insert(&*db, &Agent { deleted_at: Some(NOW), ..personal(&ada, 7) }).await.unwrap();
 
-        let ada_sees: Vec<String> =
-            db.list_visible(&AgentScope { viewer: ada.id }).await.unwrap().into_iter().map(|a| a.name).collect();
+        let ada_sees: Vec<String> = db.list_live(ada.id).await.unwrap().into_iter().map(|a| a.name).collect();
         assert_eq!(ada_sees, ["Shared A", "Shared B", "Smithers"]);
-        assert_eq!(db.list_visible(&AgentScope { viewer: ada.id }).await.unwrap()[2].id, third.id);
+        assert_eq!(db.list_live(ada.id).await.unwrap()[2].id, third.id);
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn list_visible_shows_live_shared_and_own_personal_agents_oldest_first() {
+async fn list_live_shows_live_shared_and_own_personal_agents_oldest_first() {
     each_catalogue_store(|db| async move {
         let ada = insert_user(&*db, "ada@example.com").await;
         let bob = insert_user(&*db, "bob@example.com").await;
@@ -179,11 +183,11 @@ async fn list_visible_shows_live_shared_and_own_personal_agents_oldest_first() {
         bob_expected.push(bob_own.clone());
         bob_expected.sort_by_key(|a| (a.created_at, a.id));
 
-        assert_eq!(db.list_visible(&AgentScope { viewer: ada.id }).await.unwrap(), ada_expected);
-        assert_eq!(db.list_visible(&AgentScope { viewer: bob.id }).await.unwrap(), bob_expected);
+        assert_eq!(db.list_live(ada.id).await.unwrap(), ada_expected);
+        assert_eq!(db.list_live(bob.id).await.unwrap(), bob_expected);
         // Carol's personal agent is deleted; an unknown user sees shared agents only.
-        assert_eq!(db.list_visible(&AgentScope { viewer: carol.id }).await.unwrap(), shared);
-        assert_eq!(db.list_visible(&AgentScope { viewer: UserId::new() }).await.unwrap(), shared);
+        assert_eq!(db.list_live(carol.id).await.unwrap(), shared);
+        assert_eq!(db.list_live(UserId::new()).await.unwrap(), shared);
     })
     .await;
 }
@@ -213,6 +217,8 @@ async fn update_replaces_the_mutable_fields_only() {
             // Not mutable through `update`:
             personal_owner: Some(bob.id),
             created_by: None,
+            visibility: Default::default(),
+            group_ids: Vec::new(),
             deleted_at: Some(later),
             created_at: later,
             ..original.clone()
@@ -222,6 +228,8 @@ async fn update_replaces_the_mutable_fields_only() {
         let expected = Agent {
             personal_owner: original.personal_owner,
             created_by: original.created_by,
+            visibility: Default::default(),
+            group_ids: Vec::new(),
             deleted_at: None,
             created_at: original.created_at,
             ..edited
@@ -229,8 +237,8 @@ async fn update_replaces_the_mutable_fields_only() {
         assert_eq!(get(&*db, original.id).await, expected);
         assert_eq!(get(&*db, untouched.id).await, untouched);
         // Still Ada's, and still live.
-        assert_eq!(db.list_visible(&AgentScope { viewer: ada.id }).await.unwrap().len(), 2);
-        assert_eq!(db.list_visible(&AgentScope { viewer: bob.id }).await.unwrap(), vec![untouched]);
+        assert_eq!(db.list_live(ada.id).await.unwrap().len(), 2);
+        assert_eq!(db.list_live(bob.id).await.unwrap(), vec![untouched]);
     })
     .await;
 }
@@ -255,7 +263,7 @@ async fn update_and_soft_delete_need_a_live_agent() {
         let edit = Agent { name: "Back".into(), updated_at: NOW.plus_millis(300), ..doomed.clone() };
         assert_eq!(db.update(&edit).await, Err(StoreError::NotFound));
         assert_eq!(get(&*db, doomed.id).await, deleted);
-        assert_eq!(db.list_visible(&AgentScope { viewer: UserId::new() }).await.unwrap(), vec![]);
+        assert_eq!(db.list_live(UserId::new()).await.unwrap(), vec![]);
     })
     .await;
 }
@@ -302,7 +310,7 @@ async fn rows_that_do_not_decode_are_reported_not_panicked_on() {
         assert_eq!(get(&*db, good.id).await, good);
         assert_eq!(AgentStore::get(&*db, bad_json.id).await, Err(StoreError::Unavailable));
         assert_eq!(AgentStore::get(&*db, bad_id.id).await, Err(StoreError::Unavailable));
-        assert_eq!(db.list_visible(&AgentScope { viewer: UserId::new() }).await, Err(StoreError::Unavailable));
+        assert_eq!(db.list_live(UserId::new()).await, Err(StoreError::Unavailable));
     })
     .await;
 }
@@ -314,6 +322,8 @@ async fn timestamps_are_stored_exactly() {
         let a = Agent {
             created_at: Timestamp(-1),
             updated_at: Timestamp(i64::MAX),
+            visibility: Default::default(),
+            group_ids: Vec::new(),
             deleted_at: Some(Timestamp(i64::MIN)),
             ..agent("Times", 0)
         };

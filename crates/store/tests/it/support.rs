@@ -98,9 +98,12 @@ where
     each_store(|db| Arc::new(db), || Arc::new(MemoryStores::default()), test).await;
 }
 
-/// The groups with the users they hold.
-pub trait GroupStores: pincer_identity::groups::GroupStore + UserStore {}
-impl<T: pincer_identity::groups::GroupStore + UserStore> GroupStores for T {}
+/// The groups with the users they hold, and the agents and invites that name them.
+pub trait GroupStores:
+    pincer_identity::groups::GroupStore + UserStore + pincer_agents::AgentStore + InviteStore
+{
+}
+impl<T: pincer_identity::groups::GroupStore + UserStore + pincer_agents::AgentStore + InviteStore> GroupStores for T {}
 
 /// Runs `test` against every group store: SQLite, PostgreSQL when configured, and memory.
 pub async fn each_group_store<F, Fut>(test: F)
@@ -261,6 +264,7 @@ pub fn invite(created_by: &User, token_hash: &str, email: Option<&str>) -> Invit
         created_at: NOW.plus_millis(-HOUR),
         expires_at: NOW.plus_millis(HOUR),
         used_at: None,
+        group_ids: Vec::new(),
     }
 }
 

@@ -58,6 +58,12 @@ impl GroupStore for MemoryStores {
         let before = tables.groups.len();
         tables.groups.retain(|g| g.id != id);
         tables.group_members.retain(|(gid, _)| *gid != id);
+        for invite in &mut tables.invites {
+            invite.group_ids.retain(|g| *g != id);
+        }
+        for agent in &mut tables.agents {
+            agent.group_ids.retain(|g| *g != id);
+        }
         Ok(tables.groups.len() < before)
     }
 

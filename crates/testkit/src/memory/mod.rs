@@ -316,6 +316,9 @@ impl InviteStore for MemoryStores {
         if tables.invites.iter().any(|i| i.token_hash == invite.token_hash) {
             return Err(StoreError::Conflict(Rule::TokenHash));
         }
+        if invite.group_ids.iter().any(|g| !tables.groups.iter().any(|x| x.id == *g)) {
+            return Err(StoreError::Conflict(Rule::ForeignKey));
+        }
         tables.invites.push(invite.clone());
         Ok(())
     }
@@ -342,8 +345,11 @@ impl InviteStore for MemoryStores {
         let mut tables = self.tables();
         tables.claimable(id, InviteKind::Invite, now)?;
         tables.check_new_user(user)?;
-        tables.claimable(id, InviteKind::Invite, now)?.used_at = Some(now);
+        let invite = tables.claimable(id, InviteKind::Invite, now)?;
+        invite.used_at = Some(now);
+        let groups = invite.group_ids.clone();
         tables.users.push(user.clone());
+        tables.group_members.extend(groups.into_iter().map(|g| (g, user.id)));
         Ok(())
     }
 
@@ -410,7 +416,8 @@ impl AgentStore for MemoryStores {
         Ok(self.tables().agents.iter().find(|a| a.id == id).cloned())
     }
 
-    async fn list_visible(&self, scope: &AgentScope) -> Result<Vec<Agent>, StoreError> {
+    async fn list_live(&self, viewer: UserId) -> Result<Vec<Agent>, StoreError> {
+        let scope = AgentScope::unrestricted(viewer);
         let mut visible: Vec<Agent> =
             self.tables().agents.iter().filter(|a| scope.admits(a.access())).cloned().collect();
         visible.sort_by_key(|a| (a.created_at, a.id));
@@ -419,11 +426,15 @@ impl AgentStore for MemoryStores {
 
     async fn update(&self, agent: &Agent) -> Result<(), StoreError> {
         let mut tables = self.tables();
+        let groups_exist = agent.group_ids.iter().all(|g| tables.groups.iter().any(|x| x.id == *g));
         let live = tables
             .agents
             .iter_mut()
             .find(|a| a.id == agent.id && a.deleted_at.is_none())
             .ok_or(StoreError::NotFound)?;
+        if !groups_exist {
+            return Err(StoreError::Conflict(Rule::ForeignKey));
+        }
         // Owner, creator, creation and deletion are not changed by an update.
         *live = Agent {
             personal_owner: live.personal_owner,

@@ -1,0 +1,3 @@
+DROP TABLE invite_groups;
+DROP TABLE agent_groups;
+ALTER TABLE agents DROP COLUMN visibility;
