@@ -51,6 +51,7 @@ async fn every_account_gets_one_personal_agent_that_only_its_owner_sees() {
     assert_eq!(personal["ownerId"], admin_id.as_str(), "{personal}");
     assert_eq!(personal["allowedTools"], json!([]), "{personal}");
     assert_eq!(personal["model"], Value::Null, "no provider yet: {personal}");
+    assert_eq!((&personal["visibility"], &personal["groupIds"]), (&json!("all"), &json!([])), "{personal}");
     let mut keys: Vec<&str> = personal.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
     assert_eq!(
@@ -59,6 +60,7 @@ async fn every_account_gets_one_personal_agent_that_only_its_owner_sees() {
             "allowedTools",
             "createdAt",
             "greeting",
+            "groupIds",
             "id",
             "instructions",
             "isPersonal",
@@ -69,7 +71,8 @@ async fn every_account_gets_one_personal_agent_that_only_its_owner_sees() {
             "starterPrompts",
             "tagline",
             "templateId",
-            "updatedAt"
+            "updatedAt",
+            "visibility"
         ]
     );
 

@@ -46,8 +46,9 @@ async fn invites_are_created_listed_without_tokens_and_revoked() {
         let bad = json!({"role": "member", "email": email});
         assert_error(&admin.send_json("POST", "/api/users/invite", bad).await, 400, "invalid_input");
     }
+    // Groups come with the enterprise licence (see visibility.rs for invites with groups).
     let with_group = json!({"role": "member", "groupIds": ["01890a5d-ac96-774b-bcce-b302099a8057"]});
-    assert_error(&admin.send_json("POST", "/api/users/invite", with_group).await, 400, "unknown_group");
+    assert_error(&admin.send_json("POST", "/api/users/invite", with_group).await, 403, "enterprise_required");
 
     let (status, list) = admin.send_json("GET", "/api/users/invites", Value::Null).await;
     assert_eq!(status, StatusCode::OK, "{list}");

@@ -56,6 +56,7 @@ mod throttle_security;
 mod token_links;
 mod usage;
 mod users;
+mod visibility;
 mod web;
 mod ws;
 mod ws_follows;
