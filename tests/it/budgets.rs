@@ -1,6 +1,7 @@
 //! Monthly budgets through the binary: admins set them (checked, audited, replaced as one set);
 //! a spent limit refuses the next chat turn before the model is called (`budget_exceeded`, saying
-//! which limit and when it resets), and 80 % of one is a warning.
+//! which limit and when it resets), and 80 % of one is a warning. A group's limit (enterprise)
+//! counts its members' spend and stops them only.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -110,9 +111,49 @@ async fn malformed_budgets_are_refused_and_change_nothing() {
     let twice = json!({"budgets": [{"scope": "org", "limit": "1"}, {"scope": "org", "limit": "2"}]});
     assert_error(&p.admin.send_json("PUT", "/api/usage/budgets", twice).await, 400, "invalid_input");
     let group = json!({"budgets": [{"scope": "group", "targetId": agent, "limit": "1"}]});
+    assert_error(&p.admin.send_json("PUT", "/api/usage/budgets", group).await, 403, "enterprise_required");
+    let group = json!({"budgets": [{"scope": "group", "targetId": "nope", "limit": "1"}]});
     assert_error(&p.admin.send_json("PUT", "/api/usage/budgets", group).await, 400, "unknown_group");
     assert_error(&member.send_json("GET", "/api/usage/budgets", Value::Null).await, 403, "admin_required");
     let cut = json!({"budgets": []});
     assert_error(&member.send_json("PUT", "/api/usage/budgets", cut).await, 403, "admin_required");
     assert_eq!(budgets(&p.admin).await, before, "refused changes changed nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_spent_group_budget_stops_its_members_only() {
+    let vendor = pincer_testkit::licence::TestVendor::new();
+    let p = crate::chat_errors::with_openai_env(&[("PINCER_LICENSE_KEYS", &vendor.public_hex())]).await;
+    let agent = shared_agent(&p, &[]).await;
+    let key = vendor.licence("Acme", "paid", 30, 0);
+    assert_eq!(p.admin.send_json("PUT", "/api/enterprise/key", json!({"key": key})).await.0, StatusCode::OK);
+    let (insider_id, insider) = p.server.create_member(&p.admin, "in@example.com").await;
+    let (_, outsider) = p.server.create_member(&p.admin, "out@example.com").await;
+    let (_, sales) = p.admin.send_json("POST", "/api/groups", json!({"name": "Sales"})).await;
+    let sales = sales["id"].as_str().unwrap().to_string();
+    let members = json!({"userIds": [insider_id]});
+    assert_eq!(p.admin.send_json("PUT", &format!("/api/groups/{sales}/members"), members).await.0, StatusCode::OK);
+
+    // The insider spends; then the group's limit sits just under what they spent.
+    let mut insider_ws = ChatSocket::open(&insider).await;
+    insider_ws.message(&agent, "hello").await;
+    assert!(insider_ws.until("complete").await.iter().all(|f| f["type"] != "error"));
+    let unknown =
+        json!({"budgets": [{"scope": "group", "targetId": "01900000-0000-7000-8000-0000000000ff", "limit": "1"}]});
+    assert_error(&p.admin.send_json("PUT", "/api/usage/budgets", unknown).await, 400, "unknown_group");
+    let set = json!({"budgets": [{"scope": "group", "targetId": sales, "limit": "0.00001"}]});
+    let (status, body) = p.admin.send_json("PUT", "/api/usage/budgets", set).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((&body["budgets"][0]["scope"], &body["budgets"][0]["targetId"]), (&json!("group"), &json!(sales)));
+    assert_eq!(body["budgets"][0]["state"], "exceeded", "the members' spend counts: {body}");
+
+    p.fake.clear_requests();
+    insider_ws.message(&agent, "again").await;
+    let refusal = insider_ws.until("error").await.pop().unwrap();
+    assert_eq!(refusal["code"], "budget_exceeded", "{refusal}");
+    assert!(refusal["error"].as_str().or(refusal["message"].as_str()).unwrap_or_default().contains("group"));
+    assert!(p.fake.chat_requests().is_empty(), "the provider was not asked");
+    let mut outsider_ws = ChatSocket::open(&outsider).await;
+    outsider_ws.message(&agent, "hello").await;
+    assert!(outsider_ws.until("complete").await.iter().all(|f| f["type"] != "error"), "outside the group");
 }

@@ -143,7 +143,9 @@ impl From<UsageError> for ApiError {
             UsageError::AdminRequired | UsageError::MissingScope(_) | UsageError::EnterpriseRequired => {
                 StatusCode::FORBIDDEN
             }
-            UsageError::InvalidInput(_) | UsageError::TooManyBuckets(_) => StatusCode::BAD_REQUEST,
+            UsageError::InvalidInput(_) | UsageError::TooManyBuckets(_) | UsageError::UnknownGroup => {
+                StatusCode::BAD_REQUEST
+            }
             UsageError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         };
         Self::new(status, e.code(), e.to_string())

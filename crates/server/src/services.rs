@@ -107,6 +107,8 @@ impl Services {
         let budgets = Arc::new(Budgets::new(BudgetDeps {
             store: shared.store.clone(),
             reports: shared.store.clone(),
+            groups: shared.store.clone(),
+            entitlement: licence.clone(),
             audit: shared.audit.clone(),
             clock: shared.clock.clone(),
         }));

@@ -187,3 +187,30 @@ impl GroupStore for Database {
         .await
     }
 }
+
+/// Group budgets read who is in which group (every membership, once per spend snapshot).
+#[async_trait]
+impl pincer_usage::budget::GroupMemberships for Database {
+    async fn memberships(&self) -> Result<Vec<(GroupId, UserId)>, StoreError> {
+        self.run("groups.memberships", |conn| {
+            let rows: Vec<(String, String)> =
+                group_members::table.select((group_members::group_id, group_members::user_id)).load(conn)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for (group_id, user_id) in rows {
+                out.push((id(&group_id, "group_members.group_id")?, id(&user_id, "group_members.user_id")?));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn existing_groups(&self, groups: &[GroupId]) -> Result<Vec<GroupId>, StoreError> {
+        let wanted: Vec<String> = groups.iter().map(ToString::to_string).collect();
+        self.run("groups.existing", move |conn| {
+            let found: Vec<String> =
+                user_groups::table.filter(user_groups::id.eq_any(&wanted)).select(user_groups::id).load(conn)?;
+            found.iter().map(|g| id(g, "user_groups.id")).collect()
+        })
+        .await
+    }
+}

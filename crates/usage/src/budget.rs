@@ -1,14 +1,15 @@
-//! Monthly spend limits: one for the organisation, per agent and per user, set by admins. A chat
-//! turn is refused before the model is called once a limit it falls under is spent (a run in
-//! progress is never cut). Spend is the usage ledger's cost since the start of the UTC month,
-//! summed by the store and kept for a few seconds, so a turn costs no aggregation query.
+//! Monthly spend limits: one for the organisation, per agent, per user and per group (set under an
+//! enterprise licence), set by admins. A chat turn is refused before the model is called once a
+//! limit it falls under is spent (a run in progress is never cut). Spend is the usage ledger's
+//! cost since the start of the UTC month, summed by the store and kept for a few seconds, so a
+//! turn costs no aggregation query. A group's spend is its current members' spend this month.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use pincer_audit::{Actor, AuditEvent, AuditSink};
-use pincer_core::{AgentId, Capability, Clock, Principal, StoreError, Timestamp, UserId};
+use pincer_core::{AgentId, Capability, Clock, Entitlement, GroupId, Principal, StoreError, Timestamp, UserId};
 use serde_json::json;
 
 use crate::report::{UsageReports, UsageWindow};
@@ -16,6 +17,15 @@ use crate::service::{UsageError, dollars};
 
 /// How long computed spend is trusted before it is summed again.
 pub const SPEND_TTL_MS: i64 = 5_000;
+/// Who is in which group, as group budgets need it.
+#[async_trait]
+pub trait GroupMemberships: Send + Sync + 'static {
+    /// Every (group, member) pair.
+    async fn memberships(&self) -> Result<Vec<(GroupId, UserId)>, StoreError>;
+    /// Which of `groups` exist.
+    async fn existing_groups(&self, groups: &[GroupId]) -> Result<Vec<GroupId>, StoreError>;
+}
+
 /// The share of a limit at which admins are warned, in percent.
 pub const WARNING_PERCENT: u64 = 80;
 /// The largest limit (a billion dollars), in nano-dollars.
@@ -32,24 +42,28 @@ pub enum BudgetScope {
     Agent(AgentId),
     /// One person's calls.
     User(UserId),
+    /// The calls of a group's members.
+    Group(GroupId),
 }
 
 impl BudgetScope {
-    /// `org`, `agent` or `user`.
+    /// `org`, `agent`, `user` or `group`.
     pub fn kind(self) -> &'static str {
         match self {
             BudgetScope::Org => "org",
             BudgetScope::Agent(_) => "agent",
             BudgetScope::User(_) => "user",
+            BudgetScope::Group(_) => "group",
         }
     }
 
-    /// The agent's or user's id; empty for the organisation.
+    /// The agent's, user's or group's id; empty for the organisation.
     pub fn target(self) -> String {
         match self {
             BudgetScope::Org => String::new(),
             BudgetScope::Agent(id) => id.to_string(),
             BudgetScope::User(id) => id.to_string(),
+            BudgetScope::Group(id) => id.to_string(),
         }
     }
 
@@ -59,6 +73,7 @@ impl BudgetScope {
             "org" if target.is_empty() => Some(BudgetScope::Org),
             "agent" => target.parse().ok().map(BudgetScope::Agent),
             "user" => target.parse().ok().map(BudgetScope::User),
+            "group" => target.parse().ok().map(BudgetScope::Group),
             _ => None,
         }
     }
@@ -193,6 +208,9 @@ struct Snapshot {
     org: u64,
     by_agent: HashMap<AgentId, u64>,
     by_user: HashMap<UserId, u64>,
+    by_group: HashMap<GroupId, u64>,
+    /// The groups of each member of a group that has a budget.
+    groups_of: HashMap<UserId, Vec<GroupId>>,
 }
 
 impl Snapshot {
@@ -201,7 +219,12 @@ impl Snapshot {
             BudgetScope::Org => self.org,
             BudgetScope::Agent(id) => self.by_agent.get(&id).copied().unwrap_or(0),
             BudgetScope::User(id) => self.by_user.get(&id).copied().unwrap_or(0),
+            BudgetScope::Group(id) => self.by_group.get(&id).copied().unwrap_or(0),
         }
+    }
+
+    fn in_group(&self, user: UserId, group: GroupId) -> bool {
+        self.groups_of.get(&user).is_some_and(|groups| groups.contains(&group))
     }
 
     fn state(&self, budget: Budget) -> BudgetState {
@@ -223,6 +246,10 @@ pub struct BudgetDeps {
     pub store: Arc<dyn BudgetStore>,
     /// The ledger, summed.
     pub reports: Arc<dyn UsageReports>,
+    /// Who is in which group.
+    pub groups: Arc<dyn GroupMemberships>,
+    /// Whether group budgets may be set (the enterprise licence).
+    pub entitlement: Arc<dyn Entitlement>,
     /// Where changes and refusals are recorded.
     pub audit: Arc<dyn AuditSink>,
     /// Time.
@@ -257,8 +284,16 @@ impl Budgets {
             return Ok(s);
         }
         let budgets = self.deps.store.budgets().await?;
-        let mut snapshot =
-            Snapshot { taken_at: now, month, budgets, org: 0, by_agent: HashMap::new(), by_user: HashMap::new() };
+        let mut snapshot = Snapshot {
+            taken_at: now,
+            month,
+            budgets,
+            org: 0,
+            by_agent: HashMap::new(),
+            by_user: HashMap::new(),
+            by_group: HashMap::new(),
+            groups_of: HashMap::new(),
+        };
         if !snapshot.budgets.is_empty() {
             let window = UsageWindow { since: Some(month.0), agent_id: None };
             for row in self.deps.reports.sums_by_agent(&window).await? {
@@ -268,17 +303,40 @@ impl Budgets {
                     *spent = spent.saturating_add(row.sums.cost_nanos);
                 }
             }
-            if snapshot.budgets.iter().any(|b| matches!(b.scope, BudgetScope::User(_))) {
+            let by_group = snapshot.budgets.iter().any(|b| matches!(b.scope, BudgetScope::Group(_)));
+            if by_group || snapshot.budgets.iter().any(|b| matches!(b.scope, BudgetScope::User(_))) {
                 for row in self.deps.reports.sums_by_user(&window).await? {
                     if let Some(user) = row.user_id {
                         snapshot.by_user.insert(user, row.sums.cost_nanos);
                     }
                 }
             }
+            if by_group {
+                self.add_group_spend(&mut snapshot).await?;
+            }
         }
         let snapshot = Arc::new(snapshot);
         *self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(snapshot.clone());
         Ok(snapshot)
+    }
+
+    /// Sums the spend of every group that has a budget from its members' spend.
+    async fn add_group_spend(&self, snapshot: &mut Snapshot) -> Result<(), StoreError> {
+        let budgeted: Vec<GroupId> = snapshot
+            .budgets
+            .iter()
+            .filter_map(|b| if let BudgetScope::Group(g) = b.scope { Some(g) } else { None })
+            .collect();
+        for (group, user) in self.deps.groups.memberships().await? {
+            if !budgeted.contains(&group) {
+                continue;
+            }
+            let spent = snapshot.by_user.get(&user).copied().unwrap_or(0);
+            let total = snapshot.by_group.entry(group).or_default();
+            *total = total.saturating_add(spent);
+            snapshot.groups_of.entry(user).or_default().push(group);
+        }
+        Ok(())
     }
 
     /// Every limit with this month's spend (admins).
@@ -302,6 +360,7 @@ impl Budgets {
         if budgets.iter().any(|b| b.limit_nanos > MAX_LIMIT_NANOS) {
             return Err(UsageError::InvalidInput("a limit is at most 1,000,000,000 dollars".into()));
         }
+        self.check_groups(&budgets).await?;
         self.deps.store.replace_budgets(&budgets, self.deps.clock.now()).await?;
         let detail: Vec<_> = budgets
             .iter()
@@ -316,6 +375,25 @@ impl Budgets {
     }
 }
 
+impl Budgets {
+    /// Group limits need the licence groups come with, and groups that exist. A group limit
+    /// already set stays enforced (and removable) when the licence lapses.
+    async fn check_groups(&self, budgets: &[Budget]) -> Result<(), UsageError> {
+        let groups: Vec<GroupId> =
+            budgets.iter().filter_map(|b| if let BudgetScope::Group(g) = b.scope { Some(g) } else { None }).collect();
+        if groups.is_empty() {
+            return Ok(());
+        }
+        if !self.deps.entitlement.enterprise().await {
+            return Err(UsageError::EnterpriseRequired);
+        }
+        if self.deps.groups.existing_groups(&groups).await?.len() < groups.len() {
+            return Err(UsageError::UnknownGroup);
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl SpendGate for Budgets {
     async fn admit(&self, user: UserId, agent: AgentId) -> Result<(), BudgetExceeded> {
@@ -326,6 +404,7 @@ impl SpendGate for Budgets {
                 BudgetScope::Org => (true, "the organisation"),
                 BudgetScope::Agent(id) => (id == agent, "this agent"),
                 BudgetScope::User(id) => (id == user, "you"),
+                BudgetScope::Group(id) => (snapshot.in_group(user, id), "your group"),
             };
             let state = snapshot.state(*budget);
             if applies && state.level == BudgetLevel::Exceeded {

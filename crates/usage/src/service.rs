@@ -35,9 +35,12 @@ pub enum UsageError {
     /// A parameter is malformed (the message says which).
     #[error("{0}")]
     InvalidInput(String),
-    /// The report needs an active enterprise licence.
-    #[error("this report needs an enterprise licence")]
+    /// The report (or a group budget) needs an active enterprise licence.
+    #[error("this feature needs an enterprise licence")]
     EnterpriseRequired,
+    /// A budget names a group that does not exist.
+    #[error("unknown group")]
+    UnknownGroup,
     /// The series would have more than [`MAX_BUCKETS`] buckets.
     #[error("the series would have {0} buckets; at most 2000 (a shorter period or daily buckets)")]
     TooManyBuckets(i64),
@@ -55,6 +58,7 @@ impl UsageError {
             Self::EnterpriseRequired => "enterprise_required",
             Self::InvalidInput(_) => "invalid_query",
             Self::TooManyBuckets(_) => "too_many_buckets",
+            Self::UnknownGroup => "unknown_group",
             Self::Unavailable => "storage_unavailable",
         }
     }

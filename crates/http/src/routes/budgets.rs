@@ -19,9 +19,9 @@ super::area!(list, replace);
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct BudgetDto {
-    /// `org`, `agent` or `user`.
+    /// `org`, `agent`, `user` or `group`.
     scope: String,
-    /// The agent's or user's id; `null` for the organisation.
+    /// The agent's, user's or group's id; `null` for the organisation.
     target_id: Option<String>,
     /// USD per UTC month, 6 decimals.
     limit: String,
@@ -80,9 +80,9 @@ async fn list(state: web::Data<AppState>, authed: Authed) -> Result<HttpResponse
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct BudgetInput {
-    /// `org`, `agent` or `user`.
+    /// `org`, `agent`, `user` or `group` (enterprise licence).
     scope: String,
-    /// The agent's or user's id (absent for `org`).
+    /// The agent's, user's or group's id (absent for `org`).
     target_id: Option<String>,
     /// USD per UTC month: a string or a number, at most 9 decimals (`"0.00001"`, `25`).
     #[schema(value_type = String)]
@@ -99,7 +99,9 @@ struct BudgetsBody {
 fn budget(input: &BudgetInput) -> Result<Budget, ApiError> {
     let target = input.target_id.as_deref().unwrap_or_default();
     let scope = match (input.scope.as_str(), target) {
-        ("group", _) => return Err(ApiError::bad_request("unknown_group", "groups come with the enterprise licence")),
+        ("group", t) if t.parse::<pincer_core::GroupId>().is_err() => {
+            return Err(ApiError::bad_request("unknown_group", "a group budget needs the id of a group as targetId"));
+        }
         (kind @ ("agent" | "user"), "") => {
             return Err(ApiError::bad_request("invalid_input", format!("a {kind} budget needs targetId")));
         }
@@ -107,7 +109,10 @@ fn budget(input: &BudgetInput) -> Result<Budget, ApiError> {
             return Err(ApiError::bad_request("invalid_input", "an org budget has no targetId"));
         }
         (kind, target) => BudgetScope::parse(kind, target).ok_or_else(|| {
-            ApiError::bad_request("invalid_input", "scope must be org, agent or user, with the agent's or user's id")
+            ApiError::bad_request(
+                "invalid_input",
+                "scope must be org, agent, user or group, with the agent's, user's or group's id",
+            )
         })?,
     };
     let text = match &input.limit {
@@ -135,7 +140,7 @@ fn budget(input: &BudgetInput) -> Result<Budget, ApiError> {
     responses(
         (status = 200, description = "The new limits with this month's spend.", body = BudgetsDto),
         (status = 400, description = "Codes: `invalid_input` (a malformed scope, id or limit, two limits for one scope), `unknown_group`.", body = ErrorBody),
-        (status = 403, description = "Codes: `admin_required`, `missing_scope`.", body = ErrorBody),
+        (status = 403, description = "Codes: `admin_required`, `missing_scope`, `enterprise_required` (a group budget without a licence).", body = ErrorBody),
     ),
 )]
 async fn replace(

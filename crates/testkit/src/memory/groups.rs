@@ -118,3 +118,15 @@ impl GroupStore for MemoryStores {
         Ok(out)
     }
 }
+
+#[async_trait]
+impl pincer_usage::budget::GroupMemberships for MemoryStores {
+    async fn memberships(&self) -> Result<Vec<(GroupId, UserId)>, StoreError> {
+        Ok(self.tables().group_members.clone())
+    }
+
+    async fn existing_groups(&self, groups: &[GroupId]) -> Result<Vec<GroupId>, StoreError> {
+        let tables = self.tables();
+        Ok(groups.iter().filter(|g| tables.groups.iter().any(|x| x.id == **g)).copied().collect())
+    }
+}
