@@ -1,10 +1,12 @@
 // Admin: agents. Create from a template; edit the model (from the configured providers' lists),
 // instructions, greeting, tagline, starter prompts, allowed tools and granted folders; delete
 // with confirmation. Personal agents are listed but their tools and folders are not editable
-// (the server refuses it too).
+// (the server refuses it too). With an enterprise licence a shared agent can be restricted to
+// groups: then only admins and the groups' members see it.
 import { html, useEffect, useState } from '../../lib/html.js';
 import { api, get, post } from '../../lib/api.js';
 import { Field, ErrorLine } from '../../lib/form.js';
+import { GroupPicker, useGroups } from '../../lib/groups.js';
 
 const TOOLS = [
   { id: 'pinchy_ls', label: 'List files in granted folders' },
@@ -17,6 +19,7 @@ export function Agents() {
   const [folders, setFolders] = useState([]);
   const [templates, setTemplates] = useState([]);
   const [error, setError] = useState(null);
+  const groups = useGroups();
 
   async function load() {
     try {
@@ -38,7 +41,7 @@ export function Agents() {
       <h1>Agents</h1>
       <${ErrorLine} error=${error} />
       <${CreateAgent} templates=${templates} onCreated=${load} />
-      ${agents.map((a) => html`<${AgentEditor} key=${a.id} agent=${a} models=${models} folders=${folders} onChanged=${load} />`)}
+      ${agents.map((a) => html`<${AgentEditor} key=${a.id} agent=${a} models=${models} folders=${folders} groups=${groups} onChanged=${load} />`)}
     </main>`;
 }
 
@@ -72,7 +75,7 @@ function CreateAgent({ templates, onCreated }) {
     </form>`;
 }
 
-function AgentEditor({ agent, models, folders, onChanged }) {
+function AgentEditor({ agent, models, folders, groups, onChanged }) {
   const [form, setForm] = useState(() => ({
     name: agent.name,
     model: agent.model ?? '',
@@ -82,6 +85,8 @@ function AgentEditor({ agent, models, folders, onChanged }) {
     starterPrompts: (agent.starterPrompts ?? []).join('\n'),
     allowedTools: agent.allowedTools ?? [],
     paths: agent.pluginConfig?.allowed_paths ?? [],
+    visibility: agent.visibility ?? 'all',
+    groupIds: agent.groupIds ?? [],
   }));
   const [error, setError] = useState(null);
   const [saved, setSaved] = useState(false);
@@ -104,6 +109,11 @@ function AgentEditor({ agent, models, folders, onChanged }) {
     if (!agent.isPersonal) {
       body.allowedTools = form.allowedTools;
       body.pluginConfig = { allowed_paths: form.paths };
+      // Restricting needs the licence; without one the setting is left as it is.
+      if (groups) {
+        body.visibility = form.visibility;
+        body.groupIds = form.visibility === 'restricted' ? form.groupIds : [];
+      }
     }
     try {
       await api('PATCH', `/api/agents/${agent.id}`, body);
@@ -158,7 +168,18 @@ function AgentEditor({ agent, models, folders, onChanged }) {
           ${folders.map((f) => html`
             <label class="choice"><input type="checkbox" checked=${form.paths.includes(f.path)}
               onChange=${() => toggle('paths', f.path)} /><span>${f.name} <span class="meta">${f.path}</span></span></label>`)}
-        </fieldset>`}
+        </fieldset>
+        ${groups ? html`
+          <fieldset>
+            <legend>Who sees it</legend>
+            <label class="choice"><input type="radio" name=${id('visibility')} checked=${form.visibility === 'all'}
+              onChange=${() => set('visibility')('all')} /><span>Everyone</span></label>
+            <label class="choice"><input type="radio" name=${id('visibility')} checked=${form.visibility === 'restricted'}
+              onChange=${() => set('visibility')('restricted')} /><span>Admins and the members of these groups</span></label>
+          </fieldset>
+          ${form.visibility === 'restricted' && html`<${GroupPicker} id=${id('groups')} legend=${`Groups that see ${agent.name}`}
+            groups=${groups} chosen=${form.groupIds} onChange=${set('groupIds')} />`}`
+        : agent.visibility === 'restricted' && html`<p class="meta">Restricted to groups; without an enterprise licence everyone sees it.</p>`}`}
       <${ErrorLine} error=${error} />
       ${saved && html`<p class="saved" role="status">Saved.</p>`}
       <div class="actions">

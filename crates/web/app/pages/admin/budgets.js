@@ -4,8 +4,11 @@
 import { html, useEffect, useState } from '../../lib/html.js';
 import { api, get } from '../../lib/api.js';
 import { ErrorLine, useAction } from '../../lib/form.js';
+import { useGroups } from '../../lib/groups.js';
 
 const SCOPES = [['org', 'Whole organisation'], ['agent', 'An agent'], ['user', 'A person']];
+const GROUP_SCOPE = ['group', 'A group (its members together)'];
+const TARGETS = { agent: 'Agent', user: 'Person', group: 'Group' };
 const LEVELS = { ok: '', warning: 'Over 80 %', exceeded: 'Spent: new chats are refused' };
 
 export function Budgets() {
@@ -15,6 +18,7 @@ export function Budgets() {
   const [draft, setDraft] = useState({ scope: 'org', targetId: '', limit: '' });
   const [error, setError] = useState(null);
   const [action, run] = useAction();
+  const groups = useGroups();
 
   useEffect(() => {
     get('/api/usage/budgets').then((b) => setBudgets(b.budgets)).catch(setError);
@@ -24,7 +28,10 @@ export function Budgets() {
 
   const name = (b) => b.scope === 'org' ? 'Whole organisation'
     : b.scope === 'agent' ? `Agent: ${agents.find((a) => a.id === b.targetId)?.name ?? b.targetId}`
+    : b.scope === 'group' ? `Group: ${(groups ?? []).find((g) => g.id === b.targetId)?.name ?? b.targetId}`
     : `Person: ${people.find((p) => p.id === b.targetId)?.name ?? b.targetId}`;
+  const scopes = groups ? [...SCOPES, GROUP_SCOPE] : SCOPES;
+  const targets = { agent: agents, user: people, group: groups ?? [] };
 
   async function save(next) {
     const body = { budgets: next.map((b) => ({ scope: b.scope, targetId: b.targetId || undefined, limit: b.limit })) };
@@ -65,15 +72,15 @@ export function Budgets() {
         <div class="field">
           <label for="budget-scope">Applies to</label>
           <select id="budget-scope" value=${draft.scope} onChange=${(e) => setDraft({ ...draft, scope: e.currentTarget.value, targetId: '' })}>
-            ${SCOPES.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
+            ${scopes.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
           </select>
         </div>
         ${draft.scope !== 'org' && html`
           <div class="field">
-            <label for="budget-target">${draft.scope === 'agent' ? 'Agent' : 'Person'}</label>
+            <label for="budget-target">${TARGETS[draft.scope]}</label>
             <select id="budget-target" required value=${draft.targetId} onChange=${(e) => setDraft({ ...draft, targetId: e.currentTarget.value })}>
               <option value="">Choose…</option>
-              ${(draft.scope === 'agent' ? agents : people).map((x) => html`<option value=${x.id}>${x.name}</option>`)}
+              ${targets[draft.scope].map((x) => html`<option value=${x.id}>${x.name}</option>`)}
             </select>
           </div>`}
         <div class="field">

@@ -5,6 +5,7 @@ import { html, useEffect, useState } from '../../lib/html.js';
 import { api, get, post } from '../../lib/api.js';
 import { Field, ErrorLine } from '../../lib/form.js';
 import { Pager } from '../../lib/pager.js';
+import { GroupPicker, useGroups } from '../../lib/groups.js';
 
 const LIMIT = 50;
 
@@ -97,7 +98,7 @@ export function Users({ me }) {
       <ul class="plain-list">
         ${pending.map((i) => html`
           <li key=${i.id}>
-            ${i.type === 'reset' ? 'Reset' : 'Invite'} ${i.email ?? ''} (${i.role}) — until ${new Date(i.expiresAt).toLocaleString()}
+            ${i.type === 'reset' ? 'Reset' : 'Invite'} ${i.email ?? ''} (${i.role}${(i.groups ?? []).map((g) => `, ${g.name}`).join('')}) — until ${new Date(i.expiresAt).toLocaleString()}
             ${' '}<button type="button" class="secondary" onClick=${() => act(() => api('DELETE', `/api/users/invites/${i.id}`))}>Revoke</button>
           </li>`)}
       </ul>
@@ -108,11 +109,17 @@ export function Users({ me }) {
 function InviteForm({ onCreated }) {
   const [email, setEmail] = useState('');
   const [role, setRole] = useState('member');
+  const [groupIds, setGroupIds] = useState([]);
+  const groups = useGroups();
   async function submit(e) {
     e.preventDefault();
     const body = { role };
     if (email.trim()) body.email = email.trim();
-    if (await onCreated(body)) setEmail('');
+    if (groupIds.length > 0) body.groupIds = groupIds;
+    if (await onCreated(body)) {
+      setEmail('');
+      setGroupIds([]);
+    }
   }
   return html`
     <form class="card" onSubmit=${submit}>
@@ -125,6 +132,8 @@ function InviteForm({ onCreated }) {
           <option value="admin">admin</option>
         </select>
       </div>
+      ${groups && html`<${GroupPicker} id="invite-groups" legend="Groups the new account joins" groups=${groups}
+        chosen=${groupIds} onChange=${setGroupIds} />`}
       <button type="submit">Create the invite link</button>
     </form>`;
 }
