@@ -46,7 +46,7 @@ fn append(conn: &mut AnyConn, row: &mut MessageRow) -> Result<(), DbError> {
 }
 
 /// The newest `limit` messages of a chat, oldest first.
-fn recent(conn: &mut AnyConn, chat: &str, limit: u32) -> Result<Vec<Message>, DbError> {
+pub(crate) fn recent(conn: &mut AnyConn, chat: &str, limit: u32) -> Result<Vec<Message>, DbError> {
     let mut rows: Vec<MessageRow> = messages::table
         .filter(messages::chat_id.eq(chat))
         .order(messages::seq.desc())
@@ -70,6 +70,7 @@ impl ConversationStore for Database {
         };
         let (user_message, assistant) = (turn.user_message.clone(), turn.assistant.clone());
         let node = turn.node.clone();
+        let title = turn.title.clone();
         let (chat, history) = self
             .run("chats.open_turn", move |conn| {
                 backend::write(conn, None, |conn| {
@@ -82,6 +83,12 @@ impl ConversationStore for Database {
                         }
                     };
                     let history = recent(conn, &chat.id.to_string(), history_limit)?;
+                    if history.is_empty() {
+                        // Its first turn: the chat is named after it (unless someone named it).
+                        diesel::update(chats::table.find(chat.id.to_string()).filter(chats::title.eq("")))
+                            .set(chats::title.eq(&title))
+                            .execute(conn)?;
+                    }
                     for (mut message, node) in [(user_message, None), (assistant, Some(node))] {
                         message.chat_id = chat.id;
                         let mut row = MessageRow::encode(&message)?;

@@ -15,6 +15,7 @@ mod audit;
 mod backend;
 mod budgets;
 mod chat_rows;
+mod chat_sessions;
 mod cluster;
 mod conn;
 mod conversations;

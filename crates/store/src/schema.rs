@@ -140,6 +140,11 @@ diesel::table! {
         key -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        /// The first user message's, until the user sets one.
+        title -> Text,
+        title_set_by_user -> Bool,
+        /// `web`, or the messaging channel the conversation came through.
+        channel -> Text,
     }
 }
 

@@ -197,3 +197,9 @@ impl RunSink for PublishingSink {
         }
     }
 }
+
+impl super::sessions::RunCanceller for RunCoordinator {
+    fn cancel(&self, chat: &ChatRef) {
+        RunCoordinator::cancel(self, chat);
+    }
+}

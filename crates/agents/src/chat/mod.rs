@@ -7,6 +7,7 @@ pub mod ports;
 pub mod prompt;
 pub mod runs;
 pub mod service;
+pub mod sessions;
 
 pub use context::{ContextBuilder, FinishedRun, RunHook};
 pub use coordinator::{AcceptedRun, BoxedRun, RunCoordinator, RunSpawner, StartError};

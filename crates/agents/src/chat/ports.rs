@@ -18,6 +18,7 @@ pub trait ConversationStore: Send + Sync + 'static {
     /// Opens a turn in one transaction: the chat with `turn`'s key (created if it does not exist),
     /// its newest `history_limit` messages before the turn (oldest first), then the user message
     /// and the assistant placeholder stored into it (their `chat_id` is set to the chat's). A
+    /// chat without messages or title before the turn gets `turn.title`. A
     /// reused `client_message_id` is `Conflict(pincer_core::Rule::ClientMessageId)` and stores nothing.
     async fn open_turn(&self, turn: &mut NewTurn, history_limit: u32) -> Result<(Chat, Vec<Message>), StoreError>;
     /// The chat with this key, if it exists.
@@ -61,6 +62,8 @@ pub struct NewTurn {
     pub assistant: Message,
     /// The node that runs the answer: recorded with the placeholder while it streams.
     pub node: String,
+    /// The title a chat without one gets (its first message's, `sessions::default_title`).
+    pub title: String,
 }
 
 /// A tool the model may call: name, what it does, and its JSON Schema.

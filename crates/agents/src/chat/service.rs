@@ -316,7 +316,9 @@ impl ChatService {
             ..user_message.clone()
         };
         let node = self.deps.node.clone();
-        let mut turn = NewTurn { user: principal.user_id, agent: agent.id, key, now, user_message, assistant, node };
+        let title = super::sessions::default_title(&user_message.content);
+        let mut turn =
+            NewTurn { user: principal.user_id, agent: agent.id, key, now, user_message, assistant, node, title };
         // One transaction and one trip: the chat, its history, both messages.
         let (chat, history) =
             match self.deps.conversations.open_turn(&mut turn, self.deps.limits.history_messages).await {

@@ -507,6 +507,7 @@ fn new_turn(user: UserId, agent: AgentId, key: &str, text: &str, client_message_
         user_message: user_message(&nowhere, text, client_message_id, ms),
         assistant: assistant(&nowhere, "", MessageStatus::Streaming, ms),
         node: "node-1".into(),
+        title: pincer_agents::chat::sessions::default_title(text),
     }
 }
 

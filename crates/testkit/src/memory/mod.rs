@@ -12,6 +12,7 @@
 
 mod audit;
 mod groups;
+mod sessions;
 mod usage;
 
 use std::collections::HashMap;
@@ -39,6 +40,8 @@ struct Tables {
     providers: Vec<Provider>,
     pairings: Vec<Pairing>,
     chats: Vec<Chat>,
+    /// Chat titles (`chats.title`), set by the first turn or by the user.
+    chat_titles: HashMap<ChatId, String>,
     /// Every message with its place in its chat and the node streaming it.
     messages: Vec<Stored>,
     audit: audit::AuditTables,
@@ -547,6 +550,12 @@ impl ConversationStore for MemoryStores {
             return Err(e);
         }
         let history = tables.recent(chat.id, history_limit);
+        if history.is_empty() {
+            let title = tables.chat_titles.entry(chat.id).or_default();
+            if title.is_empty() {
+                title.clone_from(&turn.title);
+            }
+        }
         tables.append(turn.user_message.clone(), None);
         tables.append(turn.assistant.clone(), Some(turn.node.clone()));
         let chat = tables.find_chat(turn.user, turn.agent, &turn.key).unwrap_or(chat);

@@ -1,0 +1,12 @@
+DROP TRIGGER chats_fts_update;
+DROP TRIGGER chats_fts_delete;
+DROP TRIGGER chats_fts_insert;
+DROP TABLE chats_fts;
+DROP TRIGGER messages_fts_update;
+DROP TRIGGER messages_fts_delete;
+DROP TRIGGER messages_fts_insert;
+DROP TABLE messages_fts;
+DROP INDEX chats_user_activity_idx;
+ALTER TABLE chats DROP COLUMN channel;
+ALTER TABLE chats DROP COLUMN title_set_by_user;
+ALTER TABLE chats DROP COLUMN title;
