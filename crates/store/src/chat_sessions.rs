@@ -18,7 +18,7 @@ use crate::error::DbError;
 use crate::rows::id;
 use crate::schema::{agents, chats, messages};
 
-/// Characters of the newest message shown as a session's preview.
+/// Characters of the newest message with text shown as a session's preview.
 const PREVIEW_CHARS: i64 = 120;
 
 #[derive(QueryableByName)]
@@ -78,7 +78,7 @@ fn list_sql(postgres: bool, by_agent: bool) -> String {
         "SELECT c.id, c.title, c.agent_id, a.name AS agent_name, c.channel, c.created_at, c.updated_at, \
            (SELECT COUNT(*) FROM messages m WHERE m.chat_id = c.id) AS message_count, \
            COALESCE((SELECT substr(m.content, 1, {PREVIEW_CHARS}) FROM messages m WHERE m.chat_id = c.id \
-                     ORDER BY m.seq DESC LIMIT 1), '') AS preview \
+                     AND m.content <> '' ORDER BY m.seq DESC LIMIT 1), '') AS preview \
          FROM chats c JOIN agents a ON a.id = c.agent_id \
          WHERE c.user_id = {user} {agent} AND EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = c.id) \
          ORDER BY c.updated_at DESC, c.id DESC LIMIT {limit} OFFSET {offset}",
@@ -283,7 +283,13 @@ impl SessionArchive for Database {
         .await
     }
 
-    async fn rename_session(&self, user: UserId, chat: ChatId, title: &str, _now: Timestamp) -> Result<bool, StoreError> {
+    async fn rename_session(
+        &self,
+        user: UserId,
+        chat: ChatId,
+        title: &str,
+        _now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let (user, chat, title) = (user.to_string(), chat.to_string(), title.to_string());
         self.run("sessions.rename", move |conn| {
             let updated = diesel::update(chats::table.filter(chats::id.eq(&chat)).filter(chats::user_id.eq(&user)))

@@ -45,7 +45,7 @@ pub struct SessionSummary {
     pub last_activity_at: Timestamp,
     /// How many messages it holds.
     pub message_count: u64,
-    /// The start of its newest message.
+    /// The start of its newest message with text.
     pub preview: String,
 }
 
@@ -149,7 +149,8 @@ pub fn default_title(first_message: &str) -> String {
     }
     let mut title = String::new();
     for word in line.split(' ') {
-        let next = if title.is_empty() { word.chars().count() } else { title.chars().count() + 1 + word.chars().count() };
+        let next =
+            if title.is_empty() { word.chars().count() } else { title.chars().count() + 1 + word.chars().count() };
         if next > AUTO_TITLE_CHARS - 1 {
             break;
         }
@@ -223,7 +224,12 @@ impl Sessions {
     }
 
     /// The caller's sessions matching `query`, best first.
-    pub async fn search(&self, principal: &Principal, query: &str, limit: u32) -> Result<Vec<SessionHit>, SessionError> {
+    pub async fn search(
+        &self,
+        principal: &Principal,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<SessionHit>, SessionError> {
         let words = search_words(query)?;
         Ok(self.deps.archive.search_sessions(principal.user_id, &words, limit).await?)
     }

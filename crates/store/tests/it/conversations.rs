@@ -15,13 +15,13 @@ use serde_json::json;
 use crate::agents::agent;
 use crate::support::{ConversationStores, NOW, each_backend_with_url, each_conversation_store, execute, user};
 
-async fn insert_user(db: &dyn ConversationStores, email: &str) -> User {
+pub async fn insert_user(db: &dyn ConversationStores, email: &str) -> User {
     let u = user(email, Role::Member);
     UserStore::insert(db, &u).await.unwrap();
     u
 }
 
-async fn insert_agent(db: &dyn ConversationStores, name: &str) -> AgentId {
+pub async fn insert_agent(db: &dyn ConversationStores, name: &str) -> AgentId {
     let a = agent(name, 0);
     AgentStore::insert(db, &a).await.unwrap();
     a.id
@@ -495,7 +495,14 @@ async fn rows_that_do_not_decode_are_reported_not_panicked_on() {
 }
 
 /// A turn for `user` and `agent` on `key`: a user message and its placeholder, `ms` after `NOW`.
-fn new_turn(user: UserId, agent: AgentId, key: &str, text: &str, client_message_id: Option<&str>, ms: i64) -> NewTurn {
+pub fn new_turn(
+    user: UserId,
+    agent: AgentId,
+    key: &str,
+    text: &str,
+    client_message_id: Option<&str>,
+    ms: i64,
+) -> NewTurn {
     // The chat id is the store's to set; a made-up one here must not survive.
     let nowhere =
         Chat { id: ChatId::new(), user_id: user, agent_id: agent, key: key.into(), created_at: NOW, updated_at: NOW };

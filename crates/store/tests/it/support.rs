@@ -129,8 +129,21 @@ where
 }
 
 /// The conversation store with the users and agents its chats refer to.
-pub trait ConversationStores: UserStore + pincer_agents::AgentStore + pincer_agents::chat::ConversationStore {}
-impl<T: UserStore + pincer_agents::AgentStore + pincer_agents::chat::ConversationStore> ConversationStores for T {}
+pub trait ConversationStores:
+    UserStore
+    + pincer_agents::AgentStore
+    + pincer_agents::chat::ConversationStore
+    + pincer_agents::chat::sessions::SessionArchive
+{
+}
+impl<
+    T: UserStore
+        + pincer_agents::AgentStore
+        + pincer_agents::chat::ConversationStore
+        + pincer_agents::chat::sessions::SessionArchive,
+> ConversationStores for T
+{
+}
 
 /// Runs `test` against every conversation store: SQLite, PostgreSQL when configured, and memory.
 pub async fn each_conversation_store<F, Fut>(test: F)

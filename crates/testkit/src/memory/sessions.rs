@@ -66,7 +66,8 @@ impl SessionArchive for MemoryStores {
             .filter(|c| c.user_id == user && agent.is_none_or(|a| c.agent_id == a))
             .filter_map(|c| {
                 let messages = tables.chat_messages(c.id);
-                let newest = messages.last()?;
+                messages.last()?;
+                let newest = messages.iter().rev().find(|m| !m.message.content.is_empty());
                 Some(SessionSummary {
                     id: c.id,
                     title: tables.chat_titles.get(&c.id).cloned().unwrap_or_default(),
@@ -76,7 +77,7 @@ impl SessionArchive for MemoryStores {
                     created_at: c.created_at,
                     last_activity_at: c.updated_at,
                     message_count: messages.len() as u64,
-                    preview: newest.message.content.chars().take(120).collect(),
+                    preview: newest.map(|m| m.message.content.chars().take(120).collect()).unwrap_or_default(),
                 })
             })
             .collect();
@@ -98,7 +99,8 @@ impl SessionArchive for MemoryStores {
                         MessageRole::User => "user",
                         MessageRole::Assistant => "assistant",
                     };
-                    first_hit(&m.message.content, words).map(|at| (1, snippet(&m.message.content, at), role.to_string()))
+                    first_hit(&m.message.content, words)
+                        .map(|at| (1, snippet(&m.message.content, at), role.to_string()))
                 }),
             };
             if let Some((order, snippet, match_role)) = found {
