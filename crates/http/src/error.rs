@@ -152,6 +152,18 @@ impl From<UsageError> for ApiError {
     }
 }
 
+impl From<pincer_agents::chat::sessions::SessionError> for ApiError {
+    fn from(e: pincer_agents::chat::sessions::SessionError) -> Self {
+        use pincer_agents::chat::sessions::SessionError as E;
+        let status = match &e {
+            E::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            E::NotFound => StatusCode::NOT_FOUND,
+            E::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}
+
 impl From<AgentError> for ApiError {
     fn from(e: AgentError) -> Self {
         use AgentError as E;

@@ -2,6 +2,7 @@
 //! an embedding Rust service builds without the binary. Wiring only — every rule lives in the
 //! domain crates.
 
+use pincer_agents::chat::sessions::{SessionDeps, Sessions};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -63,6 +64,7 @@ pub struct Services {
     pub providers: Arc<ProviderService>,
     pub chat: Arc<ChatService>,
     pub runs: Arc<RunCoordinator>,
+    pub sessions: Arc<Sessions>,
     pub connections: Arc<Connections>,
     pub tools: Arc<ToolRegistry>,
     /// The audit head's file anchor; flushed at the end of a stop.
@@ -132,6 +134,12 @@ impl Services {
             audit: audit.clone(),
             clock: clock.clone(),
         }));
+        let sessions = Arc::new(Sessions::new(SessionDeps {
+            archive: store.clone(),
+            runs: runs.clone(),
+            audit: audit.clone(),
+            clock: clock.clone(),
+        }));
         let settings = Arc::new(SettingsService::new(store, cipher, clock, audit.clone()));
         Ok(Services {
             database: database.clone(),
@@ -146,6 +154,7 @@ impl Services {
             providers,
             chat,
             runs,
+            sessions,
             connections,
             tools,
             anchor,
@@ -169,6 +178,7 @@ impl Services {
             providers: self.providers.clone(),
             chat: self.chat.clone(),
             runs: self.runs.clone(),
+            sessions: self.sessions.clone(),
             connections: self.connections.clone(),
             readiness: Arc::new(DatabaseReadiness(self.database.clone())),
             config,

@@ -15,6 +15,7 @@ mod health;
 mod invites;
 mod profile;
 mod providers;
+mod sessions;
 mod settings;
 mod setup;
 mod usage;
@@ -126,6 +127,7 @@ pub(crate) fn documents() -> Vec<Document> {
         budgets::Doc::openapi(),
         enterprise::Doc::openapi(),
         groups::Doc::openapi(),
+        sessions::Doc::openapi(),
         crate::ws::Doc::openapi(),
         docs::Doc::openapi(),
     ]
@@ -148,6 +150,7 @@ pub(crate) fn table() -> Vec<Endpoint> {
         budgets::endpoints(),
         enterprise::endpoints(),
         groups::endpoints(),
+        sessions::endpoints(),
         crate::ws::endpoints(),
         docs::endpoints(),
     ]

@@ -3,8 +3,6 @@
 //! per session, the hit marked), renamed (a title that later turns never overwrite) and deleted
 //! with their messages — always confined to the user's own chats.
 
-use pincer_agents::chat::ConversationStore;
-use pincer_agents::chat::sessions::SessionArchive;
 use pincer_core::{AgentId, ChatId, PageRequest, UserId};
 
 use crate::conversations::{insert_agent, insert_user, new_turn};
