@@ -47,6 +47,7 @@ mod replicas;
 mod restart;
 mod run_cap;
 mod session_cap;
+mod sessions;
 mod settings;
 mod setup_auth;
 mod setup_code;

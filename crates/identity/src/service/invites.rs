@@ -59,11 +59,15 @@ impl Identity {
             StoreError::Conflict(Rule::ForeignKey) => IdentityError::UnknownGroup,
             other => other.into(),
         })?;
-        let groups: Vec<String> = invite.group_ids.iter().map(ToString::to_string).collect();
+        let mut detail = json!({"role": role.as_str()});
+        if !invite.group_ids.is_empty() {
+            let groups: Vec<String> = invite.group_ids.iter().map(ToString::to_string).collect();
+            detail["groupIds"] = json!(groups);
+        }
         self.audit(
             AuditEvent::new(Actor::of(principal), "user.invited")
                 .resource(format!("invite:{}", invite.id))
-                .detail(json!({"role": role.as_str(), "groupIds": groups})),
+                .detail(detail),
         )
         .await;
         Ok((invite, Secret::new(token)))
