@@ -129,3 +129,53 @@ async fn a_members_sessions_are_theirs_to_find_rename_export_and_delete() {
         assert!(!audit.to_string().contains("Acme Q3"), "no content in the audit log: {audit}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_websocket_opens_and_continues_sessions() {
+    let p = with_openai().await;
+    let agent = shared_agent(&p, &[]).await;
+    let (_, member) = p.server.create_member(&p.admin, "m@example.com").await;
+    let mut ws = ChatSocket::open(&member).await;
+
+    // `"sessionId": null` opens a new session each time; the ack names it.
+    let mut opened = Vec::new();
+    for text in ["First topic", "Second topic"] {
+        ws.send(json!({"type": "message", "agentId": agent, "content": text, "sessionId": null})).await;
+        let frames = ws.until("complete").await;
+        let ack = frames.iter().find(|f| f["type"] == "ack").unwrap();
+        opened.push(ack["sessionId"].as_str().unwrap().to_string());
+    }
+    assert_ne!(opened[0], opened[1]);
+    assert_eq!(sessions(&member, "").await["total"], 2);
+
+    // A session id continues that session, and the history frame reads it.
+    ws.send(json!({"type": "message", "agentId": agent, "content": "More on the first", "sessionId": opened[0]})).await;
+    let frames = ws.until("complete").await;
+    assert_eq!(frames.iter().find(|f| f["type"] == "ack").unwrap()["sessionId"], opened[0].as_str());
+    ws.send(json!({"type": "history", "agentId": agent, "sessionId": opened[0]})).await;
+    let history = ws.until("history").await.pop().unwrap();
+    let texts: Vec<&str> = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["First topic", "More on the first"], "{history}");
+
+    // Someone else's session, a made-up one or one with another agent: not found, nothing stored.
+    let (_, other) = p.server.create_member(&p.admin, "o@example.com").await;
+    let mut theirs = ChatSocket::open(&other).await;
+    for session in [opened[0].as_str(), "01900000-0000-7000-8000-0000000000ff", "nope"] {
+        theirs.send(json!({"type": "message", "agentId": agent, "content": "hi", "sessionId": session})).await;
+        assert_eq!(theirs.until("error").await.pop().unwrap()["code"], "session_not_found");
+    }
+    let (_, own) = member.send_json("GET", "/api/agents", Value::Null).await;
+    let personal = own.as_array().unwrap().iter().find(|a| a["isPersonal"] == true).unwrap()["id"].clone();
+    ws.send(json!({"type": "message", "agentId": personal, "content": "hi", "sessionId": opened[0]})).await;
+    assert_eq!(ws.until("error").await.pop().unwrap()["code"], "session_not_found");
+    assert_eq!(sessions(&other, "").await["total"], 0);
+    let first = sessions(&member, "").await;
+    let first = first["sessions"].as_array().unwrap().iter().find(|s| s["id"] == opened[0].as_str()).unwrap().clone();
+    assert_eq!(first["messageCount"], 4, "{first}");
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use pincer_core::{MessageId, Principal, RunId};
+use pincer_core::{ChatId, MessageId, Principal, RunId};
 
 use super::runs::{ChatRef, Follow, RunRegistry, RunSlot, RunUpdate};
 use super::service::{ChatError, ChatService, PreparedRun, RunEvent, RunSink, TurnRequest, chat_key};
@@ -58,6 +58,8 @@ pub struct RunCoordinator {
 pub struct AcceptedRun {
     /// The chat it runs in.
     pub chat: ChatRef,
+    /// The chat's id: the session the turn belongs to.
+    pub session_id: ChatId,
     /// The run.
     pub run_id: RunId,
     /// The stored user message.
@@ -124,6 +126,7 @@ impl RunCoordinator {
         let run_id = prepared.run_id;
         let message_id = prepared.assistant_message_id;
         let user_message_id = prepared.user_message.id;
+        let session_id = prepared.chat.id;
         let cancelled = self.registry.begin(&chat, slot, run_id, message_id);
         let (service, registry, followed) = (self.chat.clone(), self.registry.clone(), chat.clone());
         let run = async move {
@@ -135,6 +138,7 @@ impl RunCoordinator {
         };
         AcceptedRun {
             chat,
+            session_id,
             run_id,
             user_message_id,
             message_id,

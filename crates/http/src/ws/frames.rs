@@ -7,14 +7,38 @@ use pincer_core::MessageId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// A frame the client sends (JSON text): `message` starts a run (in a new chat without
-/// `chatId`), `history` asks for a chat's messages and its run in progress, `abort` stops the run.
+/// A frame the client sends (JSON text): `message` starts a run (in the chat `chatId`, `main`
+/// without one; in a new session with `"sessionId": null`, in that session with its id),
+/// `history` asks for a chat's (or a session's) messages and its run in progress, `abort` stops
+/// the run.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "lowercase", rename_all_fields = "camelCase", deny_unknown_fields)]
 pub enum ClientFrame {
-    Message { agent_id: String, content: String, chat_id: Option<String>, client_message_id: Option<String> },
-    History { agent_id: String, chat_id: Option<String> },
-    Abort { agent_id: String, chat_id: Option<String> },
+    Message {
+        agent_id: String,
+        content: String,
+        chat_id: Option<String>,
+        client_message_id: Option<String>,
+        /// Absent: `chatId` decides; `null`: a new session; an id: that session.
+        #[serde(default, deserialize_with = "present")]
+        #[schema(value_type = Option<String>)]
+        session_id: Option<Option<String>>,
+    },
+    History {
+        agent_id: String,
+        chat_id: Option<String>,
+        session_id: Option<String>,
+    },
+    Abort {
+        agent_id: String,
+        chat_id: Option<String>,
+    },
+}
+
+/// A field that is present, even as `null` (`Some(None)`), told apart from an absent one
+/// (`None`, by `#[serde(default)]`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// A message as the `history` frame lists it.
@@ -67,6 +91,8 @@ pub enum ServerFrame {
     Ack {
         agent_id: String,
         chat_id: String,
+        /// The session the message is in (its id, for `sessionId` and the sessions routes).
+        session_id: String,
         client_message_id: Option<String>,
         user_message_id: String,
         message_id: String,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
 use futures::StreamExt;
 use pincer_agents::chat::{ChatError, ChatRef, Delivery, TurnRequest, Updates, service::chat_key};
-use pincer_core::{AgentId, Principal};
+use pincer_core::{AgentId, ChatId, Principal};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -265,10 +265,16 @@ impl Socket {
             }
         };
         match frame {
-            ClientFrame::Message { agent_id, content, chat_id, client_message_id } => {
-                self.on_message(agent_id, content, chat_id, client_message_id).await;
+            ClientFrame::Message { agent_id, content, chat_id, client_message_id, session_id } => {
+                if let Some(chat_id) = self.session_chat(&agent_id, chat_id, session_id).await {
+                    self.on_message(agent_id, content, chat_id, client_message_id).await;
+                }
             }
-            ClientFrame::History { agent_id, chat_id } => self.on_history(agent_id, chat_id).await,
+            ClientFrame::History { agent_id, chat_id, session_id } => {
+                if let Some(chat_id) = self.session_chat(&agent_id, chat_id, session_id.map(Some)).await {
+                    self.on_history(agent_id, chat_id).await;
+                }
+            }
             ClientFrame::Abort { agent_id, chat_id } => {
                 if let Some((agent, key)) = self.target(&agent_id, chat_id.as_deref()).await {
                     self.state.runs.cancel(&ChatRef { user: self.principal.user_id, agent, key });
@@ -276,6 +282,33 @@ impl Socket {
             }
         }
         true
+    }
+
+    /// The chat key a frame is about: its `chatId` when it names no session; a fresh key for a new
+    /// session (`"sessionId": null`); the key of the caller's session `sessionId` with this
+    /// agent — or `None`, with a `session_not_found` frame sent, when there is no such session.
+    async fn session_chat(
+        &self,
+        agent_id: &str,
+        chat_id: Option<String>,
+        session_id: Option<Option<String>>,
+    ) -> Option<Option<String>> {
+        let raw = match session_id {
+            None => return Some(chat_id),
+            Some(None) => return Some(Some(format!("s-{}", ChatId::new()))),
+            Some(Some(raw)) => raw,
+        };
+        let session = match raw.trim().parse::<ChatId>() {
+            Ok(id) => self.state.sessions.get(&self.principal, id).await.ok(),
+            Err(_) => None,
+        };
+        match session {
+            Some(s) if agent_id.trim().parse::<AgentId>().is_ok_and(|a| a == s.chat.agent_id) => Some(Some(s.chat.key)),
+            _ => {
+                self.frame(ServerFrame::error(Some(agent_id), None, "session_not_found", "session not found")).await;
+                None
+            }
+        }
     }
 
     /// The agent id and chat key of a frame, or an error frame sent.
@@ -380,6 +413,7 @@ impl Socket {
         self.frame(ServerFrame::Ack {
             agent_id,
             chat_id: key,
+            session_id: accepted.session_id.to_string(),
             client_message_id,
             user_message_id: accepted.user_message_id.to_string(),
             message_id: accepted.message_id.to_string(),
