@@ -261,6 +261,22 @@ mod tests {
     }
 
     #[test]
+    fn a_null_session_id_is_told_apart_from_an_absent_one() {
+        let session = |text: &str| match serde_json::from_str::<ClientFrame>(text).unwrap() {
+            ClientFrame::Message { session_id, .. } => session_id,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(session(r#"{"type":"message","agentId":"a","content":"x"}"#), None);
+        assert_eq!(session(r#"{"type":"message","agentId":"a","content":"x","sessionId":null}"#), Some(None));
+        assert_eq!(
+            session(r#"{"type":"message","agentId":"a","content":"x","sessionId":"s"}"#),
+            Some(Some("s".into()))
+        );
+        let bad = r#"{"type":"message","agentId":"a","content":"x","sessionId":7}"#;
+        assert!(serde_json::from_str::<ClientFrame>(bad).is_err());
+    }
+
+    #[test]
     fn the_chunk_writer_writes_what_serde_writes() {
         let writer = ChunkWriter::new("a\"1", "main", "m-1");
         for content in ["plain", "quote \" and \\ backslash", "line\nbreak\ttab", "ünïcödé ✓", ""] {
