@@ -78,7 +78,8 @@ function App() {
   } else if (path === '/' || path === '/agents') {
     page = html`<${Agents} />`;
   } else if (path.startsWith('/chat/')) {
-    page = html`<${Chat} agentId=${decodeURIComponent(path.slice('/chat/'.length))} />`;
+    const session = new URLSearchParams(location.search).get('session');
+    page = html`<${Chat} agentId=${decodeURIComponent(path.slice('/chat/'.length))} sessionId=${session} />`;
   } else if (path === '/profile') {
     page = html`<${Profile} user=${user} onRenamed=${(name) => setUser({ ...user, name })} />`;
   } else {

@@ -14,4 +14,5 @@ mod first_start;
 mod groups;
 mod journey;
 mod serving;
+mod sessions;
 mod usage;

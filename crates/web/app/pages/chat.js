@@ -1,12 +1,15 @@
 // Chat with one agent over the WebSocket (docs/API.md, "Chat"): the history when the page
 // opens (with a run in progress resumed), streamed answers as safe Markdown, a stop button, tool
-// calls shown compactly, and clear messages for errors and a lost connection.
+// calls shown compactly, and clear messages for errors and a lost connection. The conversations
+// panel lists, searches and manages the user's sessions; the page shows one chat (its key, from
+// the server's frames) at a time and ignores the frames of others the socket still follows.
 import { html, useEffect, useRef, useState } from '../lib/html.js';
 import { get } from '../lib/api.js';
 import { renderMarkdown } from '../lib/markdown.js';
 import { openSocket } from '../lib/socket.js';
+import { SessionsPanel } from './sessions.js';
 
-export function Chat({ agentId }) {
+export function Chat({ agentId, sessionId: initialSession }) {
   const [agent, setAgent] = useState(null);
   const [messages, setMessages] = useState([]);
   const [running, setRunning] = useState(null); // the assistant message being written
@@ -14,8 +17,23 @@ export function Chat({ agentId }) {
   const [connection, setConnection] = useState('connecting');
   const [error, setError] = useState(null);
   const [draft, setDraft] = useState('');
+  const [sessionId, setSessionId] = useState(initialSession ?? null);
+  const [refresh, setRefresh] = useState(0);
   const socket = useRef(null);
   const list = useRef(null);
+  // The chat shown: its key once the server named it (null: waiting for a history or an ack),
+  // and whether the next message opens a new session.
+  const chatKey = useRef(null);
+  const fresh = useRef(false);
+  const wanted = useRef(initialSession ?? null);
+
+  // Asks for the shown chat's history: by key once known, else the session chosen, else `main`.
+  function history(s = socket.current) {
+    if (fresh.current) return;
+    if (chatKey.current) s?.send({ type: 'history', agentId, chatId: chatKey.current });
+    else if (wanted.current) s?.send({ type: 'history', agentId, sessionId: wanted.current });
+    else s?.send({ type: 'history', agentId });
+  }
 
   useEffect(() => {
     get(`/api/agents/${encodeURIComponent(agentId)}`).then(setAgent).catch(setError);
@@ -23,7 +41,7 @@ export function Chat({ agentId }) {
       onState: (state) => {
         setConnection(state);
         // (Re)connected: the history brings what was missed, and resumes a run in progress.
-        if (state === 'open') s.send({ type: 'history', agentId });
+        if (state === 'open') history(s);
       },
       onFrame: (frame) => onFrame(frame),
     });
@@ -37,8 +55,12 @@ export function Chat({ agentId }) {
 
   function onFrame(frame) {
     if (frame.agentId && frame.agentId !== agentId) return;
+    // Another chat the socket follows: not the one shown.
+    if (frame.chatId && chatKey.current && frame.chatId !== chatKey.current) return;
+    if (!chatKey.current && frame.chatId && frame.type !== 'history' && frame.type !== 'ack') return;
     switch (frame.type) {
       case 'history': {
+        chatKey.current = frame.chatId;
         const shown = frame.messages.map(toShown);
         if (frame.activeRun) {
           const at = shown.findIndex((m) => m.id === frame.activeRun.messageId);
@@ -53,6 +75,10 @@ export function Chat({ agentId }) {
         break;
       }
       case 'ack':
+        chatKey.current = frame.chatId;
+        fresh.current = false;
+        setSessionId(frame.sessionId);
+        setRefresh((n) => n + 1);
         setMessages((ms) => [
           ...ms.filter((m) => m.id !== frame.clientMessageId),
           { id: frame.userMessageId, role: 'user', content: pendingText.get(frame.clientMessageId) ?? '', status: 'complete', steps: [] },
@@ -75,7 +101,8 @@ export function Chat({ agentId }) {
         setRunning(null);
         setThinking(false);
         // The stored messages carry the tool calls the run made: show them.
-        socket.current?.send({ type: 'history', agentId });
+        history();
+        setRefresh((n) => n + 1);
         break;
       case 'error': {
         setThinking(false);
@@ -90,7 +117,7 @@ export function Chat({ agentId }) {
         }
         if (frame.code === 'not_authenticated') setConnection('signed-out');
         // Fell behind the run: the history brings the text so far and follows again.
-        if (frame.code === 'lagged') socket.current?.send({ type: 'history', agentId });
+        if (frame.code === 'lagged') history();
         break;
       }
       default:
@@ -105,7 +132,8 @@ export function Chat({ agentId }) {
     const clientMessageId = crypto.randomUUID();
     pendingText.set(clientMessageId, content);
     setError(null);
-    if (socket.current?.send({ type: 'message', agentId, content, clientMessageId })) {
+    const where = fresh.current ? { sessionId: null } : chatKey.current ? { chatId: chatKey.current } : {};
+    if (socket.current?.send({ type: 'message', agentId, content, clientMessageId, ...where })) {
       setMessages((ms) => [...ms, { id: clientMessageId, role: 'user', content, status: 'sending', steps: [] }]);
       setDraft('');
     } else {
@@ -113,7 +141,27 @@ export function Chat({ agentId }) {
     }
   }
 
-  const stop = () => socket.current?.send({ type: 'abort', agentId });
+  const stop = () => socket.current?.send({ type: 'abort', agentId, chatId: chatKey.current ?? undefined });
+
+  function openSession(id) {
+    fresh.current = false;
+    chatKey.current = null;
+    wanted.current = id;
+    setSessionId(id);
+    setRunning(null);
+    setError(null);
+    history();
+  }
+
+  function newConversation() {
+    fresh.current = true;
+    chatKey.current = null;
+    wanted.current = null;
+    setSessionId(null);
+    setMessages([]);
+    setRunning(null);
+    setError(null);
+  }
 
   return html`
     <main class="chat" data-connection=${connection}>
@@ -123,6 +171,7 @@ export function Chat({ agentId }) {
         ${connection === 'lost' && html`<p class="notice" role="status">Connection lost — reconnecting…</p>`}
         ${connection === 'signed-out' && html`<p class="error" role="alert">Your session ended. <a href="/login">Sign in again</a>.</p>`}
       </header>
+      <${SessionsPanel} agentId=${agentId} current=${sessionId} refresh=${refresh} onOpen=${openSession} onNew=${newConversation} />
       <ol class="messages" ref=${list} aria-live="polite">
         ${messages.length === 0 && agent?.greeting && html`<li class="msg assistant"><div class="md" dangerouslySetInnerHTML=${{ __html: renderMarkdown(agent.greeting) }}></div></li>`}
         ${messages.map((m) => html`<${MessageView} key=${m.id} message=${m} />`)}
@@ -154,7 +203,8 @@ function toShown(m) {
 
 // Errors that refuse a message before it is stored (docs/API.md, "Errors in frames").
 const REFUSALS = new Set(['agent_not_found', 'invalid_input', 'duplicate_message', 'agent_has_no_model',
-  'provider_not_configured', 'too_many_runs', 'too_many_follows', 'secret_unreadable']);
+  'provider_not_configured', 'too_many_runs', 'too_many_follows', 'secret_unreadable', 'session_not_found',
+  'budget_exceeded']);
 
 // Why a stored answer failed, by the code the history gives.
 const FAILURES = {
