@@ -97,12 +97,13 @@ fn count_sql(postgres: bool, by_agent: bool) -> String {
 }
 
 /// The best message hit of each of the user's sessions, and title hits; lower scores are better.
+/// `?1` is the words, `?4` the words confined to the user's owner token (see the migration).
 const SQLITE_SEARCH: &str = "\
 SELECT chat_id, message_id, role, score FROM (
   SELECT m.chat_id AS chat_id, m.id AS message_id, m.role AS role, f.rank AS score,
          ROW_NUMBER() OVER (PARTITION BY m.chat_id ORDER BY f.rank, m.seq) AS n
   FROM messages_fts f JOIN messages m ON m.rowid = f.rowid JOIN chats c ON c.id = m.chat_id
-  WHERE messages_fts MATCH ?1 AND c.user_id = ?2
+  WHERE messages_fts MATCH ?4 AND c.user_id = ?2
 ) WHERE n = 1
 UNION ALL
 SELECT c.id AS chat_id, NULL AS message_id, 'title' AS role, f.rank AS score
@@ -222,6 +223,8 @@ impl SessionArchive for Database {
         // Words are letters and digits only (`sessions::search_words`): quoted, each is a plain
         // term for FTS5, and plain text for `plainto_tsquery`.
         let fts = words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" ");
+        let in_content = words.iter().map(|w| format!("content : \"{w}\"")).collect::<Vec<_>>().join(" AND ");
+        let owned = format!("{in_content} AND owner : \"u{}\"", user.replace('-', ""));
         let plain = words.join(" ");
         self.run("sessions.search", move |conn| {
             // A session found both by title and by a message is listed once, by its best hit.
@@ -231,6 +234,7 @@ impl SessionArchive for Database {
                     .bind::<Text, _>(&fts)
                     .bind::<Text, _>(&user)
                     .bind::<BigInt, _>(fetch)
+                    .bind::<Text, _>(&owned)
                     .load(c)?,
                 AnyConn::Postgres(c) => diesel::sql_query(POSTGRES_SEARCH)
                     .bind::<Text, _>(&plain)

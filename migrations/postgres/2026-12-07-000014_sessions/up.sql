@@ -13,5 +13,8 @@ UPDATE chats SET title = COALESCE((
 ), '');
 ALTER TABLE chats ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('english', title)) STORED;
 CREATE INDEX chats_search_idx ON chats USING GIN (search);
-ALTER TABLE messages ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED;
+-- The first 100,000 characters of a message are indexed (a tsvector holds at most 1 MB; a longer
+-- message is searched by its start).
+ALTER TABLE messages ADD COLUMN search tsvector
+    GENERATED ALWAYS AS (to_tsvector('english', left(content, 100000))) STORED;
 CREATE INDEX messages_search_idx ON messages USING GIN (search);

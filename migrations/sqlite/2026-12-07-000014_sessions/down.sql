@@ -6,6 +6,7 @@ DROP TRIGGER messages_fts_update;
 DROP TRIGGER messages_fts_delete;
 DROP TRIGGER messages_fts_insert;
 DROP TABLE messages_fts;
+DROP VIEW messages_search;
 DROP INDEX chats_user_activity_idx;
 ALTER TABLE chats DROP COLUMN channel;
 ALTER TABLE chats DROP COLUMN title_set_by_user;

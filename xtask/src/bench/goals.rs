@@ -4,7 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::{Measurement, MemoryReading, agents, audit_page, cold_start, health, memory, usage_reports};
+use super::{
+    Measurement, MemoryReading, agents, audit_page, cold_start, health, memory, session_search, usage_reports,
+};
 
 /// `agents` must reach this share of `health`'s requests/s.
 const AGENTS_SHARE_OF_HEALTH: f64 = 0.5;
@@ -15,6 +17,9 @@ const COLD_START: Duration = Duration::from_millis(200);
 /// The usage reports at concurrency 8 over a million records (issue #16).
 const USAGE_P50: Duration = Duration::from_millis(100);
 const USAGE_P99: Duration = Duration::from_millis(200);
+/// Session search at concurrency 8 over a million messages (issue #17).
+const SEARCH_P50: Duration = Duration::from_millis(20);
+const SEARCH_P99: Duration = Duration::from_millis(50);
 /// Idle resident set size after start.
 const IDLE_RSS_BYTES: u64 = 30 * 1024 * 1024;
 
@@ -58,6 +63,16 @@ pub fn evaluate(results: &[Measurement], readings: &[MemoryReading]) -> Vec<Goal
                 detail: format!("p50 {}, p99 {} on {}", ms(p50), ms(p99), m.backend),
             });
         }
+    }
+    if let Some(m) = find(session_search::NAME) {
+        let goal =
+            format!("{} p50 < {} and p99 < {} at concurrency 8", session_search::NAME, ms(SEARCH_P50), ms(SEARCH_P99));
+        let (p50, p99) = (m.p50.unwrap_or(Duration::MAX), m.p99.unwrap_or(Duration::MAX));
+        goals.push(Goal {
+            goal,
+            met: Some(p50 < SEARCH_P50 && p99 < SEARCH_P99 && m.concurrency == 8),
+            detail: format!("p50 {}, p99 {} on {}", ms(p50), ms(p99), m.backend),
+        });
     }
     if find(health::NAME).is_none() && find(agents::NAME).is_none() && find(cold_start::NAME).is_none() {
         // An in-process-only run (e.g. `--scenario audit-verify`): nothing to say.

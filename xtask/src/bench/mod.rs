@@ -28,6 +28,7 @@ mod login;
 mod password_flood;
 mod seed;
 pub(crate) mod server;
+mod session_search;
 mod usage_reports;
 
 use std::cell::RefCell;
@@ -245,6 +246,7 @@ fn scenarios() -> Vec<Box<dyn Scenario>> {
         Box::new(cold_start::ColdStart),
         Box::new(chat::Chat),
         Box::new(usage_reports::UsageReports),
+        Box::new(session_search::SessionSearch),
     ]
 }
 

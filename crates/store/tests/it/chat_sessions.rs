@@ -7,6 +7,7 @@ use pincer_core::{AgentId, ChatId, PageRequest, UserId};
 
 use crate::conversations::{insert_agent, insert_user, new_turn};
 use crate::support::{ConversationStores, each_conversation_store};
+use pincer_agents::chat::ConversationStore as _;
 
 /// Opens a turn with `text` on `key` (`ms` after NOW); the chat's id.
 async fn say(db: &dyn ConversationStores, user: UserId, agent: AgentId, key: &str, text: &str, ms: i64) -> ChatId {
@@ -68,6 +69,34 @@ async fn sessions_are_listed_searched_renamed_and_deleted_for_their_user_only() 
         assert!(db.search_sessions(ada, &["acme".into()], 10).await.unwrap().is_empty(), "gone from the index");
         assert_eq!(db.list_sessions(ada, None, PAGE).await.unwrap().total, 1);
         assert_eq!(db.list_sessions(bob, None, PAGE).await.unwrap().items[0].id, bobs);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_beyond_what_an_index_holds_is_stored_and_found_by_its_start() {
+    each_conversation_store(|db| async move {
+        let ada = insert_user(&*db, "ada@example.com").await.id;
+        let helper = insert_agent(&*db, "Helper").await;
+        let mut turn = new_turn(ada, helper, "long", "Tell me everything", None, 0);
+        let (chat, _) = db.open_turn(&mut turn, 10).await.unwrap();
+        // 1.2 MB of distinct long words: more than a PostgreSQL tsvector may hold (1 MB).
+        let words: Vec<String> = (0..1_200).map(|i| format!("{i:05}{}", "y".repeat(995))).collect();
+        let long = format!("needle {}", words.join(" "));
+        db.update_message(
+            turn.assistant.id,
+            &long,
+            pincer_agents::chat::MessageStatus::Complete,
+            &[],
+            None,
+            crate::support::NOW,
+        )
+        .await
+        .unwrap();
+        let hits = db.search_sessions(ada, &["needle".into()], 10).await.unwrap();
+        assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), [chat.id]);
+        assert_eq!(hits[0].match_role, "assistant");
+        assert!(hits[0].snippet.chars().count() <= 200, "{}", hits[0].snippet.len());
     })
     .await;
 }
