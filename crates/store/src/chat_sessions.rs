@@ -18,6 +18,8 @@ use crate::error::DbError;
 use crate::rows::id;
 use crate::schema::{agents, chats, messages};
 
+/// How many of the newest message hits per session asked for a search considers.
+const MESSAGE_HITS_PER_SESSION: i64 = 10;
 /// Characters of the newest message with text shown as a session's preview.
 const PREVIEW_CHARS: i64 = 120;
 
@@ -96,20 +98,25 @@ fn count_sql(postgres: bool, by_agent: bool) -> String {
     )
 }
 
-/// The best message hit of each of the user's sessions, and title hits; lower scores are better.
-/// `?1` is the words, `?4` the words confined to the user's owner token (see the migration).
+/// The user's sessions with the most hits among their `?5` newest matching messages (`?4`: the
+/// words confined to their owner token, see the migration — the index walks its postings newest
+/// first and stops, so no hit is ranked one by one), each by its newest hit; title hits (`?1`: the
+/// words) come first. Lower scores are better, then newer. Sessions are made distinct by the
+/// caller. The `CROSS JOIN`s keep the index first: the planner would otherwise walk the user's
+/// chats and ask the title index about each (50 ms over 20,000 chats instead of 0.1 ms). bm25
+/// ranking of every hit cost 14 ms over a user's 100,000 messages; the hit count per session is
+/// the relevance here.
 const SQLITE_SEARCH: &str = "\
-SELECT chat_id, message_id, role, score FROM (
-  SELECT m.chat_id AS chat_id, m.id AS message_id, m.role AS role, f.rank AS score,
-         ROW_NUMBER() OVER (PARTITION BY m.chat_id ORDER BY f.rank, m.seq) AS n
-  FROM messages_fts f JOIN messages m ON m.rowid = f.rowid JOIN chats c ON c.id = m.chat_id
-  WHERE messages_fts MATCH ?4 AND c.user_id = ?2
-) WHERE n = 1
+SELECT m.chat_id AS chat_id, m.id AS message_id, m.role AS role, -CAST(COUNT(*) AS REAL) AS score,
+       MAX(m.rowid) AS newest
+FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?4 ORDER BY rowid DESC LIMIT ?5) f
+CROSS JOIN messages m ON m.rowid = f.rowid CROSS JOIN chats c ON c.id = m.chat_id AND c.user_id = ?2
+GROUP BY m.chat_id
 UNION ALL
-SELECT c.id AS chat_id, NULL AS message_id, 'title' AS role, f.rank AS score
-FROM chats_fts f JOIN chats c ON c.rowid = f.rowid
+SELECT c.id AS chat_id, NULL AS message_id, 'title' AS role, -1e18 AS score, c.rowid AS newest
+FROM chats_fts f CROSS JOIN chats c ON c.rowid = f.rowid
 WHERE chats_fts MATCH ?1 AND c.user_id = ?2
-ORDER BY score LIMIT ?3";
+ORDER BY score, newest DESC LIMIT ?3";
 
 /// As [`SQLITE_SEARCH`]; scores are negated ranks so that lower is better here too.
 const POSTGRES_SEARCH: &str = "\
@@ -227,14 +234,15 @@ impl SessionArchive for Database {
         let owned = format!("{in_content} AND owner : \"u{}\"", user.replace('-', ""));
         let plain = words.join(" ");
         self.run("sessions.search", move |conn| {
-            // A session found both by title and by a message is listed once, by its best hit.
-            let fetch = i64::from(limit) * 2;
+            // A session found by its title and by messages is listed once, by its best hit.
+            let fetch = i64::from(limit) * MESSAGE_HITS_PER_SESSION;
             let hits: Vec<HitRow> = match conn {
                 AnyConn::Sqlite(c) => diesel::sql_query(SQLITE_SEARCH)
                     .bind::<Text, _>(&fts)
                     .bind::<Text, _>(&user)
                     .bind::<BigInt, _>(fetch)
                     .bind::<Text, _>(&owned)
+                    .bind::<BigInt, _>(fetch)
                     .load(c)?,
                 AnyConn::Postgres(c) => diesel::sql_query(POSTGRES_SEARCH)
                     .bind::<Text, _>(&plain)
