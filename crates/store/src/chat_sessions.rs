@@ -118,19 +118,23 @@ FROM chats_fts f CROSS JOIN chats c ON c.rowid = f.rowid
 WHERE chats_fts MATCH ?1 AND c.user_id = ?2
 ORDER BY score, newest DESC LIMIT ?3";
 
-/// As [`SQLITE_SEARCH`]; scores are negated ranks so that lower is better here too.
+/// As [`SQLITE_SEARCH`]: the user's sessions by their hits among their `$4` newest matching
+/// messages, title hits first (ranking every hit with `ts_rank` read each one's `tsvector`).
 const POSTGRES_SEARCH: &str = "\
-WITH q AS (SELECT plainto_tsquery('english', $1) AS q)
-SELECT chat_id, message_id, role, score FROM (
-  SELECT DISTINCT ON (m.chat_id) m.chat_id, m.id AS message_id, m.role, -ts_rank(m.search, q.q)::float8 AS score
-  FROM q, messages m JOIN chats c ON c.id = m.chat_id
-  WHERE m.search @@ q.q AND c.user_id = $2
-  ORDER BY m.chat_id, ts_rank(m.search, q.q) DESC, m.seq
+WITH q AS (SELECT plainto_tsquery('english', $1) AS q),
+hits AS (
+  SELECT m.chat_id, m.id, m.role, m.created_at FROM q, messages m JOIN chats c ON c.id = m.chat_id
+  WHERE m.search @@ q.q AND c.user_id = $2 ORDER BY m.created_at DESC LIMIT $4
+)
+SELECT chat_id, message_id, role, score, newest FROM (
+  SELECT DISTINCT ON (chat_id) chat_id, id AS message_id, role,
+         -(COUNT(*) OVER (PARTITION BY chat_id))::float8 AS score, created_at AS newest
+  FROM hits ORDER BY chat_id, created_at DESC
 ) best
 UNION ALL
-SELECT c.id AS chat_id, NULL AS message_id, 'title' AS role, -2 * ts_rank(c.search, q.q)::float8 AS score
+SELECT c.id AS chat_id, NULL AS message_id, 'title' AS role, -1e18::float8 AS score, c.updated_at AS newest
 FROM q, chats c WHERE c.search @@ q.q AND c.user_id = $2
-ORDER BY score LIMIT $3";
+ORDER BY score, newest DESC LIMIT $3";
 
 const SQLITE_MESSAGE_SNIPPET: &str = "SELECT snippet(messages_fts, 0, '«', '»', '…', 24) AS snippet FROM messages_fts \
      WHERE messages_fts MATCH ?1 AND rowid = (SELECT rowid FROM messages WHERE id = ?2)";
@@ -247,6 +251,7 @@ impl SessionArchive for Database {
                 AnyConn::Postgres(c) => diesel::sql_query(POSTGRES_SEARCH)
                     .bind::<Text, _>(&plain)
                     .bind::<Text, _>(&user)
+                    .bind::<BigInt, _>(fetch)
                     .bind::<BigInt, _>(fetch)
                     .load(c)?,
             };

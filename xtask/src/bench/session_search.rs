@@ -108,10 +108,10 @@ fn uuid(kind: u32, n: u64) -> String {
 /// one message in 50 and one in 20.
 fn text(n: u64) -> String {
     let mut words: Vec<String> = (0..16u64).map(|i| format!("w{}", (n * 7_919 + i * 104_729) % 5_000)).collect();
-    if n % 50 == 0 {
+    if n.is_multiple_of(50) {
         words.insert(3, "quarterly".into());
     }
-    if n % 20 == 0 {
+    if n.is_multiple_of(20) {
         words.insert(8, "report".into());
     }
     words.join(" ")

@@ -88,7 +88,8 @@ pub trait SessionArchive: Send + Sync + 'static {
         page: PageRequest,
     ) -> Result<Page<SessionSummary>, StoreError>;
     /// `user`'s sessions whose title or messages hold every one of `words` (in any form the
-    /// full-text index matches), best first, at most `limit`.
+    /// full-text index matches), best first — title hits, then the sessions with the most hits
+    /// among the user's 10 × `limit` newest matching messages, then the newest — at most `limit`.
     async fn search_sessions(&self, user: UserId, words: &[String], limit: u32) -> Result<Vec<SessionHit>, StoreError>;
     /// One of `user`'s sessions.
     async fn session(&self, user: UserId, id: ChatId) -> Result<Option<Session>, StoreError>;

@@ -7,7 +7,6 @@ use pincer_core::{AgentId, ChatId, PageRequest, UserId};
 
 use crate::conversations::{insert_agent, insert_user, new_turn};
 use crate::support::{ConversationStores, each_conversation_store};
-use pincer_agents::chat::ConversationStore as _;
 
 /// Opens a turn with `text` on `key` (`ms` after NOW); the chat's id.
 async fn say(db: &dyn ConversationStores, user: UserId, agent: AgentId, key: &str, text: &str, ms: i64) -> ChatId {
