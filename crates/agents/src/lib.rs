@@ -23,6 +23,7 @@
 pub mod catalogue;
 pub mod chat;
 pub mod error;
+pub mod memory;
 pub mod model;
 pub mod model_id;
 pub mod paths;

@@ -67,6 +67,10 @@ typed_id!(
     ApiTokenId
 );
 typed_id!(
+    /// A long-term memory entry of one user.
+    MemoryId
+);
+typed_id!(
     /// A conversation of one user with one agent.
     ChatId
 );

@@ -35,7 +35,9 @@ pub mod worker;
 
 pub use entitlement::{Community, Enterprise, Entitlement};
 pub use events::{BusEvent, EventBus, EventHandler, LocalEventBus};
-pub use id::{AgentId, ApiTokenId, ChatId, GroupId, InviteId, MessageId, PairingId, RunId, SessionId, UsageId, UserId};
+pub use id::{
+    AgentId, ApiTokenId, ChatId, GroupId, InviteId, MemoryId, MessageId, PairingId, RunId, SessionId, UsageId, UserId,
+};
 pub use page::{Page, PageRequest};
 pub use principal::{Capability, Credential, Denied, Principal, Role, Scope};
 pub use secret::Secret;

@@ -24,6 +24,7 @@ mod executor;
 mod groups;
 mod hasher;
 mod invites;
+mod memories;
 mod migrate;
 mod pairings;
 mod providers;

@@ -298,3 +298,31 @@ diesel::table! {
         group_id -> Text,
     }
 }
+
+diesel::table! {
+    /// Long-term memory entries, one user's each.
+    memories (id) {
+        id -> Text,
+        user_id -> Text,
+        agent_id -> Nullable<Text>,
+        content -> Text,
+        /// JSON array of tags.
+        tags -> Text,
+        /// `user` or `agent`.
+        source -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Each user's memory settings (absent: the defaults).
+    memory_settings (user_id) {
+        user_id -> Text,
+        enabled -> Bool,
+        auto_inject -> Bool,
+        max_injected -> BigInt,
+        max_entry_chars -> BigInt,
+        updated_at -> BigInt,
+    }
+}

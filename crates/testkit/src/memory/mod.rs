@@ -12,6 +12,7 @@
 
 mod audit;
 mod groups;
+mod memories;
 mod sessions;
 mod usage;
 
@@ -40,6 +41,8 @@ struct Tables {
     providers: Vec<Provider>,
     pairings: Vec<Pairing>,
     chats: Vec<Chat>,
+    memories: Vec<pincer_agents::memory::MemoryEntry>,
+    memory_settings: HashMap<UserId, pincer_agents::memory::MemorySettings>,
     /// Chat titles (`chats.title`), set by the first turn or by the user.
     chat_titles: HashMap<ChatId, String>,
     /// Every message with its place in its chat and the node streaming it.

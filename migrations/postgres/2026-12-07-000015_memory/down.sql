@@ -1,0 +1,2 @@
+DROP TABLE memory_settings;
+DROP TABLE memories;
