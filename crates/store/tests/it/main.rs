@@ -14,6 +14,7 @@ mod groups;
 mod hasher;
 mod invites;
 mod lifecycle;
+mod memories;
 mod pairings;
 mod providers;
 mod sessions;

@@ -154,6 +154,19 @@ where
     each_store(|db| Arc::new(db), || Arc::new(MemoryStores::default()), test).await;
 }
 
+/// The memory store with the users and agents its entries refer to.
+pub trait LongTermStores: ConversationStores + pincer_agents::memory::MemoryStore {}
+impl<T: ConversationStores + pincer_agents::memory::MemoryStore> LongTermStores for T {}
+
+/// Runs `test` against every memory store: SQLite, PostgreSQL when configured, and memory.
+pub async fn each_memory_store<F, Fut>(test: F)
+where
+    F: Fn(Arc<dyn LongTermStores>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    each_store(|db| Arc::new(db), || Arc::new(MemoryStores::default()), test).await;
+}
+
 /// Runs `test` against every pairing store: SQLite, PostgreSQL when configured, and memory.
 pub async fn each_pairing_store<F, Fut>(test: F)
 where
