@@ -152,6 +152,19 @@ impl From<UsageError> for ApiError {
     }
 }
 
+impl From<pincer_agents::memory::MemoryError> for ApiError {
+    fn from(e: pincer_agents::memory::MemoryError) -> Self {
+        use pincer_agents::memory::MemoryError as E;
+        let status = match &e {
+            E::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            E::NotFound => StatusCode::NOT_FOUND,
+            E::Full | E::Disabled => StatusCode::CONFLICT,
+            E::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}
+
 impl From<pincer_agents::chat::sessions::SessionError> for ApiError {
     fn from(e: pincer_agents::chat::sessions::SessionError) -> Self {
         use pincer_agents::chat::sessions::SessionError as E;

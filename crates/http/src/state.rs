@@ -59,6 +59,8 @@ pub struct AppState {
     pub agents: Arc<AgentService>,
     pub providers: Arc<ProviderService>,
     pub chat: Arc<ChatService>,
+    /// The callers' long-term memory.
+    pub memory: Arc<pincer_agents::memory::MemoryService>,
     /// The callers' own conversations.
     pub sessions: Arc<pincer_agents::chat::sessions::Sessions>,
     /// Runs: started, followed and aborted through it by every frontend.

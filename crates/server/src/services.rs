@@ -3,6 +3,7 @@
 //! domain crates.
 
 use pincer_agents::chat::sessions::{SessionDeps, Sessions};
+use pincer_agents::memory::{MemoryDeps, MemoryService};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -65,6 +66,7 @@ pub struct Services {
     pub chat: Arc<ChatService>,
     pub runs: Arc<RunCoordinator>,
     pub sessions: Arc<Sessions>,
+    pub memory: Arc<MemoryService>,
     pub connections: Arc<Connections>,
     pub tools: Arc<ToolRegistry>,
     /// The audit head's file anchor; flushed at the end of a stop.
@@ -101,6 +103,11 @@ impl Services {
             .map_err(|e| format!("cannot take this node's lease: {e}"))?
             .ok_or("this node's lease is taken")?;
         let cipher = Arc::new(Cipher::new(&config.encryption_key));
+        let memory = Arc::new(MemoryService::new(MemoryDeps {
+            store: shared.store.clone(),
+            audit: shared.audit.clone(),
+            clock: shared.clock.clone(),
+        }));
         let bus = database.event_bus();
         let licence = licence(&shared, cipher.clone(), &config, bus.clone()).await?;
         bus.subscribe(licence.clone());
@@ -142,6 +149,7 @@ impl Services {
         }));
         let settings = Arc::new(SettingsService::new(store, cipher, clock, audit.clone()));
         Ok(Services {
+            memory,
             database: database.clone(),
             identity,
             settings,
@@ -179,6 +187,7 @@ impl Services {
             chat: self.chat.clone(),
             runs: self.runs.clone(),
             sessions: self.sessions.clone(),
+            memory: self.memory.clone(),
             connections: self.connections.clone(),
             readiness: Arc::new(DatabaseReadiness(self.database.clone())),
             config,

@@ -13,6 +13,7 @@ mod enterprise;
 mod groups;
 mod health;
 mod invites;
+mod memory;
 mod profile;
 mod providers;
 mod sessions;
@@ -128,6 +129,7 @@ pub(crate) fn documents() -> Vec<Document> {
         enterprise::Doc::openapi(),
         groups::Doc::openapi(),
         sessions::Doc::openapi(),
+        memory::Doc::openapi(),
         crate::ws::Doc::openapi(),
         docs::Doc::openapi(),
     ]
@@ -151,6 +153,7 @@ pub(crate) fn table() -> Vec<Endpoint> {
         enterprise::endpoints(),
         groups::endpoints(),
         sessions::endpoints(),
+        memory::endpoints(),
         crate::ws::endpoints(),
         docs::endpoints(),
     ]

@@ -2,7 +2,7 @@
 //! the relevant ones for some words (any word, best first), deleted and counted — always only the
 //! user's own — with stats and settings that round trip.
 
-use pincer_agents::memory::{MemoryEntry, MemorySettings, MemorySource, MemoryStore};
+use pincer_agents::memory::{MemoryEntry, MemorySettings, MemorySource};
 use pincer_core::{AgentId, MemoryId, PageRequest, Timestamp, UserId};
 
 use crate::conversations::{insert_agent, insert_user};
