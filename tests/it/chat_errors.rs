@@ -77,7 +77,7 @@ pub async fn personal_agent(browser: &Browser) -> String {
 }
 
 /// The system prompt of each chat request the fake received (OpenAI: the first message).
-fn system_prompts(fake: &FakeProvider) -> Vec<String> {
+pub fn system_prompts(fake: &FakeProvider) -> Vec<String> {
     fake.chat_requests()
         .iter()
         .map(|r| {

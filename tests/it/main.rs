@@ -34,6 +34,7 @@ mod json_logs;
 mod keys;
 mod login_throttle;
 mod loopback;
+mod memory;
 mod models_unavailable;
 mod nul_text;
 mod openapi;

@@ -4,6 +4,7 @@
 
 use pincer_agents::chat::sessions::{SessionDeps, Sessions};
 use pincer_agents::memory::{MemoryDeps, MemoryService};
+use pincer_agents::tools::MemoryToolProvider;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -111,7 +112,7 @@ impl Services {
         let bus = database.event_bus();
         let licence = licence(&shared, cipher.clone(), &config, bus.clone()).await?;
         bus.subscribe(licence.clone());
-        let access = Access { licence: licence.clone(), bus: bus.clone() };
+        let access = Access { licence: licence.clone(), bus: bus.clone(), memory: memory.clone() };
         let (tools, agents, providers) = catalogue(&shared, config.catalogue_config(), cipher.clone(), access)?;
         let budgets = Arc::new(Budgets::new(BudgetDeps {
             store: shared.store.clone(),
@@ -121,7 +122,9 @@ impl Services {
             audit: shared.audit.clone(),
             clock: shared.clock.clone(),
         }));
-        let chat = chat(&shared, &agents, &providers, &tools, &node, &leases, budgets.clone());
+        let catalogue = (tools, agents, providers);
+        let chat = chat(&shared, &catalogue, &node, &leases, budgets.clone(), memory.clone());
+        let (tools, agents, providers) = catalogue;
         let runs = Arc::new(RunCoordinator::new(chat.clone(), Arc::new(TokioSpawner), config.max_runs_per_user));
         let connections = Arc::new(Connections::default());
         bus.subscribe(connections.clone());
@@ -239,6 +242,8 @@ type Catalogue = (Arc<ToolRegistry>, Arc<AgentService>, Arc<ProviderService>);
 struct Access {
     licence: Arc<LicenceService>,
     bus: Arc<dyn pincer_core::EventBus>,
+    /// Long-term memory: its tools join the registry.
+    memory: Arc<MemoryService>,
 }
 
 /// The catalogue's services: the tools (the file tools first), the agents, the providers.
@@ -250,7 +255,8 @@ fn catalogue(
 ) -> Result<Catalogue, String> {
     let Shared { store, clock, audit } = shared;
     let files = FileToolProvider::new(Arc::new(LocalDocuments), config.documents_dir.clone());
-    let mut families: Vec<Arc<dyn ToolProvider>> = vec![Arc::new(files)];
+    let memory = MemoryToolProvider::new(access.memory.clone());
+    let mut families: Vec<Arc<dyn ToolProvider>> = vec![Arc::new(files), Arc::new(memory)];
     families.extend(config.extra_tools);
     let tools = Arc::new(ToolRegistry::new(families)?);
     let agents = Arc::new(AgentService::new(AgentServiceDeps {
@@ -282,14 +288,14 @@ fn catalogue(
 /// The chat runtime.
 fn chat(
     shared: &Shared,
-    agents: &Arc<AgentService>,
-    providers: &Arc<ProviderService>,
-    tools: &Arc<ToolRegistry>,
+    catalogue: &Catalogue,
     node: &str,
     leases: &Arc<dyn Leases>,
     budget: Arc<Budgets>,
+    memory: Arc<MemoryService>,
 ) -> Arc<ChatService> {
     let Shared { store, clock, audit } = shared;
+    let (tools, agents, providers) = catalogue;
     Arc::new(ChatService::new(ChatServiceDeps {
         agents: agents.clone(),
         providers: providers.clone(),
@@ -297,7 +303,7 @@ fn chat(
         usage: store.clone(),
         model: Arc::new(HttpModelClient::default()),
         tools: tools.clone(),
-        context: ContextBuilder::new(store.clone(), store.clone()),
+        context: ContextBuilder::new(store.clone(), store.clone()).with_memory(memory),
         hooks: Vec::new(),
         clock: clock.clone(),
         audit: audit.clone(),

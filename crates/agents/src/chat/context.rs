@@ -11,6 +11,7 @@ use pincer_identity::{SettingStore, UserStore};
 use super::model::MessageStatus;
 use super::prompt::{PromptContext, system_prompt};
 use super::service::ChatError;
+use crate::memory::MemoryService;
 use crate::model::Agent;
 use crate::service::ORG_CONTEXT_KEY;
 
@@ -19,22 +20,40 @@ use crate::service::ORG_CONTEXT_KEY;
 pub struct ContextBuilder {
     users: Arc<dyn UserStore>,
     settings: Arc<dyn SettingStore>,
+    memory: Option<Arc<MemoryService>>,
 }
 
 impl ContextBuilder {
     /// A builder reading users and settings.
     pub fn new(users: Arc<dyn UserStore>, settings: Arc<dyn SettingStore>) -> Self {
-        Self { users, settings }
+        Self { users, settings, memory: None }
     }
 
-    /// The system prompt of a run of `agent` for `principal`.
-    pub async fn system_prompt(&self, principal: &Principal, agent: &Agent) -> Result<String, ChatError> {
+    /// The builder that also gives each turn the user's memory entries relevant to its message.
+    pub fn with_memory(mut self, memory: Arc<MemoryService>) -> Self {
+        self.memory = Some(memory);
+        self
+    }
+
+    /// The system prompt of a run of `agent` for `principal`, whose turn says `message`.
+    pub async fn system_prompt(
+        &self,
+        principal: &Principal,
+        agent: &Agent,
+        message: &str,
+    ) -> Result<String, ChatError> {
         let context = if agent.is_personal() {
             self.users.get(principal.user_id).await?.map(|u| u.context).unwrap_or_default()
         } else {
             self.settings.get(ORG_CONTEXT_KEY).await?.map(|s| s.value).unwrap_or_default()
         };
-        Ok(system_prompt(agent, PromptContext { user_name: &principal.name, context: &context }))
+        let memories: Vec<String> = match &self.memory {
+            Some(memory) => {
+                memory.context_for(principal.user_id, message).await.into_iter().map(|e| e.content).collect()
+            }
+            None => Vec::new(),
+        };
+        Ok(system_prompt(agent, PromptContext { user_name: &principal.name, context: &context, memories: &memories }))
     }
 }
 

@@ -1,6 +1,6 @@
 //! The system prompt of a run: the agent's instructions, the context it carries (the
 //! organisation's for shared agents, the user's own for their personal agent), who it talks to,
-//! and which folders its file tools reach.
+//! which folders its file tools reach, and what it remembers about the user.
 
 use crate::model::Agent;
 use crate::template::{TOOL_LS, TOOL_READ};
@@ -12,6 +12,8 @@ pub struct PromptContext<'a> {
     pub user_name: &'a str,
     /// The organisation context (shared agents) or the user's personal context (personal agent).
     pub context: &'a str,
+    /// The user's long-term memory entries relevant to this turn.
+    pub memories: &'a [String],
 }
 
 /// The system prompt: instructions, context, who is talking, the folders the file tools reach.
@@ -26,6 +28,12 @@ pub fn system_prompt(agent: &Agent, ctx: PromptContext<'_>) -> String {
     let name = ctx.user_name.trim();
     if !name.is_empty() {
         prompt.push_str(&format!("\n\nYou are talking to {name}."));
+    }
+    if !ctx.memories.is_empty() {
+        prompt.push_str("\n\n## What you remember about the user\n");
+        for memory in ctx.memories {
+            prompt.push_str(&format!("\n- {}", memory.trim().replace('\n', " ")));
+        }
     }
     let file_tools = agent.allowed_tools.iter().any(|t| t == TOOL_LS || t == TOOL_READ);
     if file_tools {
@@ -72,7 +80,7 @@ mod tests {
     fn shared_agents_carry_the_organisation_and_their_folders() {
         let prompt = system_prompt(
             &agent(false, &[TOOL_LS], &["/data/hr"]),
-            PromptContext { user_name: "Ada", context: "Acme sells anvils." },
+            PromptContext { user_name: "Ada", context: "Acme sells anvils.", memories: &[] },
         );
         assert!(prompt.starts_with("Be brief."));
         assert!(prompt.contains("## About the organisation\n\nAcme sells anvils."));
@@ -82,10 +90,13 @@ mod tests {
 
     #[test]
     fn personal_agents_carry_the_user_and_no_folder_list_without_tools() {
-        let prompt = system_prompt(&agent(true, &[], &[]), PromptContext { user_name: "Ada", context: "I like tea." });
+        let prompt = system_prompt(
+            &agent(true, &[], &[]),
+            PromptContext { user_name: "Ada", context: "I like tea.", memories: &["Has a dog\nnamed Rex".to_string()] },
+        );
         assert!(prompt.contains("## About the user\n\nI like tea."));
         assert!(!prompt.contains("folders"));
-        let bare = system_prompt(&agent(true, &[], &[]), PromptContext { user_name: "", context: "  " });
+        let bare = system_prompt(&agent(true, &[], &[]), PromptContext { user_name: "", context: "  ", memories: &[] });
         assert_eq!(bare, "Be brief.");
     }
 }

@@ -289,7 +289,7 @@ impl ChatService {
         let model = ModelId::parse(model_id).map_err(|_| ChatError::NoModel)?;
         let endpoint = self.deps.providers.endpoint_for(&model.provider).await?;
         self.deps.budget.admit(principal.user_id, agent.id).await.map_err(ChatError::BudgetExceeded)?;
-        let system = self.deps.context.system_prompt(principal, &agent).await?;
+        let system = self.deps.context.system_prompt(principal, &agent, &req.content).await?;
 
         let now = self.deps.clock.now();
         let run_id = RunId::new();

@@ -4,10 +4,12 @@
 
 pub mod files;
 pub mod id;
+pub mod memory;
 pub mod provider;
 pub mod registry;
 
 pub use files::{DocumentReader, FileToolProvider, FolderEntry};
 pub use id::ToolId;
+pub use memory::MemoryToolProvider;
 pub use provider::{OfferedTool, ToolContext, ToolFailure, ToolProvider};
 pub use registry::{ToolRegistry, ToolRun, ToolSet};

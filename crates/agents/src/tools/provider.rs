@@ -51,6 +51,12 @@ pub trait ToolProvider: Send + Sync + 'static {
     /// The tools it offers this run among `granted` (all in its namespace), in a fixed order.
     async fn offer(&self, ctx: &ToolContext<'_>, granted: &[&ToolId]) -> Vec<OfferedTool>;
 
+    /// Whether the grants of this provider's namespace an agent holds (`granted`) give it the
+    /// tool `offered`: by default, when that exact tool is granted.
+    fn grants(&self, offered: &ToolId, granted: &[&ToolId]) -> bool {
+        granted.contains(&offered)
+    }
+
     /// Runs one of the tools it offered this run.
     async fn call(&self, ctx: &ToolContext<'_>, tool: &ToolId, arguments: &Value) -> Result<String, ToolFailure>;
 

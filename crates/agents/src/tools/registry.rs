@@ -88,7 +88,7 @@ impl ToolRegistry {
             }
             for offered in provider.offer(ctx, &own).await {
                 // A provider offers only what it was given, under a name no other tool uses.
-                let granted = own.contains(&&offered.id);
+                let granted = provider.grants(&offered.id, &own);
                 let unique = !tools.iter().any(|(_, t): &(usize, OfferedTool)| t.spec.name == offered.spec.name);
                 if granted && unique && model_facing(&offered.spec.name) {
                     tools.push((i, offered));
