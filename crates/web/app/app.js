@@ -11,6 +11,7 @@ import { Agents } from './pages/agents.js';
 import { NotAllowed, NotFound } from './pages/errors.js';
 import { Invite } from './pages/invite.js';
 import { Profile } from './pages/profile.js';
+import { Memory } from './pages/memory.js';
 import { Chat } from './pages/chat.js';
 import { Users } from './pages/admin/users.js';
 import { Audit } from './pages/admin/audit.js';
@@ -80,6 +81,8 @@ function App() {
   } else if (path.startsWith('/chat/')) {
     const session = new URLSearchParams(location.search).get('session');
     page = html`<${Chat} agentId=${decodeURIComponent(path.slice('/chat/'.length))} sessionId=${session} />`;
+  } else if (path === '/memory') {
+    page = html`<${Memory} />`;
   } else if (path === '/profile') {
     page = html`<${Profile} user=${user} onRenamed=${(name) => setUser({ ...user, name })} />`;
   } else {
@@ -107,7 +110,7 @@ function Layout({ user, onSignedOut, children }) {
     <header class="top">
       <a class="brand" href="/">Pincer</a>
       <nav aria-label="Main">
-        ${user && html`<a href="/">Agents</a>`}
+        ${user && html`<a href="/">Agents</a><a href="/memory">Memory</a>`}
         ${user?.role === 'admin' && html`<a href="/admin/agents">Manage agents</a><a href="/admin/providers">Providers</a><a href="/admin/users">Users</a><a href="/admin/groups">Groups</a><a href="/admin/settings">Settings</a><a href="/admin/usage">Usage</a><a href="/admin/audit">Audit</a><a href="/admin/license">Licence</a>`}
         ${user && html`<a href="/api/docs">API</a>`}
       </nav>

@@ -13,6 +13,7 @@ mod chat;
 mod first_start;
 mod groups;
 mod journey;
+mod memory;
 mod serving;
 mod sessions;
 mod usage;

@@ -11,6 +11,7 @@ import { GroupPicker, useGroups } from '../../lib/groups.js';
 const TOOLS = [
   { id: 'pinchy_ls', label: 'List files in granted folders' },
   { id: 'pinchy_read', label: 'Read files in granted folders' },
+  { id: 'pinchy_memory', label: "Remember things about each user (memory_save, memory_search, memory_forget; each user's own)" },
 ];
 
 export function Agents() {
