@@ -274,7 +274,7 @@ impl MemoryStore for Database {
                 memory_settings::updated_at.eq(now.millis()),
             );
             crate::conn::on_backend!(conn, |c| diesel::insert_into(memory_settings::table)
-                .values(values.clone())
+                .values(values)
                 .on_conflict(memory_settings::user_id)
                 .do_update()
                 .set((
