@@ -4,7 +4,8 @@
 //! 1. `chat:latency` — chats one after another on one socket: the time from sending a `message` to
 //!    the first `chunk` (p50/p99), and the platform's *added* latency, from the instant the fake
 //!    starts its response body to the instant the client reads the first `chunk` (the `added`
-//!    note; both instants come from this process's monotonic clock).
+//!    note; both instants come from this process's monotonic clock). The user chatting holds
+//!    1,000 long-term memory entries that every message matches, so each turn is given five.
 //! 2. `chat:idle-sockets` — N sockets opened and left idle: the server's RSS growth per socket
 //!    (the memory table's `per idle WebSocket`).
 //! 3. `chat:concurrent` — the same N sockets each send one message at once; every chat must end
@@ -81,6 +82,7 @@ impl Scenario for Chat {
             if cookies.len() < members {
                 return Err(format!("seeding logged in {} of {members} members", cookies.len()));
             }
+            remember(&server, &cookies[0], MEMORIES).await?;
             let deadline = Instant::now() + ctx.time_limit();
 
             let latency = latency_phase(&server, &cookies[0], &agent, &fake, sequential, deadline).await?;
@@ -109,6 +111,31 @@ impl Scenario for Chat {
         let measured = measured.map_err(|e| format!("{e}\nserver output:\n{}", server.tail()))?;
         ctx.finish_server(server, measured)
     }
+}
+
+/// Long-term memory entries of the user whose chats `chat:latency` times: every message of that
+/// phase (`seq-<n>`) shares a word with all of them, so each turn looks its memory up and is
+/// given the most relevant (5 by default) — the cost of memory injection is in the figure.
+const MEMORIES: usize = 1_000;
+
+/// Gives the user of `cookie` `count` memory entries, through the API.
+async fn remember(server: &BenchServer, cookie: &str, count: usize) -> Result<(), String> {
+    let client = server::client()?;
+    for i in 0..count {
+        let entry = json!({"content": format!("Fact {i}: the seq project uses the w{i} setting"), "tags": ["bench"]});
+        let res = client
+            .post(server.url("/api/memory/long_term"))
+            .header(COOKIE, cookie)
+            .header(ORIGIN, server.base_url())
+            .json(&entry)
+            .send()
+            .await
+            .map_err(|e| format!("adding a memory: {e}"))?;
+        if !res.status().is_success() {
+            return Err(format!("adding a memory: {} {}", res.status(), res.text().await.unwrap_or_default()));
+        }
+    }
+    Ok(())
 }
 
 /// Adds the fake as an OpenAI-compatible provider (the default), sets budgets, and returns the

@@ -90,7 +90,7 @@ const STOP_WORDS: [&str; 32] = [
     "has", "him", "his", "how", "its", "may", "who", "did", "get", "she", "too", "use", "that", "this", "with", "what",
 ];
 /// The most words of a message a turn's memory lookup uses.
-const MAX_MESSAGE_WORDS: usize = 32;
+pub const MAX_MESSAGE_WORDS: usize = 32;
 
 /// The words of a message worth looking up: lower-case, at least 3 characters, not among the
 /// most common, distinct, at most [`MAX_MESSAGE_WORDS`].
