@@ -5,7 +5,9 @@
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use pincer_agents::memory::{MemoryEntry, MemorySettings, MemorySource, MemoryStats, MemoryStore};
+use pincer_agents::memory::{
+    MemoryEntry, MemorySettings, MemorySource, MemoryStats, MemoryStore, RELEVANCE_CANDIDATES,
+};
 use pincer_core::{AgentId, MemoryId, Page, PageRequest, StoreError, Timestamp, UserId};
 
 use crate::Database;
@@ -58,50 +60,110 @@ struct IdRow {
     id: String,
 }
 
-/// The ids of `user`'s entries that match: every word (`all`) or any word, best first, on the
-/// backend's index.
-fn matching_ids(
-    conn: &mut AnyConn,
-    user: &str,
-    words: &[String],
-    all: bool,
-    limit: i64,
-) -> Result<Vec<String>, DbError> {
+/// An entry read by a raw query (the columns of [`Row`], by name).
+#[derive(QueryableByName)]
+struct EntryRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    user_id: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    agent_id: Option<String>,
+    #[diesel(sql_type = Text)]
+    content: String,
+    #[diesel(sql_type = Text)]
+    tags: String,
+    #[diesel(sql_type = Text)]
+    source: String,
+    #[diesel(sql_type = BigInt)]
+    created_at: i64,
+    #[diesel(sql_type = BigInt)]
+    updated_at: i64,
+}
+
+impl EntryRow {
+    fn into_row(self) -> Row {
+        (self.id, self.user_id, self.agent_id, self.content, self.tags, self.source, self.created_at, self.updated_at)
+    }
+}
+
+/// An FTS5 query for `user`'s entries holding every word (`all`) or any word.
+fn fts_query(user: &str, words: &[String], all: bool) -> String {
+    let joint = if all { " AND " } else { " OR " };
+    let terms = words.iter().map(|w| format!("{{content tags}} : \"{w}\"")).collect::<Vec<_>>().join(joint);
+    format!("owner : \"u{}\" AND ({terms})", user.replace('-', ""))
+}
+
+/// The ids of `user`'s entries that hold every word of `words`, newest first, on the backend's
+/// index (for the list's filter).
+fn matching_ids(conn: &mut AnyConn, user: &str, words: &[String], limit: i64) -> Result<Vec<String>, DbError> {
     let rows: Vec<IdRow> = match conn {
-        AnyConn::Sqlite(c) => {
-            let joint = if all { " AND " } else { " OR " };
-            let terms = words.iter().map(|w| format!("{{content tags}} : \"{w}\"")).collect::<Vec<_>>().join(joint);
-            let query = format!("owner : \"u{}\" AND ({terms})", user.replace('-', ""));
-            diesel::sql_query(
-                "SELECT m.id AS id FROM (SELECT rowid, rank FROM memories_fts WHERE memories_fts MATCH ?1 \
-                 ORDER BY rank LIMIT ?2) f CROSS JOIN memories m ON m.rowid = f.rowid AND m.user_id = ?3 ORDER BY f.rank",
-            )
-            .bind::<Text, _>(query)
-            .bind::<BigInt, _>(limit)
-            .bind::<Text, _>(user)
-            .load(c)?
-        }
-        AnyConn::Postgres(c) => {
-            let query = words.join(if all { " & " } else { " | " });
-            diesel::sql_query(
-                "SELECT id FROM memories, to_tsquery('english', $1) q WHERE user_id = $2 AND search @@ q \
-                 ORDER BY ts_rank(search, q) DESC, created_at DESC LIMIT $3",
-            )
-            .bind::<Text, _>(query)
-            .bind::<Text, _>(user)
-            .bind::<BigInt, _>(limit)
-            .load(c)?
-        }
+        AnyConn::Sqlite(c) => diesel::sql_query(
+            "SELECT m.id AS id FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?1 \
+             ORDER BY rowid DESC LIMIT ?2) f CROSS JOIN memories m ON m.rowid = f.rowid AND m.user_id = ?3",
+        )
+        .bind::<Text, _>(fts_query(user, words, true))
+        .bind::<BigInt, _>(limit)
+        .bind::<Text, _>(user)
+        .load(c)?,
+        AnyConn::Postgres(c) => diesel::sql_query(
+            "SELECT id FROM memories WHERE user_id = $2 AND search @@ to_tsquery('english', $1) \
+             ORDER BY created_at DESC LIMIT $3",
+        )
+        .bind::<Text, _>(words.join(" & "))
+        .bind::<Text, _>(user)
+        .bind::<BigInt, _>(limit)
+        .load(c)?,
     };
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-/// The entries with these ids, in this order.
-fn load_in_order(conn: &mut AnyConn, ids: &[String]) -> Result<Vec<MemoryEntry>, DbError> {
-    let rows: Vec<Row> = memories::table.filter(memories::id.eq_any(ids)).select(columns()).load(conn)?;
-    let mut found = rows.into_iter().map(entry).collect::<Result<Vec<_>, _>>()?;
-    found.sort_by_key(|e| ids.iter().position(|i| *i == e.id.to_string()));
-    Ok(found)
+#[derive(QueryableByName)]
+struct RowidRow {
+    #[diesel(sql_type = BigInt)]
+    rowid: i64,
+}
+
+/// `user`'s entries holding any of `words`, best first (bm25 / `ts_rank`) among the newest
+/// [`RELEVANCE_CANDIDATES`] that match: ranking is bounded however many entries match.
+fn relevant(conn: &mut AnyConn, user: &str, words: &[String], limit: i64) -> Result<Vec<EntryRow>, DbError> {
+    let candidates = i64::from(RELEVANCE_CANDIDATES);
+    Ok(match conn {
+        AnyConn::Sqlite(c) => {
+            let query = fts_query(user, words, false);
+            // FTS5 honours a rowid range in the match (not a rowid list): find where the newest
+            // candidates begin, then rank only those.
+            let floor: Option<RowidRow> = diesel::sql_query(
+                "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+            )
+            .bind::<Text, _>(&query)
+            .bind::<BigInt, _>(candidates - 1)
+            .get_result(c)
+            .optional()?;
+            diesel::sql_query(
+                "SELECT m.id, m.user_id, m.agent_id, m.content, m.tags, m.source, m.created_at, m.updated_at \
+                 FROM (SELECT rowid, rank FROM memories_fts WHERE memories_fts MATCH ?1 AND rowid >= ?2 \
+                 ORDER BY rank LIMIT ?3) f CROSS JOIN memories m ON m.rowid = f.rowid AND m.user_id = ?4 \
+                 ORDER BY f.rank",
+            )
+            .bind::<Text, _>(query)
+            .bind::<BigInt, _>(floor.map_or(0, |f| f.rowid))
+            .bind::<BigInt, _>(limit)
+            .bind::<Text, _>(user)
+            .load(c)?
+        }
+        AnyConn::Postgres(c) => diesel::sql_query(
+            "SELECT id, user_id, agent_id, content, tags, source, created_at, updated_at FROM \
+             (SELECT * FROM memories WHERE user_id = $2 AND search @@ to_tsquery('english', $1) \
+             ORDER BY created_at DESC LIMIT $3) c \
+             ORDER BY ts_rank(search, to_tsquery('english', $1)) DESC, created_at DESC LIMIT $4",
+        )
+        .bind::<Text, _>(words.join(" | "))
+        .bind::<Text, _>(user)
+        .bind::<BigInt, _>(candidates)
+        .bind::<BigInt, _>(limit)
+        .load(c)?,
+    })
 }
 
 #[async_trait]
@@ -153,7 +215,7 @@ impl MemoryStore for Database {
             }
             if !words.is_empty() {
                 // A user holds at most 10,000 entries: the matching ids bound the page.
-                let ids = matching_ids(conn, &user, &words, true, 10_000)?;
+                let ids = matching_ids(conn, &user, &words, 10_000)?;
                 query = query.filter(memories::id.eq_any(ids.clone()));
                 count = count.filter(memories::id.eq_any(ids));
             }
@@ -177,8 +239,8 @@ impl MemoryStore for Database {
     ) -> Result<Vec<MemoryEntry>, StoreError> {
         let (user, words) = (user.to_string(), words.to_vec());
         self.run("memories.relevant", move |conn| {
-            let ids = matching_ids(conn, &user, &words, false, i64::from(limit))?;
-            load_in_order(conn, &ids)
+            let rows = relevant(conn, &user, &words, i64::from(limit))?;
+            Ok(rows.into_iter().map(|r| entry(r.into_row())).collect::<Result<_, _>>()?)
         })
         .await
     }

@@ -18,6 +18,9 @@ pub const MAX_TAGS: usize = 10;
 pub const MAX_TAG_CHARS: usize = 40;
 /// The most entries one user keeps.
 pub const MAX_ENTRIES_PER_USER: u64 = 10_000;
+/// How many of a user's newest matching entries are ranked for relevance: a turn's lookup costs
+/// the same whether 100 or 10,000 entries share a word with the message.
+pub const RELEVANCE_CANDIDATES: u32 = 100;
 
 /// Who wrote an entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,7 +101,8 @@ pub trait MemoryStore: Send + Sync + 'static {
         words: &[String],
         page: PageRequest,
     ) -> Result<Page<MemoryEntry>, StoreError>;
-    /// `user`'s entries matching any of `words`, most relevant first, at most `limit`.
+    /// `user`'s entries matching any of `words`, most relevant first, at most `limit`; only the
+    /// newest [`RELEVANCE_CANDIDATES`] matching entries are ranked.
     async fn relevant_memories(
         &self,
         user: UserId,

@@ -2,10 +2,11 @@
 //! a turn is given from them. Every action is confined to the caller's own entries; changes are
 //! audited without their content.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use pincer_audit::{Actor, AuditEvent, AuditSink};
-use pincer_core::{AgentId, Clock, MemoryId, Page, PageRequest, Principal, StoreError, UserId};
+use pincer_core::{AgentId, Clock, MemoryId, Page, PageRequest, Principal, StoreError, Timestamp, UserId};
 use serde_json::{Map, Value, json};
 
 use super::{
@@ -15,6 +16,11 @@ use crate::chat::sessions::search_words;
 
 /// The most characters of memory one turn is given, over all its entries.
 pub const MAX_INJECTED_CHARS: usize = 8_000;
+/// How long a user's settings are kept between turns: a change through this server applies at
+/// once, one through another replica within this time.
+pub const SETTINGS_TTL_MS: i64 = 5_000;
+/// The most users whose settings are kept; beyond it the cache starts again empty.
+const SETTINGS_CACHED_USERS: usize = 10_000;
 
 /// Why a memory action was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -82,6 +88,8 @@ pub struct MemoryDeps {
 /// Users' long-term memory.
 pub struct MemoryService {
     deps: MemoryDeps,
+    /// Each user's settings and when they were read, so a turn costs no settings query.
+    settings: Mutex<HashMap<UserId, (Timestamp, MemorySettings)>>,
 }
 
 /// Words too common to tell one entry from another.
@@ -132,7 +140,19 @@ pub fn tags(raw: &[String]) -> Result<Vec<String>, MemoryError> {
 impl MemoryService {
     /// The service over its dependencies.
     pub fn new(deps: MemoryDeps) -> Self {
-        Self { deps }
+        Self { deps, settings: Mutex::new(HashMap::new()) }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, (Timestamp, MemorySettings)>> {
+        self.settings.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn remember(&self, user: UserId, settings: MemorySettings) {
+        let mut cache = self.cache();
+        if cache.len() >= SETTINGS_CACHED_USERS {
+            cache.clear();
+        }
+        cache.insert(user, (self.deps.clock.now(), settings));
     }
 
     async fn record(&self, principal: &Principal, event: &'static str, resource: String, detail: Value) {
@@ -142,7 +162,15 @@ impl MemoryService {
 
     /// A user's settings (the defaults until they save some).
     pub async fn settings_of(&self, user: UserId) -> Result<MemorySettings, MemoryError> {
-        Ok(self.deps.store.memory_settings(user).await?.unwrap_or_default())
+        let now = self.deps.clock.now();
+        if let Some((read_at, settings)) = self.cache().get(&user).copied()
+            && now.millis() - read_at.millis() < SETTINGS_TTL_MS
+        {
+            return Ok(settings);
+        }
+        let settings = self.deps.store.memory_settings(user).await?.unwrap_or_default();
+        self.remember(user, settings);
+        Ok(settings)
     }
 
     /// The caller's settings.
@@ -156,8 +184,11 @@ impl MemoryService {
         principal: &Principal,
         body: &Map<String, Value>,
     ) -> Result<MemorySettings, MemoryError> {
-        let next = self.settings(principal).await?.with(body).map_err(MemoryError::InvalidInput)?;
+        // The stored settings, not the cached ones: a change is applied to the latest.
+        let current = self.deps.store.memory_settings(principal.user_id).await?.unwrap_or_default();
+        let next = current.with(body).map_err(MemoryError::InvalidInput)?;
         self.deps.store.save_memory_settings(principal.user_id, &next, self.deps.clock.now()).await?;
+        self.remember(principal.user_id, next);
         let detail = json!({
             "enabled": next.enabled, "autoInject": next.auto_inject,
             "maxInjected": next.max_injected, "maxEntryChars": next.max_entry_chars,
@@ -270,12 +301,12 @@ impl MemoryService {
     /// settings allow it, at most `maxInjected` and [`MAX_INJECTED_CHARS`] in all. Empty when
     /// the message has no word or the store fails (a turn never fails for its memory).
     pub async fn context_for(&self, user: UserId, message: &str) -> Vec<MemoryEntry> {
-        let Ok(settings) = self.settings_of(user).await else { return Vec::new() };
-        if !settings.enabled || !settings.auto_inject || settings.max_injected == 0 {
-            return Vec::new();
-        }
         let words = message_words(message);
         if words.is_empty() {
+            return Vec::new();
+        }
+        let Ok(settings) = self.settings_of(user).await else { return Vec::new() };
+        if !settings.enabled || !settings.auto_inject || settings.max_injected == 0 {
             return Vec::new();
         }
         let found = self.deps.store.relevant_memories(user, &words, settings.max_injected).await.unwrap_or_default();

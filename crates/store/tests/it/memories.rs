@@ -2,7 +2,7 @@
 //! the relevant ones for some words (any word, best first), deleted and counted — always only the
 //! user's own — with stats and settings that round trip.
 
-use pincer_agents::memory::{MemoryEntry, MemorySettings, MemorySource};
+use pincer_agents::memory::{MemoryEntry, MemorySettings, MemorySource, RELEVANCE_CANDIDATES};
 use pincer_core::{AgentId, MemoryId, PageRequest, Timestamp, UserId};
 
 use crate::conversations::{insert_agent, insert_user};
@@ -78,6 +78,30 @@ async fn a_users_memory_is_theirs_to_list_search_and_forget() {
         db.save_memory_settings(ada, &again, Timestamp(NOW.millis() + 1)).await.unwrap();
         assert_eq!(db.memory_settings(ada).await.unwrap(), Some(again));
         assert_eq!(db.memory_settings(bob).await.unwrap(), None);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn relevance_ranks_the_users_own_newest_matches() {
+    each_memory_store(|db| async move {
+        let ada = insert_user(&*db, "ada@example.com").await.id;
+        let bob = insert_user(&*db, "bob@example.com").await.id;
+        // Ada's best entry is her oldest; 99 newer ones share one word with the message.
+        let best = entry(ada, None, "alpha beta gamma", &[], 0);
+        db.insert_memory(&best).await.unwrap();
+        for n in 1..RELEVANCE_CANDIDATES {
+            db.insert_memory(&entry(ada, None, &format!("alpha filler {n}"), &[], i64::from(n))).await.unwrap();
+        }
+        // Bob's newer entries match better: the candidate window is counted per user.
+        for n in 0..150 {
+            db.insert_memory(&entry(bob, None, "alpha beta gamma", &[], 1_000 + n)).await.unwrap();
+        }
+        let words = ["alpha".to_string(), "beta".into(), "gamma".into()];
+        let found = db.relevant_memories(ada, &words, 3).await.unwrap();
+        assert_eq!(found.len(), 3);
+        assert_eq!(found[0].id, best.id, "the best of Ada's newest candidates first");
+        assert!(found.iter().all(|e| e.user_id == ada), "never another user's");
     })
     .await;
 }

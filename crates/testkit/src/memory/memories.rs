@@ -3,7 +3,9 @@
 //! relevance is the number of words matched.
 
 use async_trait::async_trait;
-use pincer_agents::memory::{MemoryEntry, MemorySettings, MemorySource, MemoryStats, MemoryStore};
+use pincer_agents::memory::{
+    MemoryEntry, MemorySettings, MemorySource, MemoryStats, MemoryStore, RELEVANCE_CANDIDATES,
+};
 use pincer_core::{AgentId, MemoryId, Page, PageRequest, Rule, StoreError, Timestamp, UserId};
 
 use super::MemoryStores;
@@ -63,6 +65,8 @@ impl MemoryStore for MemoryStores {
             .map(|m| (words.iter().filter(|w| matches(m, w)).count(), m))
             .filter(|(score, _)| *score > 0)
             .collect();
+        scored.sort_by_key(|(_, m)| std::cmp::Reverse(m.created_at));
+        scored.truncate(RELEVANCE_CANDIDATES as usize);
         scored.sort_by_key(|(score, m)| std::cmp::Reverse((*score, m.created_at)));
         Ok(scored.into_iter().take(limit as usize).map(|(_, m)| m.clone()).collect())
     }
