@@ -4,6 +4,7 @@
 //! request included, is 404 on every route. Changes and exports are audited without content.
 
 use pincer_testkit::server::Browser;
+use pincer_testkit::{Behaviour, FakeReply};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -178,4 +179,42 @@ async fn the_websocket_opens_and_continues_sessions() {
     let first = sessions(&member, "").await;
     let first = first["sessions"].as_array().unwrap().iter().find(|s| s["id"] == opened[0].as_str()).unwrap().clone();
     assert_eq!(first["messageCount"], 4, "{first}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_a_session_aborts_its_run_first() {
+    let p = with_openai().await;
+    let agent = shared_agent(&p, &[]).await;
+    let (_, member) = p.server.create_member(&p.admin, "m@example.com").await;
+    let mut ws = ChatSocket::open(&member).await;
+    p.fake.set_behaviour(Behaviour::HoldAfter(3));
+    p.fake.push_reply(FakeReply::text(&["Still ", "thinking ", "about ", "it ", "now"]));
+    ws.send(json!({"type": "message", "agentId": agent, "content": "A long answer please", "sessionId": null})).await;
+    // The run is streaming (held after its first chunk) when the session is deleted.
+    let (mut session, mut streaming) = (None, false);
+    while session.is_none() || !streaming {
+        let frame = ws.next().await;
+        match frame["type"].as_str() {
+            Some("ack") => session = frame["sessionId"].as_str().map(str::to_string),
+            Some("chunk") => streaming = true,
+            _ => {}
+        }
+    }
+    let session = session.unwrap();
+
+    let (status, body) = member.send_json("DELETE", &format!("/api/sessions/{session}"), Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let frames = ws.until("complete").await;
+    assert_eq!(frames.iter().find(|f| f["type"] == "done").unwrap()["status"], "aborted", "{frames:?}");
+    assert!(
+        p.fake.wait_for_client_disconnects(1, std::time::Duration::from_secs(10)).await,
+        "the upstream request was not dropped"
+    );
+    // The run's end did not write its message back into the deleted session.
+    assert_error(
+        &member.send_json("GET", &format!("/api/memory/session?id={session}"), Value::Null).await,
+        404,
+        "session_not_found",
+    );
+    assert_eq!(sessions(&member, "").await["total"], 0);
 }

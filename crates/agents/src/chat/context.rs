@@ -35,26 +35,31 @@ impl ContextBuilder {
         self
     }
 
-    /// The system prompt of a run of `agent` for `principal`, whose turn says `message`.
-    pub async fn system_prompt(
-        &self,
-        principal: &Principal,
-        agent: &Agent,
-        message: &str,
-    ) -> Result<String, ChatError> {
-        let context = if agent.is_personal() {
+    /// The context text of a run of `agent` for `principal`: the user's own for their personal
+    /// agent, the organisation's for a shared one.
+    pub async fn context(&self, principal: &Principal, agent: &Agent) -> Result<String, ChatError> {
+        Ok(if agent.is_personal() {
             self.users.get(principal.user_id).await?.map(|u| u.context).unwrap_or_default()
         } else {
             self.settings.get(ORG_CONTEXT_KEY).await?.map(|s| s.value).unwrap_or_default()
-        };
-        let memories: Vec<String> = match &self.memory {
+        })
+    }
+
+    /// The user's memory entries relevant to `message` (none without memory); never fails, so
+    /// a turn may look them up while its messages are being stored.
+    pub async fn memories(&self, principal: &Principal, message: &str) -> Vec<String> {
+        match &self.memory {
             Some(memory) => {
                 memory.context_for(principal.user_id, message).await.into_iter().map(|e| e.content).collect()
             }
             None => Vec::new(),
-        };
-        Ok(system_prompt(agent, PromptContext { user_name: &principal.name, context: &context, memories: &memories }))
+        }
     }
+}
+
+/// The system prompt of a run of `agent` for `principal`, from what [`ContextBuilder`] found.
+pub fn run_prompt(principal: &Principal, agent: &Agent, context: &str, memories: &[String]) -> String {
+    system_prompt(agent, PromptContext { user_name: &principal.name, context, memories })
 }
 
 /// A run that is over, its answer stored.

@@ -289,7 +289,7 @@ impl ChatService {
         let model = ModelId::parse(model_id).map_err(|_| ChatError::NoModel)?;
         let endpoint = self.deps.providers.endpoint_for(&model.provider).await?;
         self.deps.budget.admit(principal.user_id, agent.id).await.map_err(ChatError::BudgetExceeded)?;
-        let system = self.deps.context.system_prompt(principal, &agent, &req.content).await?;
+        let context = self.deps.context.context(principal, &agent).await?;
 
         let now = self.deps.clock.now();
         let run_id = RunId::new();
@@ -319,13 +319,18 @@ impl ChatService {
         let title = super::sessions::default_title(&user_message.content);
         let mut turn =
             NewTurn { user: principal.user_id, agent: agent.id, key, now, user_message, assistant, node, title };
-        // One transaction and one trip: the chat, its history, both messages.
-        let (chat, history) =
-            match self.deps.conversations.open_turn(&mut turn, self.deps.limits.history_messages).await {
-                Ok(opened) => opened,
-                Err(StoreError::Conflict(pincer_core::Rule::ClientMessageId)) => return Err(ChatError::Duplicate),
-                Err(e) => return Err(e.into()),
-            };
+        // One transaction and one trip: the chat, its history, both messages; the memory lookup
+        // (which cannot fail) reads meanwhile.
+        let (memories, opened) = futures::join!(
+            self.deps.context.memories(principal, content),
+            self.deps.conversations.open_turn(&mut turn, self.deps.limits.history_messages)
+        );
+        let (chat, history) = match opened {
+            Ok(opened) => opened,
+            Err(StoreError::Conflict(pincer_core::Rule::ClientMessageId)) => return Err(ChatError::Duplicate),
+            Err(e) => return Err(e.into()),
+        };
+        let system = super::context::run_prompt(principal, &agent, &context, &memories);
         let NewTurn { user_message, assistant, .. } = turn;
 
         let mut turns = history_turns(&history);
