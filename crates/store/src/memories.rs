@@ -240,7 +240,7 @@ impl MemoryStore for Database {
         let (user, words) = (user.to_string(), words.to_vec());
         self.run("memories.relevant", move |conn| {
             let rows = relevant(conn, &user, &words, i64::from(limit))?;
-            Ok(rows.into_iter().map(|r| entry(r.into_row())).collect::<Result<_, _>>()?)
+            rows.into_iter().map(|r| entry(r.into_row())).collect::<Result<_, _>>()
         })
         .await
     }
