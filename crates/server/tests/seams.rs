@@ -188,6 +188,7 @@ async fn a_run_started_outside_the_websocket_streams_to_a_follower_and_a_registe
         chat_key: Some("seams".into()),
         content: "Shout hello".into(),
         client_message_id: None,
+        channel: None,
     };
     let accepted = app.services.runs.start(&principal, request).await.unwrap();
     let message_id = accepted.message_id.to_string();

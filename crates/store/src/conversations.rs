@@ -70,7 +70,7 @@ impl ConversationStore for Database {
         };
         let (user_message, assistant) = (turn.user_message.clone(), turn.assistant.clone());
         let node = turn.node.clone();
-        let title = turn.title.clone();
+        let (title, channel) = (turn.title.clone(), turn.channel);
         let (chat, history) = self
             .run("chats.open_turn", move |conn| {
                 backend::write(conn, None, |conn| {
@@ -87,6 +87,9 @@ impl ConversationStore for Database {
                         // Its first turn: the chat is named after it (unless someone named it).
                         diesel::update(chats::table.find(chat.id.to_string()).filter(chats::title.eq("")))
                             .set(chats::title.eq(&title))
+                            .execute(conn)?;
+                        diesel::update(chats::table.find(chat.id.to_string()))
+                            .set(chats::channel.eq(channel))
                             .execute(conn)?;
                     }
                     for (mut message, node) in [(user_message, None), (assistant, Some(node))] {

@@ -64,6 +64,8 @@ pub struct NewTurn {
     pub node: String,
     /// The title a chat without one gets (its first message's, `sessions::default_title`).
     pub title: String,
+    /// The channel a new chat records (`web`, `webhook`, `telegram`).
+    pub channel: &'static str,
 }
 
 /// A tool the model may call: name, what it does, and its JSON Schema.

@@ -173,6 +173,9 @@ pub struct PreparedRun {
     turns: Vec<Turn>,
 }
 
+/// The channel of a turn from the web app or the API.
+pub const WEB_CHANNEL: &str = "web";
+
 /// A user message for an agent, as a client sends it.
 #[derive(Clone, Debug, Default)]
 pub struct TurnRequest {
@@ -184,6 +187,8 @@ pub struct TurnRequest {
     pub content: String,
     /// The client's id for deduplicating resends.
     pub client_message_id: Option<String>,
+    /// The channel the turn came through (`web` when absent): a new session records it.
+    pub channel: Option<&'static str>,
 }
 
 /// What the chat service is built from.
@@ -317,8 +322,18 @@ impl ChatService {
         };
         let node = self.deps.node.clone();
         let title = super::sessions::default_title(&user_message.content);
-        let mut turn =
-            NewTurn { user: principal.user_id, agent: agent.id, key, now, user_message, assistant, node, title };
+        let channel = req.channel.unwrap_or(WEB_CHANNEL);
+        let mut turn = NewTurn {
+            user: principal.user_id,
+            agent: agent.id,
+            key,
+            now,
+            user_message,
+            assistant,
+            node,
+            title,
+            channel,
+        };
         // One transaction and one trip: the chat, its history, both messages; the memory lookup
         // (which cannot fail) reads meanwhile.
         let (memories, opened) = futures::join!(

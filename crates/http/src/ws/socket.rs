@@ -401,6 +401,7 @@ impl Socket {
             chat_key: Some(key.clone()),
             content,
             client_message_id: client_message_id.clone(),
+            channel: None,
         };
         let accepted = match self.state.runs.start(&self.principal, request).await {
             Ok(accepted) => accepted,

@@ -515,6 +515,7 @@ pub fn new_turn(
         assistant: assistant(&nowhere, "", MessageStatus::Streaming, ms),
         node: "node-1".into(),
         title: pincer_agents::chat::sessions::default_title(text),
+        channel: "web",
     }
 }
 

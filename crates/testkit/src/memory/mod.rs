@@ -45,6 +45,8 @@ struct Tables {
     memory_settings: HashMap<UserId, pincer_agents::memory::MemorySettings>,
     /// Chat titles (`chats.title`), set by the first turn or by the user.
     chat_titles: HashMap<ChatId, String>,
+    /// The channel each chat came through (`chats.channel`), set by its first turn.
+    chat_channels: HashMap<ChatId, &'static str>,
     /// Every message with its place in its chat and the node streaming it.
     messages: Vec<Stored>,
     audit: audit::AuditTables,
@@ -558,6 +560,7 @@ impl ConversationStore for MemoryStores {
             if title.is_empty() {
                 title.clone_from(&turn.title);
             }
+            tables.chat_channels.insert(chat.id, turn.channel);
         }
         tables.append(turn.user_message.clone(), None);
         tables.append(turn.assistant.clone(), Some(turn.node.clone()));

@@ -73,7 +73,7 @@ impl SessionArchive for MemoryStores {
                     title: tables.chat_titles.get(&c.id).cloned().unwrap_or_default(),
                     agent_id: c.agent_id,
                     agent_name: tables.agent_name(c.agent_id),
-                    channel: "web".into(),
+                    channel: tables.chat_channels.get(&c.id).copied().unwrap_or("web").into(),
                     created_at: c.created_at,
                     last_activity_at: c.updated_at,
                     message_count: messages.len() as u64,
