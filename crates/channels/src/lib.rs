@@ -1,5 +1,7 @@
-//! Channels (upcoming): bindings of agents to Telegram, Slack, Discord, WhatsApp and webhooks,
-//! pairing, and the inbound/outbound message model behind a `ChannelTransport` port. Empty until
-//! the channels issue builds it; the crate exists so the dependency rules already place it.
+//! Channels: the ways people and systems reach agents besides the web app. Inbound webhooks
+//! ([`webhooks`]) come first; Telegram, Slack, Discord and WhatsApp bindings, pairing and the
+//! inbound/outbound message model behind a `ChannelTransport` port follow.
 
 #![warn(missing_docs)]
+
+pub mod webhooks;

@@ -75,6 +75,14 @@ typed_id!(
     ChatId
 );
 typed_id!(
+    /// An inbound webhook slot.
+    WebhookId
+);
+typed_id!(
+    /// One delivery to an inbound webhook and the run it started.
+    WebhookRequestId
+);
+typed_id!(
     /// One message of a conversation.
     MessageId
 );
