@@ -25,8 +25,9 @@ pub const SCAN_BATCH: usize = 5_000;
 const VERIFY_BATCH: usize = 20_000;
 /// Verification reads running ahead of the check.
 const READS_IN_FLIGHT: usize = 2;
-/// The throttled event type (anyone can trigger it).
-const FAILED_LOGIN: &str = "auth.failed";
+/// The throttled event types (anyone can trigger them): at most one row per source per minute
+/// each, the next one counting what was suppressed.
+const THROTTLED: [&str; 2] = ["auth.failed", "webhook.rejected"];
 
 /// What an admin filters by: a real user id, not a pseudonym.
 #[derive(Clone, Debug, Default)]
@@ -85,9 +86,9 @@ impl AuditService {
     pub async fn append(&self, event: AuditEvent) -> Result<Option<i64>, StoreError> {
         let now = self.clock.now();
         let mut detail = event.detail;
-        if event.event_type == FAILED_LOGIN {
-            let source = detail.get("source").and_then(Value::as_str).unwrap_or("unknown").to_string();
-            match self.throttle.decide(&source, now) {
+        if THROTTLED.contains(&event.event_type.as_ref()) {
+            let source = detail.get("source").and_then(Value::as_str).unwrap_or("unknown");
+            match self.throttle.decide(&format!("{}:{source}", event.event_type), now) {
                 Decision::Suppress => return Ok(None),
                 Decision::Write { suppressed } if suppressed > 0 => {
                     if let Value::Object(map) = &mut detail {

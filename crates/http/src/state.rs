@@ -65,6 +65,8 @@ pub struct AppState {
     pub sessions: Arc<pincer_agents::chat::sessions::Sessions>,
     /// Runs: started, followed and aborted through it by every frontend.
     pub runs: Arc<RunCoordinator>,
+    /// Inbound webhook slots and deliveries.
+    pub webhooks: Arc<pincer_channels::webhooks::Webhooks>,
     /// The chat sockets open on this node.
     pub connections: Arc<crate::ws::Connections>,
     pub readiness: Arc<dyn Readiness>,

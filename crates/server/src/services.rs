@@ -14,6 +14,7 @@ use pincer_agents::chat::{ChatService, ChatServiceDeps, ContextBuilder, RunCoord
 use pincer_agents::service::{AgentService, AgentServiceDeps, ProviderService, ProviderServiceDeps};
 use pincer_agents::tools::{FileToolProvider, ToolProvider, ToolRegistry};
 use pincer_audit::AuditService;
+use pincer_channels::webhooks::{WebhookDeps, Webhooks};
 use pincer_connectors::{LocalDocumentFolders, LocalDocuments};
 use pincer_core::crypto::Cipher;
 use pincer_core::{HeldLease, Leases, SystemClock};
@@ -68,6 +69,7 @@ pub struct Services {
     pub runs: Arc<RunCoordinator>,
     pub sessions: Arc<Sessions>,
     pub memory: Arc<MemoryService>,
+    pub webhooks: Arc<Webhooks>,
     pub connections: Arc<Connections>,
     pub tools: Arc<ToolRegistry>,
     /// The audit head's file anchor; flushed at the end of a stop.
@@ -150,8 +152,20 @@ impl Services {
             audit: audit.clone(),
             clock: clock.clone(),
         }));
+        let webhooks = Arc::new(Webhooks::new(WebhookDeps {
+            store: store.clone(),
+            cipher: cipher.clone(),
+            audit: audit.clone(),
+            clock: clock.clone(),
+            users: store.clone(),
+            agents: agents.clone(),
+            runs: runs.clone(),
+            sessions: sessions.clone(),
+            spawner: Arc::new(TokioSpawner),
+        }));
         let settings = Arc::new(SettingsService::new(store, cipher, clock, audit.clone()));
         Ok(Services {
+            webhooks,
             memory,
             database: database.clone(),
             identity,
@@ -191,6 +205,7 @@ impl Services {
             runs: self.runs.clone(),
             sessions: self.sessions.clone(),
             memory: self.memory.clone(),
+            webhooks: self.webhooks.clone(),
             connections: self.connections.clone(),
             readiness: Arc::new(DatabaseReadiness(self.database.clone())),
             config,

@@ -35,6 +35,7 @@ mod settings;
 mod usage;
 mod usage_reports;
 mod users;
+mod webhooks;
 
 use diesel::connection::SimpleConnection;
 use pincer_core::StoreError;

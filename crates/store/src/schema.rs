@@ -326,3 +326,33 @@ diesel::table! {
         updated_at -> BigInt,
     }
 }
+
+diesel::table! {
+    webhook_slots (id) {
+        id -> Text,
+        name -> Text,
+        agent_id -> Text,
+        description -> Text,
+        sync_timeout_secs -> BigInt,
+        signature -> Text,
+        secret_sealed -> Text,
+        secret_hint -> Text,
+        owner_id -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_requests (id) {
+        id -> Text,
+        slot_id -> Text,
+        delivery_id -> Nullable<Text>,
+        state -> Text,
+        answer -> Nullable<Text>,
+        error -> Nullable<Text>,
+        session_id -> Nullable<Text>,
+        created_at -> BigInt,
+        finished_at -> Nullable<BigInt>,
+    }
+}

@@ -21,6 +21,7 @@ mod settings;
 mod setup;
 mod usage;
 mod users;
+mod webhooks;
 
 use std::collections::BTreeMap;
 
@@ -130,6 +131,7 @@ pub(crate) fn documents() -> Vec<Document> {
         groups::Doc::openapi(),
         sessions::Doc::openapi(),
         memory::Doc::openapi(),
+        webhooks::Doc::openapi(),
         crate::ws::Doc::openapi(),
         docs::Doc::openapi(),
     ]
@@ -154,6 +156,7 @@ pub(crate) fn table() -> Vec<Endpoint> {
         groups::endpoints(),
         sessions::endpoints(),
         memory::endpoints(),
+        webhooks::endpoints(),
         crate::ws::endpoints(),
         docs::endpoints(),
     ]
@@ -165,7 +168,12 @@ pub(crate) fn table() -> Vec<Endpoint> {
 /// Mounts the table: `/api`, then a scope per area, then one resource per path with a route per
 /// method; unmatched methods answer 405 and unmatched paths under `/api` the JSON 404.
 pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.service(api_scope(table()));
+    // A few routes live outside `/api` (webhook deliveries): each is a resource of its own.
+    let (api, outside): (Vec<Endpoint>, Vec<Endpoint>) = table().into_iter().partition(|e| e.path.starts_with("/api"));
+    for e in outside {
+        cfg.service(resource(&e.path).route(e.route));
+    }
+    cfg.service(api_scope(api));
 }
 
 fn api_scope(endpoints: Vec<Endpoint>) -> impl HttpServiceFactory {

@@ -1,0 +1,2 @@
+DROP TABLE webhook_requests;
+DROP TABLE webhook_slots;
