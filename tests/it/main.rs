@@ -60,6 +60,7 @@ mod usage;
 mod users;
 mod visibility;
 mod web;
+mod webhooks;
 mod ws;
 mod ws_follows;
 mod ws_limits;
