@@ -129,7 +129,8 @@ struct SlotWithSecret {
 /// A slot by name.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NameBody {
+struct SlotNameBody {
+    #[schema(min_length = 1, max_length = 64)]
     name: String,
 }
 
@@ -218,14 +219,14 @@ async fn add(state: web::Data<AppState>, authed: Authed, body: Json<AddBody>) ->
     post,
     path = "/api/webhooks/remove",
     tag = "webhooks",
-    request_body = NameBody,
+    request_body = SlotNameBody,
     responses(
         (status = 200, description = "Removed.", body = Success),
         (status = 403, description = ADMIN, body = ErrorBody),
         (status = 404, description = "Codes: `webhook_not_found`.", body = ErrorBody),
     ),
 )]
-async fn remove(state: web::Data<AppState>, authed: Authed, body: Json<NameBody>) -> Result<HttpResponse, ApiError> {
+async fn remove(state: web::Data<AppState>, authed: Authed, body: Json<SlotNameBody>) -> Result<HttpResponse, ApiError> {
     state.webhooks.remove(&authed.principal, &body.name).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))
 }
@@ -236,7 +237,7 @@ async fn remove(state: web::Data<AppState>, authed: Authed, body: Json<NameBody>
     post,
     path = "/api/webhooks/regenerate",
     tag = "webhooks",
-    request_body = NameBody,
+    request_body = SlotNameBody,
     responses(
         (status = 200, description = "The slot with its new secret.", body = SlotWithSecret),
         (status = 403, description = ADMIN, body = ErrorBody),
@@ -246,7 +247,7 @@ async fn remove(state: web::Data<AppState>, authed: Authed, body: Json<NameBody>
 async fn regenerate(
     state: web::Data<AppState>,
     authed: Authed,
-    body: Json<NameBody>,
+    body: Json<SlotNameBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (slot, secret) = state.webhooks.regenerate(&authed.principal, &body.name).await?;
     Ok(HttpResponse::Ok().json(SlotWithSecret { slot: SlotDto::new(slot, Vec::new()), secret }))
