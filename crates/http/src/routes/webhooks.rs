@@ -226,7 +226,11 @@ async fn add(state: web::Data<AppState>, authed: Authed, body: Json<AddBody>) ->
         (status = 404, description = "Codes: `webhook_not_found`.", body = ErrorBody),
     ),
 )]
-async fn remove(state: web::Data<AppState>, authed: Authed, body: Json<SlotNameBody>) -> Result<HttpResponse, ApiError> {
+async fn remove(
+    state: web::Data<AppState>,
+    authed: Authed,
+    body: Json<SlotNameBody>,
+) -> Result<HttpResponse, ApiError> {
     state.webhooks.remove(&authed.principal, &body.name).await?;
     Ok(HttpResponse::Ok().json(SUCCESS))
 }

@@ -23,3 +23,4 @@ mod support;
 mod usage;
 mod usage_reports;
 mod users;
+mod webhooks;
