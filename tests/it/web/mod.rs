@@ -17,3 +17,4 @@ mod memory;
 mod serving;
 mod sessions;
 mod usage;
+mod webhooks;
