@@ -196,3 +196,45 @@ async fn relaxed_slots_take_the_references_proofs_and_deliveries_are_read_back()
     let missing = p.admin.send_json("GET", &format!("/api/webhooks/requests/{id}"), Value::Null).await;
     assert_error(&missing, 404, "webhook_request_not_found");
 }
+
+/// The Standard Webhooks specification's own Python library (`standardwebhooks` from PyPI,
+/// pinned in `.ci/run`) signs the delivery: the server must accept what the published signer
+/// produces, not only what ours does. CI requires it; elsewhere the test says how to run it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delivery_signed_by_the_specifications_library_is_accepted() {
+    let Some(python) = std::env::var_os("PINCER_STANDARDWEBHOOKS_PYTHON") else {
+        let required = std::env::var_os("PINCER_REQUIRE_STANDARDWEBHOOKS").is_some();
+        assert!(!required, "PINCER_STANDARDWEBHOOKS_PYTHON must name a Python with the standardwebhooks package");
+        eprintln!("skipped: set PINCER_STANDARDWEBHOOKS_PYTHON to a Python with `pip install standardwebhooks`");
+        return;
+    };
+    let p = with_openai().await;
+    let agent = shared_agent(&p, &[]).await;
+    let (_, created) = add(&p, json!({"name": "library", "agentId": agent})).await;
+    let secret = created["secret"].as_str().unwrap().to_string();
+    let body = r#"{"message":"Signed by the specification's library"}"#;
+    let script = "import sys, datetime\n\
+                  from standardwebhooks.webhooks import Webhook\n\
+                  secret, msg_id, body = sys.argv[1:4]\n\
+                  now = datetime.datetime.now(tz=datetime.timezone.utc)\n\
+                  print(int(now.timestamp()))\n\
+                  print(Webhook(secret).sign(msg_id, now, body))\n";
+    let out = std::process::Command::new(python).args(["-c", script, &secret, "msg_lib_1", body]).output().unwrap();
+    assert!(out.status.success(), "the library failed: {}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let (timestamp, signature) = printed.trim().split_once('\n').expect("a timestamp and a signature");
+    assert!(signature.starts_with("v1,"), "{signature}");
+    let headers = [
+        ("webhook-id", "msg_lib_1".to_string()),
+        ("webhook-timestamp", timestamp.to_string()),
+        ("webhook-signature", signature.to_string()),
+    ];
+
+    p.fake.push_reply(FakeReply::text(&["Verified."]));
+    let (status, answered) = deliver(&p, "/webhook/inbound/library?wait=true", &headers, body.as_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{answered}");
+    assert_eq!(answered["answer"], "Verified.");
+    let tampered = body.replace("library", "libraries");
+    let got = deliver(&p, "/webhook/inbound/library", &headers, tampered.as_bytes()).await;
+    assert_error(&got, 401, "unauthorized");
+}
