@@ -80,6 +80,9 @@ pub struct ServeArgs {
     /// Answers one user may have being written at once; one more is refused (`too_many_runs`).
     #[arg(long, env = "PINCER_MAX_RUNS_PER_USER", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_runs_per_user: u16,
+    /// Deliveries one inbound webhook accepts per minute on this server; more get 429.
+    #[arg(long, env = "PINCER_WEBHOOK_DELIVERIES_PER_MINUTE", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub webhook_deliveries_per_minute: u32,
     /// Vendor public keys a licence must be signed with: comma-separated, each 64 hex characters
     /// (raw Ed25519 keys). The licence itself comes from `PINCER_LICENSE` or `PINCER_LICENSE_FILE`
     /// (never a flag) or is installed by an admin.

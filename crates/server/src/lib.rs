@@ -72,6 +72,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
             base_urls: base_urls(&args),
             allow_private_urls: args.allow_private_urls,
             max_runs_per_user: usize::from(args.max_runs_per_user),
+            webhook_deliveries_per_minute: args.webhook_deliveries_per_minute,
             extra_tools: Vec::new(),
             licence_keys: TrustedKeys::parse(&args.license_keys).map_err(|e| format!("PINCER_LICENSE_KEYS: {e}"))?,
             licence_from_env: keys::licence_from_env()?,

@@ -45,6 +45,8 @@ pub struct ServiceConfig {
     pub base_urls: BaseUrls,
     pub allow_private_urls: bool,
     pub max_runs_per_user: usize,
+    /// `PINCER_WEBHOOK_DELIVERIES_PER_MINUTE`: what one webhook slot accepts per minute.
+    pub webhook_deliveries_per_minute: u32,
     /// Tool families next to the file tools (an embedding service's own, a test's).
     pub extra_tools: Vec<Arc<dyn ToolProvider>>,
     /// `PINCER_LICENSE_KEYS`: the vendor keys a licence must be signed with.
@@ -162,6 +164,7 @@ impl Services {
             runs: runs.clone(),
             sessions: sessions.clone(),
             spawner: Arc::new(TokioSpawner),
+            deliveries_per_minute: config.webhook_deliveries_per_minute,
         }));
         let settings = Arc::new(SettingsService::new(store, cipher, clock, audit.clone()));
         Ok(Services {

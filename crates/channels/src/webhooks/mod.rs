@@ -24,8 +24,9 @@ pub const SYNC_TIMEOUT_SECS: (u32, u32) = (1, 300);
 pub const DEFAULT_SYNC_TIMEOUT_SECS: u32 = 30;
 /// The largest body a delivery may have.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
-/// Deliveries one slot accepts per minute (on each replica).
-pub const DELIVERIES_PER_MINUTE: u32 = 120;
+/// Deliveries one slot accepts per minute (on each replica) unless the operator says otherwise
+/// (`PINCER_WEBHOOK_DELIVERIES_PER_MINUTE`).
+pub const DEFAULT_DELIVERIES_PER_MINUTE: u32 = 120;
 
 /// Which proofs a slot accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

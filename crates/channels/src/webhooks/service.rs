@@ -22,8 +22,8 @@ use serde_json::{Value, json};
 
 use super::proof::{ProofError, ProofHeaders, Verified, new_secret, verify};
 use super::{
-    CHANNEL, DEFAULT_SYNC_TIMEOUT_SECS, DELIVERIES_PER_MINUTE, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, RequestOutcome,
-    RequestState, SYNC_TIMEOUT_SECS, SignatureMode, WebhookRequest, WebhookSlot, WebhookStore,
+    CHANNEL, DEFAULT_SYNC_TIMEOUT_SECS, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, RequestOutcome, RequestState,
+    SYNC_TIMEOUT_SECS, SignatureMode, WebhookRequest, WebhookSlot, WebhookStore,
 };
 
 /// The most characters of a delivered message.
@@ -158,6 +158,8 @@ pub struct WebhookDeps {
     pub sessions: Arc<Sessions>,
     /// Runs the task that waits for a run's end.
     pub spawner: Arc<dyn RunSpawner>,
+    /// What one slot accepts per minute (on this server).
+    pub deliveries_per_minute: u32,
 }
 
 /// Inbound webhooks (see the module notes).
@@ -210,7 +212,8 @@ fn turn_text(body: &[u8]) -> Result<String, WebhookError> {
 impl Webhooks {
     /// The service over its dependencies.
     pub fn new(deps: WebhookDeps) -> Self {
-        Self { deps, per_slot: RateLimiter::new(DELIVERIES_PER_MINUTE, 60_000) }
+        let per_slot = RateLimiter::new(deps.deliveries_per_minute.max(1), 60_000);
+        Self { deps, per_slot }
     }
 
     async fn record(&self, actor: Actor, event: &'static str, name: &str, detail: Value) {
