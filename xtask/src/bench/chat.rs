@@ -140,7 +140,7 @@ async fn remember(server: &BenchServer, cookie: &str, count: usize) -> Result<()
 
 /// Adds the fake as an OpenAI-compatible provider (the default), sets budgets, and returns the
 /// shared agent, which got its model from it.
-async fn configure(
+pub(super) async fn configure(
     server: &BenchServer,
     admin: &reqwest::header::HeaderValue,
     fake: &FakeProvider,
@@ -360,14 +360,14 @@ async fn concurrent_phase(sockets: Vec<Socket>, agent: &str) -> Phase {
 
 /// A fake OpenAI-compatible provider: the model list for the credential check, and chat
 /// completions streamed at once. It notes when each tagged chat's body started.
-struct FakeProvider {
+pub(super) struct FakeProvider {
     base: String,
     first_bytes: Arc<Mutex<HashMap<String, Instant>>>,
     _server: FakeUpstream,
 }
 
 impl FakeProvider {
-    fn start() -> Result<FakeProvider, String> {
+    pub(super) fn start() -> Result<FakeProvider, String> {
         let first_bytes: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
         let shared = web::Data::new(first_bytes.clone());
         let server = FakeUpstream::start("the fake provider", 2, move |cfg| {

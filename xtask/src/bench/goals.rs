@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::{
-    Measurement, MemoryReading, agents, audit_page, cold_start, health, memory, session_search, usage_reports,
+    Measurement, MemoryReading, agents, audit_page, cold_start, health, memory, session_search, usage_reports, webhooks,
 };
 
 /// `agents` must reach this share of `health`'s requests/s.
@@ -20,6 +20,8 @@ const USAGE_P99: Duration = Duration::from_millis(200);
 /// Session search at concurrency 8 over a million messages (issue #17).
 const SEARCH_P50: Duration = Duration::from_millis(20);
 const SEARCH_P99: Duration = Duration::from_millis(50);
+/// Webhook acceptance at concurrency 32 (issue #18).
+const WEBHOOK_P99: Duration = Duration::from_millis(10);
 /// Idle resident set size after start.
 const IDLE_RSS_BYTES: u64 = 30 * 1024 * 1024;
 
@@ -72,6 +74,15 @@ pub fn evaluate(results: &[Measurement], readings: &[MemoryReading]) -> Vec<Goal
             goal,
             met: Some(p50 < SEARCH_P50 && p99 < SEARCH_P99 && m.concurrency == 8),
             detail: format!("p50 {}, p99 {} on {}", ms(p50), ms(p99), m.backend),
+        });
+    }
+    if let Some(m) = find(webhooks::NAME) {
+        let goal = format!("{} p99 < {} at concurrency 32 without errors", webhooks::NAME, ms(WEBHOOK_P99));
+        let p99 = m.p99.unwrap_or(Duration::MAX);
+        goals.push(Goal {
+            goal,
+            met: Some(p99 < WEBHOOK_P99 && m.errors == 0 && m.concurrency == 32),
+            detail: format!("p99 {}, {} errors on {}", ms(p99), m.errors, m.backend),
         });
     }
     if find(health::NAME).is_none() && find(agents::NAME).is_none() && find(cold_start::NAME).is_none() {

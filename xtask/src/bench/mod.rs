@@ -30,6 +30,7 @@ mod seed;
 pub(crate) mod server;
 mod session_search;
 mod usage_reports;
+mod webhooks;
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -247,6 +248,7 @@ fn scenarios() -> Vec<Box<dyn Scenario>> {
         Box::new(chat::Chat),
         Box::new(usage_reports::UsageReports),
         Box::new(session_search::SessionSearch),
+        Box::new(webhooks::Webhook),
     ]
 }
 
