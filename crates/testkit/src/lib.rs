@@ -9,7 +9,7 @@ pub mod server;
 
 pub use db::TestDatabase;
 pub use fakes::{
-    Behaviour, ClosedPort, FakeKind, FakeModel, FakeProvider, FakeReply, FakeStop, FakeToolCall, FakeUsage,
-    RecordedRequest,
+    Behaviour, ClosedPort, FakeKind, FakeModel, FakeProvider, FakeReply, FakeStop, FakeTelegram, FakeToolCall,
+    FakeUsage, RecordedRequest, TelegramCall,
 };
 pub use server::TestServer;

@@ -3,12 +3,13 @@
 //! connect to them over real HTTP; every fake keeps a log of what it received, so a test can
 //! assert what was sent, and that nothing was.
 //!
-//! So far: the LLM providers ([`provider`]). Other fakes (the Telegram Bot API, Odoo, …) reuse the
-//! same server scaffolding ([`server::FakeServer`]).
+//! So far: the LLM providers ([`provider`]) and the Telegram Bot API ([`telegram`]). Other fakes
+//! (Odoo, MCP, …) reuse the same server scaffolding ([`server::FakeServer`]).
 
 pub mod closed_port;
 pub mod provider;
 pub mod server;
+pub mod telegram;
 
 pub use closed_port::ClosedPort;
 pub use provider::{
@@ -16,3 +17,4 @@ pub use provider::{
     RecordedRequest,
 };
 pub use server::FakeServer;
+pub use telegram::{FakeTelegram, TelegramCall};
