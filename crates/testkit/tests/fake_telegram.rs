@@ -2,6 +2,8 @@
 //! a long poll wakes when a user writes and an offset confirms what was read, messages are sent
 //! and edited (the same text again is refused like Telegram does), and 409 / 429 come on demand.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use pincer_testkit::FakeTelegram;

@@ -211,7 +211,7 @@ async fn handle(
     match method.as_str() {
         "getMe" => {
             let bots = shared.bots();
-            let bot = &bots[&token];
+            let Some(bot) = bots.get(&token) else { return error(401, "Unauthorized") };
             ok(json!({"id": bot.id, "is_bot": true, "first_name": bot.username, "username": bot.username}))
         }
         "getUpdates" => get_updates(&shared, &token, &params).await,
@@ -223,7 +223,7 @@ async fn handle(
                 return error(400, "Bad Request: message text is empty or too long");
             }
             let mut bots = shared.bots();
-            let bot = bots.get_mut(&token).expect("checked above");
+            let Some(bot) = bots.get_mut(&token) else { return error(401, "Unauthorized") };
             let message_id = bot.next_message_id;
             bot.next_message_id += 1;
             bot.sent.push((chat, message_id, text.to_string()));
@@ -238,7 +238,7 @@ async fn handle(
                 return error(400, "Bad Request: chat_id, message_id and text are required");
             };
             let mut bots = shared.bots();
-            let bot = bots.get_mut(&token).expect("checked above");
+            let Some(bot) = bots.get_mut(&token) else { return error(401, "Unauthorized") };
             let Some(sent) = bot.sent.iter_mut().find(|(c, m, _)| *c == chat && *m == id) else {
                 return error(400, "Bad Request: message to edit not found");
             };
