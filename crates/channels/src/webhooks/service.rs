@@ -28,6 +28,9 @@ use super::{
 
 /// The most characters of a delivered message.
 const MAX_MESSAGE_CHARS: usize = 32_000;
+/// What a delivery to an unknown slot is checked against (never a real slot's secret: real ones
+/// are random).
+const UNKNOWN_SLOT_SECRET: &str = "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 /// The most characters of a sender name.
 const MAX_SENDER_CHARS: usize = 200;
 
@@ -336,10 +339,18 @@ impl Webhooks {
     /// Checks a delivery and starts its run (see the module notes). A delivery whose
     /// `webhook-id` the slot has seen is answered from the first one and not run again.
     pub async fn receive(&self, delivery: Delivery) -> Result<Received, WebhookError> {
+        let now = self.deps.clock.now();
         let Some(slot) = self.deps.store.slot_by_name(&delivery.name).await? else {
+            // The same work as a wrong proof, so the time taken does not tell which slots exist.
+            let _ = verify(
+                SignatureMode::Standard,
+                UNKNOWN_SLOT_SECRET,
+                &delivery.headers,
+                &delivery.body,
+                now.millis() / 1000,
+            );
             return Err(self.reject(&delivery, ProofError::Mismatch).await);
         };
-        let now = self.deps.clock.now();
         let secret = self.secret_of(&slot)?;
         let verified = match verify(slot.signature, &secret, &delivery.headers, &delivery.body, now.millis() / 1000) {
             Ok(verified) => verified,
