@@ -94,6 +94,11 @@ typed_id!(
     /// One usage record (one model call).
     UsageId
 );
+typed_id!(
+    /// One channel binding: an agent (or every personal agent) reached through a transport's
+    /// account, such as a Telegram bot.
+    ChannelBindingId
+);
 
 #[cfg(test)]
 mod tests {

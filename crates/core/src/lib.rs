@@ -36,8 +36,8 @@ pub mod worker;
 pub use entitlement::{Community, Enterprise, Entitlement};
 pub use events::{BusEvent, EventBus, EventHandler, LocalEventBus};
 pub use id::{
-    AgentId, ApiTokenId, ChatId, GroupId, InviteId, MemoryId, MessageId, PairingId, RunId, SessionId, UsageId, UserId,
-    WebhookId, WebhookRequestId,
+    AgentId, ApiTokenId, ChannelBindingId, ChatId, GroupId, InviteId, MemoryId, MessageId, PairingId, RunId, SessionId,
+    UsageId, UserId, WebhookId, WebhookRequestId,
 };
 pub use page::{Page, PageRequest};
 pub use principal::{Capability, Credential, Denied, Principal, Role, Scope};

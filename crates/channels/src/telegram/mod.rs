@@ -1,5 +1,7 @@
-//! Telegram: what the bindings of agents to Telegram bots need that does not depend on the Bot
-//! API client. So far the formatting of answers ([`format`](mod@format)); bindings, pairing and the receiver
-//! come with the rest of the channel layer.
+//! Telegram: what is particular to Telegram and independent of the Bot API client (which is an
+//! adapter in `connectors`): the formatting of answers ([`format`](mod@format)).
 
 pub mod format;
+
+/// The most characters of one Telegram message.
+pub const MAX_MESSAGE_CHARS: usize = format::MAX_MESSAGE_CHARS;
