@@ -8,7 +8,8 @@
 //! text), `sendChatAction`. A test registers bots ([`FakeTelegram::add_bot`]), has users write to
 //! them ([`FakeTelegram::user_writes`]), and reads what the bots said
 //! ([`FakeTelegram::chat_texts`], [`FakeTelegram::calls`]). Failures on demand: another poller
-//! (409 on `getUpdates`), flood control (429 with `retry_after`).
+//! (409 on `getUpdates`), flood control (429 with `retry_after`), any other error once
+//! ([`FakeTelegram::fail_next`]: "can't parse entities", "chat not found", …).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -48,6 +49,8 @@ struct Bot {
     conflict: bool,
     /// The next call of this method answers 429 with this `retry_after`.
     flood: Option<(String, u64)>,
+    /// The next call of this method answers this error (status, description).
+    fail: Option<(String, u16, String)>,
 }
 
 #[derive(Default)]
@@ -133,6 +136,14 @@ impl FakeTelegram {
         }
     }
 
+    /// The next call of `method` to this bot answers `status` with `description` (as
+    /// `{"ok": false, "error_code": status, "description": …}`), and does nothing else.
+    pub fn fail_next(&self, token: &str, method: &str, status: u16, description: &str) {
+        if let Some(bot) = self.shared.bots().get_mut(token) {
+            bot.fail = Some((method.into(), status, description.into()));
+        }
+    }
+
     /// The current texts of the messages a bot sent to a chat, oldest first (edits applied).
     pub fn chat_texts(&self, token: &str, chat: i64) -> Vec<String> {
         let bots = self.shared.bots();
@@ -206,6 +217,10 @@ async fn handle(
                 "description": format!("Too Many Requests: retry after {retry_after}"),
                 "parameters": {"retry_after": retry_after},
             }));
+        }
+        if bot.fail.as_ref().is_some_and(|(m, _, _)| *m == method) {
+            let (_, status, description) = bot.fail.take().unwrap_or_default();
+            return error(status, &description);
         }
     }
     match method.as_str() {
