@@ -14,6 +14,7 @@ mod agents;
 mod audit;
 mod backend;
 mod budgets;
+mod channels;
 mod chat_rows;
 mod chat_sessions;
 mod cluster;

@@ -356,3 +356,46 @@ diesel::table! {
         finished_at -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    /// Agents bound to transport accounts (`agent_id` NULL: the main bot).
+    channel_bindings (id) {
+        id -> Text,
+        transport -> Text,
+        slot -> Text,
+        agent_id -> Nullable<Text>,
+        account_id -> Text,
+        account_name -> Text,
+        secret_sealed -> Text,
+        secret_hint -> Text,
+        secret_digest -> Text,
+        enabled -> Bool,
+        cursor -> BigInt,
+        last_error -> Nullable<Text>,
+        last_error_at -> Nullable<BigInt>,
+        created_by -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Users' identities on transports.
+    channel_links (transport, external_id) {
+        transport -> Text,
+        external_id -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The chat key each conversation of a binding continues in, per user.
+    channel_threads (binding_id, conversation, user_id) {
+        binding_id -> Text,
+        conversation -> Text,
+        user_id -> Text,
+        chat_key -> Text,
+        updated_at -> BigInt,
+    }
+}

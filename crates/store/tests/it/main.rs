@@ -8,6 +8,7 @@
 mod agents;
 mod audit;
 mod audit_batch;
+mod channels;
 mod chat_sessions;
 mod conversations;
 mod groups;
