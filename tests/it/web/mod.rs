@@ -9,6 +9,7 @@
 mod accessibility;
 mod admin;
 mod browser;
+mod channels;
 mod chat;
 mod first_start;
 mod groups;

@@ -1,5 +1,6 @@
-// The caller's profile: name, personal context (what their personal agent knows about them) and
-// password. Each part saves on its own and says so.
+// The caller's profile: name, personal context (what their personal agent knows about them),
+// password, and their Telegram link (by the pairing code a bot sends them). Each part saves on
+// its own and says so.
 import { html, useEffect, useState } from '../lib/html.js';
 import { api, get, post } from '../lib/api.js';
 import { Field, ErrorLine, useAction } from '../lib/form.js';
@@ -11,6 +12,7 @@ export function Profile({ user, onRenamed }) {
       <${NameForm} user=${user} onRenamed=${onRenamed} />
       <${ContextForm} />
       <${PasswordForm} />
+      <${TelegramLink} />
     </main>`;
 }
 
@@ -83,4 +85,54 @@ function PasswordForm() {
       <${ErrorLine} error=${state.error} /><${Saved} state=${state} />
       <button type="submit" disabled=${state.busy}>Change the password</button>
     </form>`;
+}
+
+// The caller's Telegram account: linked (with an unlink button), or the steps and the pairing
+// code form. The code comes from any of the organisation's bots, to a Telegram user who is not
+// linked yet.
+function TelegramLink() {
+  const [link, setLink] = useState(null);
+  const [loadError, setLoadError] = useState(null);
+  const [code, setCode] = useState('');
+  const [state, run] = useAction();
+  useEffect(() => {
+    get('/api/settings/telegram').then(setLink).catch(setLoadError);
+  }, []);
+  const submit = async (e) => {
+    e.preventDefault();
+    const linked = await run(() => post('/api/settings/telegram', { code: code.trim() }));
+    if (linked) {
+      setCode('');
+      setLink(linked);
+    }
+  };
+  const unlink = async () => {
+    const done = await run(() => api('DELETE', '/api/settings/telegram'));
+    if (done) setLink(done);
+  };
+  return html`
+    <section class="card" aria-labelledby="telegram-heading">
+      <h2 id="telegram-heading">Telegram</h2>
+      <${ErrorLine} error=${loadError} />
+      ${link?.linked && html`
+        <p role="status"><strong>Linked</strong> to Telegram user ${link.channelUserId}. Your messages to the bots reach your agents as you.</p>
+        <${ErrorLine} error=${state.error} />
+        <button type="button" class="secondary" disabled=${state.busy} onClick=${unlink}>Unlink Telegram</button>`}
+      ${link && !link.linked && html`
+        <p class="meta">Talk to your agents from Telegram once your account there is linked.</p>
+        <ol class="howto">
+          <li>Open the bot in Telegram and send it any message; it answers with a code.</li>
+          <li>Enter it here within 10 minutes.</li>
+        </ol>
+        <form onSubmit=${submit}>
+          <div class="field">
+            <label for="telegram-code">Pairing code</label>
+            <input id="telegram-code" name="telegram-code" required value=${code} placeholder="ABCD-EFGH"
+              autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="32"
+              onInput=${(e) => setCode(e.currentTarget.value)} />
+          </div>
+          <${ErrorLine} error=${state.error} />
+          <button type="submit" disabled=${state.busy}>Link Telegram</button>
+        </form>`}
+    </section>`;
 }
