@@ -54,6 +54,7 @@ mod setup_auth;
 mod setup_code;
 mod startup_failures;
 mod support;
+mod telegram;
 mod throttle_security;
 mod token_links;
 mod usage;

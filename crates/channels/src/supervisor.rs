@@ -331,11 +331,12 @@ async fn receive(deps: Arc<SupervisorDeps>, bound: Bound, tally: Arc<Tally>) {
                 if !failing {
                     failing = true;
                     let now = deps.clock.now();
-                    let _ = deps.store.set_last_error(id, Some(&message), Some(now)).await;
+                    // Audited first: whoever sees the error in the status finds it in the trail.
                     let event = AuditEvent::new(Actor::System, "channel.error")
                         .resource(format!("channel:{}", Binding::slot(bound.binding.transport, bound.binding.target)))
                         .detail(json!({"transport": bound.binding.transport.as_str(), "error": message}));
                     deps.audit.record(event).await;
+                    let _ = deps.store.set_last_error(id, Some(&message), Some(now)).await;
                 }
                 deps.runtime.sleep(backoff).await;
                 backoff = (backoff * 2).min(BACKOFF.1);

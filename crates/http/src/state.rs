@@ -67,6 +67,8 @@ pub struct AppState {
     pub runs: Arc<RunCoordinator>,
     /// Inbound webhook slots and deliveries.
     pub webhooks: Arc<pincer_channels::webhooks::Webhooks>,
+    /// Channel bindings (Telegram bots), their receivers, and users' linked identities.
+    pub channels: Arc<pincer_channels::Channels>,
     /// The chat sockets open on this node.
     pub connections: Arc<crate::ws::Connections>,
     pub readiness: Arc<dyn Readiness>,

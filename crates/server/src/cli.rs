@@ -83,6 +83,12 @@ pub struct ServeArgs {
     /// Deliveries one inbound webhook accepts per minute on this server; more get 429.
     #[arg(long, env = "PINCER_WEBHOOK_DELIVERIES_PER_MINUTE", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub webhook_deliveries_per_minute: u32,
+    /// The Telegram Bot API; requests go to `{url}/bot{token}/{method}` (a test's fake, a proxy).
+    #[arg(long, env = "PINCER_TELEGRAM_API_URL", default_value = pincer_connectors::telegram::DEFAULT_TELEGRAM_API_URL)]
+    pub telegram_api_url: String,
+    /// Seconds a Telegram long poll waits for messages (tests shorten it).
+    #[arg(long, env = "PINCER_TELEGRAM_POLL_SECONDS", default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..=50))]
+    pub telegram_poll_seconds: u64,
     /// Vendor public keys a licence must be signed with: comma-separated, each 64 hex characters
     /// (raw Ed25519 keys). The licence itself comes from `PINCER_LICENSE` or `PINCER_LICENSE_FILE`
     /// (never a flag) or is installed by an admin.

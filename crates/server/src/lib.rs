@@ -26,6 +26,14 @@ use crate::cli::ServeArgs;
 use crate::services::{ServiceConfig, Services};
 use crate::workers::Workers;
 
+/// The channel transports' adapters: the Telegram Bot API client at `PINCER_TELEGRAM_API_URL`.
+fn transports(args: &ServeArgs) -> Result<Vec<Arc<dyn pincer_channels::ChannelTransport>>, String> {
+    let telegram = pincer_connectors::telegram::TelegramBotApi::new(&args.telegram_api_url)
+        .map_err(|e| format!("PINCER_TELEGRAM_API_URL: {e}"))?
+        .with_poll_timeout(Duration::from_secs(args.telegram_poll_seconds));
+    Ok(vec![Arc::new(telegram)])
+}
+
 /// The providers' base URLs: built-in defaults with the operator's overrides.
 fn base_urls(args: &ServeArgs) -> BaseUrls {
     [
@@ -73,6 +81,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
             allow_private_urls: args.allow_private_urls,
             max_runs_per_user: usize::from(args.max_runs_per_user),
             webhook_deliveries_per_minute: args.webhook_deliveries_per_minute,
+            transports: transports(&args)?,
             extra_tools: Vec::new(),
             licence_keys: TrustedKeys::parse(&args.license_keys).map_err(|e| format!("PINCER_LICENSE_KEYS: {e}"))?,
             licence_from_env: keys::licence_from_env()?,
@@ -114,12 +123,17 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         ],
         services.leases.clone(),
     );
+    // Channel receivers start once the server answers (a bot's first message may need it).
+    let channels = services.channels.supervisor().clone();
+    channels.start();
     actix_web::rt::spawn(async move {
         shutdown.await;
         tracing::info!("shutdown signal received, draining connections");
         // Sockets close (1001) so they do not hold the graceful stop, and runs end as aborted
         // (and are stored so) instead of being cut off mid-write.
         connections.close_all();
+        // No new turns from channels while the runs are stopped.
+        channels.stop();
         let cancelled = runs.cancel_all();
         if cancelled > 0 {
             tracing::info!(cancelled, "cancelled running answers");

@@ -15,12 +15,16 @@ use pincer_agents::service::{AgentService, AgentServiceDeps, ProviderService, Pr
 use pincer_agents::tools::{FileToolProvider, ToolProvider, ToolRegistry};
 use pincer_audit::AuditService;
 use pincer_channels::webhooks::{WebhookDeps, Webhooks};
+use pincer_channels::{
+    ChannelDeps, ChannelRuntime, ChannelTransport, Channels, Relay, RelayDeps, Supervisor, SupervisorDeps,
+};
 use pincer_connectors::{LocalDocumentFolders, LocalDocuments};
 use pincer_core::crypto::Cipher;
 use pincer_core::{HeldLease, Leases, SystemClock};
 use pincer_http::{AppState, Connections, HttpConfig, Readiness};
 use pincer_identity::groups::{GroupDeps, Groups};
 use pincer_identity::licence::{LicenceDeps, LicenceService, TrustedKeys};
+use pincer_identity::pairing::Pairings;
 use pincer_identity::{Identity, IdentityDeps, SettingsService};
 use pincer_llm::{HttpModelClient, HttpModelLister};
 use pincer_store::{BlockingPasswordHasher, Database};
@@ -47,6 +51,8 @@ pub struct ServiceConfig {
     pub max_runs_per_user: usize,
     /// `PINCER_WEBHOOK_DELIVERIES_PER_MINUTE`: what one webhook slot accepts per minute.
     pub webhook_deliveries_per_minute: u32,
+    /// The channel transports' adapters (the Telegram Bot API client).
+    pub transports: Vec<Arc<dyn ChannelTransport>>,
     /// Tool families next to the file tools (an embedding service's own, a test's).
     pub extra_tools: Vec<Arc<dyn ToolProvider>>,
     /// `PINCER_LICENSE_KEYS`: the vendor keys a licence must be signed with.
@@ -72,6 +78,7 @@ pub struct Services {
     pub sessions: Arc<Sessions>,
     pub memory: Arc<MemoryService>,
     pub webhooks: Arc<Webhooks>,
+    pub channels: Arc<Channels>,
     pub connections: Arc<Connections>,
     pub tools: Arc<ToolRegistry>,
     /// The audit head's file anchor; flushed at the end of a stop.
@@ -166,9 +173,20 @@ impl Services {
             spawner: Arc::new(TokioSpawner),
             deliveries_per_minute: config.webhook_deliveries_per_minute,
         }));
+        let channels = channels(ChannelParts {
+            store: &store,
+            clock: &clock,
+            audit: &audit,
+            cipher: &cipher,
+            leases: &leases,
+            agents: &agents,
+            runs: &runs,
+            transports: config.transports.clone(),
+        });
         let settings = Arc::new(SettingsService::new(store, cipher, clock, audit.clone()));
         Ok(Services {
             webhooks,
+            channels,
             memory,
             database: database.clone(),
             identity,
@@ -209,6 +227,7 @@ impl Services {
             sessions: self.sessions.clone(),
             memory: self.memory.clone(),
             webhooks: self.webhooks.clone(),
+            channels: self.channels.clone(),
             connections: self.connections.clone(),
             readiness: Arc::new(DatabaseReadiness(self.database.clone())),
             config,
@@ -393,6 +412,67 @@ struct TokioSpawner;
 impl RunSpawner for TokioSpawner {
     fn spawn(&self, run: pincer_agents::chat::BoxedRun) {
         tokio::spawn(run);
+    }
+}
+
+/// What the channels are built from.
+struct ChannelParts<'a> {
+    store: &'a Arc<Database>,
+    clock: &'a Arc<SystemClock>,
+    audit: &'a Arc<AuditService>,
+    cipher: &'a Arc<Cipher>,
+    leases: &'a Arc<dyn Leases>,
+    agents: &'a Arc<AgentService>,
+    runs: &'a Arc<RunCoordinator>,
+    transports: Vec<Arc<dyn ChannelTransport>>,
+}
+
+/// The channels: pairing codes, the relay, the receivers' supervisor (started by the server), and
+/// the service over them.
+fn channels(parts: ChannelParts<'_>) -> Arc<Channels> {
+    let runtime: Arc<dyn ChannelRuntime> = Arc::new(TokioRuntime);
+    let pairings = Arc::new(Pairings::new(parts.store.clone(), parts.clock.clone()));
+    let relay = Arc::new(Relay::new(RelayDeps {
+        store: parts.store.clone(),
+        users: parts.store.clone(),
+        agents: parts.agents.clone(),
+        runs: parts.runs.clone(),
+        pairings: pairings.clone(),
+        clock: parts.clock.clone(),
+        runtime: runtime.clone(),
+    }));
+    let supervisor = Arc::new(Supervisor::new(SupervisorDeps {
+        store: parts.store.clone(),
+        transports: parts.transports.clone(),
+        cipher: parts.cipher.clone(),
+        leases: parts.leases.clone(),
+        runtime,
+        relay,
+        audit: parts.audit.clone(),
+        clock: parts.clock.clone(),
+    }));
+    Arc::new(Channels::new(ChannelDeps {
+        store: parts.store.clone(),
+        transports: parts.transports,
+        pairings,
+        cipher: parts.cipher.clone(),
+        audit: parts.audit.clone(),
+        clock: parts.clock.clone(),
+        agents: parts.agents.clone(),
+        supervisor,
+    }))
+}
+
+/// Channel receivers' tasks and timers on Tokio.
+struct TokioRuntime;
+
+impl ChannelRuntime for TokioRuntime {
+    fn spawn(&self, task: pincer_agents::chat::BoxedRun) {
+        tokio::spawn(task);
+    }
+
+    fn sleep(&self, duration: std::time::Duration) -> pincer_agents::chat::BoxedRun {
+        Box::pin(tokio::time::sleep(duration))
     }
 }
 

@@ -99,6 +99,7 @@ async fn serve(extra: Arc<EchoTools>) -> InProcess {
             allow_private_urls: true,
             max_runs_per_user: 4,
             webhook_deliveries_per_minute: pincer_channels::webhooks::DEFAULT_DELIVERIES_PER_MINUTE,
+            transports: Vec::new(),
             extra_tools: vec![extra],
             licence_keys: Default::default(),
             licence_from_env: None,

@@ -8,6 +8,7 @@ mod agents;
 mod audit;
 mod auth;
 mod budgets;
+mod channels;
 mod docs;
 mod enterprise;
 mod groups;
@@ -132,6 +133,7 @@ pub(crate) fn documents() -> Vec<Document> {
         sessions::Doc::openapi(),
         memory::Doc::openapi(),
         webhooks::Doc::openapi(),
+        channels::Doc::openapi(),
         crate::ws::Doc::openapi(),
         docs::Doc::openapi(),
     ]
@@ -157,6 +159,7 @@ pub(crate) fn table() -> Vec<Endpoint> {
         sessions::endpoints(),
         memory::endpoints(),
         webhooks::endpoints(),
+        channels::endpoints(),
         crate::ws::endpoints(),
         docs::endpoints(),
     ]

@@ -1,0 +1,251 @@
+//! Telegram through the binary, against the fake Bot API: admins connect the main bot first and
+//! then agents' bots (tokens checked with `getMe`, one agent per bot); a Telegram user who is not
+//! linked gets a pairing code and no model call; entering it links the signed-in user, whose
+//! messages then reach their own personal agent and come back as a message edited up to the full
+//! answer; a member who may not see an agent is refused through its bot; a restart neither loses
+//! nor repeats a message; another poller (409) shows as `error` in the channel status.
+
+use std::time::Duration;
+
+use pincer_testkit::server::{Browser, PASSWORD};
+use pincer_testkit::{Behaviour, FakeReply, FakeTelegram};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::chat_errors::{WithProvider, personal_agent, shared_agent, with_openai_env};
+use crate::support::assert_error;
+
+const MAIN: &str = "111:main-bot-token";
+const SUPPORT: &str = "222:support-bot-token";
+
+/// Waits up to 15 s for `check` to hold.
+async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    for _ in 0..300 {
+        if let Some(found) = check().await {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn with_telegram() -> (WithProvider, FakeTelegram) {
+    let telegram = FakeTelegram::start();
+    telegram.add_bot(MAIN, "pincer_main_bot");
+    telegram.add_bot(SUPPORT, "pincer_support_bot");
+    let url = telegram.base_url();
+    let p = with_openai_env(&[("PINCER_TELEGRAM_API_URL", url.as_str()), ("PINCER_TELEGRAM_POLL_SECONDS", "1")]).await;
+    (p, telegram)
+}
+
+fn connect_path(agent: &str) -> String {
+    format!("/api/agents/{agent}/channels/telegram")
+}
+
+/// The pairing code in the bot's last message to `chat`.
+fn code_in(telegram: &FakeTelegram, token: &str, chat: i64) -> Option<String> {
+    let texts = telegram.chat_texts(token, chat);
+    let last = texts.last()?;
+    let at = last.find("<code>")? + "<code>".len();
+    Some(last[at..at + 9].to_string())
+}
+
+async fn channel_state(admin: &Browser, main: bool) -> Value {
+    let (status, all) = admin.send_json("GET", "/api/channels/status", Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    all["channels"].as_array().unwrap().iter().find(|c| c["main"] == main).cloned().unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bots_pair_users_and_answer_as_their_agents() {
+    let (mut p, telegram) = with_telegram().await;
+    let mut admin = p.admin.clone();
+    let personal = personal_agent(&admin).await;
+    let support = shared_agent(&p, &[]).await;
+    let (_, mut member) = p.server.create_member(&admin, "m@example.com").await;
+
+    // Connecting: admins only, the main bot first, tokens Telegram accepts, one agent per bot.
+    let token = |t: &str| json!({"botToken": t});
+    assert_error(&member.send_json("POST", &connect_path(&personal), token(MAIN)).await, 403, "admin_required");
+    let early = admin.send_json("POST", &connect_path(&support), token(SUPPORT)).await;
+    assert_error(&early, 409, "telegram_not_configured");
+    let (_, before) = admin.send_json("GET", &connect_path(&support), Value::Null).await;
+    assert_eq!(before, json!({"configured": false, "mainBotConfigured": false}));
+    let bad = admin.send_json("POST", &connect_path(&personal), token("999:not-a-bot")).await;
+    assert_error(&bad, 400, "invalid_token");
+    let (status, main) = admin.send_json("POST", &connect_path(&personal), token(MAIN)).await;
+    assert_eq!(status, StatusCode::OK, "{main}");
+    assert_eq!(main, json!({"botUsername": "pincer_main_bot", "botId": "111"}));
+    assert_error(&admin.send_json("POST", &connect_path(&support), token(MAIN)).await, 409, "bot_in_use");
+    let (status, _) = admin.send_json("POST", &connect_path(&support), token(SUPPORT)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, config) = admin.send_json("GET", &connect_path(&support), Value::Null).await;
+    assert_eq!(config["configured"], true);
+    assert_eq!(config["hint"], "oken");
+    assert_eq!(config["mainBotConfigured"], true);
+    assert!(!config.to_string().contains("support-bot-token"), "{config}");
+    assert_error(&admin.send_json("DELETE", &connect_path(&personal), Value::Null).await, 409, "main_bot_shared");
+    eventually("the receivers to run", async || {
+        let main = channel_state(&admin, true).await;
+        (main["state"] == "running").then_some(())
+    })
+    .await;
+
+    // An unlinked Telegram user gets a pairing code; nothing reaches a model.
+    telegram.user_writes(MAIN, 5001, "Mia", "hello?");
+    let code = eventually("a pairing code", async || code_in(&telegram, MAIN, 5001)).await;
+    assert!(p.fake.chat_requests().is_empty(), "an unlinked sender reached the model");
+
+    // The member enters it: a wrong code is refused, the right one links them, once.
+    assert_error(
+        &member.send_json("POST", "/api/settings/telegram", json!({"code": "AAAA-AAAA"})).await,
+        400,
+        "invalid_code",
+    );
+    let (status, linked) =
+        member.send_json("POST", "/api/settings/telegram", json!({"code": code.to_lowercase()})).await;
+    assert_eq!(status, StatusCode::OK, "{linked}");
+    assert_eq!(linked, json!({"linked": true, "channelUserId": "5001", "telegramUserId": "5001"}));
+    let (_, shown) = member.send_json("GET", "/api/settings/telegram", Value::Null).await;
+    assert_eq!(shown, json!({"linked": true, "channelUserId": "5001"}));
+    let again = member.send_json("POST", "/api/settings/telegram", json!({"code": code})).await;
+    assert_error(&again, 400, "invalid_code");
+
+    // Their message reaches their own personal agent; the answer is one message edited to the end.
+    p.fake.set_behaviour(Behaviour::ChunkDelay(Duration::from_millis(700)));
+    p.fake.push_reply(FakeReply::text(&["Hello ", "Mia, ", "how can I **help**?"]));
+    telegram.user_writes(MAIN, 5001, "Mia", "Hi there");
+    let full = "Hello Mia, how can I <b>help</b>?";
+    eventually("the whole answer", async || {
+        (telegram.chat_texts(MAIN, 5001).last().map(String::as_str) == Some(full)).then_some(())
+    })
+    .await;
+    let calls = telegram.calls();
+    let sends = calls.iter().filter(|c| c.method == "sendMessage" && c.params["chat_id"] == 5001).count();
+    let edits = calls.iter().filter(|c| c.method == "editMessageText" && c.params["chat_id"] == 5001).count();
+    assert_eq!(sends, 2, "the code, then one message for the answer");
+    assert!(edits >= 1, "the answer grew by edits: {calls:?}");
+    assert!(calls.iter().any(|c| c.method == "sendChatAction"), "typing was shown");
+    let (_, sessions) = member.send_json("GET", "/api/sessions", Value::Null).await;
+    let sessions = sessions["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    assert_eq!(sessions[0]["channel"], "telegram");
+    let member_personal = personal_agent(&member).await;
+    assert_eq!(sessions[0]["agentId"], member_personal);
+
+    // A member the support agent is hidden from is refused through its bot: it was deleted.
+    let (status, _) = admin.send_json("DELETE", &format!("/api/agents/{support}"), Value::Null).await;
+    assert_eq!(status, StatusCode::OK);
+    let asked = p.fake.chat_requests().len();
+    telegram.user_writes(SUPPORT, 5001, "Mia", "Can you see me?");
+    eventually("the refusal", async || {
+        let texts = telegram.chat_texts(SUPPORT, 5001);
+        texts.last().filter(|t| t.contains("do not have access")).map(|_| ())
+    })
+    .await;
+    assert_eq!(p.fake.chat_requests().len(), asked, "a refused sender reached the model");
+
+    // A restart loses and repeats nothing: a message written while the server is down is answered
+    // once after it, and the earlier one is not answered again.
+    p.fake.set_behaviour(Behaviour::Normal);
+    p.server.stop().await;
+    telegram.user_writes(MAIN, 5001, "Mia", "Still there?");
+    p.fake.push_reply(FakeReply::text(&["Yes, still here."]));
+    p.server.start_again().await;
+    eventually("the answer after the restart", async || {
+        let texts = telegram.chat_texts(MAIN, 5001);
+        (texts.last().map(String::as_str) == Some("Yes, still here.")).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The restarted server listens on another port: sign in again.
+    admin = p.server.login("admin@example.com", PASSWORD).await;
+    member = p.server.login("m@example.com", PASSWORD).await;
+    assert_eq!(p.fake.chat_requests().len(), asked + 1, "one model call for the one new message");
+    assert_eq!(telegram.chat_texts(MAIN, 5001).len(), 3, "code, first answer, second answer");
+
+    // Another poller: the main bot's receiver goes to `error` with a clear message, audited.
+    telegram.set_conflict(MAIN, true);
+    let failing = eventually("the conflict to show", async || {
+        let main = channel_state(&admin, true).await;
+        (main["state"] == "error").then_some(main)
+    })
+    .await;
+    assert!(failing["lastError"].as_str().unwrap().contains("409"), "{failing}");
+    eventually("the error in the audit trail", async || {
+        let (_, audit) = admin.send_json("GET", "/api/audit?eventType=channel.error", Value::Null).await;
+        (audit["total"] == 1).then_some(())
+    })
+    .await;
+    telegram.set_conflict(MAIN, false);
+    eventually("the receiver to recover", async || {
+        let main = channel_state(&admin, true).await;
+        (main["state"] == "running").then_some(())
+    })
+    .await;
+
+    // Toggling and removing: stopped, then every bot gone; the links stay.
+    let off = json!({"transport": "telegram", "agentId": null, "enabled": false});
+    let (status, toggled) = admin.send_json("POST", "/api/channels/toggle", off).await;
+    assert_eq!(status, StatusCode::OK, "{toggled}");
+    assert_eq!(channel_state(&admin, true).await["state"], "stopped");
+    let (status, removed) = admin.send_json("DELETE", "/api/settings/telegram/bots", Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{removed}");
+    assert_eq!(removed["removed"], 2);
+    let (_, all) = admin.send_json("GET", "/api/channels/status", Value::Null).await;
+    assert_eq!(all["channels"], json!([]));
+    let (status, _) = member.send_json("DELETE", "/api/settings/telegram", Value::Null).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_error(&member.send_json("DELETE", "/api/settings/telegram", Value::Null).await, 404, "not_linked");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pairing_codes_are_rate_limited_and_commands_work() {
+    let (p, telegram) = with_telegram().await;
+    let admin = p.admin.clone();
+    let personal = personal_agent(&admin).await;
+    let (status, _) = admin.send_json("POST", &connect_path(&personal), json!({"botToken": MAIN})).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Five wrong codes, then 429 even for a right one.
+    for _ in 0..5 {
+        let wrong = admin.send_json("POST", "/api/settings/telegram", json!({"code": "ZZZZ-ZZZZ"})).await;
+        assert_error(&wrong, 400, "invalid_code");
+    }
+    telegram.user_writes(MAIN, 7001, "Ada", "hi");
+    let code = eventually("a pairing code", async || code_in(&telegram, MAIN, 7001)).await;
+    let limited = admin.send_json("POST", "/api/settings/telegram", json!({"code": code})).await;
+    assert_error(&limited, 429, "rate_limited");
+
+    // Another user links with it; /stop stops an answer being written, /new starts a session.
+    let (_, member) = p.server.create_member(&admin, "n@example.com").await;
+    let (status, _) = member.send_json("POST", "/api/settings/telegram", json!({"code": code})).await;
+    assert_eq!(status, StatusCode::OK);
+    p.fake.set_behaviour(Behaviour::HoldAfter(2));
+    p.fake.push_reply(FakeReply::text(&["Thinking about ", "it forever"]));
+    telegram.user_writes(MAIN, 7001, "Ada", "Tell me everything");
+    eventually("the answer to start", async || {
+        telegram.chat_texts(MAIN, 7001).last().filter(|t| t.starts_with("Thinking about")).map(|_| ())
+    })
+    .await;
+    telegram.user_writes(MAIN, 7001, "Ada", "/stop");
+    eventually("the answer to stop", async || {
+        let texts = telegram.chat_texts(MAIN, 7001);
+        texts.iter().any(|t| t == "Stopped.").then_some(())
+    })
+    .await;
+    p.fake.set_behaviour(Behaviour::Normal);
+    telegram.user_writes(MAIN, 7001, "Ada", "/new");
+    eventually("a new conversation", async || {
+        telegram.chat_texts(MAIN, 7001).last().filter(|t| t.contains("new conversation")).map(|_| ())
+    })
+    .await;
+    p.fake.push_reply(FakeReply::text(&["Fresh start."]));
+    telegram.user_writes(MAIN, 7001, "Ada", "Hello again");
+    eventually("the answer in the new session", async || {
+        (telegram.chat_texts(MAIN, 7001).last().map(String::as_str) == Some("Fresh start.")).then_some(())
+    })
+    .await;
+    let (_, sessions) = member.send_json("GET", "/api/sessions", Value::Null).await;
+    assert_eq!(sessions["sessions"].as_array().unwrap().len(), 2, "{sessions}");
+}
