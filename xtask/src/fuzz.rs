@@ -45,10 +45,12 @@ pub fn run(args: &Args) -> Result<(), String> {
     let binary = cargo::target_dir()?.join("release").join("pincer");
     let database = args.database_url.as_deref().map(|url| FreshDatabase::create(Some(url))).transpose()?;
     let fake = fake_ollama()?;
+    let telegram = fake_telegram()?;
     let options = ServerOptions {
         database_url: database.as_ref().map(|d| d.url().to_string()),
         env: vec![
             ("PINCER_PROVIDER_BASEURL_OLLAMA_LOCAL", format!("http://{}", fake.addr)),
+            ("PINCER_TELEGRAM_API_URL", format!("http://{}", telegram.addr)),
             ("PINCER_LOG", "warn".into()),
         ],
     };
@@ -62,6 +64,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     let outcome = schemathesis(args, &server, &cookie);
     let stopped = server.stop();
     drop(fake);
+    drop(telegram);
     let summary = outcome?;
     stopped?;
     println!(
@@ -135,6 +138,16 @@ fn schemathesis(args: &Args, server: &BenchServer, cookie: &str) -> Result<Strin
     } else {
         Err(format!("schemathesis failed ({}): {}", output.status, summary.unwrap_or_default()))
     }
+}
+
+/// A Telegram Bot API that knows no bot: every token the fuzzer connects is refused the way
+/// Telegram refuses one (401), so the connect routes are exercised without the network.
+fn fake_telegram() -> Result<FakeUpstream, String> {
+    FakeUpstream::start("the fake Telegram", 1, |cfg| {
+        cfg.default_service(web::to(|| async {
+            HttpResponse::Unauthorized().json(json!({"ok": false, "error_code": 401, "description": "Unauthorized"}))
+        }));
+    })
 }
 
 /// An Ollama server that knows one model: enough for the provider's live credential check.
