@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use pincer_testkit::server::{Browser, PASSWORD};
-use pincer_testkit::{Behaviour, FakeReply, FakeTelegram};
+use pincer_testkit::{Behaviour, FakeReply, FakeTelegram, TestServer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -248,4 +248,84 @@ async fn pairing_codes_are_rate_limited_and_commands_work() {
     .await;
     let (_, sessions) = member.send_json("GET", "/api/sessions", Value::Null).await;
     assert_eq!(sessions["sessions"].as_array().unwrap().len(), 2, "{sessions}");
+}
+
+/// Replicas share their keys.
+const KEYS: [(&str, &str); 2] = [
+    ("PINCER_ENCRYPTION_KEY", "1111111111111111111111111111111111111111111111111111111111111111"),
+    ("PINCER_AUDIT_KEY", "2222222222222222222222222222222222222222222222222222222222222222"),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_replica_receives_for_a_bot_and_another_takes_over_when_it_dies() {
+    if pincer_testkit::db::postgres_or_skip("it::telegram::one_replica_receives_for_a_bot").is_none() {
+        return;
+    }
+    let telegram = FakeTelegram::start();
+    telegram.add_bot(MAIN, "pincer_main_bot");
+    let fake = pincer_testkit::FakeProvider::start(pincer_testkit::FakeKind::Openai);
+    let (url, origin) = (telegram.base_url(), fake.origin());
+    let env = [
+        ("PINCER_TELEGRAM_API_URL", url.as_str()),
+        ("PINCER_TELEGRAM_POLL_SECONDS", "1"),
+        ("PINCER_ALLOW_PRIVATE_URLS", "1"),
+    ];
+    let base_url = pincer_testkit::FakeKind::Openai.base_url_variable();
+    let mut builder = TestServer::builder().env(&base_url, &origin);
+    for (key, value) in KEYS.iter().chain(&env) {
+        builder = builder.env(key, value);
+    }
+    let a = builder.start().await;
+    let mut builder = TestServer::builder().replica_of(&a).env(&base_url, &origin);
+    for (key, value) in KEYS.iter().chain(&env) {
+        builder = builder.env(key, value);
+    }
+    let b = builder.start().await;
+
+    let admin = a.setup_admin().await;
+    let provider = json!({"provider": "openai", "apiKey": fake.api_key()});
+    assert_eq!(admin.send_json("POST", "/api/settings/providers", provider).await.0, StatusCode::OK);
+    let personal = personal_agent(&admin).await;
+    let (status, _) = admin.send_json("POST", &connect_path(&personal), json!({"botToken": MAIN})).await;
+    assert_eq!(status, StatusCode::OK);
+    telegram.user_writes(MAIN, 9001, "Ops", "hello");
+    let code = eventually("a pairing code", async || code_in(&telegram, MAIN, 9001)).await;
+    assert_eq!(admin.send_json("POST", "/api/settings/telegram", json!({"code": code})).await.0, StatusCode::OK);
+
+    // Exactly one replica receives: one says `running`, the other `standby`.
+    let admin_b = b.login("admin@example.com", PASSWORD).await;
+    let (holder_is_a, _) = eventually("one replica to run the receiver", async || {
+        let (on_a, on_b) = (channel_state(&admin, true).await, channel_state(&admin_b, true).await);
+        match (on_a["state"].as_str(), on_b["state"].as_str()) {
+            (Some("running"), Some("standby")) => Some((true, ())),
+            (Some("standby"), Some("running")) => Some((false, ())),
+            _ => None,
+        }
+    })
+    .await;
+
+    // Five messages, each answered once.
+    for i in 0..5 {
+        fake.push_reply(FakeReply::text(&[&format!("Answer {i}.")]));
+        telegram.user_writes(MAIN, 9001, "Ops", &format!("Question {i}"));
+        let expected = format!("Answer {i}.");
+        eventually("the answer", async || (telegram.chat_texts(MAIN, 9001).last() == Some(&expected)).then_some(()))
+            .await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(fake.chat_requests().len(), 5, "each message ran once");
+    assert_eq!(telegram.chat_texts(MAIN, 9001).len(), 6, "the code and five answers, none twice");
+
+    // The holder dies without a word; the other replica takes the bot over within seconds, from
+    // where the holder left off.
+    let (mut holder, other_admin) = if holder_is_a { (a, admin_b) } else { (b, admin) };
+    holder.kill().await;
+    fake.push_reply(FakeReply::text(&["Still here."]));
+    telegram.user_writes(MAIN, 9001, "Ops", "Anyone?");
+    eventually("the other replica's answer", async || {
+        (telegram.chat_texts(MAIN, 9001).last().map(String::as_str) == Some("Still here.")).then_some(())
+    })
+    .await;
+    assert_eq!(fake.chat_requests().len(), 6);
+    assert_eq!(channel_state(&other_admin, true).await["state"], "running");
 }
