@@ -240,12 +240,26 @@ async fn pairing_codes_are_rate_limited_and_commands_work() {
         telegram.chat_texts(MAIN, 7001).last().filter(|t| t.contains("new conversation")).map(|_| ())
     })
     .await;
+    // Telegram asks to slow down: the answer waits as long as asked, then goes out.
+    telegram.flood_next(MAIN, "sendMessage", 1);
     p.fake.push_reply(FakeReply::text(&["Fresh start."]));
     telegram.user_writes(MAIN, 7001, "Ada", "Hello again");
     eventually("the answer in the new session", async || {
         (telegram.chat_texts(MAIN, 7001).last().map(String::as_str) == Some("Fresh start.")).then_some(())
     })
     .await;
+    let tries: Vec<_> = telegram
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "sendMessage" && c.params["text"] == "Fresh start.")
+        .map(|c| c.at)
+        .collect();
+    assert_eq!(tries.len(), 2, "refused with retry_after, then sent");
+    assert!(
+        tries[1] - tries[0] >= Duration::from_millis(950),
+        "retry_after (1 s) was not waited: {:?}",
+        tries[1] - tries[0]
+    );
     let (_, sessions) = member.send_json("GET", "/api/sessions", Value::Null).await;
     assert_eq!(sessions["sessions"].as_array().unwrap().len(), 2, "{sessions}");
 }

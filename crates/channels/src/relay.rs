@@ -240,23 +240,23 @@ impl Answer {
         let Follow { active, mut updates } = follow;
         let mut text = active.map(|a| a.content).unwrap_or_default();
         let (mut sent, mut failure, mut status) = (Sent::default(), None, None);
-        let mut last_edit: Option<i64> = None;
+        // When the next edit may go out: a second after the last, or when the transport said.
+        let mut next_at = 0_i64;
         let mut dirty = !text.is_empty();
         let _ = self.bound.transport.typing(&self.bound.secret, &self.conversation).await;
         loop {
             let now = self.clock.now().millis();
-            let due = last_edit.map_or(0, |at| (at + millis(EDIT_EVERY) - now).max(0));
-            if dirty && due == 0 {
-                match self.flush(&mut sent, &text).await {
-                    Ok(()) => dirty = false,
-                    // Slow down: the next edit waits as long as asked.
-                    Err(TransportError::RateLimited(secs)) => last_edit = Some(now + secs_millis(secs)),
-                    Err(_) => dirty = false,
-                }
-                last_edit = Some(last_edit.unwrap_or(now).max(now));
+            if dirty && now >= next_at {
+                next_at = match self.flush(&mut sent, &text).await {
+                    Err(TransportError::RateLimited(secs)) => now + secs_millis(secs),
+                    _ => {
+                        dirty = false;
+                        now + millis(EDIT_EVERY)
+                    }
+                };
                 continue;
             }
-            let wait = if dirty { Duration::from_millis(due.unsigned_abs()) } else { TYPING_EVERY };
+            let wait = if dirty { Duration::from_millis((next_at - now).unsigned_abs()) } else { TYPING_EVERY };
             let next = updates.next();
             match select(next, self.runtime.sleep(wait)).await {
                 Either::Left((Some(Delivery::Update(update)), _)) => match update.as_ref() {
@@ -295,9 +295,18 @@ impl Answer {
             _ if last.is_empty() => last = "(no answer)".into(),
             _ => {}
         }
+        let max = self.bound.transport.max_message_chars();
+        let shown: Vec<&str> = sent.parts.iter().map(|(_, text)| text.as_str()).collect();
+        if split(&last, max) == shown {
+            return;
+        }
         for _ in 0..FINAL_TRIES {
+            let wait = next_at - self.clock.now().millis();
+            if wait > 0 {
+                self.runtime.sleep(Duration::from_millis(wait.unsigned_abs())).await;
+            }
             match self.flush(&mut sent, &last).await {
-                Err(TransportError::RateLimited(secs)) => self.runtime.sleep(Duration::from_secs(secs.max(1))).await,
+                Err(TransportError::RateLimited(secs)) => next_at = self.clock.now().millis() + secs_millis(secs),
                 _ => break,
             }
         }

@@ -33,6 +33,8 @@ pub struct TelegramCall {
     pub method: String,
     /// Its parameters, as one JSON object.
     pub params: Value,
+    /// When it arrived (how long a client waited before trying again).
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -206,6 +208,7 @@ async fn handle(
         token: token.clone(),
         method: method.clone(),
         params: Value::Object(params.clone()),
+        at: std::time::Instant::now(),
     });
     {
         let mut bots = shared.bots();
