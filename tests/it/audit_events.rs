@@ -137,5 +137,6 @@ async fn adding_a_provider_and_running_a_file_tool_are_audited() {
     let listed = events(&p.admin, "tool.pinchy_ls").await;
     let entry = only(&listed, "tool.pinchy_ls", &member_id, &format!("agent:{agent}"), "success");
     assert_eq!(entry["detail"]["arguments"]["path"], p.hr.as_str(), "{entry}");
+    assert_eq!(entry["detail"]["channel"], "web", "the channel the turn came through: {entry}");
     assert!(!entry.to_string().contains("what is in hr"), "chat text is never audited: {entry}");
 }

@@ -165,6 +165,8 @@ pub struct PreparedRun {
     /// The assistant message it writes.
     pub assistant_message_id: MessageId,
     user_id: UserId,
+    /// The channel the turn came through: named in its tool calls' audit events.
+    channel: &'static str,
     agent: Agent,
     endpoint: Endpoint,
     provider: String,
@@ -356,6 +358,7 @@ impl ChatService {
             user_message,
             assistant_message_id: assistant.id,
             user_id: principal.user_id,
+            channel,
             agent,
             endpoint,
             provider: model.provider,
@@ -482,7 +485,7 @@ impl ChatService {
                 .record(
                     AuditEvent::new(actor, "tool.denied")
                         .resource(resource)
-                        .detail(json!({"tool": name, "arguments": arguments}))
+                        .detail(json!({"tool": name, "arguments": arguments, "channel": run.channel}))
                         .failed(),
                 )
                 .await;
@@ -501,9 +504,11 @@ impl ChatService {
             Ok(text) => (text, false),
             Err(e) => (e.0, true),
         };
-        let mut event = AuditEvent::new(actor, done.event_type)
-            .resource(resource)
-            .detail(json!({"arguments": done.arguments, "error": is_error.then(|| content.clone())}));
+        let mut event = AuditEvent::new(actor, done.event_type).resource(resource).detail(json!({
+            "arguments": done.arguments,
+            "error": is_error.then(|| content.clone()),
+            "channel": run.channel,
+        }));
         if is_error {
             event = event.failed();
         }
