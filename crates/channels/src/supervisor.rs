@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::bindings::{Binding, ChannelStore};
 use crate::relay::{Bound, Relay};
-use crate::transport::{ChannelRuntime, ChannelTransport, TransportError};
+use crate::transport::{ChannelRuntime, ChannelTransport, Inbound, TransportError};
 
 /// How often the bindings are read again (changes made on another replica).
 const RECONCILE_EVERY: Duration = Duration::from_secs(5);
@@ -265,6 +265,25 @@ impl Supervisor {
     }
 }
 
+/// Hands a batch to the relay: each conversation's messages in order, the conversations side by
+/// side (200 people writing at once do not wait for each other's turns to be stored). Returns
+/// once every turn is stored, so the cursor may move past the batch.
+async fn relay_batch(relay: &Relay, bound: &Bound, messages: Vec<Inbound>) {
+    let mut conversations: Vec<(String, Vec<Inbound>)> = Vec::new();
+    for message in messages {
+        match conversations.iter_mut().find(|(c, _)| *c == message.conversation) {
+            Some((_, queue)) => queue.push(message),
+            None => conversations.push((message.conversation.clone(), vec![message])),
+        }
+    }
+    let each = conversations.into_iter().map(|(_, queue)| async move {
+        for message in queue {
+            relay.handle(bound, message).await;
+        }
+    });
+    futures::future::join_all(each).await;
+}
+
 /// One binding's receiver: holds the lease, polls, relays, keeps the cursor.
 async fn receive(deps: Arc<SupervisorDeps>, bound: Bound, tally: Arc<Tally>) {
     let id = bound.binding.id;
@@ -302,11 +321,10 @@ async fn receive(deps: Arc<SupervisorDeps>, bound: Bound, tally: Arc<Tally>) {
                     failing = false;
                     let _ = deps.store.set_last_error(id, None, None).await;
                 }
-                for message in batch.messages {
-                    let next = message.next_cursor;
-                    deps.relay.handle(&bound, message).await;
-                    cursor = cursor.max(next);
+                if let Some(last) = batch.messages.iter().map(|m| m.next_cursor).max() {
+                    cursor = cursor.max(last);
                 }
+                relay_batch(&deps.relay, &bound, batch.messages).await;
                 if let Some(next) = batch.next_cursor {
                     cursor = cursor.max(next);
                 }
