@@ -133,6 +133,18 @@ async fn bots_pair_users_and_answer_as_their_agents() {
     let member_personal = personal_agent(&member).await;
     assert_eq!(sessions[0]["agentId"], member_personal);
 
+    // Through the support agent's bot the same member talks to that shared agent.
+    p.fake.set_behaviour(Behaviour::Normal);
+    p.fake.push_reply(FakeReply::text(&["Support here."]));
+    telegram.user_writes(SUPPORT, 5001, "Mia", "Is the VPN down?");
+    eventually("the support agent's answer", async || {
+        (telegram.chat_texts(SUPPORT, 5001).last().map(String::as_str) == Some("Support here.")).then_some(())
+    })
+    .await;
+    let (_, sessions) = member.send_json("GET", &format!("/api/sessions?agentId={support}"), Value::Null).await;
+    assert_eq!(sessions["sessions"].as_array().unwrap().len(), 1, "{sessions}");
+    assert_eq!(sessions["sessions"][0]["channel"], "telegram");
+
     // A member the support agent is hidden from is refused through its bot: it was deleted.
     let (status, _) = admin.send_json("DELETE", &format!("/api/agents/{support}"), Value::Null).await;
     assert_eq!(status, StatusCode::OK);
