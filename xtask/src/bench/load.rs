@@ -42,6 +42,9 @@ pub struct Load {
     pub duration: Duration,
     /// The most requests the measured phase sends (split evenly over the workers).
     pub max_requests: u64,
+    /// An open loop: each worker starts a request at most once per this interval (so the
+    /// offered rate is `concurrency / pace`, whatever the latency), instead of one after another.
+    pub pace: Option<Duration>,
 }
 
 /// One request of a load: method, path and query, headers, body.
@@ -107,6 +110,7 @@ where
     let host = HeaderValue::from_str(&address).map_err(|e| format!("bad server address {address}: {e}"))?;
     let concurrency = load.concurrency.max(1);
     let per_worker = load.max_requests.div_ceil(concurrency as u64).max(1);
+    let pace = load.pace;
     let empty = Histogram::new_with_bounds(1, MAX_MICROS, 3).map_err(|e| format!("cannot create a histogram: {e}"))?;
     let request = std::sync::Arc::new(request);
 
@@ -132,7 +136,12 @@ where
                 seq += 1;
             }
             let mut measured = 0u64;
+            let paced_from = Instant::now();
             while measured < per_worker && Instant::now() < measured_end {
+                if let Some(pace) = pace {
+                    let due = paced_from + pace.mul_f64(measured as f64);
+                    tokio::time::sleep_until(due.into()).await;
+                }
                 w.send(request(worker, seq), true).await;
                 seq += 1;
                 measured += 1;

@@ -305,6 +305,7 @@ impl Context<'_> {
             warmup: self.size(WARMUP_DURATION.0, WARMUP_DURATION.1),
             duration: self.size(LOAD_DURATION.0, LOAD_DURATION.1),
             max_requests: self.size(LOAD_MAX_REQUESTS.0, LOAD_MAX_REQUESTS.1),
+            pace: None,
         }
     }
 
