@@ -29,6 +29,7 @@ mod password_flood;
 mod seed;
 pub(crate) mod server;
 mod session_search;
+mod telegram;
 mod usage_reports;
 mod webhooks;
 
@@ -249,6 +250,7 @@ fn scenarios() -> Vec<Box<dyn Scenario>> {
         Box::new(usage_reports::UsageReports),
         Box::new(session_search::SessionSearch),
         Box::new(webhooks::Webhook),
+        Box::new(telegram::Telegram),
     ]
 }
 
