@@ -30,6 +30,9 @@ pub const PAIRING_TTL_MS: i64 = 10 * 60_000;
 const CODES_PER_SENDER: u32 = 3;
 /// The shortest time between two edits of an answer (Telegram allows about one a second per chat).
 const EDIT_EVERY: Duration = Duration::from_secs(1);
+/// How long the first piece of an answer waits for more before it is sent: an answer written
+/// within it goes out whole, in one message instead of a word and an edit a second later.
+const FIRST_SEND_AFTER: Duration = Duration::from_millis(300);
 /// How often "typing…" is renewed while the model thinks (Telegram shows it for 5 seconds).
 const TYPING_EVERY: Duration = Duration::from_secs(4);
 /// Tries of the last edit of an answer when the transport asks to slow down.
@@ -261,6 +264,9 @@ impl Answer {
             match select(next, self.runtime.sleep(wait)).await {
                 Either::Left((Some(Delivery::Update(update)), _)) => match update.as_ref() {
                     RunUpdate::Chunk { text: piece, .. } => {
+                        if sent.parts.is_empty() && !dirty {
+                            next_at = next_at.max(self.clock.now().millis() + millis(FIRST_SEND_AFTER));
+                        }
                         text.push_str(piece);
                         dirty = true;
                     }
