@@ -57,7 +57,7 @@ impl AgentStore for Database {
     async fn insert(&self, agent: &Agent) -> Result<(), StoreError> {
         let row = AgentRow::from(agent);
         let groups: Vec<String> = agent.group_ids.iter().map(ToString::to_string).collect();
-        self.run("agents.insert", move |conn| {
+        self.run_write("agents.insert", move |conn| {
             if groups.is_empty() {
                 diesel::insert_into(agents::table).values(&row).execute(conn)?;
                 return Ok(());
@@ -98,7 +98,7 @@ impl AgentStore for Database {
     async fn update(&self, agent: &Agent) -> Result<(), StoreError> {
         let row = AgentRow::from(agent);
         let groups: Vec<String> = agent.group_ids.iter().map(ToString::to_string).collect();
-        self.run("agents.update", move |conn| {
+        self.run_write("agents.update", move |conn| {
             backend::write(conn, None, |conn| {
                 let updated = diesel::update(agents::table.find(&row.id).filter(agents::deleted_at.is_null()))
                     .set((
@@ -124,7 +124,7 @@ impl AgentStore for Database {
 
     async fn soft_delete(&self, id: AgentId, now: Timestamp) -> Result<(), StoreError> {
         let id = id.to_string();
-        self.run("agents.soft_delete", move |conn| {
+        self.run_write("agents.soft_delete", move |conn| {
             let updated = diesel::update(agents::table.find(&id).filter(agents::deleted_at.is_null()))
                 .set((agents::deleted_at.eq(now.millis()), agents::updated_at.eq(now.millis())))
                 .execute(conn)?;
@@ -135,7 +135,7 @@ impl AgentStore for Database {
 
     async fn assign_model_where_missing(&self, model: &str, now: Timestamp) -> Result<u64, StoreError> {
         let model = model.to_string();
-        self.run("agents.assign_model_where_missing", move |conn| {
+        self.run_write("agents.assign_model_where_missing", move |conn| {
             let updated =
                 diesel::update(agents::table.filter(agents::deleted_at.is_null()).filter(agents::model.is_null()))
                     .set((agents::model.eq(&model), agents::updated_at.eq(now.millis())))

@@ -260,7 +260,7 @@ fn find_pseudonym(conn: &mut AnyConn, user_id: &str) -> QueryResult<Option<Pseud
 #[async_trait]
 impl AuditStore for Database {
     async fn append(&self, entry: PendingEntry, key: Arc<ChainKey>) -> Result<AuditEntry, StoreError> {
-        self.run("audit.append", move |conn| {
+        self.run_write("audit.append", move |conn| {
             backend::write(conn, Some(Guard::Audit), |conn| {
                 let last: Option<(i64, String)> = audit_log::table
                     .order(audit_log::id.desc())
@@ -280,7 +280,7 @@ impl AuditStore for Database {
         if entries.is_empty() {
             return Ok(Vec::new());
         }
-        self.run("audit.append_batch", move |conn| {
+        self.run_write("audit.append_batch", move |conn| {
             backend::write(conn, Some(Guard::Audit), |conn| {
                 let mut last: Option<(i64, String)> = audit_log::table
                     .order(audit_log::id.desc())
@@ -315,7 +315,7 @@ impl AuditStore for Database {
 
     async fn pseudonym(&self, user_id: &str, key: Arc<ChainKey>) -> Result<String, StoreError> {
         let user_id = user_id.to_string();
-        self.run("audit.pseudonym", move |conn| {
+        self.run_write("audit.pseudonym", move |conn| {
             if let Some(existing) = find_pseudonym(conn, &user_id)? {
                 return Ok(existing.pseudonym);
             }
@@ -357,7 +357,7 @@ impl AuditStore for Database {
     }
 
     async fn seal_pseudonyms(&self, sealed: Vec<PseudonymMapping>) -> Result<(), StoreError> {
-        self.run("audit.seal_pseudonyms", move |conn| {
+        self.run_write("audit.seal_pseudonyms", move |conn| {
             backend::write(conn, None, |conn| {
                 for m in &sealed {
                     // Only a mapping still as it was read, and still unsealed.

@@ -35,7 +35,7 @@ impl BudgetStore for Database {
             .iter()
             .map(|b| (b.scope.kind().to_string(), b.scope.target(), i64::try_from(b.limit_nanos).unwrap_or(i64::MAX)))
             .collect();
-        self.run("budgets.replace", move |conn| {
+        self.run_write("budgets.replace", move |conn| {
             backend::write(conn, None, |conn| {
                 diesel::delete(budgets::table).execute(conn)?;
                 for (scope, target, limit) in &rows {

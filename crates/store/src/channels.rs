@@ -153,7 +153,7 @@ impl ChannelStore for Database {
 
     async fn put_binding(&self, b: &Binding) -> Result<(), StoreError> {
         let row = BindingRow::from(b);
-        self.run("channel_bindings.put", move |conn| {
+        self.run_write("channel_bindings.put", move |conn| {
             backend::write(conn, None, |conn| {
                 let replaced: Vec<String> = channel_bindings::table
                     .filter(channel_bindings::slot.eq(&row.slot))
@@ -170,14 +170,14 @@ impl ChannelStore for Database {
 
     async fn delete_binding(&self, binding_id: ChannelBindingId) -> Result<bool, StoreError> {
         let binding_id = binding_id.to_string();
-        self.run("channel_bindings.delete", move |conn| {
+        self.run_write("channel_bindings.delete", move |conn| {
             backend::write(conn, None, |conn| Ok(delete_binding_rows(conn, std::slice::from_ref(&binding_id))? > 0))
         })
         .await
     }
 
     async fn delete_bindings(&self, transport: Transport) -> Result<u64, StoreError> {
-        self.run("channel_bindings.delete_all", move |conn| {
+        self.run_write("channel_bindings.delete_all", move |conn| {
             backend::write(conn, None, |conn| {
                 let ids: Vec<String> = channel_bindings::table
                     .filter(channel_bindings::transport.eq(transport.as_str()))
@@ -197,7 +197,7 @@ impl ChannelStore for Database {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let binding_id = binding_id.to_string();
-        self.run("channel_bindings.set_enabled", move |conn| {
+        self.run_write("channel_bindings.set_enabled", move |conn| {
             let updated = diesel::update(channel_bindings::table.find(&binding_id))
                 .set((channel_bindings::enabled.eq(enabled), channel_bindings::updated_at.eq(now.millis())))
                 .execute(conn)?;
@@ -208,7 +208,7 @@ impl ChannelStore for Database {
 
     async fn advance_cursor(&self, binding_id: ChannelBindingId, cursor: i64) -> Result<(), StoreError> {
         let binding_id = binding_id.to_string();
-        self.run("channel_bindings.advance_cursor", move |conn| {
+        self.run_write("channel_bindings.advance_cursor", move |conn| {
             diesel::update(
                 channel_bindings::table
                     .filter(channel_bindings::id.eq(&binding_id))
@@ -228,7 +228,7 @@ impl ChannelStore for Database {
         at: Option<Timestamp>,
     ) -> Result<(), StoreError> {
         let (binding_id, error) = (binding_id.to_string(), error.map(str::to_string));
-        self.run("channel_bindings.set_last_error", move |conn| {
+        self.run_write("channel_bindings.set_last_error", move |conn| {
             diesel::update(channel_bindings::table.find(&binding_id))
                 .set((
                     channel_bindings::last_error.eq(&error),
@@ -242,7 +242,7 @@ impl ChannelStore for Database {
 
     async fn link(&self, l: &Link) -> Result<(), StoreError> {
         let l = l.clone();
-        self.run("channel_links.link", move |conn| {
+        self.run_write("channel_links.link", move |conn| {
             backend::write(conn, None, |conn| {
                 let kind = l.transport.as_str();
                 let user = l.user_id.to_string();
@@ -295,7 +295,7 @@ impl ChannelStore for Database {
 
     async fn unlink(&self, transport: Transport, user: UserId) -> Result<bool, StoreError> {
         let user = user.to_string();
-        self.run("channel_links.unlink", move |conn| {
+        self.run_write("channel_links.unlink", move |conn| {
             let removed = diesel::delete(
                 channel_links::table
                     .filter(channel_links::transport.eq(transport.as_str()))
@@ -334,7 +334,7 @@ impl ChannelStore for Database {
     ) -> Result<(), StoreError> {
         let (binding_id, conversation, user, chat_key) =
             (binding_id.to_string(), conversation.to_string(), user.to_string(), chat_key.to_string());
-        self.run("channel_threads.set", move |conn| {
+        self.run_write("channel_threads.set", move |conn| {
             // An upsert, so two first messages of one conversation at once cannot collide.
             // `ON CONFLICT` is outside the subset `MultiConnection` offers: built per backend.
             macro_rules! upsert {

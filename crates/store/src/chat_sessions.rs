@@ -308,7 +308,7 @@ impl SessionArchive for Database {
         _now: Timestamp,
     ) -> Result<bool, StoreError> {
         let (user, chat, title) = (user.to_string(), chat.to_string(), title.to_string());
-        self.run("sessions.rename", move |conn| {
+        self.run_write("sessions.rename", move |conn| {
             let updated = diesel::update(chats::table.filter(chats::id.eq(&chat)).filter(chats::user_id.eq(&user)))
                 .set((chats::title.eq(&title), chats::title_set_by_user.eq(true)))
                 .execute(conn)?;
@@ -319,7 +319,7 @@ impl SessionArchive for Database {
 
     async fn delete_session(&self, user: UserId, chat: ChatId) -> Result<bool, StoreError> {
         let (user, chat) = (user.to_string(), chat.to_string());
-        self.run("sessions.delete", move |conn| {
+        self.run_write("sessions.delete", move |conn| {
             backend::write(conn, None, |conn| {
                 let owned: bool = diesel::select(diesel::dsl::exists(
                     chats::table.filter(chats::id.eq(&chat)).filter(chats::user_id.eq(&user)),

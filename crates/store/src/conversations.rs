@@ -72,7 +72,7 @@ impl ConversationStore for Database {
         let node = turn.node.clone();
         let (title, channel) = (turn.title.clone(), turn.channel);
         let (chat, history) = self
-            .run("chats.open_turn", move |conn| {
+            .run_write("chats.open_turn", move |conn| {
                 backend::write(conn, None, |conn| {
                     let chat = match find(conn, &candidate.user_id, &candidate.agent_id, &candidate.key)? {
                         Some(chat) => chat,
@@ -116,7 +116,7 @@ impl ConversationStore for Database {
             created_at: now.millis(),
             updated_at: now.millis(),
         };
-        self.run("chats.chat", move |conn| {
+        self.run_write("chats.chat", move |conn| {
             if let Some(chat) = find(conn, &row.user_id, &row.agent_id, &row.key)? {
                 return Ok(chat);
             }
@@ -136,7 +136,7 @@ impl ConversationStore for Database {
 
     async fn insert_message(&self, message: &Message) -> Result<(), StoreError> {
         let row = MessageRow::encode(message);
-        self.run("messages.insert", move |conn| {
+        self.run_write("messages.insert", move |conn| {
             let mut row = row?;
             backend::write(conn, None, |conn| append(conn, &mut row))
         })
@@ -156,7 +156,7 @@ impl ConversationStore for Database {
         let content = content.to_string();
         let steps = steps_to_json(steps);
         let error = error.map(str::to_string);
-        self.run("messages.update", move |conn| {
+        self.run_write("messages.update", move |conn| {
             let updated = diesel::update(messages::table.find(&id))
                 .set((
                     messages::content.eq(&content),
@@ -189,7 +189,7 @@ impl ConversationStore for Database {
 
     async fn interrupt_streaming(&self, node: Option<&str>, now: Timestamp) -> Result<u64, StoreError> {
         let node = node.map(str::to_string);
-        self.run("messages.interrupt_streaming", move |conn| {
+        self.run_write("messages.interrupt_streaming", move |conn| {
             let streaming = messages::table.filter(messages::status.eq(MessageStatus::Streaming.as_str()));
             let set = (messages::status.eq(MessageStatus::Interrupted.as_str()), messages::updated_at.eq(now.millis()));
             let updated = match &node {

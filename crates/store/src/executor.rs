@@ -58,16 +58,20 @@ pub(crate) struct Executor {
 }
 
 impl Executor {
-    /// Starts `threads` threads for `target`. `first` (the connection made to check the URL)
-    /// goes to the first thread, so it is not wasted.
-    pub(crate) fn start(target: &Target, threads: usize, first: AnyConn) -> std::io::Result<Executor> {
+    /// Starts `threads` threads named `{name}-{n}` for `target`. `first` (a connection made to
+    /// check the URL) goes to the first thread, so it is not wasted.
+    pub(crate) fn start(
+        target: &Target,
+        threads: usize,
+        mut first: Option<AnyConn>,
+        name: &str,
+    ) -> std::io::Result<Executor> {
         let (jobs, queue) = crossbeam_channel::unbounded::<Message>();
-        let mut first = Some(first);
         let mut handles = Vec::with_capacity(threads);
         for n in 0..threads {
             let slot = Slot { target: target.clone(), conn: first.take(), last_used: Instant::now() };
             let queue = queue.clone();
-            handles.push(std::thread::Builder::new().name(format!("pincer-db-{n}")).spawn(move || work(queue, slot))?);
+            handles.push(std::thread::Builder::new().name(format!("{name}-{n}")).spawn(move || work(queue, slot))?);
         }
         Ok(Executor { jobs, threads: Arc::new(Mutex::new(handles)) })
     }
@@ -208,7 +212,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = Target::parse(&format!("sqlite://{}", dir.path().join("e.db").display())).unwrap();
         let first = target.connect().unwrap();
-        (Executor::start(&target, threads, first).unwrap(), dir)
+        (Executor::start(&target, threads, Some(first), "pincer-db").unwrap(), dir)
     }
 
     /// Occupies the executor's only thread until the returned sender is dropped or sent to.

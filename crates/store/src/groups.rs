@@ -69,7 +69,7 @@ impl GroupStore for Database {
     async fn insert_group(&self, g: &Group) -> Result<(), StoreError> {
         let row =
             (g.id.to_string(), g.name.clone(), g.description.clone(), g.created_at.millis(), g.updated_at.millis());
-        self.run("groups.insert", move |conn| {
+        self.run_write("groups.insert", move |conn| {
             diesel::insert_into(user_groups::table)
                 .values((
                     user_groups::id.eq(&row.0),
@@ -87,7 +87,7 @@ impl GroupStore for Database {
     async fn update_group(&self, g: &Group) -> Result<(), StoreError> {
         let (group_id, name, description, at) =
             (g.id.to_string(), g.name.clone(), g.description.clone(), g.updated_at.millis());
-        self.run("groups.update", move |conn| {
+        self.run_write("groups.update", move |conn| {
             let updated = diesel::update(user_groups::table.find(&group_id))
                 .set((
                     user_groups::name.eq(&name),
@@ -102,7 +102,7 @@ impl GroupStore for Database {
 
     async fn delete_group(&self, group_id: GroupId) -> Result<bool, StoreError> {
         let group_id = group_id.to_string();
-        self.run("groups.delete", move |conn| {
+        self.run_write("groups.delete", move |conn| {
             backend::write(conn, None, |conn| {
                 // Explicitly, not only by the cascade: SQLite enforces it per connection setting.
                 diesel::delete(group_members::table.filter(group_members::group_id.eq(&group_id))).execute(conn)?;
@@ -131,7 +131,7 @@ impl GroupStore for Database {
     async fn replace_group_members(&self, group_id: GroupId, members: &[UserId]) -> Result<(), StoreError> {
         let group_id = group_id.to_string();
         let members: Vec<String> = members.iter().map(UserId::to_string).collect();
-        self.run("groups.replace_members", move |conn| {
+        self.run_write("groups.replace_members", move |conn| {
             backend::write(conn, None, |conn| {
                 if !group_exists(conn, &group_id)? {
                     return Err(DbError::from(StoreError::NotFound));
@@ -151,7 +151,7 @@ impl GroupStore for Database {
     async fn replace_user_groups(&self, user: UserId, groups: &[GroupId]) -> Result<(), StoreError> {
         let user = user.to_string();
         let groups: Vec<String> = groups.iter().map(GroupId::to_string).collect();
-        self.run("groups.replace_user_groups", move |conn| {
+        self.run_write("groups.replace_user_groups", move |conn| {
             backend::write(conn, None, |conn| {
                 let exists: bool = diesel::select(diesel::dsl::exists(users::table.find(&user))).get_result(conn)?;
                 if !exists {

@@ -58,7 +58,7 @@ impl InviteStore for Database {
         let row = InviteRow::from(invite);
         let groups: Vec<(String, String)> =
             invite.group_ids.iter().map(|g| (invite.id.to_string(), g.to_string())).collect();
-        self.run("invites.insert", move |conn| {
+        self.run_write("invites.insert", move |conn| {
             backend::write(conn, None, |conn| {
                 diesel::insert_into(invites::table).values(&row).execute(conn)?;
                 for (invite_id, group_id) in &groups {
@@ -100,7 +100,7 @@ impl InviteStore for Database {
 
     async fn delete(&self, id: InviteId) -> Result<(), StoreError> {
         let id = id.to_string();
-        self.run("invites.delete", move |conn| {
+        self.run_write("invites.delete", move |conn| {
             let deleted = diesel::delete(invites::table.filter(invites::id.eq(&id)).filter(invites::used_at.is_null()))
                 .execute(conn)?;
             if deleted == 0 {
@@ -114,7 +114,7 @@ impl InviteStore for Database {
     async fn claim_for_new_user(&self, id: InviteId, now: Timestamp, user: &User) -> Result<(), StoreError> {
         let id = id.to_string();
         let row = UserRow::from(user);
-        self.run("invites.claim_for_new_user", move |conn| {
+        self.run_write("invites.claim_for_new_user", move |conn| {
             backend::write(conn, None, |conn| {
                 mark_used(conn, &id, InviteKind::Invite, now.millis())?;
                 // A taken email fails here and rolls the mark back.
@@ -143,7 +143,7 @@ impl InviteStore for Database {
         hash: &str,
     ) -> Result<(), StoreError> {
         let (id, user_id, hash) = (id.to_string(), user_id.to_string(), hash.to_string());
-        self.run("invites.claim_for_reset", move |conn| {
+        self.run_write("invites.claim_for_reset", move |conn| {
             backend::write(conn, None, |conn| {
                 mark_used(conn, &id, InviteKind::Reset, now.millis())?;
                 let updated = diesel::update(users::table.find(&user_id))

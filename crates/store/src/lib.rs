@@ -69,6 +69,8 @@ pub enum OpenError {
 #[derive(Clone)]
 pub struct Database {
     executor: Executor,
+    /// SQLite only: the one thread that writes (see [`Database::run_write`]).
+    writer: Option<Executor>,
     target: Target,
     /// The lease and event-bus threads, each with a connection of its own (`cluster.rs`).
     cluster: std::sync::Arc<cluster::ClusterThreads>,
@@ -87,8 +89,8 @@ impl Database {
     pub async fn open(url: &str) -> Result<Database, OpenError> {
         let target =
             Target::parse(url).map_err(|reason| OpenError::InvalidUrl { url: conn::redact(url.trim()), reason })?;
-        // As many connections as a backend serves well at once: SQLite runs one writer and a
-        // few readers; PostgreSQL has its own processes.
+        // As many connections as a backend serves well at once: SQLite runs one writer (its own
+        // thread) and a few readers; PostgreSQL has its own processes.
         let threads = match target.backend {
             Backend::Sqlite => 8,
             Backend::Postgres => 16,
@@ -97,9 +99,13 @@ impl Database {
             let url = target.display.clone();
             // The eager connection: its error is the driver's, not a later timeout.
             let first = target.connect().map_err(|e| OpenError::Connect { url: url.clone(), reason: e.0 })?;
-            let executor = Executor::start(&target, threads, first)
-                .map_err(|e| OpenError::Threads { url, reason: e.to_string() })?;
-            Ok(Database { executor, target, cluster: std::sync::Arc::default() })
+            let threads_failed = |e: std::io::Error| OpenError::Threads { url: url.clone(), reason: e.to_string() };
+            let writer = match target.backend {
+                Backend::Sqlite => Some(Executor::start(&target, 1, None, "pincer-db-writer").map_err(threads_failed)?),
+                Backend::Postgres => None,
+            };
+            let executor = Executor::start(&target, threads, Some(first), "pincer-db").map_err(threads_failed)?;
+            Ok(Database { executor, writer, target, cluster: std::sync::Arc::default() })
         })
         .await
         .map_err(|e| OpenError::Task(e.to_string()))?
@@ -112,12 +118,14 @@ impl Database {
     /// it libpq's TLS) when the process exits: its exit-time cleanup would pull the state from
     /// under it.
     pub async fn close(&self, within: std::time::Duration) -> bool {
-        let (executor, cluster) = (self.executor.clone(), self.cluster.clone());
+        let (executor, writer, cluster) = (self.executor.clone(), self.writer.clone(), self.cluster.clone());
         tokio::task::spawn_blocking(move || {
             let deadline = std::time::Instant::now() + within;
+            let left = || deadline.saturating_duration_since(std::time::Instant::now());
             let cluster_closed = cluster.close(within);
-            let executor_closed = executor.close(deadline.saturating_duration_since(std::time::Instant::now()));
-            cluster_closed && executor_closed
+            let writer_closed = writer.is_none_or(|writer| writer.close(left()));
+            let executor_closed = executor.close(left());
+            cluster_closed && writer_closed && executor_closed
         })
         .await
         .unwrap_or(false)
@@ -169,5 +177,61 @@ impl Database {
         F: FnOnce(&mut AnyConn) -> Result<T, DbError> + Send + 'static,
     {
         self.executor.run(op, f).await
+    }
+
+    /// Runs `f`, which writes, like [`Database::run`] — on SQLite on the one writer thread.
+    ///
+    /// SQLite lets one connection write at a time. When several try, the others wait in
+    /// SQLite's busy handler, which does not wake when the lock is freed but sleeps in steps of
+    /// 1, 2, 5, 10, 15, 20, 25 ms and tries again: under a steady mix of writes that turned 0.1 ms
+    /// writes into 20–50 ms ones (docs/PERFORMANCE.md, `webhook`). Writes queued for one thread
+    /// run back to back instead, and reads, which WAL never blocks, keep the other threads. A
+    /// call that writes but is run with [`Database::run`] still works, only paying the busy
+    /// handler's sleeps again.
+    pub(crate) async fn run_write<T, F>(&self, op: &'static str, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConn) -> Result<T, DbError> + Send + 'static,
+    {
+        self.writer.as_ref().unwrap_or(&self.executor).run(op, f).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn thread_name() -> String {
+        std::thread::current().name().unwrap_or_default().to_string()
+    }
+
+    /// On SQLite every write runs on the one writer thread, so writers queue there rather than
+    /// in SQLite's sleeping busy handler; reads stay on the other threads.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn sqlite_writes_run_on_the_writer_thread_and_reads_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(&format!("sqlite://{}", dir.path().join("w.db").display())).await.unwrap();
+        let mut calls = tokio::task::JoinSet::new();
+        for n in 0..32 {
+            let db = db.clone();
+            calls.spawn(async move {
+                let write = n % 2 == 0;
+                let thread = if write {
+                    db.run_write("test.write", |_| Ok(thread_name())).await
+                } else {
+                    db.run("test.read", |_| Ok(thread_name())).await
+                };
+                (write, thread.unwrap())
+            });
+        }
+        while let Some(call) = calls.join_next().await {
+            let (write, thread) = call.unwrap();
+            if write {
+                assert_eq!(thread, "pincer-db-writer-0");
+            } else {
+                assert!(thread.starts_with("pincer-db-") && !thread.contains("writer"), "{thread}");
+            }
+        }
+        assert!(db.close(std::time::Duration::from_secs(5)).await, "the writer thread ended too");
     }
 }

@@ -180,7 +180,7 @@ impl MemoryStore for Database {
             e.created_at.millis(),
             e.updated_at.millis(),
         );
-        self.run("memories.insert", move |conn| {
+        self.run_write("memories.insert", move |conn| {
             diesel::insert_into(memories::table)
                 .values((
                     memories::id.eq(&row.0),
@@ -247,7 +247,7 @@ impl MemoryStore for Database {
 
     async fn delete_memory(&self, user: UserId, entry: MemoryId) -> Result<bool, StoreError> {
         let (user, entry) = (user.to_string(), entry.to_string());
-        self.run("memories.delete", move |conn| {
+        self.run_write("memories.delete", move |conn| {
             let deleted =
                 diesel::delete(memories::table.filter(memories::id.eq(&entry)).filter(memories::user_id.eq(&user)))
                     .execute(conn)?;
@@ -326,7 +326,7 @@ impl MemoryStore for Database {
 
     async fn save_memory_settings(&self, user: UserId, s: &MemorySettings, now: Timestamp) -> Result<(), StoreError> {
         let (user, s) = (user.to_string(), *s);
-        self.run("memory_settings.save", move |conn| {
+        self.run_write("memory_settings.save", move |conn| {
             let values = (
                 memory_settings::user_id.eq(&user),
                 memory_settings::enabled.eq(s.enabled),

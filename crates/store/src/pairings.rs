@@ -69,7 +69,7 @@ fn load(conn: &mut crate::AnyConn, id: &str) -> Result<Option<Pairing>, DbError>
 impl PairingStore for Database {
     async fn insert(&self, pairing: &Pairing) -> Result<(), StoreError> {
         let row = PairingRow::from(pairing);
-        self.run("pairings.insert", move |conn| {
+        self.run_write("pairings.insert", move |conn| {
             diesel::insert_into(pairings::table).values(&row).execute(conn)?;
             Ok(())
         })
@@ -78,7 +78,7 @@ impl PairingStore for Database {
 
     async fn claim(&self, code_hash: &str, purpose: &str, by: &str, now: Timestamp) -> Result<Pairing, StoreError> {
         let (code_hash, purpose, by) = (code_hash.to_string(), purpose.to_string(), by.to_string());
-        self.run("pairings.claim", move |conn| {
+        self.run_write("pairings.claim", move |conn| {
             backend::write(conn, None, |conn| {
                 let open = pairings::table
                     .filter(pairings::code_hash.eq(&code_hash))
@@ -106,7 +106,7 @@ impl PairingStore for Database {
 
     async fn collect(&self, id: PairingId, now: Timestamp) -> Result<Pairing, StoreError> {
         let id = id.to_string();
-        self.run("pairings.collect", move |conn| {
+        self.run_write("pairings.collect", move |conn| {
             backend::write(conn, None, |conn| {
                 let collected = diesel::update(
                     pairings::table

@@ -75,7 +75,7 @@ impl ProviderStore for Database {
 
     async fn upsert(&self, provider: &Provider) -> Result<(), StoreError> {
         let row = ProviderRow::from(provider);
-        self.run("providers.upsert", move |conn| {
+        self.run_write("providers.upsert", move |conn| {
             backend::write(conn, Some(Guard::Providers), |conn| {
                 if row.is_default {
                     clear_other_defaults(conn, &row.name)?;
@@ -89,7 +89,7 @@ impl ProviderStore for Database {
 
     async fn remove(&self, name: &str, now: Timestamp, rule: RemovalRule) -> Result<(RemovalPlan, u64), StoreError> {
         let name = name.to_string();
-        self.run("providers.remove", move |conn| {
+        self.run_write("providers.remove", move |conn| {
             backend::write(conn, Some(Guard::Providers), |conn| {
                 let (removed, remaining): (Vec<Provider>, Vec<Provider>) =
                     load_all(conn)?.into_iter().partition(|p| p.name == name);

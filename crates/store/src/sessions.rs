@@ -19,7 +19,7 @@ fn count(n: usize) -> u64 {
 impl SessionStore for Database {
     async fn insert(&self, session: &Session) -> Result<(), StoreError> {
         let row = SessionRow::from(session);
-        self.run("sessions.insert", move |conn| {
+        self.run_write("sessions.insert", move |conn| {
             diesel::insert_into(sessions::table).values(&row).execute(conn)?;
             Ok(())
         })
@@ -46,13 +46,14 @@ impl SessionStore for Database {
 
     async fn delete(&self, id: SessionId) -> Result<bool, StoreError> {
         let id = id.to_string();
-        self.run("sessions.delete", move |conn| Ok(diesel::delete(sessions::table.find(&id)).execute(conn)? > 0)).await
+        self.run_write("sessions.delete", move |conn| Ok(diesel::delete(sessions::table.find(&id)).execute(conn)? > 0))
+            .await
     }
 
     async fn trim_for_user(&self, user_id: UserId, keep_newest: usize) -> Result<Vec<SessionId>, StoreError> {
         let user_id = user_id.to_string();
         let keep = i64::try_from(keep_newest).unwrap_or(i64::MAX);
-        self.run("sessions.trim_for_user", move |conn| {
+        self.run_write("sessions.trim_for_user", move |conn| {
             backend::write(conn, None, |conn| {
                 let oldest: Vec<String> = sessions::table
                     .filter(sessions::user_id.eq(&user_id))
@@ -75,7 +76,7 @@ impl SessionStore for Database {
     async fn delete_for_user(&self, user_id: UserId, keep: Option<SessionId>) -> Result<u64, StoreError> {
         let user_id = user_id.to_string();
         let keep = keep.map(|k| k.to_string());
-        self.run("sessions.delete_for_user", move |conn| {
+        self.run_write("sessions.delete_for_user", move |conn| {
             let mine = sessions::table.filter(sessions::user_id.eq(&user_id));
             let deleted = match &keep {
                 Some(keep) => diesel::delete(mine.filter(sessions::id.ne(keep))).execute(conn)?,
@@ -89,7 +90,7 @@ impl SessionStore for Database {
     async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
         // Consistent with `find_active`: a session is expired once `expires_at <= now`. Replicas
         // purge on the same schedule; one of them does the work, the others find the lock taken.
-        self.run("sessions.delete_expired", move |conn| {
+        self.run_write("sessions.delete_expired", move |conn| {
             let purged = backend::singleton(conn, Singleton::SessionPurge, |conn| {
                 Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(now.millis()))).execute(conn)?)
             })?;

@@ -33,7 +33,7 @@ impl SettingStore for Database {
 
     async fn upsert(&self, setting: &Setting) -> Result<(), StoreError> {
         let row = SettingRow::from(setting);
-        self.run("settings.upsert", move |conn| {
+        self.run_write("settings.upsert", move |conn| {
             backend::upsert_setting(conn, &row)?;
             Ok(())
         })

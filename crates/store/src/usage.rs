@@ -95,7 +95,7 @@ impl TryFrom<UsageRow> for UsageRecord {
 impl UsageStore for Database {
     async fn record(&self, record: &UsageRecord) -> Result<bool, StoreError> {
         let row = UsageRow::from(record);
-        self.run("usage.record", move |conn| Ok(backend::insert_usage_if_absent(conn, &row)? == 1)).await
+        self.run_write("usage.record", move |conn| Ok(backend::insert_usage_if_absent(conn, &row)? == 1)).await
     }
 
     async fn for_run(&self, run: RunId) -> Result<Vec<UsageRecord>, StoreError> {

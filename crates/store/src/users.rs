@@ -52,7 +52,7 @@ fn keep_an_active_admin(conn: &mut AnyConn, id: &str) -> Result<(), DbError> {
 impl UserStore for Database {
     async fn insert(&self, user: &User) -> Result<(), StoreError> {
         let row = UserRow::from(user);
-        self.run("users.insert", move |conn| {
+        self.run_write("users.insert", move |conn| {
             diesel::insert_into(users::table).values(&row).execute(conn)?;
             Ok(())
         })
@@ -61,7 +61,7 @@ impl UserStore for Database {
 
     async fn insert_first_admin(&self, user: &User) -> Result<(), StoreError> {
         let row = UserRow::from(user);
-        self.run("users.insert_first_admin", move |conn| {
+        self.run_write("users.insert_first_admin", move |conn| {
             backend::write(conn, Some(Guard::Admins), |conn| {
                 if any_admin(conn)? {
                     return Err(StoreError::Conflict(pincer_core::Rule::SetupComplete).into());
@@ -120,7 +120,7 @@ impl UserStore for Database {
 
     async fn set_role(&self, id: UserId, role: Role, now: Timestamp) -> Result<(), StoreError> {
         let id = id.to_string();
-        self.run("users.set_role", move |conn| {
+        self.run_write("users.set_role", move |conn| {
             backend::write(conn, Some(Guard::Admins), |conn| {
                 if role != Role::Admin {
                     keep_an_active_admin(conn, &id)?;
@@ -136,7 +136,7 @@ impl UserStore for Database {
 
     async fn set_banned(&self, id: UserId, banned: bool, now: Timestamp) -> Result<(), StoreError> {
         let id = id.to_string();
-        self.run("users.set_banned", move |conn| {
+        self.run_write("users.set_banned", move |conn| {
             backend::write(conn, Some(Guard::Admins), |conn| {
                 if banned {
                     keep_an_active_admin(conn, &id)?;
@@ -152,7 +152,7 @@ impl UserStore for Database {
 
     async fn set_name(&self, id: UserId, name: &str, now: Timestamp) -> Result<(), StoreError> {
         let (id, name) = (id.to_string(), name.to_string());
-        self.run("users.set_name", move |conn| {
+        self.run_write("users.set_name", move |conn| {
             let updated = diesel::update(users::table.find(&id))
                 .set((users::name.eq(&name), users::updated_at.eq(now.millis())))
                 .execute(conn)?;
@@ -163,7 +163,7 @@ impl UserStore for Database {
 
     async fn set_context(&self, id: UserId, context: &str, now: Timestamp) -> Result<(), StoreError> {
         let (id, context) = (id.to_string(), context.to_string());
-        self.run("users.set_context", move |conn| {
+        self.run_write("users.set_context", move |conn| {
             let updated = diesel::update(users::table.find(&id))
                 .set((users::context.eq(&context), users::updated_at.eq(now.millis())))
                 .execute(conn)?;
@@ -174,7 +174,7 @@ impl UserStore for Database {
 
     async fn set_password_hash(&self, id: UserId, hash: &str, now: Timestamp) -> Result<(), StoreError> {
         let (id, hash) = (id.to_string(), hash.to_string());
-        self.run("users.set_password_hash", move |conn| {
+        self.run_write("users.set_password_hash", move |conn| {
             let updated = diesel::update(users::table.find(&id))
                 .set((users::password_hash.eq(&hash), users::updated_at.eq(now.millis())))
                 .execute(conn)?;

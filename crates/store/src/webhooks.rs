@@ -107,7 +107,7 @@ fn request(row: RequestRow) -> Result<WebhookRequest, DbError> {
 impl WebhookStore for Database {
     async fn insert_slot(&self, s: &WebhookSlot) -> Result<(), StoreError> {
         let s = s.clone();
-        self.run("webhook_slots.insert", move |conn| {
+        self.run_write("webhook_slots.insert", move |conn| {
             diesel::insert_into(webhook_slots::table)
                 .values((
                     webhook_slots::id.eq(s.id.to_string()),
@@ -152,7 +152,7 @@ impl WebhookStore for Database {
 
     async fn delete_slot(&self, name: &str) -> Result<bool, StoreError> {
         let name = name.to_string();
-        self.run("webhook_slots.delete", move |conn| {
+        self.run_write("webhook_slots.delete", move |conn| {
             Ok(diesel::delete(webhook_slots::table.filter(webhook_slots::name.eq(&name))).execute(conn)? > 0)
         })
         .await
@@ -166,7 +166,7 @@ impl WebhookStore for Database {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let (slot_id, sealed, hint) = (slot_id.to_string(), sealed.to_string(), hint.to_string());
-        self.run("webhook_slots.set_secret", move |conn| {
+        self.run_write("webhook_slots.set_secret", move |conn| {
             let updated = diesel::update(webhook_slots::table.find(&slot_id))
                 .set((
                     webhook_slots::secret_sealed.eq(&sealed),
@@ -181,7 +181,7 @@ impl WebhookStore for Database {
 
     async fn insert_request(&self, r: &WebhookRequest) -> Result<(), StoreError> {
         let r = r.clone();
-        self.run("webhook_requests.insert", move |conn| {
+        self.run_write("webhook_requests.insert", move |conn| {
             diesel::insert_into(webhook_requests::table)
                 .values((
                     webhook_requests::id.eq(r.id.to_string()),
@@ -230,7 +230,7 @@ impl WebhookStore for Database {
 
     async fn set_request_session(&self, request_id: WebhookRequestId, session: ChatId) -> Result<(), StoreError> {
         let (request_id, session) = (request_id.to_string(), session.to_string());
-        self.run("webhook_requests.set_session", move |conn| {
+        self.run_write("webhook_requests.set_session", move |conn| {
             diesel::update(webhook_requests::table.find(&request_id))
                 .set(webhook_requests::session_id.eq(&session))
                 .execute(conn)?;
@@ -241,7 +241,7 @@ impl WebhookStore for Database {
 
     async fn finish_request(&self, request_id: WebhookRequestId, o: &RequestOutcome) -> Result<(), StoreError> {
         let (request_id, o) = (request_id.to_string(), o.clone());
-        self.run("webhook_requests.finish", move |conn| {
+        self.run_write("webhook_requests.finish", move |conn| {
             diesel::update(webhook_requests::table.find(&request_id))
                 .set((
                     webhook_requests::state.eq(o.state.as_str()),
