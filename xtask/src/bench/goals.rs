@@ -80,13 +80,21 @@ pub fn evaluate(results: &[Measurement], readings: &[MemoryReading]) -> Vec<Goal
             detail: format!("p50 {}, p99 {} on {}", ms(p50), ms(p99), m.backend),
         });
     }
-    if let Some(m) = find(webhooks::NAME) {
-        let goal = format!("{} p99 < {} at concurrency 32 without errors", webhooks::NAME, ms(WEBHOOK_P99));
+    // Acceptance latency is judged where senders are: below capacity (100 deliveries a second,
+    // spread evenly). The saturated closed loop is the throughput; its latency is the queue that
+    // 32 clients make at any capacity (docs/PERFORMANCE.md, `webhook`).
+    if let Some(m) = find(webhooks::PACED_NAME) {
+        let goal = format!(
+            "{} acceptance p99 < {} offered 100/s by 32 senders, no errors",
+            webhooks::PACED_NAME,
+            ms(WEBHOOK_P99)
+        );
         let p99 = m.p99.unwrap_or(Duration::MAX);
+        let errors = m.errors + find(webhooks::NAME).map_or(0, |f| f.errors);
         goals.push(Goal {
             goal,
-            met: Some(p99 < WEBHOOK_P99 && m.errors == 0 && m.concurrency == 32),
-            detail: format!("p99 {}, {} errors on {}", ms(p99), m.errors, m.backend),
+            met: Some(p99 < WEBHOOK_P99 && errors == 0 && m.concurrency == 32),
+            detail: format!("p99 {}, {errors} errors on {}", ms(p99), m.backend),
         });
     }
     if let Some(m) = find(telegram::NAME) {

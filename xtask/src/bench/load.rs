@@ -43,7 +43,8 @@ pub struct Load {
     /// The most requests the measured phase sends (split evenly over the workers).
     pub max_requests: u64,
     /// An open loop: each worker starts a request at most once per this interval (so the
-    /// offered rate is `concurrency / pace`, whatever the latency), instead of one after another.
+    /// offered rate is `concurrency / pace`, whatever the latency), instead of one after another;
+    /// the workers' starts are spread evenly over the interval.
     pub pace: Option<Duration>,
 }
 
@@ -136,10 +137,13 @@ where
                 seq += 1;
             }
             let mut measured = 0u64;
-            let paced_from = Instant::now();
+            // Paced workers keep one schedule from the end of the warm-up, each shifted by its
+            // share of the interval, so requests arrive evenly spread rather than in bursts of
+            // `concurrency` at once (the warm-up's closed loop ends with every worker in step).
+            let offset = worker as f64 / concurrency as f64;
             while measured < per_worker && Instant::now() < measured_end {
                 if let Some(pace) = pace {
-                    let due = paced_from + pace.mul_f64(measured as f64);
+                    let due = warm_end + pace.mul_f64(measured as f64 + offset);
                     tokio::time::sleep_until(due.into()).await;
                 }
                 w.send(request(worker, seq), true).await;

@@ -422,7 +422,6 @@ impl Webhooks {
             }
         };
         let session = accepted.session_id;
-        self.deps.store.set_request_session(request.id, session).await?;
         let follow = self.deps.runs.follow(&accepted.chat);
         accepted.launch();
         let detail = json!({
@@ -431,7 +430,13 @@ impl Webhooks {
             "sessionId": session.to_string(),
             "proof": if delivery_id.is_some() { "standard" } else { "body" },
         });
-        self.record(Actor::System, "webhook.received", &slot.name, detail).await;
+        // Side by side: two commits (on PostgreSQL, two flushes of its log) waited for at once
+        // rather than one after the other, on the path that answers the sender.
+        let (kept, ()) = futures::join!(
+            self.deps.store.set_request_session(request.id, session),
+            self.record(Actor::System, "webhook.received", &slot.name, detail)
+        );
+        kept?;
 
         let (tell, finished) = oneshot::channel();
         let watcher = Watcher {
