@@ -24,6 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let identity = Identity::new(IdentityDeps {
         users: store.clone(),
         sessions: store.clone(),
+        tokens: store.clone(),
         invites: store,
         // argon2id on threads of its own, off the async executor.
         hasher: Arc::new(BlockingPasswordHasher),

@@ -57,6 +57,7 @@ mod support;
 mod telegram;
 mod throttle_security;
 mod token_links;
+mod tokens;
 mod usage;
 mod users;
 mod visibility;

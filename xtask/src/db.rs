@@ -93,6 +93,7 @@ pub fn seed(url: &str, password: Option<&str>) -> Result<(), String> {
         let identity = Identity::new(IdentityDeps {
             users: Arc::new(db.clone()) as Arc<dyn UserStore>,
             sessions: Arc::new(db.clone()) as Arc<dyn SessionStore>,
+            tokens: Arc::new(db.clone()) as Arc<dyn pincer_identity::ApiTokenStore>,
             invites: Arc::new(db.clone()) as Arc<dyn InviteStore>,
             hasher: Arc::new(BlockingPasswordHasher),
             clock: Arc::new(SystemClock),

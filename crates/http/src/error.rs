@@ -78,10 +78,14 @@ impl From<IdentityError> for ApiError {
             | E::UnknownGroup
             | E::Licence(_) => StatusCode::BAD_REQUEST,
             E::InvalidCredentials | E::WrongCurrentPassword | E::NotAuthenticated => StatusCode::UNAUTHORIZED,
-            E::AdminRequired | E::MissingScope(_) | E::EnterpriseRequired | E::SeatLimitReached => {
-                StatusCode::FORBIDDEN
+            E::AdminRequired
+            | E::MissingScope(_)
+            | E::EnterpriseRequired
+            | E::SeatLimitReached
+            | E::WrongCredential(_) => StatusCode::FORBIDDEN,
+            E::UserNotFound | E::InviteNotFound | E::NotDeactivated | E::GroupNotFound | E::TokenNotFound => {
+                StatusCode::NOT_FOUND
             }
-            E::UserNotFound | E::InviteNotFound | E::NotDeactivated | E::GroupNotFound => StatusCode::NOT_FOUND,
             E::SetupComplete | E::EmailTaken | E::LicenceManagedByEnv | E::GroupNameTaken => StatusCode::CONFLICT,
             E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             E::SecretUnreadable => StatusCode::INTERNAL_SERVER_ERROR,

@@ -80,6 +80,13 @@ pub enum IdentityError {
     /// A stored secret could not be decrypted (another encryption key?).
     #[error("stored secret could not be decrypted")]
     SecretUnreadable,
+    /// Managing API tokens needs a sign-in session (a token cannot mint or revoke tokens), and
+    /// a session from a token needs a token.
+    #[error("{0}")]
+    WrongCredential(&'static str),
+    /// No such API token of the caller's.
+    #[error("token not found")]
+    TokenNotFound,
     /// The store could not be reached.
     #[error("storage unavailable")]
     Unavailable,
@@ -113,6 +120,8 @@ impl IdentityError {
             Self::UnknownGroup => "unknown_group",
             Self::RateLimited { .. } => "rate_limited",
             Self::SecretUnreadable => "secret_unreadable",
+            Self::WrongCredential(_) => "wrong_credential",
+            Self::TokenNotFound => "token_not_found",
             Self::Unavailable => "storage_unavailable",
         }
     }

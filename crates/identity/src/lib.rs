@@ -37,9 +37,9 @@ pub mod session_purge;
 pub mod validate;
 
 pub use error::IdentityError;
-pub use model::{Invite, InviteKind, InviteStatus, Session, Setting, User};
+pub use model::{ApiToken, Invite, InviteKind, InviteStatus, Session, Setting, User};
 pub use ports::{
-    AccountHook, EndedSessions, InviteStore, NoAccountHook, NoSessionWatch, PasswordHasher, SessionStore, SessionWatch,
-    SettingStore, UserStore,
+    AccountHook, ApiTokenStore, EndedSessions, InviteStore, NoAccountHook, NoSessionWatch, PasswordHasher,
+    SessionStore, SessionWatch, SettingStore, UserStore,
 };
 pub use service::{Identity, IdentityDeps, LoginOutcome, NewInvite, SettingsService};

@@ -1,6 +1,6 @@
 //! The records of the identity domain, as stored and as services hand them out.
 
-use pincer_core::{GroupId, InviteId, Role, SessionId, Timestamp, UserId};
+use pincer_core::{ApiTokenId, GroupId, InviteId, Role, Scope, SessionId, Timestamp, UserId};
 
 /// A user account. `password_hash` is a PHC string and never leaves the domain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +38,28 @@ pub struct Session {
     pub created_at: Timestamp,
     /// When it stops being valid (exclusive).
     pub expires_at: Timestamp,
+}
+
+/// A personal API token: acts as its user, narrowed to its scopes. Only the SHA-256 of the token
+/// is stored; the token itself (`pcr_…`) is shown once, when created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiToken {
+    /// The token's id (what the audit trail names).
+    pub id: ApiTokenId,
+    /// Whose token it is.
+    pub user_id: UserId,
+    /// The owner's label for it.
+    pub name: String,
+    /// What it may do (never more than its user's role).
+    pub scopes: Vec<Scope>,
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it last authenticated a request (written at most once a minute).
+    pub last_used_at: Option<Timestamp>,
+    /// When it stops being valid (exclusive); `None` never.
+    pub expires_at: Option<Timestamp>,
 }
 
 /// What an invite link does when claimed.

@@ -2,9 +2,9 @@
 //! one contract suite (in `store`) checks every implementation.
 
 use async_trait::async_trait;
-use pincer_core::{InviteId, Page, PageRequest, Role, Secret, SessionId, StoreError, Timestamp, UserId};
+use pincer_core::{ApiTokenId, InviteId, Page, PageRequest, Role, Secret, SessionId, StoreError, Timestamp, UserId};
 
-use crate::model::{Invite, Session, Setting, User};
+use crate::model::{ApiToken, Invite, Session, Setting, User};
 
 /// The accounts.
 #[async_trait]
@@ -52,6 +52,26 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Removes sessions that expired at or before `now`; returns how many went. A purge that
     /// another replica is running at the same moment is left to it (0).
     async fn delete_expired(&self, now: Timestamp) -> Result<u64, StoreError>;
+}
+
+/// Personal API tokens.
+#[async_trait]
+pub trait ApiTokenStore: Send + Sync + 'static {
+    /// Inserts a token; `Conflict(Rule::TokenHash)` for a reused token, `Conflict(Rule::ForeignKey)`
+    /// for an unknown user.
+    async fn insert_token(&self, token: &ApiToken) -> Result<(), StoreError>;
+    /// A user's tokens, oldest first.
+    async fn tokens_of(&self, user_id: UserId) -> Result<Vec<ApiToken>, StoreError>;
+    /// The token with this hash (expired or not), with its (possibly banned) user.
+    async fn token_by_hash(&self, token_hash: &str) -> Result<Option<(ApiToken, User)>, StoreError>;
+    /// Deletes one of a user's tokens; whether it existed.
+    async fn delete_token(&self, user_id: UserId, id: ApiTokenId) -> Result<bool, StoreError>;
+    /// Deletes a user's tokens with this name; the ids of those that went.
+    async fn delete_tokens_named(&self, user_id: UserId, name: &str) -> Result<Vec<ApiTokenId>, StoreError>;
+    /// Deletes every token of a user; how many went.
+    async fn delete_tokens_of(&self, user_id: UserId) -> Result<u64, StoreError>;
+    /// Records that a token authenticated a request at `at`.
+    async fn touch_token(&self, id: ApiTokenId, at: Timestamp) -> Result<(), StoreError>;
 }
 
 /// Invite and password-reset links.

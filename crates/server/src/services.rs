@@ -394,6 +394,7 @@ fn identity(
     Arc::new(Identity::new(IdentityDeps {
         users: store.clone(),
         sessions: store.clone(),
+        tokens: store.clone(),
         invites: store.clone(),
         hasher: Arc::new(BlockingPasswordHasher),
         clock: clock.clone(),

@@ -31,6 +31,7 @@ const UNIQUE_RULES: &[(&str, &str, Rule)] = &[
     ("users.email", "users_email_key", Rule::Email),
     ("sessions.token_hash", "sessions_token_hash_key", Rule::TokenHash),
     ("invites.token_hash", "invites_token_hash_key", Rule::TokenHash),
+    ("api_tokens.token_hash", "api_tokens_token_hash_key", Rule::TokenHash),
     ("users.id", "users_pkey", Rule::Id),
     ("sessions.id", "sessions_pkey", Rule::Id),
     ("invites.id", "invites_pkey", Rule::Id),

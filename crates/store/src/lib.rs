@@ -11,6 +11,7 @@
 
 mod agent_rows;
 mod agents;
+mod api_tokens;
 mod audit;
 mod backend;
 mod budgets;

@@ -49,6 +49,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        scopes -> Text,
+        token_hash -> Text,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+        expires_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(api_tokens, users);
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(invites -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, sessions, invites, settings);

@@ -33,6 +33,7 @@ fn identity(audit: Arc<MemorySink>) -> Identity {
     Identity::new(IdentityDeps {
         users: stores.clone(),
         sessions: stores.clone(),
+        tokens: stores.clone(),
         invites: stores,
         hasher: Arc::new(Argon2),
         clock: Arc::new(SystemClock),

@@ -20,6 +20,7 @@ mod providers;
 mod sessions;
 mod settings;
 mod setup;
+mod tokens;
 mod usage;
 mod users;
 mod webhooks;
@@ -134,6 +135,7 @@ pub(crate) fn documents() -> Vec<Document> {
         memory::Doc::openapi(),
         webhooks::Doc::openapi(),
         channels::Doc::openapi(),
+        tokens::Doc::openapi(),
         crate::ws::Doc::openapi(),
         docs::Doc::openapi(),
     ]
@@ -160,6 +162,7 @@ pub(crate) fn table() -> Vec<Endpoint> {
         memory::endpoints(),
         webhooks::endpoints(),
         channels::endpoints(),
+        tokens::endpoints(),
         crate::ws::endpoints(),
         docs::endpoints(),
     ]

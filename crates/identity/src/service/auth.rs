@@ -116,6 +116,11 @@ impl Identity {
     }
 
     async fn start_session(&self, user: User) -> Result<LoginOutcome, IdentityError> {
+        self.start_session_lasting(user, SESSION_TTL_MS).await
+    }
+
+    /// A new session of `user`, valid for `ttl_ms`.
+    pub(crate) async fn start_session_lasting(&self, user: User, ttl_ms: i64) -> Result<LoginOutcome, IdentityError> {
         let now = self.now();
         let token = random_token();
         let session = Session {
@@ -123,7 +128,7 @@ impl Identity {
             user_id: user.id,
             token_hash: sha256_hex(token.as_bytes()),
             created_at: now,
-            expires_at: now.plus_millis(SESSION_TTL_MS),
+            expires_at: now.plus_millis(ttl_ms),
         };
         self.deps.sessions.insert(&session).await?;
         // A script that signs in on every run must not pile up sessions: the oldest go.
@@ -140,6 +145,9 @@ impl Identity {
             return Err(IdentityError::NotAuthenticated);
         }
         let now = self.now();
+        if token.starts_with(super::TOKEN_PREFIX) {
+            return self.authenticate_token(token, now).await;
+        }
         let token_hash = sha256_hex(token.as_bytes());
         if let Some(principal) = self.cache.get(&token_hash, now) {
             return Ok(principal);

@@ -5,6 +5,7 @@ mod auth;
 mod invites;
 mod profile;
 mod settings;
+mod tokens;
 mod users;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use pincer_core::{Clock, Secret, Timestamp};
 pub use auth::LoginOutcome;
 pub use invites::NewInvite;
 pub use settings::{SettingView, SettingsService};
+pub use tokens::{DEFAULT_TOKEN_NAME, MAX_EXPIRY_DAYS, NewToken, SESSION_FROM_TOKEN_TTL_MS, TOKEN_PREFIX, scope_names};
 
 use crate::IdentityError;
 use crate::login_throttle::LoginThrottle;
@@ -36,6 +38,8 @@ pub struct IdentityDeps {
     pub users: Arc<dyn UserStore>,
     /// The sessions.
     pub sessions: Arc<dyn SessionStore>,
+    /// Personal API tokens.
+    pub tokens: Arc<dyn crate::ports::ApiTokenStore>,
     /// The links.
     pub invites: Arc<dyn InviteStore>,
     /// Hashes passwords off the async executor.
@@ -61,12 +65,18 @@ pub struct Identity {
     deps: IdentityDeps,
     cache: SessionCache,
     throttle: LoginThrottle,
+    token_use: tokens::TokenUse,
 }
 
 impl Identity {
     /// The service over these ports.
     pub fn new(deps: IdentityDeps) -> Self {
-        Self { deps, cache: SessionCache::default(), throttle: LoginThrottle::default() }
+        Self {
+            deps,
+            cache: SessionCache::default(),
+            throttle: LoginThrottle::default(),
+            token_use: tokens::TokenUse::default(),
+        }
     }
 
     fn now(&self) -> Timestamp {

@@ -35,6 +35,8 @@ impl Identity {
         self.existing_user(id).await?;
         self.deps.users.set_banned(id, true, self.now()).await?;
         self.deps.sessions.delete_for_user(id, None).await?;
+        // Deactivation revokes the API tokens too: reactivating does not bring them back.
+        self.deps.tokens.delete_tokens_of(id).await?;
         self.sessions_ended(id, EndedSessions::AllExcept(None));
         self.audit(AuditEvent::new(Actor::of(principal), "user.deleted").resource(format!("user:{id}"))).await;
         Ok(())

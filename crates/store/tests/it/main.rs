@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod agents;
+mod api_tokens;
 mod audit;
 mod audit_batch;
 mod channels;

@@ -46,8 +46,11 @@ where
 }
 
 /// The identity ports as one object, whichever store implements them.
-pub trait IdentityStores: UserStore + SessionStore + InviteStore + SettingStore {}
-impl<T: UserStore + SessionStore + InviteStore + SettingStore> IdentityStores for T {}
+pub trait IdentityStores:
+    UserStore + SessionStore + InviteStore + SettingStore + pincer_identity::ApiTokenStore
+{
+}
+impl<T: UserStore + SessionStore + InviteStore + SettingStore + pincer_identity::ApiTokenStore> IdentityStores for T {}
 
 /// Runs `test` against every store the identity ports have: SQLite, PostgreSQL when configured,
 /// and the in-memory stores of `testkit`, each fresh, so all of them keep one contract.

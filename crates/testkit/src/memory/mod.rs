@@ -10,6 +10,7 @@
 //! usage.rs) as one [`MemoryStores`], sharing users, agents and chats the way the tables share
 //! them.
 
+mod api_tokens;
 mod audit;
 mod groups;
 mod memories;
@@ -35,6 +36,7 @@ use pincer_usage::UsageRecord;
 struct Tables {
     users: Vec<User>,
     sessions: Vec<Session>,
+    api_tokens: Vec<pincer_identity::ApiToken>,
     invites: Vec<Invite>,
     settings: HashMap<String, Setting>,
     agents: Vec<Agent>,
