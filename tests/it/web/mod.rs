@@ -17,5 +17,6 @@ mod journey;
 mod memory;
 mod serving;
 mod sessions;
+mod tokens;
 mod usage;
 mod webhooks;

@@ -1,9 +1,10 @@
 // The caller's profile: name, personal context (what their personal agent knows about them),
-// password, and their Telegram link (by the pairing code a bot sends them). Each part saves on
-// its own and says so.
+// password, their Telegram link (by the pairing code a bot sends them) and their API tokens.
+// Each part saves on its own and says so.
 import { html, useEffect, useState } from '../lib/html.js';
 import { api, get, post } from '../lib/api.js';
 import { Field, ErrorLine, useAction } from '../lib/form.js';
+import { ApiTokens } from './tokens.js';
 
 export function Profile({ user, onRenamed }) {
   return html`
@@ -13,6 +14,7 @@ export function Profile({ user, onRenamed }) {
       <${ContextForm} />
       <${PasswordForm} />
       <${TelegramLink} />
+      <${ApiTokens} user=${user} />
     </main>`;
 }
 
