@@ -25,6 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         users: store.clone(),
         sessions: store.clone(),
         tokens: store.clone(),
+        pairings: store.clone(),
         invites: store,
         // argon2id on threads of its own, off the async executor.
         hasher: Arc::new(BlockingPasswordHasher),

@@ -44,6 +44,7 @@ mod personal_backfill;
 mod profile;
 mod provider_rebind;
 mod providers;
+mod qr;
 mod replicas;
 mod restart;
 mod run_cap;

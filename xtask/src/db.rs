@@ -94,6 +94,7 @@ pub fn seed(url: &str, password: Option<&str>) -> Result<(), String> {
             users: Arc::new(db.clone()) as Arc<dyn UserStore>,
             sessions: Arc::new(db.clone()) as Arc<dyn SessionStore>,
             tokens: Arc::new(db.clone()) as Arc<dyn pincer_identity::ApiTokenStore>,
+            pairings: Arc::new(db.clone()) as Arc<dyn pincer_identity::pairing::PairingStore>,
             invites: Arc::new(db.clone()) as Arc<dyn InviteStore>,
             hasher: Arc::new(BlockingPasswordHasher),
             clock: Arc::new(SystemClock),

@@ -395,6 +395,7 @@ fn identity(
         users: store.clone(),
         sessions: store.clone(),
         tokens: store.clone(),
+        pairings: store.clone(),
         invites: store.clone(),
         hasher: Arc::new(BlockingPasswordHasher),
         clock: clock.clone(),

@@ -34,6 +34,7 @@ fn identity(audit: Arc<MemorySink>) -> Identity {
         users: stores.clone(),
         sessions: stores.clone(),
         tokens: stores.clone(),
+        pairings: stores.clone(),
         invites: stores,
         hasher: Arc::new(Argon2),
         clock: Arc::new(SystemClock),

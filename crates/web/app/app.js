@@ -5,7 +5,7 @@ import { html, render, useEffect, useState } from './lib/html.js';
 import { get, post } from './lib/api.js';
 import { navigate, onLinkClick, usePath } from './lib/router.js';
 import { applyTheme, currentTheme, toggleTheme } from './lib/theme.js';
-import { Login } from './pages/login.js';
+import { Login, QrLogin } from './pages/login.js';
 import { Setup } from './pages/setup.js';
 import { Agents } from './pages/agents.js';
 import { NotAllowed, NotFound } from './pages/errors.js';
@@ -50,7 +50,9 @@ function App() {
   useEffect(() => {
     if (!status || user === undefined) return;
     if (!status.setupComplete) navigate('/setup', { replace: true });
-    else if (!user && path !== '/login' && !path.startsWith('/invite/')) navigate('/login', { replace: true });
+    else if (!user && path !== '/login' && !path.startsWith('/invite/') && !path.startsWith('/login/qr/')) {
+      navigate('/login', { replace: true });
+    }
     else if (user && (path === '/login' || (path === '/setup' && !inWizard))) navigate('/', { replace: true });
   }, [status, user, path]);
 
@@ -63,6 +65,9 @@ function App() {
       onDone=${() => { inWizard = false; setStatus({ ...status, setupComplete: true }); navigate('/'); }} />`;
   } else if (path === '/login') {
     page = html`<${Login} onSignedIn=${(u) => { setUser(u); navigate('/'); }} />`;
+  } else if (path.startsWith('/login/qr/')) {
+    const code = decodeURIComponent(path.slice('/login/qr/'.length));
+    page = html`<${QrLogin} code=${code} onSignedIn=${(u) => { setUser(u); navigate('/'); }} />`;
   } else if (path.startsWith('/invite/')) {
     page = html`<${Invite} token=${decodeURIComponent(path.slice('/invite/'.length))} />`;
   } else if (!user) {

@@ -17,6 +17,7 @@ mod invites;
 mod memory;
 mod profile;
 mod providers;
+mod qr;
 mod sessions;
 mod settings;
 mod setup;
@@ -136,6 +137,7 @@ pub(crate) fn documents() -> Vec<Document> {
         webhooks::Doc::openapi(),
         channels::Doc::openapi(),
         tokens::Doc::openapi(),
+        qr::Doc::openapi(),
         crate::ws::Doc::openapi(),
         docs::Doc::openapi(),
     ]
@@ -163,6 +165,7 @@ pub(crate) fn table() -> Vec<Endpoint> {
         webhooks::endpoints(),
         channels::endpoints(),
         tokens::endpoints(),
+        qr::endpoints(),
         crate::ws::endpoints(),
         docs::endpoints(),
     ]

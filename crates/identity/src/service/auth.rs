@@ -105,7 +105,7 @@ impl Identity {
     }
 
     /// Audits a throttled attempt and gives the error to answer with.
-    async fn rate_limited(&self, source: &str, retry_after_secs: u64) -> IdentityError {
+    pub(crate) async fn rate_limited(&self, source: &str, retry_after_secs: u64) -> IdentityError {
         self.audit(
             AuditEvent::new(Actor::System, "auth.failed")
                 .detail(json!({"reason": "rate_limited", "source": source}))

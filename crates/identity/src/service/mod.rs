@@ -4,6 +4,7 @@
 mod auth;
 mod invites;
 mod profile;
+mod qr;
 mod settings;
 mod tokens;
 mod users;
@@ -15,6 +16,7 @@ use pincer_core::{Clock, Secret, Timestamp};
 
 pub use auth::LoginOutcome;
 pub use invites::NewInvite;
+pub use qr::{QR_PURPOSE, QR_TTL_MS};
 pub use settings::{SettingView, SettingsService};
 pub use tokens::{DEFAULT_TOKEN_NAME, MAX_EXPIRY_DAYS, NewToken, SESSION_FROM_TOKEN_TTL_MS, TOKEN_PREFIX, scope_names};
 
@@ -40,6 +42,8 @@ pub struct IdentityDeps {
     pub sessions: Arc<dyn SessionStore>,
     /// Personal API tokens.
     pub tokens: Arc<dyn crate::ports::ApiTokenStore>,
+    /// One-time codes (QR sign-in).
+    pub pairings: Arc<dyn crate::pairing::PairingStore>,
     /// The links.
     pub invites: Arc<dyn InviteStore>,
     /// Hashes passwords off the async executor.

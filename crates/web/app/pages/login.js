@@ -26,3 +26,23 @@ export function Login({ onSignedIn }) {
       </form>
     </main>`;
 }
+
+// The page a QR sign-in link opens on a phone: one button, so that a link previewer fetching
+// the page does not use the code up.
+export function QrLogin({ code, onSignedIn }) {
+  const [{ busy, error }, run] = useAction();
+  async function submit(event) {
+    event.preventDefault();
+    const signedIn = await run(() => post('/api/auth/qr', { code }));
+    if (signedIn) onSignedIn(signedIn.user);
+  }
+  return html`
+    <main class="narrow">
+      <h1>Sign in on this device</h1>
+      <form onSubmit=${submit} class="card">
+        <p>You scanned a sign-in code from Pincer on another device. It works once, within two minutes of being shown.</p>
+        <${ErrorLine} error=${error} />
+        <button type="submit" disabled=${busy}>${busy ? 'Signing in…' : 'Sign in on this device'}</button>
+      </form>
+    </main>`;
+}

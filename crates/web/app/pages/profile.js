@@ -1,10 +1,12 @@
 // The caller's profile: name, personal context (what their personal agent knows about them),
-// password, their Telegram link (by the pairing code a bot sends them) and their API tokens.
+// password, their Telegram link (by the pairing code a bot sends them), sign-in on a phone by QR
+// code, and their API tokens.
 // Each part saves on its own and says so.
 import { html, useEffect, useState } from '../lib/html.js';
 import { api, get, post } from '../lib/api.js';
 import { Field, ErrorLine, useAction } from '../lib/form.js';
 import { ApiTokens } from './tokens.js';
+import { QrSignIn } from './qr.js';
 
 export function Profile({ user, onRenamed }) {
   return html`
@@ -14,6 +16,7 @@ export function Profile({ user, onRenamed }) {
       <${ContextForm} />
       <${PasswordForm} />
       <${TelegramLink} />
+      <${QrSignIn} />
       <${ApiTokens} user=${user} />
     </main>`;
 }
