@@ -15,6 +15,7 @@ mod first_start;
 mod groups;
 mod journey;
 mod memory;
+mod qr;
 mod serving;
 mod sessions;
 mod tokens;
