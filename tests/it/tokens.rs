@@ -62,13 +62,21 @@ async fn tokens_act_within_their_scopes_and_end_when_revoked() {
     // The token acts as the member, within its scopes and the member's role.
     let (status, agents) = bearer(&server, &token, "GET", "/api/agents", Value::Null).await;
     assert_eq!(status, StatusCode::OK, "{agents}");
-    assert_error(&bearer(&server, &token, "GET", "/api/audit", Value::Null).await, 403, "admin_required");
-    assert_error(
-        &bearer(&server, &token, "POST", "/api/tokens", json!({"name": "y", "scopes": ["chat"]})).await,
-        403,
-        "wrong_credential",
-    );
-    assert_error(&bearer(&server, &token, "GET", "/api/tokens", Value::Null).await, 403, "wrong_credential");
+    // Every route needs a scope; what no scope names needs `admin`, which a member's token lacks.
+    for (method, path, body) in [
+        ("GET", "/api/audit", Value::Null),
+        ("GET", "/api/sessions", Value::Null),
+        ("GET", "/api/memory/long_term", Value::Null),
+        ("PATCH", "/api/users/me", json!({"name": "Renamed by a script"})),
+        ("POST", "/api/settings/telegram", json!({"code": "ABCD-EFGH"})),
+        ("GET", "/api/tokens", Value::Null),
+        ("POST", "/api/tokens", json!({"name": "y", "scopes": ["chat"]})),
+        ("GET", "/api/qr", Value::Null),
+    ] {
+        assert_error(&bearer(&server, &token, method, path, body).await, 403, "missing_scope");
+    }
+    let (_, me) = member.send_json("GET", "/api/auth/me", Value::Null).await;
+    assert_ne!(me["name"], "Renamed by a script", "the refused rename changed nothing");
     let (_, listed) = member.send_json("GET", "/api/tokens", Value::Null).await;
     assert!(listed[0]["lastUsedAt"].is_string(), "its use is recorded: {listed}");
 
@@ -81,6 +89,16 @@ async fn tokens_act_within_their_scopes_and_end_when_revoked() {
     assert_error(&refused, 403, "missing_scope");
     assert!(refused.1["error"].as_str().unwrap().contains("audit:read"), "{}", refused.1);
     assert_error(&bearer(&server, &narrow, "GET", "/api/users/invites", Value::Null).await, 403, "missing_scope");
+
+    // Even with `admin`, a token cannot manage tokens, and it never outgrows its owner's role.
+    let (second_admin_id, second_admin) = server.create_user(&admin, "a2@example.com", "admin").await;
+    let (_, full) = second_admin.send_json("POST", "/api/tokens", json!({"name": "all", "scopes": ["admin"]})).await;
+    let full = full["token"].as_str().unwrap().to_string();
+    assert_eq!(bearer(&server, &full, "GET", "/api/users", Value::Null).await.0, StatusCode::OK);
+    assert_error(&bearer(&server, &full, "GET", "/api/tokens", Value::Null).await, 403, "wrong_credential");
+    let demoted = admin.send_json("PATCH", &format!("/api/users/{second_admin_id}"), json!({"role": "member"})).await;
+    assert_eq!(demoted.0, StatusCode::OK, "{}", demoted.1);
+    assert_error(&bearer(&server, &full, "GET", "/api/users", Value::Null).await, 403, "admin_required");
 
     // A browser session from a token: 12 hours, usable as a session.
     let (status, session) = bearer(&server, &token, "POST", "/api/auth/session", Value::Null).await;

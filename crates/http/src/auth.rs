@@ -11,7 +11,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures::future::{Ready, ready};
-use pincer_core::Principal;
+use pincer_core::{Credential, Principal};
 use pincer_identity::IdentityError;
 use pincer_identity::service::SESSION_TTL_MS;
 
@@ -84,7 +84,16 @@ pub async fn authenticate<B: MessageBody + 'static>(
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let outcome = match state {
             Some(state) => match state.identity.authenticate(&token).await {
-                Ok(principal) => Ok(Authed { principal, token }),
+                Ok(principal) => match &principal.credential {
+                    // A token reaches only the routes its scopes name (`scopes.rs`).
+                    Credential::ApiToken { scopes, .. } => {
+                        match crate::scopes::allows(scopes, req.method(), req.path()) {
+                            Ok(()) => Ok(Authed { principal, token }),
+                            Err(scope) => Err(IdentityError::MissingScope(scope).into()),
+                        }
+                    }
+                    _ => Ok(Authed { principal, token }),
+                },
                 Err(e) => Err(e.into()),
             },
             None => Err(IdentityError::NotAuthenticated.into()),

@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod openapi;
 mod routes;
+mod scopes;
 mod state;
 mod trace;
 mod ws;
