@@ -19,6 +19,7 @@ mod chat_history;
 mod chat_ids;
 mod chat_providers;
 mod chat_ssrf;
+mod domain_lock;
 mod enterprise;
 mod expiry;
 mod file_tools;

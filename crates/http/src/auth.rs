@@ -121,7 +121,7 @@ pub fn session_cookie(token: &str, config: &HttpConfig) -> Cookie<'static> {
     Cookie::build(session_cookie_name(config), token.to_string())
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(config.secure_cookies())
+        .secure(config.secure_attribute())
         .path("/")
         .max_age(Duration::milliseconds(SESSION_TTL_MS))
         .finish()
@@ -132,7 +132,7 @@ pub fn cleared_cookie(config: &HttpConfig) -> Cookie<'static> {
     let mut cookie = Cookie::build(session_cookie_name(config), "")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(config.secure_cookies())
+        .secure(config.secure_attribute())
         .path("/")
         .finish();
     cookie.make_removal();

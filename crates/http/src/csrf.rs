@@ -43,6 +43,11 @@ pub fn origin_allowed(req: &HttpRequest) -> bool {
         }
 }
 
+/// The hostname of the domain lock, if one holds.
+fn locked_domain(req: &HttpRequest) -> Option<String> {
+    req.app_data::<web::Data<AppState>>().and_then(|s| s.config.locked_domain())
+}
+
 /// The configured `PINCER_PUBLIC_URL`, if any.
 fn public_url(req: &HttpRequest) -> Option<String> {
     req.app_data::<web::Data<AppState>>().and_then(|s| s.config.public_url.clone())
@@ -52,6 +57,10 @@ fn public_url(req: &HttpRequest) -> Option<String> {
 /// reaches us under its own name (the `Host` it sends), and must not be able to act or to make its
 /// own origin look like ours. Without one, any `Host` is accepted.
 fn host_allowed(req: &HttpRequest) -> bool {
+    if let Some(domain) = locked_domain(req) {
+        let config = req.app_data::<web::Data<AppState>>().map(|s| s.config.clone()).unwrap_or_default();
+        return crate::domain::request_host(req, &config) == domain;
+    }
     let Some(public) = public_url(req) else { return true };
     let Some((scheme, rest)) = public.split_once("://") else { return false };
     let public_authority = rest.split('/').next().unwrap_or_default();
@@ -80,6 +89,10 @@ fn claimed_origin(req: &HttpRequest) -> Option<String> {
 
 fn is_own_origin(req: &HttpRequest, origin: &str) -> bool {
     let origin = origin.trim_end_matches('/');
+    // Under a domain lock, its HTTPS origin is the only own origin.
+    if let Some(domain) = locked_domain(req) {
+        return origin.eq_ignore_ascii_case(&format!("https://{domain}"));
+    }
     // A configured public URL is the only own origin: accepting the `Host` as well would let a
     // DNS-rebinding page (whose origin names the host it sent) pass.
     if let Some(public) = public_url(req) {

@@ -5,6 +5,7 @@
 mod auth;
 mod csrf;
 mod csv_export;
+mod domain;
 mod dto;
 mod error;
 mod extract;
@@ -48,6 +49,7 @@ where
             .default_service(web::to(routes::route_not_found))
             .wrap(actix_web::middleware::from_fn(auth::authenticate))
             .wrap(actix_web::middleware::from_fn(csrf::same_origin_for_mutations))
+            .wrap(actix_web::middleware::from_fn(domain::guard))
             .wrap(security_headers())
             .wrap(actix_web::middleware::from_fn(trace::log_request))
     })

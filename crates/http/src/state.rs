@@ -35,12 +35,26 @@ pub struct HttpConfig {
     /// How long a chat socket may stay silent before it is closed with 4408; `None` is the
     /// documented 45 s. Only tests shorten it (the hidden `PINCER_WS_IDLE_TIMEOUT_MS`).
     pub ws_idle_limit: Option<Duration>,
+    /// The domain lock (`domain.rs`); `None` in tests that build a config by hand.
+    pub domain_lock: Option<Arc<pincer_identity::domain_lock::DomainLock>>,
 }
 
 impl HttpConfig {
-    /// Session cookies get `Secure` when the public URL is HTTPS.
+    /// The session cookie is named `__Host-pincer_session` (and `Secure`) when the public URL is
+    /// HTTPS.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// The hostname Pincer is locked to, as this process last read it.
+    pub fn locked_domain(&self) -> Option<String> {
+        self.domain_lock.as_ref().and_then(|lock| lock.cached())
+    }
+
+    /// Cookies get `Secure` under an HTTPS public URL and while a domain lock holds (the name
+    /// stays, so locking does not sign anyone out).
+    pub fn secure_attribute(&self) -> bool {
+        self.secure_cookies() || self.locked_domain().is_some()
     }
 }
 

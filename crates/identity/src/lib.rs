@@ -21,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+pub mod domain_lock;
 pub mod error;
 pub mod groups;
 pub mod licence;

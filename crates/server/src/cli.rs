@@ -20,6 +20,26 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Print the OpenAPI document of the HTTP API (the one served at /api/openapi.json).
     Openapi,
+    /// Clear the domain lock, for an admin whom it locks out (audited; running servers follow
+    /// within seconds).
+    UnlockDomain(StoreArgs),
+}
+
+/// Where an existing installation keeps its data: what commands other than `serve` open.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Holds the SQLite file and the secrets/ folder.
+    #[arg(long, env = "PINCER_DATA_DIR", default_value = "./pincer-data")]
+    pub data_dir: PathBuf,
+    /// `sqlite://path` or `postgres://…`; default: SQLite in the data directory.
+    #[arg(long, env = "PINCER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// 64 hex characters; default: secrets/audit.key in the data directory.
+    #[arg(long, env = "PINCER_AUDIT_KEY", hide_env_values = true)]
+    pub audit_key: Option<String>,
+    /// 64 hex characters; default: secrets/encryption.key in the data directory.
+    #[arg(long, env = "PINCER_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -50,6 +50,31 @@ fn base_urls(args: &ServeArgs) -> BaseUrls {
     })
 }
 
+/// `pincer unlock-domain`: clears the domain lock in an existing installation's database, and
+/// records it in the audit trail as the system's doing.
+pub fn unlock_domain(args: cli::StoreArgs) -> Result<(), String> {
+    if !args.data_dir.join("secrets").is_dir() {
+        return Err(format!("{} is not a Pincer data directory (no secrets/ in it)", args.data_dir.display()));
+    }
+    let keys = keys::load(&args.data_dir, args.encryption_key.as_deref(), args.audit_key.as_deref())?;
+    let database_url =
+        args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("pincer.db").display()));
+    actix_web::rt::System::new().block_on(async move {
+        let db = Database::open(&database_url).await.map_err(|e| e.to_string())?;
+        let store = Arc::new(db.clone());
+        let clock = Arc::new(pincer_core::SystemClock);
+        let anchor = Arc::new(head_file::HeadFile::open(&args.data_dir.join("secrets"))?);
+        let audit = Arc::new(
+            pincer_audit::AuditService::new(store.clone(), &keys.audit, clock.clone()).with_anchor(anchor.clone()),
+        );
+        let lock = pincer_identity::domain_lock::DomainLock::new(store, clock, audit);
+        let cleared = lock.clear().await.map_err(|e| format!("cannot clear the domain lock: {e}"));
+        anchor.flush();
+        db.close(Duration::from_secs(5)).await;
+        cleared
+    })
+}
+
 /// Runs the server until SIGTERM or SIGINT, then shuts down gracefully.
 pub fn serve(args: ServeArgs) -> Result<(), String> {
     // Held until the server has stopped: dropping it writes out the lines still queued.
@@ -102,6 +127,8 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         setup_code,
         // At least 3 ms, so the ping interval (a third of it) is never zero.
         ws_idle_limit: args.ws_idle_timeout_ms.map(|ms| std::time::Duration::from_millis(ms.max(3))),
+        // Set from the services (`Services::app_state`).
+        domain_lock: None,
     }));
     let (audit, runs, connections, anchor) =
         (services.audit.clone(), services.runs.clone(), services.connections.clone(), services.anchor.clone());

@@ -16,6 +16,16 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::UnlockDomain(args) => match pincer_server::unlock_domain(args) {
+            Ok(()) => {
+                println!("pincer: the domain lock is cleared; running servers follow within seconds");
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("pincer: {message}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Openapi => {
             let mut out = std::io::stdout().lock();
             match out.write_all(pincer_http::openapi_json()).and_then(|()| out.write_all(b"\n")) {

@@ -22,6 +22,7 @@ use pincer_connectors::{LocalDocumentFolders, LocalDocuments};
 use pincer_core::crypto::Cipher;
 use pincer_core::{HeldLease, Leases, SystemClock};
 use pincer_http::{AppState, Connections, HttpConfig, Readiness};
+use pincer_identity::domain_lock::DomainLock;
 use pincer_identity::groups::{GroupDeps, Groups};
 use pincer_identity::licence::{LicenceDeps, LicenceService, TrustedKeys};
 use pincer_identity::pairing::Pairings;
@@ -66,6 +67,8 @@ pub struct Services {
     pub database: Database,
     pub identity: Arc<Identity>,
     pub settings: Arc<SettingsService>,
+    /// The domain lock (read once at start, then by the HTTP layer as it goes stale).
+    pub domain_lock: Arc<DomainLock>,
     pub audit: Arc<AuditService>,
     pub usage: Arc<UsageReporter>,
     pub licence: Arc<LicenceService>,
@@ -183,8 +186,11 @@ impl Services {
             runs: &runs,
             transports: config.transports.clone(),
         });
+        let domain_lock = Arc::new(DomainLock::new(store.clone(), clock.clone(), audit.clone()));
+        domain_lock.refresh().await.map_err(|e| format!("cannot read the domain lock: {e}"))?;
         let settings = Arc::new(SettingsService::new(store, cipher, clock, audit.clone()));
         Ok(Services {
+            domain_lock,
             webhooks,
             channels,
             memory,
@@ -230,7 +236,7 @@ impl Services {
             channels: self.channels.clone(),
             connections: self.connections.clone(),
             readiness: Arc::new(DatabaseReadiness(self.database.clone())),
-            config,
+            config: HttpConfig { domain_lock: Some(self.domain_lock.clone()), ..config },
         }
     }
 }

@@ -112,6 +112,7 @@ async fn serve(extra: Arc<EchoTools>) -> InProcess {
         trusted_proxies: Vec::new(),
         setup_code: None,
         ws_idle_limit: None,
+        domain_lock: None,
     }));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -15,8 +15,8 @@ async fn a_phone_opens_the_link_and_is_signed_in() {
     let Some(desk) = Browser::open(&server, 1280).await else { return };
     desk.sign_in("admin@example.com").await;
     desk.goto("/profile").await;
-    desk.click_button("Show a sign-in QR code").await;
     desk.wait_for("h2", "Sign in on your phone").await;
+    desk.click_button("Show a sign-in QR code").await;
     let drawn = "const img = document.querySelector('img.qr'); return !!img && img.complete && img.naturalWidth > 0;";
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     while desk.client.execute(drawn, vec![]).await.unwrap() != Value::Bool(true) {
@@ -50,6 +50,7 @@ async fn a_phone_opens_the_link_and_is_signed_in() {
     // Used once: opening it again does not sign anyone in.
     let Some(other) = Browser::open(&server, 390).await else { return };
     other.goto(path).await;
+    other.wait_for("h1", "Sign in on this device").await;
     other.click_button("Sign in on this device").await;
     other.wait_for("[role=alert]", "invalid or expired").await;
     other.close().await;

@@ -10,6 +10,7 @@ mod auth;
 mod budgets;
 mod channels;
 mod docs;
+mod domain;
 mod enterprise;
 mod groups;
 mod health;
@@ -138,6 +139,7 @@ pub(crate) fn documents() -> Vec<Document> {
         channels::Doc::openapi(),
         tokens::Doc::openapi(),
         qr::Doc::openapi(),
+        domain::Doc::openapi(),
         crate::ws::Doc::openapi(),
         docs::Doc::openapi(),
     ]
@@ -166,6 +168,7 @@ pub(crate) fn table() -> Vec<Endpoint> {
         channels::endpoints(),
         tokens::endpoints(),
         qr::endpoints(),
+        domain::endpoints(),
         crate::ws::endpoints(),
         docs::endpoints(),
     ]

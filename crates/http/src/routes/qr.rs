@@ -35,14 +35,17 @@ struct QrLinkDto {
     expires_at: String,
 }
 
-/// Where the phone should go: the configured public URL, else the origin this request came to.
+/// Where the phone should go: the configured public URL, the locked domain, else the origin this
+/// request came to.
 fn base_url(req: &HttpRequest, state: &AppState) -> String {
     if let Some(public) = &state.config.public_url {
         return public.trim_end_matches('/').to_string();
     }
+    if let Some(domain) = state.config.locked_domain() {
+        return format!("https://{domain}");
+    }
     let host = req.headers().get("Host").and_then(|v| v.to_str().ok()).unwrap_or("localhost");
-    let scheme = if state.config.secure_cookies() { "https" } else { "http" };
-    format!("{scheme}://{host}")
+    format!("{}://{host}", crate::domain::request_scheme(req, &state.config))
 }
 
 /// A QR code of a one-time sign-in link for the caller's phone: valid 2 minutes, single use,

@@ -18,9 +18,13 @@ const MAX_VALUE_BYTES: usize = 64 * 1024;
 /// A key containing any of these is encrypted at rest and masked in responses. The reference
 /// names `api_key`; the others are secrets by any reading, so they are sealed too.
 const SECRET_MARKERS: [&str; 4] = ["api_key", "secret", "token", "password"];
-/// Keys the platform keeps for itself (the installed licence, `licence::service`): verified
-/// through their own routes, so neither listed nor written here.
-const RESERVED_PREFIX: &str = "enterprise.";
+/// Keys the platform keeps for itself (the installed licence, `licence::service`; the domain
+/// lock, `domain_lock`): checked through their own routes, so neither listed nor written here.
+const RESERVED_PREFIXES: [&str; 2] = ["enterprise.", "security."];
+
+fn reserved(key: &str) -> Option<&'static str> {
+    RESERVED_PREFIXES.into_iter().find(|prefix| key.starts_with(prefix))
+}
 
 /// A setting as an admin sees it: secrets masked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,8 +54,8 @@ fn validate_key(key: &str) -> Result<(), IdentityError> {
     let ok = !key.is_empty()
         && key.len() <= MAX_KEY_CHARS
         && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
-    if key.starts_with(RESERVED_PREFIX) {
-        return Err(IdentityError::InvalidInput(format!("keys starting with {RESERVED_PREFIX} are reserved")));
+    if let Some(prefix) = reserved(key) {
+        return Err(IdentityError::InvalidInput(format!("keys starting with {prefix} are reserved")));
     }
     if ok {
         Ok(())
@@ -81,7 +85,7 @@ impl SettingsService {
             .list()
             .await?
             .into_iter()
-            .filter(|s| !s.key.starts_with(RESERVED_PREFIX))
+            .filter(|s| reserved(&s.key).is_none())
             .map(|s| SettingView {
                 value: if s.encrypted { MASK.to_string() } else { s.value },
                 key: s.key,
