@@ -44,7 +44,9 @@ pub fn canonical_host(raw: &str) -> Option<String> {
             && !label.starts_with('-')
             && !label.ends_with('-')
     });
-    (!host.is_empty() && host.len() <= 253 && labels_ok).then_some(host)
+    // An address is not a domain: a lock to one would be a lock to a machine, not a name.
+    let address = host.parse::<std::net::Ipv4Addr>().is_ok();
+    (!host.is_empty() && host.len() <= 253 && labels_ok && !address).then_some(host)
 }
 
 /// The host part of a `Host` header value (`example.com:8443` → `example.com`; `[::1]:80` →
@@ -170,7 +172,9 @@ mod tests {
     fn hostnames_are_canonical_and_nothing_else_passes() {
         assert_eq!(canonical_host(" Pincer.Example.com. ").as_deref(), Some("pincer.example.com"));
         assert_eq!(canonical_host("localhost").as_deref(), Some("localhost"));
-        for bad in ["", "https://a.com", "a.com:443", "a.com/x", "-a.com", "a..com", "a_b.com", "[::1]", "é.com"] {
+        for bad in
+            ["", "127.0.0.1", "https://a.com", "a.com:443", "a.com/x", "-a.com", "a..com", "a_b.com", "[::1]", "é.com"]
+        {
             assert_eq!(canonical_host(bad), None, "{bad}");
         }
     }

@@ -11,6 +11,7 @@ mod admin;
 mod browser;
 mod channels;
 mod chat;
+mod domain;
 mod first_start;
 mod groups;
 mod journey;

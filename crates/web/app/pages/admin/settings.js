@@ -1,14 +1,16 @@
-// Admin: the organisation context (what shared agents know about the organisation) and the
-// settings store (secret values arrive masked and stay masked; a new value replaces them).
+// Admin: the organisation context (what shared agents know about the organisation), the domain
+// lock, and the settings store (secret values arrive masked and stay masked; a new value
+// replaces them).
 import { html, useEffect, useState } from '../../lib/html.js';
 import { api, get, post } from '../../lib/api.js';
-import { Field, ErrorLine } from '../../lib/form.js';
+import { Field, ErrorLine, useAction } from '../../lib/form.js';
 
 export function Settings() {
   return html`
     <main class="narrow">
       <h1>Settings</h1>
       <${OrgContext} />
+      <${DomainLock} />
       <${SettingStore} />
     </main>`;
 }
@@ -44,6 +46,44 @@ function OrgContext() {
       ${saved && html`<p class="saved" role="status">Saved.</p>`}
       <button type="submit">Save</button>
     </form>`;
+}
+
+// The domain lock: Pincer answers only at the locked hostname. The server refuses a lock to any
+// host but the one this page was reached through, so the field starts with that one.
+function DomainLock() {
+  const [lock, setLock] = useState(null);
+  const [loadError, setLoadError] = useState(null);
+  const [domain, setDomain] = useState(location.hostname);
+  const [state, run] = useAction();
+  useEffect(() => {
+    get('/api/settings/domain').then(setLock).catch(setLoadError);
+  }, []);
+  async function lockTo(e) {
+    e.preventDefault();
+    const locked = await run(() => post('/api/settings/domain', { lockedDomain: domain.trim() }));
+    if (locked) setLock(locked);
+  }
+  async function unlock() {
+    const unlocked = await run(() => post('/api/settings/domain', { lockedDomain: null }));
+    if (unlocked) setLock(unlocked);
+  }
+  return html`
+    <section class="card" aria-labelledby="domain-heading">
+      <h2 id="domain-heading">Domain</h2>
+      <${ErrorLine} error=${loadError} />
+      ${lock?.insecureMode && html`<p class="warning" role="note">This page came over plain HTTP from another machine: put Pincer behind HTTPS before you lock it.</p>`}
+      ${lock?.lockedDomain && html`
+        <p role="status"><strong>Locked to ${lock.lockedDomain}.</strong> Requests to any other address are refused; open Pincer at <code>https://${lock.lockedDomain}</code>.</p>
+        <${ErrorLine} error=${state.error} />
+        <button type="button" class="secondary" disabled=${state.busy} onClick=${unlock}>Unlock the domain</button>`}
+      ${lock && !lock.lockedDomain && html`
+        <form onSubmit=${lockTo}>
+          <p class="meta">Not locked: Pincer answers at any address that reaches it. Lock it to its HTTPS name once it has one; <code>pincer unlock-domain</code> on the server undoes it.</p>
+          <${Field} id="locked-domain" label="Domain (the one you reached this page through)" value=${domain} onInput=${setDomain} autocomplete="off" />
+          <${ErrorLine} error=${state.error} />
+          <button type="submit" disabled=${state.busy}>Lock to this domain</button>
+        </form>`}
+    </section>`;
 }
 
 function SettingStore() {
