@@ -56,7 +56,11 @@ fn base_url(req: &HttpRequest, state: &AppState) -> String {
     tag = "auth",
     params(QrQuery),
     responses(
-        (status = 200, description = "The QR code: `image/svg+xml`, `image/png`, or with `format=json` the link.", body = QrLinkDto),
+        (status = 200, description = "The QR code: `image/svg+xml`, `image/png`, or with `format=json` the link.", content(
+            (String = "image/svg+xml"),
+            (String = "image/png"),
+            (QrLinkDto = "application/json"),
+        )),
         (status = 400, description = "Codes: `invalid_input` (format).", body = ErrorBody),
         (status = 401, description = "Codes: `not_authenticated`.", body = ErrorBody),
         (status = 403, description = "Codes: `wrong_credential` (an API token).", body = ErrorBody),
