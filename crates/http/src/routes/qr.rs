@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{Authed, client_ip, session_cookie};
 use crate::dto::{SignedInDto, UserDto};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::state::AppState;
 
 super::area!(qr_code, qr_login);
@@ -70,7 +70,7 @@ async fn qr_code(
     req: HttpRequest,
     state: web::Data<AppState>,
     authed: Authed,
-    query: web::Query<QrQuery>,
+    query: Query<QrQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let format = query.format.as_deref().unwrap_or("svg");
     if !matches!(format, "svg" | "png" | "json") {
