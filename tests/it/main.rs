@@ -46,6 +46,7 @@ mod profile;
 mod provider_rebind;
 mod providers;
 mod qr;
+mod remote;
 mod replicas;
 mod restart;
 mod run_cap;

@@ -4,6 +4,7 @@
 //! `ChannelTransport` port of the channels domain). Odoo JSON-RPC, MCP and cloudflared come
 //! next, one module each.
 
+pub mod cloudflared;
 pub mod documents;
 pub mod files;
 pub mod telegram;

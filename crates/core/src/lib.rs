@@ -28,6 +28,7 @@ pub mod events;
 pub mod id;
 pub mod page;
 pub mod principal;
+pub mod remote;
 pub mod secret;
 pub mod store_error;
 pub mod time;

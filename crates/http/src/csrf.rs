@@ -89,6 +89,11 @@ fn claimed_origin(req: &HttpRequest) -> Option<String> {
 
 fn is_own_origin(req: &HttpRequest, origin: &str) -> bool {
     let origin = origin.trim_end_matches('/');
+    // The running tunnel's public origin is ours too (pages reached through it post from it).
+    let tunnel = req.app_data::<web::Data<AppState>>().and_then(|s| s.remote.public_origin());
+    if tunnel.is_some_and(|t| origin.eq_ignore_ascii_case(t.trim_end_matches('/'))) {
+        return true;
+    }
     // Under a domain lock, its HTTPS origin is the only own origin.
     if let Some(domain) = locked_domain(req) {
         return origin.eq_ignore_ascii_case(&format!("https://{domain}"));

@@ -85,6 +85,9 @@ pub struct AppState {
     pub channels: Arc<pincer_channels::Channels>,
     /// The chat sockets open on this node.
     pub connections: Arc<crate::ws::Connections>,
+    /// The tunnel from the internet (`/api/remote/*`): while it is active, loopback is no proof
+    /// of being on this machine.
+    pub remote: Arc<dyn pincer_core::remote::RemoteAccess>,
     pub readiness: Arc<dyn Readiness>,
     pub config: HttpConfig,
 }

@@ -64,6 +64,9 @@ pub struct ServeArgs {
     pub log: String,
     #[arg(long, env = "PINCER_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+    /// The `cloudflared` program for remote access (`/api/remote/start`); default: the one on PATH.
+    #[arg(long, env = "PINCER_CLOUDFLARED")]
+    pub cloudflared: Option<PathBuf>,
     /// The URL users reach Pincer at; https here makes session cookies Secure.
     #[arg(long, env = "PINCER_PUBLIC_URL")]
     pub public_url: Option<String>,

@@ -110,6 +110,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
             extra_tools: Vec::new(),
             licence_keys: TrustedKeys::parse(&args.license_keys).map_err(|e| format!("PINCER_LICENSE_KEYS: {e}"))?,
             licence_from_env: keys::licence_from_env()?,
+            cloudflared: args.cloudflared.clone(),
         },
     )
     .await?;
@@ -153,9 +154,14 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     // Channel receivers start once the server answers (a bot's first message may need it).
     let channels = services.channels.supervisor().clone();
     channels.start();
+    // A tunnel forwards to the address actually bound (port 0 picks one).
+    let tunnel = services.tunnel.clone();
+    tunnel.set_target(format!("http://{local}"));
     actix_web::rt::spawn(async move {
         shutdown.await;
         tracing::info!("shutdown signal received, draining connections");
+        // The way in from the internet closes first.
+        pincer_core::remote::RemoteAccess::stop(tunnel.as_ref()).await;
         // Sockets close (1001) so they do not hold the graceful stop, and runs end as aborted
         // (and are stored so) instead of being cut off mid-write.
         connections.close_all();

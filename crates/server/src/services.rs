@@ -60,6 +60,8 @@ pub struct ServiceConfig {
     pub licence_keys: TrustedKeys,
     /// `PINCER_LICENSE` (or `_FILE`): the licence the environment manages, if any.
     pub licence_from_env: Option<String>,
+    /// `PINCER_CLOUDFLARED`: the tunnel program; `None`: `cloudflared` on `PATH`.
+    pub cloudflared: Option<PathBuf>,
 }
 
 /// Every service, sharing one database, one clock and one audit trail.
@@ -90,6 +92,8 @@ pub struct Services {
     pub node: String,
     /// Leases, for the workers that run on one replica at a time.
     pub leases: Arc<dyn Leases>,
+    /// The Cloudflare tunnel (remote access), stopped until an admin starts it.
+    pub tunnel: Arc<pincer_connectors::cloudflared::Tunnel>,
     _node_lease: Box<dyn HeldLease>,
 }
 
@@ -190,6 +194,7 @@ impl Services {
         domain_lock.refresh().await.map_err(|e| format!("cannot read the domain lock: {e}"))?;
         let settings = Arc::new(SettingsService::new(store, cipher, clock, audit.clone()));
         Ok(Services {
+            tunnel: Arc::new(pincer_connectors::cloudflared::Tunnel::new(config.cloudflared.clone())),
             domain_lock,
             webhooks,
             channels,
@@ -235,6 +240,7 @@ impl Services {
             webhooks: self.webhooks.clone(),
             channels: self.channels.clone(),
             connections: self.connections.clone(),
+            remote: self.tunnel.clone(),
             readiness: Arc::new(DatabaseReadiness(self.database.clone())),
             config: HttpConfig { domain_lock: Some(self.domain_lock.clone()), ..config },
         }

@@ -103,6 +103,7 @@ async fn serve(extra: Arc<EchoTools>) -> InProcess {
             extra_tools: vec![extra],
             licence_keys: Default::default(),
             licence_from_env: None,
+            cloudflared: None,
         },
     )
     .await

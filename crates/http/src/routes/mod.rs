@@ -19,6 +19,7 @@ mod memory;
 mod profile;
 mod providers;
 mod qr;
+mod remote;
 mod sessions;
 mod settings;
 mod setup;
@@ -140,6 +141,7 @@ pub(crate) fn documents() -> Vec<Document> {
         tokens::Doc::openapi(),
         qr::Doc::openapi(),
         domain::Doc::openapi(),
+        remote::Doc::openapi(),
         crate::ws::Doc::openapi(),
         docs::Doc::openapi(),
     ]
@@ -169,6 +171,7 @@ pub(crate) fn table() -> Vec<Endpoint> {
         tokens::endpoints(),
         qr::endpoints(),
         domain::endpoints(),
+        remote::endpoints(),
         crate::ws::endpoints(),
         docs::endpoints(),
     ]
