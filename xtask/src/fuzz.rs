@@ -51,6 +51,8 @@ pub fn run(args: &Args) -> Result<(), String> {
         env: vec![
             ("PINCER_PROVIDER_BASEURL_OLLAMA_LOCAL", format!("http://{}", fake.addr)),
             ("PINCER_TELEGRAM_API_URL", format!("http://{}", telegram.addr)),
+            // Never a real tunnel to the internet from a fuzzed server, whatever is on PATH.
+            ("PINCER_CLOUDFLARED", "/nonexistent/cloudflared".into()),
             ("PINCER_LOG", "warn".into()),
         ],
     };
