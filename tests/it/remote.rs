@@ -14,11 +14,11 @@ use serde_json::{Value, json};
 
 use crate::support::assert_error;
 
-const URL: &str = "https://quiet-lake-apple.trycloudflare.com";
+pub const URL: &str = "https://quiet-lake-apple.trycloudflare.com";
 
 /// Writes the stand-in: it notes its pid and arguments, prints the quick tunnel banner on
 /// stderr, dies after a second the first time it runs, and then stays up.
-fn fake_cloudflared(dir: &Path) -> std::path::PathBuf {
+pub fn fake_cloudflared(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("cloudflared");
     let script = format!(
         "#!/bin/sh\n\

@@ -17,6 +17,7 @@ mod groups;
 mod journey;
 mod memory;
 mod qr;
+mod remote;
 mod serving;
 mod sessions;
 mod tokens;

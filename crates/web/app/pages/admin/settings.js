@@ -11,6 +11,7 @@ export function Settings() {
       <h1>Settings</h1>
       <${OrgContext} />
       <${DomainLock} />
+      <${RemoteAccess} />
       <${SettingStore} />
     </main>`;
 }
@@ -83,6 +84,37 @@ function DomainLock() {
           <${ErrorLine} error=${state.error} />
           <button type="submit" disabled=${state.busy}>Lock to this domain</button>
         </form>`}
+    </section>`;
+}
+
+// Remote access: a Cloudflare quick tunnel to this server. Its URL appears once cloudflared
+// prints it, so the section asks again every two seconds while the tunnel is coming up.
+function RemoteAccess() {
+  const [tunnel, setTunnel] = useState(null);
+  const [loadError, setLoadError] = useState(null);
+  const [state, run] = useAction();
+  const load = () => get('/api/remote/status').then(setTunnel).catch(setLoadError);
+  useEffect(() => { load(); }, []);
+  const settling = tunnel && (tunnel.state === 'starting' || tunnel.state === 'restarting');
+  useEffect(() => {
+    if (!settling) return undefined;
+    const timer = setTimeout(load, 2000);
+    return () => clearTimeout(timer);
+  }, [tunnel]);
+  const start = async () => { const t = await run(() => post('/api/remote/start')); if (t) setTunnel(t); };
+  const stop = async () => { const t = await run(() => post('/api/remote/stop')); if (t) setTunnel(t); };
+  const running = tunnel && tunnel.state !== 'stopped';
+  return html`
+    <section class="card" aria-labelledby="remote-heading">
+      <h2 id="remote-heading">Remote access</h2>
+      <p class="meta">A Cloudflare tunnel makes this server reachable from anywhere without opening a port. Anyone with the address reaches the sign-in page.</p>
+      <${ErrorLine} error=${loadError ?? state.error} />
+      ${tunnel && html`
+        <p role="status">Tunnel: <strong>${tunnel.state}</strong>${tunnel.url && html` at <a href=${tunnel.url}>${tunnel.url}</a>`}</p>
+        ${tunnel.lastError && running && html`<p class="meta">Last stop: ${tunnel.lastError}; started again ${tunnel.restarts === 1 ? 'once' : `${tunnel.restarts} times`}.</p>`}
+        ${running
+          ? html`<button type="button" class="secondary" disabled=${state.busy} onClick=${stop}>Stop the tunnel</button>`
+          : html`<button type="button" disabled=${state.busy} onClick=${start}>Start a tunnel</button>`}`}
     </section>`;
 }
 
