@@ -143,3 +143,37 @@ async fn tokens_act_within_their_scopes_and_end_when_revoked() {
     let (_, created) = admin.send_json("GET", "/api/audit?eventType=token.created", Value::Null).await;
     assert!(!created.to_string().contains(&token), "the token is never in the audit trail");
 }
+
+/// The first acceptance point: a token with only `chat` chats over the WebSocket (sent as
+/// a script sends it, `Authorization: Bearer`) and gets 403 `missing_scope` on `GET /api/users`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chat_only_token_chats_over_the_socket_and_nothing_else() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let p = crate::chat_errors::with_openai().await;
+    let agent = crate::chat_errors::shared_agent(&p, &[]).await;
+    let (_, created) = p.admin.send_json("POST", "/api/tokens", json!({"name": "bot", "scopes": ["chat"]})).await;
+    let token = created["token"].as_str().unwrap().to_string();
+
+    let refused = bearer(&p.server, &token, "GET", "/api/users", Value::Null).await;
+    assert_error(&refused, 403, "missing_scope");
+    assert!(refused.1["error"].as_str().unwrap().contains("admin"), "{}", refused.1);
+    assert_error(&bearer(&p.server, &token, "GET", "/api/agents", Value::Null).await, 403, "missing_scope");
+
+    p.fake.push_reply(pincer_testkit::FakeReply::text(&["Hello ", "from the bot."]));
+    let url = p.server.url("/api/ws").replacen("http://", "ws://", 1);
+    let mut request = url.as_str().into_client_request().unwrap();
+    request.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
+    let (ws, _) = tokio_tungstenite::connect_async(request).await.expect("a chat token opens the socket");
+    let mut socket = crate::ws::ChatSocket::from_stream(ws);
+    socket.message(&agent, "Hi").await;
+    assert_eq!(crate::ws::chunk_text(&socket.until("complete").await), "Hello from the bot.");
+
+    let (_, narrow) =
+        p.admin.send_json("POST", "/api/tokens", json!({"name": "reader", "scopes": ["agents:read"]})).await;
+    let url = p.server.url("/api/ws").replacen("http://", "ws://", 1);
+    let mut request = url.as_str().into_client_request().unwrap();
+    let narrow = narrow["token"].as_str().unwrap();
+    request.headers_mut().insert("Authorization", format!("Bearer {narrow}").parse().unwrap());
+    assert_eq!(crate::ws::refused_status(request).await, 403, "a token without chat cannot open the socket");
+}

@@ -29,6 +29,26 @@ impl PasswordHasher for Argon2 {
 }
 
 fn identity(audit: Arc<MemorySink>) -> Identity {
+    identity_at(audit, Arc::new(SystemClock))
+}
+
+/// A clock the test moves.
+#[derive(Default)]
+struct StepClock(std::sync::atomic::AtomicI64);
+
+impl StepClock {
+    fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl pincer_core::Clock for StepClock {
+    fn now(&self) -> pincer_core::Timestamp {
+        pincer_core::Timestamp(1_800_000_000_000 + self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
+fn identity_at(audit: Arc<MemorySink>, clock: Arc<dyn pincer_core::Clock>) -> Identity {
     let stores = Arc::new(MemoryStores::default());
     Identity::new(IdentityDeps {
         users: stores.clone(),
@@ -37,7 +57,7 @@ fn identity(audit: Arc<MemorySink>) -> Identity {
         pairings: stores.clone(),
         invites: stores,
         hasher: Arc::new(Argon2),
-        clock: Arc::new(SystemClock),
+        clock,
         audit,
         accounts: Arc::new(NoAccountHook),
         session_watch: Arc::new(NoSessionWatch),
@@ -92,4 +112,29 @@ async fn an_action_taken_with_an_api_token_is_recorded_as_the_token() {
     let renames: Vec<Actor> =
         audit.events().into_iter().filter(|e| e.event_type == "user.updated").map(|e| e.actor).collect();
     assert_eq!(renames, [Actor::ApiKey(token.to_string()), Actor::User(ada.user_id.to_string())]);
+}
+
+/// A QR sign-in code works once, and not once its two minutes are over.
+#[tokio::test]
+async fn a_qr_code_signs_in_once_and_only_within_two_minutes() {
+    let clock = Arc::new(StepClock::default());
+    let identity = identity_at(Arc::new(MemorySink::default()), clock.clone());
+    let setup = identity.setup("Ada", "ada@example.com", "a long admin passphrase").await.unwrap();
+    let ada = identity.authenticate(setup.token.expose()).await.unwrap();
+
+    let late = identity.qr_sign_in_code(&ada).await.unwrap();
+    clock.advance(pincer_identity::service::QR_TTL_MS);
+    let refused = identity.qr_login(late.code.expose(), "Phone", "10.0.0.9").await;
+    assert_eq!(refused.err(), Some(IdentityError::InvalidToken), "expired at two minutes");
+
+    let fresh = identity.qr_sign_in_code(&ada).await.unwrap();
+    clock.advance(pincer_identity::service::QR_TTL_MS - 1);
+    let phone = identity.qr_login(fresh.code.expose(), "Phone", "10.0.0.9").await.unwrap();
+    assert_eq!(phone.user.email, "ada@example.com");
+    let again = identity.qr_login(fresh.code.expose(), "Phone", "10.0.0.9").await;
+    assert_eq!(again.err(), Some(IdentityError::InvalidToken), "used once");
+
+    let script =
+        Principal { credential: Credential::ApiToken { id: ApiTokenId::new(), scopes: vec![Scope::Admin] }, ..ada };
+    assert!(matches!(identity.qr_sign_in_code(&script).await, Err(IdentityError::WrongCredential(_))));
 }
