@@ -51,8 +51,10 @@ pub fn run(args: &Args) -> Result<(), String> {
         env: vec![
             ("PINCER_PROVIDER_BASEURL_OLLAMA_LOCAL", format!("http://{}", fake.addr)),
             ("PINCER_TELEGRAM_API_URL", format!("http://{}", telegram.addr)),
-            // Never a real tunnel to the internet from a fuzzed server, whatever is on PATH.
-            ("PINCER_CLOUDFLARED", "/nonexistent/cloudflared".into()),
+            // Never a real tunnel to the internet from a fuzzed server, whatever is on PATH: a
+            // program that ends at once stands in (the tunnel restarts it, as it would a dying
+            // cloudflared). A missing one would answer 503, which the no-5xx check counts.
+            ("PINCER_CLOUDFLARED", "/bin/true".into()),
             ("PINCER_LOG", "warn".into()),
         ],
     };
