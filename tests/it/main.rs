@@ -50,6 +50,7 @@ mod remote;
 mod replicas;
 mod restart;
 mod run_cap;
+mod security;
 mod session_cap;
 mod sessions;
 mod settings;

@@ -30,6 +30,7 @@ pub const DOMAIN: &[&str] = &[
     "pincer-channels",
     "pincer-integrations",
     "pincer-usage",
+    "pincer-security",
 ];
 
 /// The adapters: they implement domain ports over real I/O.

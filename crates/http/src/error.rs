@@ -141,6 +141,19 @@ impl From<AuditError> for ApiError {
     }
 }
 
+impl From<pincer_security::SecurityError> for ApiError {
+    fn from(e: pincer_security::SecurityError) -> Self {
+        use pincer_security::SecurityError as E;
+        let status = match &e {
+            E::AdminRequired | E::MissingScope(_) => StatusCode::FORBIDDEN,
+            E::InvalidDate => StatusCode::BAD_REQUEST,
+            E::ReportNotFound => StatusCode::NOT_FOUND,
+            E::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}
+
 impl From<UsageError> for ApiError {
     fn from(e: UsageError) -> Self {
         let status = match &e {

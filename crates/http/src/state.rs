@@ -88,6 +88,8 @@ pub struct AppState {
     /// The tunnel from the internet (`/api/remote/*`): while it is active, loopback is no proof
     /// of being on this machine.
     pub remote: Arc<dyn pincer_core::remote::RemoteAccess>,
+    /// Security audits and the daily self-audit reports.
+    pub security: Arc<pincer_security::SecurityAudit>,
     pub readiness: Arc<dyn Readiness>,
     pub config: HttpConfig,
 }

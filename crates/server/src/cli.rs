@@ -67,6 +67,10 @@ pub struct ServeArgs {
     /// The `cloudflared` program for remote access (`/api/remote/start`); default: the one on PATH.
     #[arg(long, env = "PINCER_CLOUDFLARED")]
     pub cloudflared: Option<PathBuf>,
+    /// Where backups are kept; the security self-audit reports the age of the newest file there.
+    /// Default: `backups/` in the data directory.
+    #[arg(long, env = "PINCER_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
     /// The URL users reach Pincer at; https here makes session cookies Secure.
     #[arg(long, env = "PINCER_PUBLIC_URL")]
     pub public_url: Option<String>,

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod head_file;
+pub mod host_probe;
 mod keys;
 pub mod services;
 mod telemetry;
@@ -20,6 +21,7 @@ use pincer_http::HttpConfig;
 use pincer_identity::Identity;
 use pincer_identity::licence::TrustedKeys;
 use pincer_identity::session_purge::SessionPurge;
+use pincer_security::DailySelfAudit;
 use pincer_store::Database;
 
 use crate::cli::ServeArgs;
@@ -75,6 +77,33 @@ pub fn unlock_domain(args: cli::StoreArgs) -> Result<(), String> {
     })
 }
 
+/// Creates a new SQLite database file readable by this user only (0600; SQLite gives its `-wal`
+/// and `-shm` files the same mode), instead of letting SQLite create it under the umask (usually
+/// world-readable). An existing file is left as it is: the security self-audit reports its mode.
+fn create_private_sqlite_file(database_url: &str) {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(path) = pincer_store::sqlite_file(database_url) {
+        // When it exists already, or its folder does not, opening it reports what is wrong.
+        let _ = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+    }
+}
+
+/// What the security self-audit reads of this process's configuration.
+fn host_config(args: &ServeArgs, database_url: &str) -> host_probe::HostConfig {
+    host_probe::HostConfig {
+        data_dir: args.data_dir.clone(),
+        database_url: database_url.to_string(),
+        encryption_key_from_env: args.encryption_key.is_some(),
+        audit_key_from_env: args.audit_key.is_some(),
+        secret_flags_on_command_line: host_probe::HostConfig::secret_flags(std::env::args()),
+        licence_file: std::env::var_os("PINCER_LICENSE_FILE").filter(|p| !p.is_empty()).map(Into::into),
+        bind: args.bind.clone(),
+        public_url: args.public_url.clone(),
+        behind_proxy: !args.trusted_proxies.is_empty(),
+        backup_dir: args.backup_dir.clone().unwrap_or_else(|| args.data_dir.join("backups")),
+    }
+}
+
 /// Runs the server until SIGTERM or SIGINT, then shuts down gracefully.
 pub fn serve(args: ServeArgs) -> Result<(), String> {
     // Held until the server has stopped: dropping it writes out the lines still queued.
@@ -89,6 +118,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     let database_url =
         args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("pincer.db").display()));
 
+    create_private_sqlite_file(&database_url);
     let db = Database::open(&database_url).await.map_err(|e| e.to_string())?;
     let applied = db.migrate().await.map_err(|e| e.to_string())?;
     if !applied.is_empty() {
@@ -111,6 +141,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
             licence_keys: TrustedKeys::parse(&args.license_keys).map_err(|e| format!("PINCER_LICENSE_KEYS: {e}"))?,
             licence_from_env: keys::licence_from_env()?,
             cloudflared: args.cloudflared.clone(),
+            host: host_config(&args, &database_url),
         },
     )
     .await?;
@@ -148,6 +179,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         vec![
             Arc::new(IntegrityCheck::new(audit, Duration::from_secs(args.audit_check_interval.max(1)))),
             Arc::new(SessionPurge::new(identity, Duration::from_secs(args.session_purge_interval.max(1)))),
+            Arc::new(DailySelfAudit::new(services.security.clone())),
         ],
         services.leases.clone(),
     );

@@ -32,7 +32,10 @@ use pincer_store::{BlockingPasswordHasher, Database};
 use pincer_usage::budget::{BudgetDeps, Budgets};
 use pincer_usage::{UsageReporter, UsageReporterDeps};
 
+use pincer_security::{SecurityAudit, SecurityDeps};
+
 use crate::head_file::HeadFile;
+use crate::host_probe::{HostConfig, SystemHostProbe};
 
 /// How long a provider may take to answer a credential check or a model list.
 const PROVIDER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -62,6 +65,8 @@ pub struct ServiceConfig {
     pub licence_from_env: Option<String>,
     /// `PINCER_CLOUDFLARED`: the tunnel program; `None`: `cloudflared` on `PATH`.
     pub cloudflared: Option<PathBuf>,
+    /// What the security self-audit reads of the host's configuration.
+    pub host: HostConfig,
 }
 
 /// Every service, sharing one database, one clock and one audit trail.
@@ -94,6 +99,8 @@ pub struct Services {
     pub leases: Arc<dyn Leases>,
     /// The Cloudflare tunnel (remote access), stopped until an admin starts it.
     pub tunnel: Arc<pincer_connectors::cloudflared::Tunnel>,
+    /// Security audits and the daily self-audit reports.
+    pub security: Arc<SecurityAudit>,
     _node_lease: Box<dyn HeldLease>,
 }
 
@@ -192,9 +199,18 @@ impl Services {
         });
         let domain_lock = Arc::new(DomainLock::new(store.clone(), clock.clone(), audit.clone()));
         domain_lock.refresh().await.map_err(|e| format!("cannot read the domain lock: {e}"))?;
+        let tunnel = Arc::new(pincer_connectors::cloudflared::Tunnel::new(config.cloudflared.clone()));
+        let security = Arc::new(SecurityAudit::new(SecurityDeps {
+            host: Arc::new(SystemHostProbe::new(config.host.clone(), domain_lock.clone(), tunnel.clone())),
+            facts: store.clone(),
+            reports: store.clone(),
+            audit: audit.clone(),
+            clock: clock.clone(),
+        }));
         let settings = Arc::new(SettingsService::new(store, cipher, clock, audit.clone()));
         Ok(Services {
-            tunnel: Arc::new(pincer_connectors::cloudflared::Tunnel::new(config.cloudflared.clone())),
+            tunnel,
+            security,
             domain_lock,
             webhooks,
             channels,
@@ -241,6 +257,7 @@ impl Services {
             channels: self.channels.clone(),
             connections: self.connections.clone(),
             remote: self.tunnel.clone(),
+            security: self.security.clone(),
             readiness: Arc::new(DatabaseReadiness(self.database.clone())),
             config: HttpConfig { domain_lock: Some(self.domain_lock.clone()), ..config },
         }

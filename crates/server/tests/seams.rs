@@ -20,6 +20,7 @@ use pincer_agents::chat::{ToolSpec, TurnRequest};
 use pincer_agents::tools::{OfferedTool, ToolContext, ToolFailure, ToolId, ToolProvider};
 use pincer_core::{AgentId, UserId};
 use pincer_http::HttpConfig;
+use pincer_server::host_probe::HostConfig;
 use pincer_server::services::{ServiceConfig, Services};
 use pincer_store::Database;
 use pincer_testkit::server::Browser;
@@ -104,6 +105,18 @@ async fn serve(extra: Arc<EchoTools>) -> InProcess {
             licence_keys: Default::default(),
             licence_from_env: None,
             cloudflared: None,
+            host: HostConfig {
+                data_dir: data.path().to_path_buf(),
+                database_url: format!("sqlite://{}", data.path().join("pincer.db").display()),
+                encryption_key_from_env: true,
+                audit_key_from_env: true,
+                secret_flags_on_command_line: Vec::new(),
+                licence_file: None,
+                bind: "127.0.0.1:0".into(),
+                public_url: None,
+                behind_proxy: false,
+                backup_dir: data.path().join("backups"),
+            },
         },
     )
     .await

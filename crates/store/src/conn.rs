@@ -94,6 +94,11 @@ impl Target {
         Ok(Self { backend: Backend::Sqlite, connect: path.to_string(), display: format!("sqlite://{path}") })
     }
 
+    /// The file path, for a SQLite target.
+    pub fn sqlite_path(&self) -> &str {
+        &self.connect
+    }
+
     /// Opens one new connection, configured for Pincer.
     pub fn connect(&self) -> Result<AnyConn, ConnectError> {
         match self.backend {

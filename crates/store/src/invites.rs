@@ -147,7 +147,11 @@ impl InviteStore for Database {
             backend::write(conn, None, |conn| {
                 mark_used(conn, &id, InviteKind::Reset, now.millis())?;
                 let updated = diesel::update(users::table.find(&user_id))
-                    .set((users::password_hash.eq(&hash), users::updated_at.eq(now.millis())))
+                    .set((
+                        users::password_hash.eq(&hash),
+                        users::updated_at.eq(now.millis()),
+                        users::password_changed_at.eq(now.millis()),
+                    ))
                     .execute(conn)?;
                 if updated == 0 {
                     return Err(StoreError::NotFound.into());

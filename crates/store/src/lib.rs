@@ -32,6 +32,7 @@ mod pairings;
 mod providers;
 mod rows;
 mod schema;
+mod security;
 mod sessions;
 mod settings;
 mod usage;
@@ -44,6 +45,13 @@ use pincer_core::StoreError;
 
 pub use conn::{AnyConn, Backend};
 pub use hasher::BlockingPasswordHasher;
+
+/// The SQLite file a database URL names (`sqlite://path`, `sqlite:path`, a plain path); `None`
+/// for PostgreSQL or a URL [`Database::open`] would refuse.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let target = conn::Target::parse(url).ok()?;
+    (target.backend == Backend::Sqlite).then(|| target.sqlite_path().into())
+}
 
 use crate::conn::Target;
 use crate::error::DbError;

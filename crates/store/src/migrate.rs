@@ -22,6 +22,15 @@ pub fn run_pending(conn: &mut AnyConn) -> Result<Vec<String>, BoxError> {
     })
 }
 
+/// The versions of the embedded migrations the database has not had yet.
+pub fn pending(conn: &mut AnyConn) -> Result<Vec<String>, BoxError> {
+    let pending = match conn {
+        AnyConn::Sqlite(c) => c.pending_migrations(SQLITE)?.iter().map(|m| m.name().to_string()).collect(),
+        AnyConn::Postgres(c) => c.pending_migrations(POSTGRES)?.iter().map(|m| m.name().to_string()).collect(),
+    };
+    Ok(pending)
+}
+
 /// Reverts the newest applied migration under the migration lock; `None` when none is applied.
 pub fn revert_last(conn: &mut AnyConn) -> Result<Option<String>, BoxError> {
     fn revert<C: MigrationHarness<B>, B: diesel::backend::Backend>(

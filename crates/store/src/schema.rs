@@ -12,6 +12,7 @@ diesel::table! {
         context -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        password_changed_at -> Nullable<BigInt>,
     }
 }
 
@@ -412,5 +413,14 @@ diesel::table! {
         user_id -> Text,
         chat_key -> Text,
         updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    security_reports (day) {
+        day -> Text,
+        created_at -> BigInt,
+        score -> Integer,
+        checks -> Text,
     }
 }

@@ -176,7 +176,11 @@ impl UserStore for Database {
         let (id, hash) = (id.to_string(), hash.to_string());
         self.run_write("users.set_password_hash", move |conn| {
             let updated = diesel::update(users::table.find(&id))
-                .set((users::password_hash.eq(&hash), users::updated_at.eq(now.millis())))
+                .set((
+                    users::password_hash.eq(&hash),
+                    users::updated_at.eq(now.millis()),
+                    users::password_changed_at.eq(now.millis()),
+                ))
                 .execute(conn)?;
             expect_one(updated)
         })

@@ -20,6 +20,7 @@ mod profile;
 mod providers;
 mod qr;
 mod remote;
+mod security;
 mod sessions;
 mod settings;
 mod setup;
@@ -142,6 +143,7 @@ pub(crate) fn documents() -> Vec<Document> {
         qr::Doc::openapi(),
         domain::Doc::openapi(),
         remote::Doc::openapi(),
+        security::Doc::openapi(),
         crate::ws::Doc::openapi(),
         docs::Doc::openapi(),
     ]
@@ -172,6 +174,7 @@ pub(crate) fn table() -> Vec<Endpoint> {
         qr::endpoints(),
         domain::endpoints(),
         remote::endpoints(),
+        security::endpoints(),
         crate::ws::endpoints(),
         docs::endpoints(),
     ]
