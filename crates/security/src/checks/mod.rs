@@ -47,3 +47,6 @@ fn list(items: impl IntoIterator<Item = String>) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;
