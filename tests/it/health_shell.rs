@@ -16,7 +16,10 @@ async fn health_reports_the_database_and_sets_security_headers() {
     assert!(res.headers().contains_key("referrer-policy"));
     assert!(res.headers().contains_key("content-security-policy"));
     let body: Value = res.json().await.unwrap();
-    assert_eq!(body, json!({"status": "ok", "database": "ok", "auditEventsLost": 0}));
+    assert_eq!(
+        body,
+        json!({"status": "ok", "database": "ok", "auditEventsLost": 0, "version": env!("CARGO_PKG_VERSION")})
+    );
 }
 
 /// Auditing never fails the audited action (issue #21, low): when the audit store refuses

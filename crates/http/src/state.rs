@@ -20,6 +20,23 @@ pub trait Readiness: Send + Sync + 'static {
     async fn database_ok(&self) -> bool;
 }
 
+/// Set when shutdown begins: from then on `/api/health/ready` answers 503 while the listener still
+/// serves, so load balancers stop sending requests before it closes.
+#[derive(Debug, Default)]
+pub struct Draining(std::sync::atomic::AtomicBool);
+
+impl Draining {
+    /// Shutdown has begun.
+    pub fn begin(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_draining(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// HTTP-level settings derived from the server configuration.
 #[derive(Clone, Debug, Default)]
 pub struct HttpConfig {
@@ -91,5 +108,7 @@ pub struct AppState {
     /// Security audits and the daily self-audit reports.
     pub security: Arc<pincer_security::SecurityAudit>,
     pub readiness: Arc<dyn Readiness>,
+    /// Whether shutdown has begun (readiness turns 503).
+    pub draining: Arc<Draining>,
     pub config: HttpConfig,
 }

@@ -23,6 +23,28 @@ pub enum Command {
     /// Clear the domain lock, for an admin whom it locks out (audited; running servers follow
     /// within seconds).
     UnlockDomain(StoreArgs),
+    /// Apply the database migrations this binary has (`serve` also does at start), or revert the
+    /// newest one.
+    Migrate(MigrateArgs),
+    /// Ask a running server whether it is ready (exit 0) or not (exit 1): for container health
+    /// checks.
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Revert the newest applied migration instead.
+    #[arg(long)]
+    pub revert: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The server's listening address (a wildcard address is probed on loopback).
+    #[arg(long, env = "PINCER_BIND", default_value = "127.0.0.1:7777")]
+    pub bind: String,
 }
 
 /// Where an existing installation keeps its data: what commands other than `serve` open.
@@ -101,6 +123,10 @@ pub struct ServeArgs {
     /// Seconds between background verifications of the audit chain.
     #[arg(long, env = "PINCER_AUDIT_CHECK_INTERVAL", default_value_t = 900)]
     pub audit_check_interval: u64,
+    /// Seconds between the shutdown signal and the listener closing, while `/api/health/ready`
+    /// already answers 503 (for load balancers that poll it; 0: close at once).
+    #[arg(long, env = "PINCER_DRAIN_SECONDS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=300))]
+    pub drain_seconds: u64,
     /// Seconds between removals of expired sessions.
     #[arg(long, env = "PINCER_SESSION_PURGE_INTERVAL", default_value_t = 600)]
     pub session_purge_interval: u64,

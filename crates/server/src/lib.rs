@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod head_file;
+pub mod healthcheck;
 pub mod host_probe;
 mod keys;
 pub mod services;
@@ -104,6 +105,39 @@ fn host_config(args: &ServeArgs, database_url: &str) -> host_probe::HostConfig {
     }
 }
 
+/// `pincer migrate [--revert]`: applies the pending migrations (under the PostgreSQL migration
+/// lock, so a starting replica waits) or reverts the newest; returns what it did.
+pub fn migrate(args: cli::MigrateArgs) -> Result<String, String> {
+    let database_url = args
+        .store
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", args.store.data_dir.join("pincer.db").display()));
+    if args.store.database_url.is_none() && !args.store.data_dir.is_dir() {
+        return Err(format!(
+            "{} does not exist (give --data-dir or PINCER_DATABASE_URL)",
+            args.store.data_dir.display()
+        ));
+    }
+    create_private_sqlite_file(&database_url);
+    actix_web::rt::System::new().block_on(async move {
+        let db = Database::open(&database_url).await.map_err(|e| e.to_string())?;
+        let done = if args.revert {
+            db.revert_last().await.map_err(|e| e.to_string()).map(|reverted| match reverted {
+                Some(version) => format!("reverted {version}"),
+                None => "no migration is applied".to_string(),
+            })
+        } else {
+            db.migrate().await.map_err(|e| e.to_string()).map(|applied| match applied.as_slice() {
+                [] => "the database is up to date".to_string(),
+                versions => format!("applied {}", versions.join(", ")),
+            })
+        };
+        db.close(Duration::from_secs(5)).await;
+        done
+    })
+}
+
 /// Runs the server until SIGTERM or SIGINT, then shuts down gracefully.
 pub fn serve(args: ServeArgs) -> Result<(), String> {
     // Held until the server has stopped: dropping it writes out the lines still queued.
@@ -189,9 +223,16 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     // A tunnel forwards to the address actually bound (port 0 picks one).
     let tunnel = services.tunnel.clone();
     tunnel.set_target(format!("http://{local}"));
+    let (draining, drain_seconds) = (services.draining.clone(), args.drain_seconds);
     actix_web::rt::spawn(async move {
         shutdown.await;
-        tracing::info!("shutdown signal received, draining connections");
+        // Readiness answers 503 from now on; the listener keeps serving for the drain period,
+        // so load balancers that poll it stop sending requests before it closes.
+        draining.begin();
+        tracing::info!(drain_seconds, "shutdown signal received, draining connections");
+        if drain_seconds > 0 {
+            tokio::time::sleep(Duration::from_secs(drain_seconds)).await;
+        }
         // The way in from the internet closes first.
         pincer_core::remote::RemoteAccess::stop(tunnel.as_ref()).await;
         // Sockets close (1001) so they do not hold the graceful stop, and runs end as aborted

@@ -26,6 +26,25 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Migrate(args) => match pincer_server::migrate(args) {
+            Ok(done) => {
+                println!("pincer: {done}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("pincer: {message}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Healthcheck(args) => {
+            match pincer_server::healthcheck::probe_address(&args.bind).and_then(pincer_server::healthcheck::check) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    eprintln!("pincer: {message}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Openapi => {
             let mut out = std::io::stdout().lock();
             match out.write_all(pincer_http::openapi_json()).and_then(|()| out.write_all(b"\n")) {

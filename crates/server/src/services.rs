@@ -21,7 +21,7 @@ use pincer_channels::{
 use pincer_connectors::{LocalDocumentFolders, LocalDocuments};
 use pincer_core::crypto::Cipher;
 use pincer_core::{HeldLease, Leases, SystemClock};
-use pincer_http::{AppState, Connections, HttpConfig, Readiness};
+use pincer_http::{AppState, Connections, Draining, HttpConfig, Readiness};
 use pincer_identity::domain_lock::DomainLock;
 use pincer_identity::groups::{GroupDeps, Groups};
 use pincer_identity::licence::{LicenceDeps, LicenceService, TrustedKeys};
@@ -101,6 +101,8 @@ pub struct Services {
     pub tunnel: Arc<pincer_connectors::cloudflared::Tunnel>,
     /// Security audits and the daily self-audit reports.
     pub security: Arc<SecurityAudit>,
+    /// Set when shutdown begins (readiness turns 503).
+    pub draining: Arc<Draining>,
     _node_lease: Box<dyn HeldLease>,
 }
 
@@ -211,6 +213,7 @@ impl Services {
         Ok(Services {
             tunnel,
             security,
+            draining: Arc::new(Draining::default()),
             domain_lock,
             webhooks,
             channels,
@@ -259,6 +262,7 @@ impl Services {
             remote: self.tunnel.clone(),
             security: self.security.clone(),
             readiness: Arc::new(DatabaseReadiness(self.database.clone())),
+            draining: self.draining.clone(),
             config: HttpConfig { domain_lock: Some(self.domain_lock.clone()), ..config },
         }
     }

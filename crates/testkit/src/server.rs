@@ -148,6 +148,11 @@ impl TestServer {
         }
     }
 
+    /// The server process's id, while it runs (to signal it without waiting).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(std::process::Child::id)
+    }
+
     /// Sends SIGTERM and waits for the process to exit.
     pub async fn stop(&mut self) -> ExitStatus {
         let mut child = self.child.take().unwrap_or_else(|| panic!("the server is not running"));
