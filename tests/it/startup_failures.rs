@@ -76,3 +76,15 @@ fn an_unreachable_database_is_reported_without_its_password() {
     assert!(reason(&stderr).starts_with("pincer: could not connect to postgres://pincer:***@127.0.0.1:"), "{stderr}");
     assert!(!stderr.contains("hunter2-secret"), "the password was printed: {stderr}");
 }
+
+/// Issue #20: a documents root that contains the data directory (or lies inside it) would let an
+/// agent granted documents reach the keys and the database: the server refuses to start.
+#[test]
+fn a_documents_root_overlapping_the_data_directory_is_refused() {
+    // The fresh data directory is created in the temporary folder: that folder contains it.
+    let tmp = std::env::temp_dir();
+    let (ok, stderr) = serve_until_exit(&[("PINCER_DOCUMENTS_DIR", tmp.to_str().unwrap())]);
+    assert!(!ok, "{stderr}");
+    let why = reason(&stderr);
+    assert!(why.starts_with("pincer: the documents root") && why.contains("overlap"), "{stderr}");
+}

@@ -99,8 +99,9 @@ pub struct ServeArgs {
     /// Comma-separated proxy addresses whose X-Forwarded-For is believed.
     #[arg(long, env = "PINCER_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
-    /// Root of the folders agents may be granted (used by the agents issue).
-    #[arg(long, env = "PINCER_DOCUMENTS_DIR", default_value = "/data")]
+    /// Root of the folders agents may be granted; must not overlap the data directory (the
+    /// default is its sibling, so the two defaults never do).
+    #[arg(long, env = "PINCER_DOCUMENTS_DIR", default_value = "./pincer-documents")]
     pub documents_dir: PathBuf,
     /// Base URL of the Anthropic API (proxies, tests).
     #[arg(long, env = "PINCER_PROVIDER_BASEURL_ANTHROPIC")]

@@ -78,6 +78,42 @@ pub fn unlock_domain(args: cli::StoreArgs) -> Result<(), String> {
     })
 }
 
+/// Refuses a documents root that contains the data directory or lies inside it: an agent granted
+/// a documents folder must never reach `secrets/` or the database.
+fn refuse_overlap(data_dir: &std::path::Path, documents_dir: &std::path::Path) -> Result<(), String> {
+    let data = absolute(data_dir)?;
+    let documents = absolute(documents_dir)?;
+    if data.starts_with(&documents) || documents.starts_with(&data) {
+        return Err(format!(
+            "the documents root {} and the data directory {} overlap: agents granted documents could reach the \
+             keys and the database; give PINCER_DOCUMENTS_DIR and PINCER_DATA_DIR separate folders",
+            documents.display(),
+            data.display()
+        ));
+    }
+    Ok(())
+}
+
+/// `path` made absolute with its symbolic links resolved as far as it exists (the rest, not yet
+/// created, appended as written).
+fn absolute(path: &std::path::Path) -> Result<std::path::PathBuf, String> {
+    let path = std::path::absolute(path).map_err(|e| format!("cannot resolve {}: {e}", path.display()))?;
+    let mut existing = path.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(resolved) = existing.canonicalize() {
+            return Ok(rest.iter().rev().fold(resolved, |p, part| p.join(part)));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return Ok(path.clone()),
+        }
+    }
+}
+
 /// Creates a new SQLite database file readable by this user only (0600; SQLite gives its `-wal`
 /// and `-shm` files the same mode), instead of letting SQLite create it under the umask (usually
 /// world-readable). An existing file is left as it is: the security self-audit reports its mode.
@@ -148,6 +184,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
 async fn run(args: ServeArgs) -> Result<(), String> {
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| format!("cannot create data directory {}: {e}", args.data_dir.display()))?;
+    refuse_overlap(&args.data_dir, &args.documents_dir)?;
     let keys = keys::load(&args.data_dir, args.encryption_key.as_deref(), args.audit_key.as_deref())?;
     let database_url =
         args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("pincer.db").display()));
