@@ -62,3 +62,13 @@ async fn healthcheck_exits_zero_for_a_ready_server_and_one_otherwise() {
     assert_eq!(down.status.code(), Some(1), "{}", said(&down));
     assert!(said(&down).contains("cannot connect"), "{}", said(&down));
 }
+
+#[test]
+fn version_names_the_release_and_the_commit() {
+    let out = pincer(&["--version"], &[]);
+    assert!(out.status.success(), "{}", said(&out));
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let prefix = format!("pincer {} (commit ", env!("CARGO_PKG_VERSION"));
+    let commit = text.strip_prefix(&prefix).and_then(|rest| rest.strip_suffix(')')).unwrap_or_else(|| panic!("{text}"));
+    assert!(commit == "unknown" || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())), "{text}");
+}

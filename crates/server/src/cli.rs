@@ -7,8 +7,11 @@ use std::path::PathBuf;
 use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 
+/// `0.1.0 (commit 1a2b3c4d5e6f)`: the release and the commit it was built from (`build.rs`).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("PINCER_COMMIT"), ")");
+
 #[derive(Debug, Parser)]
-#[command(name = "pincer", version, about = "Pincer: a self-hosted AI agent platform for teams")]
+#[command(name = "pincer", version = VERSION, about = "Pincer: a self-hosted AI agent platform for teams")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
