@@ -23,6 +23,7 @@ import { License } from './pages/admin/license.js';
 import { Groups } from './pages/admin/groups.js';
 import { Webhooks } from './pages/admin/webhooks.js';
 import { Channels } from './pages/admin/channels.js';
+import { Security } from './pages/admin/security.js';
 
 applyTheme(currentTheme());
 
@@ -84,6 +85,7 @@ function App() {
       : path === '/admin/groups' ? html`<${Groups} />`
       : path === '/admin/webhooks' ? html`<${Webhooks} />`
       : path === '/admin/channels' ? html`<${Channels} />`
+      : path === '/admin/security' ? html`<${Security} />`
       : html`<${NotFound} />`;
   } else if (path === '/' || path === '/agents') {
     page = html`<${Agents} />`;
@@ -120,7 +122,7 @@ function Layout({ user, onSignedOut, children }) {
       <a class="brand" href="/">Pincer</a>
       <nav aria-label="Main">
         ${user && html`<a href="/">Agents</a><a href="/memory">Memory</a>`}
-        ${user?.role === 'admin' && html`<a href="/admin/agents">Manage agents</a><a href="/admin/providers">Providers</a><a href="/admin/users">Users</a><a href="/admin/groups">Groups</a><a href="/admin/webhooks">Webhooks</a><a href="/admin/channels">Channels</a><a href="/admin/settings">Settings</a><a href="/admin/usage">Usage</a><a href="/admin/audit">Audit</a><a href="/admin/license">Licence</a>`}
+        ${user?.role === 'admin' && html`<a href="/admin/agents">Manage agents</a><a href="/admin/providers">Providers</a><a href="/admin/users">Users</a><a href="/admin/groups">Groups</a><a href="/admin/webhooks">Webhooks</a><a href="/admin/channels">Channels</a><a href="/admin/settings">Settings</a><a href="/admin/usage">Usage</a><a href="/admin/audit">Audit</a><a href="/admin/security">Security</a><a href="/admin/license">Licence</a>`}
         ${user && html`<a href="/api/docs">API</a>`}
       </nav>
       <div class="account">

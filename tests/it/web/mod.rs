@@ -18,6 +18,7 @@ mod journey;
 mod memory;
 mod qr;
 mod remote;
+mod security;
 mod serving;
 mod sessions;
 mod tokens;
