@@ -72,3 +72,99 @@ fn version_names_the_release_and_the_commit() {
     let commit = text.strip_prefix(&prefix).and_then(|rest| rest.strip_suffix(')')).unwrap_or_else(|| panic!("{text}"));
     assert!(commit == "unknown" || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())), "{text}");
 }
+
+/// Backup → restore → a server on the restored data directory: the audit chain verifies and the
+/// sealed provider key decrypts (the provider receives it). The backup is private, the keys lie
+/// apart in `<file>.secrets/`, and neither command overwrites what exists. On PostgreSQL the
+/// backup carries the keys and points at `pg_dump`, and restore points at `pg_restore`.
+#[tokio::test(flavor = "multi_thread")]
+async fn backup_then_restore_gives_a_server_whose_chain_verifies_and_secrets_decrypt() {
+    use std::os::unix::fs::PermissionsExt;
+
+    use pincer_testkit::fakes::{FakeKind, FakeProvider};
+    use reqwest::StatusCode;
+    use serde_json::{Value, json};
+
+    let fake = FakeProvider::start(FakeKind::Openai);
+    let key = fake.api_key().unwrap().to_string();
+    let server = TestServer::builder()
+        .env(&FakeKind::Openai.base_url_variable(), &fake.origin())
+        .env("PINCER_ALLOW_PRIVATE_URLS", "1")
+        .start()
+        .await;
+    let admin = server.setup_admin().await;
+    let (status, saved) =
+        admin.send_json("POST", "/api/settings/providers", json!({"provider": "openai", "apiKey": key})).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pincer-backup.db");
+    let (data_dir, url) = (server.data_dir().to_str().unwrap().to_string(), server.database().url().to_string());
+    let store_env = |data: &str, url: &str| {
+        vec![("PINCER_DATA_DIR".to_string(), data.to_string()), ("PINCER_DATABASE_URL".to_string(), url.to_string())]
+    };
+    let run = |args: Vec<String>, env: Vec<(String, String)>| {
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            pincer(&args, &env)
+        })
+    };
+    let file_arg = file.to_str().unwrap().to_string();
+    // Online, while the server runs.
+    let backup = run(vec!["backup".into(), file_arg.clone()], store_env(&data_dir, &url)).await.unwrap();
+    assert!(backup.status.success(), "{}", said(&backup));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let keys = dir.path().join("pincer-backup.db.secrets");
+    assert_eq!(mode(&keys), 0o700);
+    for name in ["encryption.key", "audit.key"] {
+        assert_eq!(mode(&keys.join(name)), 0o600, "{name}");
+        assert_eq!(
+            std::fs::read(keys.join(name)).unwrap(),
+            std::fs::read(server.data_dir().join("secrets").join(name)).unwrap()
+        );
+    }
+    let again = run(vec!["backup".into(), file_arg.clone()], store_env(&data_dir, &url)).await.unwrap();
+    assert!(!again.status.success() && said(&again).contains("exists already"), "{}", said(&again));
+
+    if server.database().is_postgres() {
+        assert!(said(&backup).contains("pg_dump"), "{}", said(&backup));
+        assert!(!file.exists(), "no SQLite copy of a PostgreSQL database");
+        let restore = run(vec!["restore".into(), file_arg], store_env(&data_dir, &url)).await.unwrap();
+        assert!(!restore.status.success() && said(&restore).contains("pg_restore"), "{}", said(&restore));
+        return;
+    }
+    assert_eq!(mode(&file), 0o600);
+
+    // Never over a data directory in use.
+    let live = run(vec!["restore".into(), file_arg.clone()], store_env(&data_dir, &url)).await.unwrap();
+    assert!(!live.status.success() && said(&live).contains("refuses to overwrite"), "{}", said(&live));
+
+    let restored = dir.path().join("restored");
+    let restored_dir = restored.to_str().unwrap().to_string();
+    let restored_url = format!("sqlite://{}", restored.join("pincer.db").display());
+    let restore = run(vec!["restore".into(), file_arg.clone()], store_env(&restored_dir, &restored_url)).await.unwrap();
+    assert!(restore.status.success(), "{}", said(&restore));
+    assert_eq!(mode(&restored.join("pincer.db")), 0o600);
+    assert_eq!(mode(&restored.join("secrets")), 0o700);
+    let twice = run(vec!["restore".into(), file_arg], store_env(&restored_dir, &restored_url)).await.unwrap();
+    assert!(!twice.status.success(), "{}", said(&twice));
+
+    let back = TestServer::builder()
+        .env(&FakeKind::Openai.base_url_variable(), &fake.origin())
+        .env("PINCER_ALLOW_PRIVATE_URLS", "1")
+        .env("PINCER_DATA_DIR", &restored_dir)
+        .env("PINCER_DATABASE_URL", &restored_url)
+        .start()
+        .await;
+    let admin = back.login("admin@example.com", pincer_testkit::server::PASSWORD).await;
+    let (status, verified) = admin.send_json("GET", "/api/audit/verify", Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{verified}");
+    assert_eq!(verified["valid"], true, "{verified}");
+    fake.clear_requests();
+    let (status, models) = admin.send_json("GET", "/api/providers/models", Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{models}");
+    let sent = fake.requests();
+    assert!(!sent.is_empty(), "the restored server called the provider");
+    assert_eq!(sent[0].header("authorization"), Some(format!("Bearer {key}").as_str()), "the sealed key decrypted");
+}

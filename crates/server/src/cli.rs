@@ -29,6 +29,11 @@ pub enum Command {
     /// Apply the database migrations this binary has (`serve` also does at start), or revert the
     /// newest one.
     Migrate(MigrateArgs),
+    /// Copy the database (SQLite: online, consistent) to a new file, and the keys to
+    /// `<file>.secrets/` beside it.
+    Backup(BackupArgs),
+    /// Restore a backup (and the keys beside it) into a data directory that holds none yet.
+    Restore(RestoreArgs),
     /// Ask a running server whether it is ready (exit 0) or not (exit 1): for container health
     /// checks.
     Healthcheck(HealthcheckArgs),
@@ -39,6 +44,22 @@ pub struct MigrateArgs {
     /// Revert the newest applied migration instead.
     #[arg(long)]
     pub revert: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The new backup file (it must not exist).
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file `pincer backup` wrote (its keys are read from `<file>.secrets/`).
+    pub file: PathBuf,
     #[command(flatten)]
     pub store: StoreArgs,
 }

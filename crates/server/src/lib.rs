@@ -1,6 +1,7 @@
 //! Wiring for the `pincer` binary: configuration, tracing, keys, database, services and the HTTP
 //! server. No business logic lives here.
 
+pub mod backup;
 pub mod cli;
 pub mod head_file;
 pub mod healthcheck;

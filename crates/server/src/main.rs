@@ -36,6 +36,8 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Backup(args) => report(pincer_server::backup::backup(args)),
+        Command::Restore(args) => report(pincer_server::backup::restore(args)),
         Command::Healthcheck(args) => {
             match pincer_server::healthcheck::probe_address(&args.bind).and_then(pincer_server::healthcheck::check) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -54,6 +56,22 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// Prints what a command did, line by line, or why it failed.
+fn report(outcome: Result<Vec<String>, String>) -> ExitCode {
+    match outcome {
+        Ok(lines) => {
+            for line in lines {
+                println!("pincer: {line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("pincer: {message}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -155,6 +155,29 @@ impl Database {
         self.migration_task(migrate::revert_last).await
     }
 
+    /// A consistent copy of a SQLite database into `path` (which must be absent or empty), taken
+    /// online with `VACUUM INTO` on a connection of its own: writers go on meanwhile, the copy
+    /// is the database as of one transaction. `Err` on PostgreSQL (use `pg_dump`) and with the
+    /// reason when the copy fails.
+    pub async fn backup_into(&self, path: &std::path::Path) -> Result<(), String> {
+        if self.target.backend != Backend::Sqlite {
+            return Err("a PostgreSQL database is backed up with pg_dump".into());
+        }
+        let target = self.target.clone();
+        let path = path.to_str().ok_or("the backup path is not valid UTF-8")?.to_string();
+        tokio::task::spawn_blocking(move || {
+            use diesel::RunQueryDsl as _;
+            let mut conn = target.connect().map_err(|e| e.0)?;
+            diesel::sql_query("VACUUM INTO ?")
+                .bind::<diesel::sql_types::Text, _>(&path)
+                .execute(&mut conn)
+                .map(|_| ())
+                .map_err(|e| format!("cannot copy the database to {path}: {e}"))
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+
     /// `SELECT 1` on one of the store's connections. Fails within the queue timeout when the
     /// database is unreachable.
     pub async fn ping(&self) -> Result<(), StoreError> {
