@@ -168,3 +168,55 @@ async fn backup_then_restore_gives_a_server_whose_chain_verifies_and_secrets_dec
     assert!(!sent.is_empty(), "the restored server called the provider");
     assert_eq!(sent[0].header("authorization"), Some(format!("Bearer {key}").as_str()), "the sealed key decrypted");
 }
+
+/// `pincer admin reset-password <email>`: the operator gets a one-time link for a locked-out
+/// admin while the server runs; the link sets a new password once; the reset is audited as the
+/// system's doing; an unknown email fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_operator_resets_a_lost_admin_password_from_the_command_line() {
+    use serde_json::{Value, json};
+
+    let server = TestServer::start().await;
+    let admin = server.setup_admin().await;
+    let env = vec![
+        ("PINCER_DATA_DIR".to_string(), server.data_dir().to_str().unwrap().to_string()),
+        ("PINCER_DATABASE_URL".to_string(), server.database().url().to_string()),
+        ("PINCER_PUBLIC_URL".to_string(), "https://pincer.example.com".to_string()),
+    ];
+    let run = |email: &str| {
+        let (email, env) = (email.to_string(), env.clone());
+        tokio::task::spawn_blocking(move || {
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            pincer(&["admin", "reset-password", &email], &env)
+        })
+    };
+    let out = run("Admin@Example.com").await.unwrap();
+    assert!(out.status.success(), "{}", said(&out));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let token = text
+        .split("https://pincer.example.com/invite/")
+        .nth(1)
+        .map(|t| t.trim().to_string())
+        .unwrap_or_else(|| panic!("no link in {text}"));
+
+    let claim = json!({"token": token, "name": "Admin", "password": "a brand new passphrase"});
+    let (status, body) = server.browser().send_json("POST", "/api/invite/claim", claim.clone()).await;
+    assert!(status.is_success(), "{status} {body}");
+    let (_, ended) = admin.send_json("GET", "/api/auth/me", Value::Null).await;
+    assert_eq!(ended["code"], "not_authenticated", "the reset ends the old sessions: {ended}");
+    let admin = server.login("admin@example.com", "a brand new passphrase").await;
+    let (status, _) = server.browser().send_json("POST", "/api/invite/claim", claim).await;
+    assert!(status.is_client_error(), "the link works once");
+
+    let (_, events) = admin.send_json("GET", "/api/audit?eventType=user.reset_created", Value::Null).await;
+    let entry = &events["entries"][0];
+    assert_eq!(
+        (entry["actorType"].as_str(), &entry["detail"]["by"]),
+        (Some("system"), &json!("command line")),
+        "{events}"
+    );
+
+    let unknown = run("nobody@example.com").await.unwrap();
+    assert_eq!(unknown.status.code(), Some(1), "{}", said(&unknown));
+    assert!(said(&unknown).contains("not found"), "{}", said(&unknown));
+}

@@ -34,6 +34,9 @@ pub enum Command {
     Backup(BackupArgs),
     /// Restore a backup (and the keys beside it) into a data directory that holds none yet.
     Restore(RestoreArgs),
+    /// Operator commands on accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Ask a running server whether it is ready (exit 0) or not (exit 1): for container health
     /// checks.
     Healthcheck(HealthcheckArgs),
@@ -44,6 +47,27 @@ pub struct MigrateArgs {
     /// Revert the newest applied migration instead.
     #[arg(long)]
     pub revert: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Print a one-time link that sets a new password for the account with this email (for an
+    /// admin who lost theirs; audited as the system's doing).
+    ResetPassword(ResetPasswordArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ResetPasswordArgs {
+    /// The account's email.
+    pub email: String,
+    /// The URL users reach Pincer at, for the link; default: http:// and PINCER_BIND.
+    #[arg(long, env = "PINCER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The server's listening address, for the link when no public URL is given.
+    #[arg(long, env = "PINCER_BIND", default_value = "127.0.0.1:7777")]
+    pub bind: String,
     #[command(flatten)]
     pub store: StoreArgs,
 }

@@ -142,6 +142,67 @@ fn host_config(args: &ServeArgs, database_url: &str) -> host_probe::HostConfig {
     }
 }
 
+/// `pincer admin reset-password <email>`: a one-time reset link for the account, made by the
+/// services of an existing installation (the same wiring as `serve`, without listening).
+pub fn reset_password(args: cli::ResetPasswordArgs) -> Result<String, String> {
+    if !args.store.data_dir.join("secrets").is_dir() {
+        return Err(format!("{} is not a Pincer data directory (no secrets/ in it)", args.store.data_dir.display()));
+    }
+    let keys = keys::load(&args.store.data_dir, args.store.encryption_key.as_deref(), args.store.audit_key.as_deref())?;
+    let database_url = args
+        .store
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", args.store.data_dir.join("pincer.db").display()));
+    let base = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
+    actix_web::rt::System::new().block_on(async move {
+        let db = Database::open(&database_url).await.map_err(|e| e.to_string())?;
+        let services = Services::build(&db, offline_config(&args.store.data_dir, &database_url, keys)?).await?;
+        let made = services.identity.reset_from_command_line(&args.email).await;
+        services.anchor.flush();
+        db.close(Duration::from_secs(5)).await;
+        let token = made.map_err(|e| format!("cannot make a reset link for {}: {e}", args.email))?;
+        Ok(format!(
+            "a one-time link to set a new password for {} (valid once, for 24 hours): {}/invite/{}",
+            args.email,
+            base.trim_end_matches('/'),
+            token.expose()
+        ))
+    })
+}
+
+/// The services' configuration for a command that works on an installation without serving it:
+/// its keys and data, no channels, no tools beyond the built-in ones.
+fn offline_config(data_dir: &std::path::Path, database_url: &str, keys: keys::Keys) -> Result<ServiceConfig, String> {
+    Ok(ServiceConfig {
+        secrets_dir: data_dir.join("secrets"),
+        encryption_key: keys.encryption,
+        audit_key: keys.audit,
+        documents_dir: data_dir.join("documents-unused"),
+        base_urls: BaseUrls::default(),
+        allow_private_urls: false,
+        max_runs_per_user: 1,
+        webhook_deliveries_per_minute: 1,
+        transports: Vec::new(),
+        extra_tools: Vec::new(),
+        licence_keys: TrustedKeys::default(),
+        licence_from_env: keys::licence_from_env()?,
+        cloudflared: None,
+        host: host_probe::HostConfig {
+            data_dir: data_dir.to_path_buf(),
+            database_url: database_url.to_string(),
+            encryption_key_from_env: false,
+            audit_key_from_env: false,
+            secret_flags_on_command_line: Vec::new(),
+            licence_file: None,
+            bind: String::new(),
+            public_url: None,
+            behind_proxy: false,
+            backup_dir: data_dir.join("backups"),
+        },
+    })
+}
+
 /// `pincer migrate [--revert]`: applies the pending migrations (under the PostgreSQL migration
 /// lock, so a starting replica waits) or reverts the newest; returns what it did.
 pub fn migrate(args: cli::MigrateArgs) -> Result<String, String> {

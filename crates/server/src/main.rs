@@ -36,6 +36,9 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Admin(pincer_server::cli::AdminCommand::ResetPassword(args)) => {
+            report(pincer_server::reset_password(args).map(|line| vec![line]))
+        }
         Command::Backup(args) => report(pincer_server::backup::backup(args)),
         Command::Restore(args) => report(pincer_server::backup::restore(args)),
         Command::Healthcheck(args) => {
