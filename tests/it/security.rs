@@ -173,3 +173,24 @@ async fn the_checks_judge_the_real_installation_and_reports_are_filed_per_day() 
     assert_eq!(runs["entries"][0]["detail"]["trigger"], "manual");
     chmod(&key, 0o600);
 }
+
+/// A key given through `PINCER_ENCRYPTION_KEY_FILE` is used (no key file is generated in the data
+/// directory), and that file being readable by others fails `secrets_exposed` (issue #20).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_file_others_can_read_fails_its_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("encryption-key");
+    std::fs::write(&file, format!("{}\n", "ef".repeat(32))).unwrap();
+    chmod(&file, 0o600);
+    let server = TestServer::builder().env("PINCER_ENCRYPTION_KEY_FILE", file.to_str().unwrap()).start().await;
+    assert!(!server.data_dir().join("secrets/encryption.key").exists(), "the key came from the file");
+    let admin = server.setup_admin().await;
+    let (_, private) = admin.send_json("POST", "/api/security-audit", Value::Null).await;
+    assert_eq!(check(&private, "secrets_exposed")["status"], "pass", "{private}");
+    assert!(check(&private, "key_files")["detail"].as_str().unwrap().contains("PINCER_ENCRYPTION_KEY"), "{private}");
+    chmod(&file, 0o644);
+    let (_, exposed) = admin.send_json("POST", "/api/security-audit", Value::Null).await;
+    let c = check(&exposed, "secrets_exposed");
+    assert_eq!(c["status"], "fail", "{exposed}");
+    assert!(c["detail"].as_str().unwrap().contains("encryption-key (644)"), "{c}");
+}

@@ -88,3 +88,34 @@ fn a_documents_root_overlapping_the_data_directory_is_refused() {
     let why = reason(&stderr);
     assert!(why.starts_with("pincer: the documents root") && why.contains("overlap"), "{stderr}");
 }
+
+/// Issue #20: a secret given as a flag is refused (the command line is world-readable) without
+/// echoing it; `PINCER_*_FILE` gives it from a file instead; both the variable and its file is
+/// refused.
+#[test]
+fn secrets_come_from_the_environment_or_files_never_from_flags() {
+    let secret = "ab".repeat(32);
+    let out = Command::new(binary_path())
+        .args(["serve", "--audit-key", &secret])
+        .env_remove("PINCER_AUDIT_KEY")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--audit-key is refused") && stderr.contains("PINCER_AUDIT_KEY_FILE"), "{stderr}");
+    assert!(!stderr.contains(&secret), "the secret is not echoed: {stderr}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("key");
+    std::fs::write(&file, format!("{secret}\n")).unwrap();
+    let file = file.to_str().unwrap();
+    let (ok, stderr) = serve_until_exit(&[("PINCER_AUDIT_KEY", &"cd".repeat(32)), ("PINCER_AUDIT_KEY_FILE", file)]);
+    assert!(!ok && reason(&stderr).contains("set PINCER_AUDIT_KEY or PINCER_AUDIT_KEY_FILE, not both"), "{stderr}");
+    let (ok, stderr) = serve_until_exit(&[("PINCER_ENCRYPTION_KEY_FILE", "/nonexistent/key")]);
+    assert!(!ok && reason(&stderr).contains("cannot read PINCER_ENCRYPTION_KEY_FILE"), "{stderr}");
+    // A malformed key read from a file is reported like one from the environment.
+    std::fs::write(dir.path().join("short"), "abc").unwrap();
+    let short = dir.path().join("short");
+    let (ok, stderr) = serve_until_exit(&[("PINCER_ENCRYPTION_KEY_FILE", short.to_str().unwrap())]);
+    assert!(!ok && reason(&stderr).contains("PINCER_ENCRYPTION_KEY must be 64 hex characters"), "{stderr}");
+}

@@ -37,9 +37,8 @@ pub struct HostFacts {
     pub secrets_dir: FileFact,
     /// The encryption and audit keys.
     pub keys: Vec<KeySource>,
-    /// Secret-bearing flags given on the command line (readable by every user in `ps`).
-    pub secrets_on_command_line: Vec<String>,
-    /// Files holding a secret (a licence file) that others may read.
+    /// Files holding a secret (`PINCER_*_FILE`, a licence file) that others may read. (No secret
+    /// reaches the command line: the binary refuses secret flags.)
     pub exposed_secret_files: Vec<FileFact>,
     /// The address the server listens on, and whether it is loopback only.
     pub bind: String,

@@ -112,6 +112,24 @@ pub struct StoreArgs {
     pub encryption_key: Option<String>,
 }
 
+impl StoreArgs {
+    /// Reads the secrets `PINCER_*_FILE` names.
+    pub fn read_secret_files(&mut self) -> Result<(), String> {
+        crate::secrets::from_file(&mut self.database_url, "PINCER_DATABASE_URL")?;
+        crate::secrets::from_file(&mut self.encryption_key, "PINCER_ENCRYPTION_KEY")?;
+        crate::secrets::from_file(&mut self.audit_key, "PINCER_AUDIT_KEY")
+    }
+}
+
+impl ServeArgs {
+    /// Reads the secrets `PINCER_*_FILE` names.
+    pub fn read_secret_files(&mut self) -> Result<(), String> {
+        crate::secrets::from_file(&mut self.database_url, "PINCER_DATABASE_URL")?;
+        crate::secrets::from_file(&mut self.encryption_key, "PINCER_ENCRYPTION_KEY")?;
+        crate::secrets::from_file(&mut self.audit_key, "PINCER_AUDIT_KEY")
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.

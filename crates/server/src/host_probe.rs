@@ -15,9 +15,6 @@ use pincer_identity::domain_lock::DomainLock;
 use pincer_security::facts::{DatabaseFacts, FileFact, HostFacts, KeySource};
 use pincer_security::ports::HostProbe;
 
-/// Command-line flags whose value is a secret.
-const SECRET_FLAGS: [&str; 2] = ["--encryption-key", "--audit-key"];
-
 /// What the operator configured, fixed for the life of the process.
 #[derive(Clone, Debug)]
 pub struct HostConfig {
@@ -27,50 +24,13 @@ pub struct HostConfig {
     /// Which keys came from the environment (or a flag) instead of the secrets folder.
     pub encryption_key_from_env: bool,
     pub audit_key_from_env: bool,
-    /// The process's arguments (secret values are never kept: only the flag names found).
-    pub secret_flags_on_command_line: Vec<String>,
-    /// `PINCER_LICENSE_FILE`, when the licence comes from a file.
-    pub licence_file: Option<PathBuf>,
+    /// The files the environment names for secrets (`PINCER_*_FILE`, the licence's).
+    pub secret_files: Vec<PathBuf>,
     pub bind: String,
     pub public_url: Option<String>,
     pub behind_proxy: bool,
     /// Where backups are looked for (`PINCER_BACKUP_DIR`, default `<data dir>/backups`).
     pub backup_dir: PathBuf,
-}
-
-impl HostConfig {
-    /// The secret-bearing flags among `args` (`--audit-key x` and `--audit-key=x` alike; a
-    /// database URL only when it carries a password).
-    pub fn secret_flags(args: impl IntoIterator<Item = String>) -> Vec<String> {
-        let mut found = Vec::new();
-        let mut args = args.into_iter().peekable();
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) => (flag.to_string(), Some(value.to_string())),
-                None => (arg.clone(), None),
-            };
-            let secret = if SECRET_FLAGS.contains(&flag.as_str()) {
-                true
-            } else if flag == "--database-url" {
-                let value = inline.or_else(|| args.peek().cloned()).unwrap_or_default();
-                url_has_password(&value)
-            } else {
-                false
-            };
-            if secret && !found.contains(&flag) {
-                found.push(flag);
-            }
-        }
-        found
-    }
-}
-
-/// `scheme://user:password@host…`.
-fn url_has_password(url: &str) -> bool {
-    url.split_once("://")
-        .and_then(|(_, rest)| rest.split('/').next())
-        .and_then(|authority| authority.rsplit_once('@'))
-        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
 }
 
 /// Reads the host's facts; file system reads run on a blocking thread.
@@ -98,7 +58,6 @@ impl HostProbe for SystemHostProbe {
         HostFacts {
             secrets_dir: files.secrets_dir.unwrap_or_else(|| missing(&config.data_dir.join("secrets"))),
             keys: files.keys,
-            secrets_on_command_line: config.secret_flags_on_command_line.clone(),
             exposed_secret_files: files.exposed_secret_files,
             bind: config.bind.clone(),
             bind_loopback: bind_is_loopback(&config.bind),
@@ -166,7 +125,7 @@ impl FileFacts {
                 key(config.audit_key_from_env, "audit.key", "PINCER_AUDIT_KEY"),
             ],
             exposed_secret_files: config
-                .licence_file
+                .secret_files
                 .iter()
                 .filter_map(|path| file_fact(path))
                 .filter(|f| f.mode & 0o007 != 0)
@@ -225,26 +184,6 @@ fn newest_file(dir: &Path) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finds_secret_flags_but_never_keeps_values() {
-        let args = |a: &[&str]| a.iter().map(ToString::to_string).collect::<Vec<_>>();
-        let found = HostConfig::secret_flags(args(&[
-            "pincer",
-            "serve",
-            "--audit-key",
-            "ab",
-            "--encryption-key=cd",
-            "--bind",
-            "0.0.0.0:7777",
-        ]));
-        assert_eq!(found, vec!["--audit-key", "--encryption-key"]);
-        assert!(HostConfig::secret_flags(args(&["pincer", "serve", "--database-url", "postgres://u@db/x"])).is_empty());
-        assert_eq!(
-            HostConfig::secret_flags(args(&["pincer", "serve", "--database-url", "postgres://u:pw@db/x"])),
-            vec!["--database-url"]
-        );
-    }
 
     #[test]
     fn reads_the_postgres_host_and_sslmode() {

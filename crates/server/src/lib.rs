@@ -7,6 +7,7 @@ pub mod head_file;
 pub mod healthcheck;
 pub mod host_probe;
 mod keys;
+pub mod secrets;
 pub mod services;
 mod telemetry;
 mod workers;
@@ -133,8 +134,7 @@ fn host_config(args: &ServeArgs, database_url: &str) -> host_probe::HostConfig {
         database_url: database_url.to_string(),
         encryption_key_from_env: args.encryption_key.is_some(),
         audit_key_from_env: args.audit_key.is_some(),
-        secret_flags_on_command_line: host_probe::HostConfig::secret_flags(std::env::args()),
-        licence_file: std::env::var_os("PINCER_LICENSE_FILE").filter(|p| !p.is_empty()).map(Into::into),
+        secret_files: secrets::files_in_environment(),
         bind: args.bind.clone(),
         public_url: args.public_url.clone(),
         behind_proxy: !args.trusted_proxies.is_empty(),
@@ -193,8 +193,7 @@ fn offline_config(data_dir: &std::path::Path, database_url: &str, keys: keys::Ke
             database_url: database_url.to_string(),
             encryption_key_from_env: false,
             audit_key_from_env: false,
-            secret_flags_on_command_line: Vec::new(),
-            licence_file: None,
+            secret_files: Vec::new(),
             bind: String::new(),
             public_url: None,
             behind_proxy: false,

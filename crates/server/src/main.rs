@@ -3,12 +3,22 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use pincer_server::cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
+    let matches = Cli::command().get_matches();
+    if let Err(message) = pincer_server::secrets::refuse_flags(&matches) {
+        eprintln!("pincer: {message}");
+        return ExitCode::from(2);
+    }
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let mut command = cli.command;
+    if let Err(message) = read_secret_files(&mut command) {
+        eprintln!("pincer: {message}");
+        return ExitCode::FAILURE;
+    }
+    match command {
         Command::Serve(args) => match pincer_server::serve(*args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
@@ -76,5 +86,18 @@ fn report(outcome: Result<Vec<String>, String>) -> ExitCode {
             eprintln!("pincer: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Fills the secrets of the command's arguments from the files `PINCER_*_FILE` name.
+fn read_secret_files(command: &mut Command) -> Result<(), String> {
+    match command {
+        Command::Serve(args) => args.read_secret_files(),
+        Command::UnlockDomain(store) => store.read_secret_files(),
+        Command::Migrate(args) => args.store.read_secret_files(),
+        Command::Backup(args) => args.store.read_secret_files(),
+        Command::Restore(args) => args.store.read_secret_files(),
+        Command::Admin(pincer_server::cli::AdminCommand::ResetPassword(args)) => args.store.read_secret_files(),
+        Command::Healthcheck(_) | Command::Openapi => Ok(()),
     }
 }

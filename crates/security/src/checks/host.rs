@@ -61,22 +61,22 @@ pub fn key_files(host: &HostFacts) -> Check {
 
 pub fn secrets_exposed(host: &HostFacts) -> Check {
     const ID: &str = "secrets_exposed";
-    const TITLE: &str = "Secrets stay off the command line and out of shared files";
-    let files: Vec<&FileFact> = host.exposed_secret_files.iter().collect();
-    let mut found =
-        host.secrets_on_command_line.iter().map(|flag| format!("{flag} on the command line")).collect::<Vec<_>>();
-    found.extend(files.iter().map(|f| format!("{} is readable by others", describe(f))));
-    if found.is_empty() {
-        return Check::pass(ID, TITLE, Severity::Critical, "no secret on the command line or in a shared file");
+    const TITLE: &str = "Secret files are private";
+    if host.exposed_secret_files.is_empty() {
+        return Check::pass(
+            ID,
+            TITLE,
+            Severity::Critical,
+            "no secret file others can read (and no secret is accepted on the command line)",
+        );
     }
     Check::flag(
         ID,
         TITLE,
         Severity::Critical,
         Status::Fail,
-        list(found),
-        "give keys in the environment (PINCER_ENCRYPTION_KEY, PINCER_AUDIT_KEY) or leave them in the secrets folder; \
-         chmod 600 secret files",
+        format!("readable by other users: {}", list(host.exposed_secret_files.iter().map(describe))),
+        "chmod 600 the files PINCER_*_FILE and PINCER_LICENSE_FILE name",
     )
 }
 

@@ -26,7 +26,6 @@ fn host() -> HostFacts {
             KeySource::File(file("/data/secrets/encryption.key", 0o600)),
             KeySource::Environment { name: "PINCER_AUDIT_KEY".into() },
         ],
-        secrets_on_command_line: Vec::new(),
         exposed_secret_files: Vec::new(),
         bind: "127.0.0.1:7777".into(),
         bind_loopback: true,
@@ -92,10 +91,6 @@ fn key_files_others_can_read_fail_and_group_readable_ones_warn() {
     assert_eq!(host_status(key(0o644), "key_files"), Status::Fail);
     assert_eq!(host_status(key(0o640), "key_files"), Status::Warn);
     assert_eq!(host_status(|h| h.secrets_dir.mode = 0o755, "key_files"), Status::Fail);
-    assert_eq!(
-        host_status(|h| h.secrets_on_command_line = vec!["--audit-key".into()], "secrets_exposed"),
-        Status::Fail
-    );
     assert_eq!(
         host_status(|h| h.exposed_secret_files = vec![file("/etc/pincer/licence", 0o644)], "secrets_exposed"),
         Status::Fail
