@@ -198,7 +198,7 @@ mod tests {
                         let schema = &response["content"]["application/json"]["schema"];
                         let named = schema.to_string();
                         assert!(
-                            named.contains("ErrorBody") || named.contains("HealthDto"),
+                            ["ErrorBody", "HealthDto", "ProbeDto"].iter().any(|shape| named.contains(shape)),
                             "{method} {path} {status}: {response}"
                         );
                     }
