@@ -43,6 +43,7 @@ mod nul_text;
 mod openapi;
 mod origins;
 mod origins_rebinding;
+mod packaging;
 mod personal_backfill;
 mod profile;
 mod provider_rebind;

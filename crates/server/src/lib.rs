@@ -116,17 +116,6 @@ fn absolute(path: &std::path::Path) -> Result<std::path::PathBuf, String> {
     }
 }
 
-/// Creates a new SQLite database file readable by this user only (0600; SQLite gives its `-wal`
-/// and `-shm` files the same mode), instead of letting SQLite create it under the umask (usually
-/// world-readable). An existing file is left as it is: the security self-audit reports its mode.
-fn create_private_sqlite_file(database_url: &str) {
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Some(path) = pincer_store::sqlite_file(database_url) {
-        // When it exists already, or its folder does not, opening it reports what is wrong.
-        let _ = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
-    }
-}
-
 /// What the security self-audit reads of this process's configuration.
 fn host_config(args: &ServeArgs, database_url: &str) -> host_probe::HostConfig {
     host_probe::HostConfig {
@@ -216,7 +205,6 @@ pub fn migrate(args: cli::MigrateArgs) -> Result<String, String> {
             args.store.data_dir.display()
         ));
     }
-    create_private_sqlite_file(&database_url);
     actix_web::rt::System::new().block_on(async move {
         let db = Database::open(&database_url).await.map_err(|e| e.to_string())?;
         let done = if args.revert {
@@ -250,11 +238,19 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     let database_url =
         args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("pincer.db").display()));
 
-    create_private_sqlite_file(&database_url);
     let db = Database::open(&database_url).await.map_err(|e| e.to_string())?;
     let applied = db.migrate().await.map_err(|e| e.to_string())?;
     if !applied.is_empty() {
         tracing::info!(count = applied.len(), "applied database migrations");
+    }
+    match db.missing_sqlite_options().await {
+        Ok(missing) if missing.is_empty() => {}
+        Ok(missing) => tracing::warn!(
+            missing = ?missing,
+            "the embedded SQLite lacks build options the store relies on for speed: build with the \
+             workspace's .cargo/config.toml (LIBSQLITE3_FLAGS)"
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot read the SQLite build options"),
     }
 
     let services = Services::build(

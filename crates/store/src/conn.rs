@@ -35,6 +35,10 @@ pub enum Backend {
 
 /// Set on every new SQLite connection. `busy_timeout` comes first so that switching to WAL waits
 /// for a concurrent writer instead of failing.
+/// The options `.cargo/config.toml` (`LIBSQLITE3_FLAGS`) builds the embedded SQLite with, as
+/// `PRAGMA compile_options` names them (and without `ENABLE_MEMORY_MANAGEMENT`).
+pub(crate) const SQLITE_BUILD_OPTIONS: [&str; 3] = ["DEFAULT_MEMSTATUS=0", "ENABLE_QPSG", "THREADSAFE=2"];
+
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
@@ -299,7 +303,7 @@ mod tests {
                 .into_iter()
                 .map(|o| o.compile_options)
                 .collect();
-        for wanted in ["DEFAULT_MEMSTATUS=0", "ENABLE_QPSG", "THREADSAFE=2"] {
+        for wanted in SQLITE_BUILD_OPTIONS {
             assert!(options.iter().any(|o| o == wanted), "{wanted} missing from {options:?}");
         }
         assert!(!options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"), "{options:?}");

@@ -178,6 +178,38 @@ impl Database {
         .map_err(|e| e.to_string())?
     }
 
+    /// The build options of the embedded SQLite that the store relies on for speed
+    /// (`.cargo/config.toml`) and this build lacks; empty on PostgreSQL and for a right build. A
+    /// binary built without the workspace's configuration (another build system, a packager)
+    /// works, only slower: the server warns at start.
+    pub async fn missing_sqlite_options(&self) -> Result<Vec<&'static str>, StoreError> {
+        if self.target.backend != Backend::Sqlite {
+            return Ok(Vec::new());
+        }
+        self.run("sqlite.compile_options", |conn| {
+            #[derive(diesel::QueryableByName)]
+            struct CompileOption {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                compile_options: String,
+            }
+            let options: Vec<String> =
+                diesel::RunQueryDsl::load::<CompileOption>(diesel::sql_query("PRAGMA compile_options"), conn)?
+                    .into_iter()
+                    .map(|o| o.compile_options)
+                    .collect();
+            let mut missing: Vec<&'static str> = conn::SQLITE_BUILD_OPTIONS
+                .iter()
+                .copied()
+                .filter(|wanted| !options.iter().any(|o| o == wanted))
+                .collect();
+            if options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT") {
+                missing.push("no ENABLE_MEMORY_MANAGEMENT");
+            }
+            Ok(missing)
+        })
+        .await
+    }
+
     /// `SELECT 1` on one of the store's connections. Fails within the queue timeout when the
     /// database is unreachable.
     pub async fn ping(&self) -> Result<(), StoreError> {

@@ -185,3 +185,13 @@ async fn many_concurrent_calls(db: &Database) -> Vec<Result<bool, StoreError>> {
     }
     results
 }
+
+/// The build options the server checks at start: this workspace's build has them all (a build
+/// without `.cargo/config.toml` would name the missing ones and the server would warn).
+#[tokio::test(flavor = "multi_thread")]
+async fn this_build_of_sqlite_has_the_options_the_store_relies_on() {
+    crate::support::each_backend(|db| async move {
+        assert_eq!(db.missing_sqlite_options().await.unwrap(), Vec::<&str>::new());
+    })
+    .await;
+}
