@@ -51,6 +51,7 @@ mod providers;
 mod qr;
 mod remote;
 mod replicas;
+mod request_ids;
 mod restart;
 mod run_cap;
 mod security;

@@ -24,7 +24,9 @@ fn the_dockerfile_builds_the_dist_profile_and_runs_unprivileged_with_a_health_ch
     let user = dockerfile.lines().filter(|l| l.starts_with("USER ")).last().expect("a USER line");
     assert!(!user.contains("root") && !user.contains(" 0"), "{user}");
     assert!(dockerfile.contains(r#"HEALTHCHECK"#) && dockerfile.contains(r#"CMD ["pincer", "healthcheck"]"#));
-    assert!(dockerfile.contains(r#"VOLUME ["/var/lib/pincer"]"#) && dockerfile.contains("PINCER_DATA_DIR=/var/lib/pincer"));
+    assert!(
+        dockerfile.contains(r#"VOLUME ["/var/lib/pincer"]"#) && dockerfile.contains("PINCER_DATA_DIR=/var/lib/pincer")
+    );
     // The documents root and the data directory must not overlap (the server refuses to start).
     assert!(dockerfile.contains("PINCER_DOCUMENTS_DIR=/srv/pincer-documents"));
     let compose = repository_file("compose.yaml");
@@ -35,7 +37,9 @@ fn the_dockerfile_builds_the_dist_profile_and_runs_unprivileged_with_a_health_ch
 #[test]
 fn the_systemd_unit_verifies() {
     let unit = repository_file("contrib/pincer.service");
-    for hardening in ["NoNewPrivileges=yes", "ProtectSystem=strict", "StateDirectory=pincer", "DynamicUser=yes", "UMask=0077"] {
+    for hardening in
+        ["NoNewPrivileges=yes", "ProtectSystem=strict", "StateDirectory=pincer", "DynamicUser=yes", "UMask=0077"]
+    {
         assert!(unit.contains(hardening), "{hardening}");
     }
     assert!(!unit.contains("--audit-key") && !unit.contains("--encryption-key"), "no secret flags");

@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::state::{AppState, HttpConfig};
 
 /// Whether the request came from a proxy we trust with forwarded headers.
-fn from_trusted_proxy(req: &HttpRequest, config: &HttpConfig) -> bool {
+pub(crate) fn from_trusted_proxy(req: &HttpRequest, config: &HttpConfig) -> bool {
     let peer: Option<IpAddr> = req.peer_addr().map(|a| a.ip().to_canonical());
     peer.is_some_and(|peer| config.trusted_proxies.iter().any(|t| t.to_canonical() == peer))
 }

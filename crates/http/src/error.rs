@@ -20,11 +20,15 @@ pub struct ApiError {
 
 /// The shape of every error response.
 #[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ErrorBody<'a> {
     /// A human-readable message; never a cause chain or a value the client sent.
     pub error: &'a str,
     /// A stable snake_case code to branch on.
     pub code: &'a str,
+    /// The request's id (also in the `X-Request-Id` header and the server's log line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<&'a str>,
 }
 
 impl ApiError {
@@ -62,7 +66,8 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after_secs {
             res.insert_header(("Retry-After", secs.to_string()));
         }
-        res.json(ErrorBody { error: &self.message, code: self.code })
+        let request_id = crate::trace::current_request_id();
+        res.json(ErrorBody { error: &self.message, code: self.code, request_id: request_id.as_deref() })
     }
 }
 
