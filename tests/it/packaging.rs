@@ -21,7 +21,7 @@ fn the_dockerfile_builds_the_dist_profile_and_runs_unprivileged_with_a_health_ch
     assert!(dockerfile.contains("cargo build --profile dist --locked -p pincer-server"), "{dockerfile}");
     assert!(manifest.contains("[profile.dist]") && manifest.contains("lto = \"thin\""), "the profile the image builds");
     assert!(dockerfile.contains("target/dist/pincer"));
-    let user = dockerfile.lines().filter(|l| l.starts_with("USER ")).last().expect("a USER line");
+    let user = dockerfile.lines().rfind(|l| l.starts_with("USER ")).expect("a USER line");
     assert!(!user.contains("root") && !user.contains(" 0"), "{user}");
     assert!(dockerfile.contains(r#"HEALTHCHECK"#) && dockerfile.contains(r#"CMD ["pincer", "healthcheck"]"#));
     assert!(
