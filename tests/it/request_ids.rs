@@ -64,3 +64,37 @@ async fn a_trusted_proxys_plain_id_is_kept() {
         assert_eq!(id.len(), 16);
     }
 }
+
+/// The configuration file (issue #20): a setting from `PINCER_CONFIG`'s TOML applies (here the
+/// trusted proxy, seen through the request id it lets through), the environment wins over it, and
+/// an unknown setting stops the start with the file and the key named.
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_come_from_the_configuration_file_below_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pincer.toml");
+    std::fs::write(&file, "trusted_proxies = [\"127.0.0.1\"]\nlog = \"info\"\n").unwrap();
+    let server = TestServer::builder().env("PINCER_CONFIG", file.to_str().unwrap()).start().await;
+    let client = server.client();
+    let (_, id, _) = send(&client, client.get(server.url("/api/health")).header("X-Request-Id", "from-proxy")).await;
+    assert_eq!(id, "from-proxy", "the file's trusted proxy applies");
+
+    let overridden = TestServer::builder()
+        .env("PINCER_CONFIG", file.to_str().unwrap())
+        .env("PINCER_TRUSTED_PROXIES", "10.9.9.9")
+        .start()
+        .await;
+    let client = overridden.client();
+    let (_, id, _) =
+        send(&client, client.get(overridden.url("/api/health")).header("X-Request-Id", "from-proxy")).await;
+    assert_ne!(id, "from-proxy", "the environment wins over the file");
+
+    std::fs::write(&file, "bnd = \"0.0.0.0:1\"\n").unwrap();
+    let out = std::process::Command::new(pincer_testkit::server::binary_path())
+        .args(["serve"])
+        .env("PINCER_CONFIG", &file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("unknown setting `bnd`") && stderr.contains("pincer.toml"), "{stderr}");
+}

@@ -13,6 +13,9 @@ pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("
 #[derive(Debug, Parser)]
 #[command(name = "pincer", version = VERSION, about = "Pincer: a self-hosted AI agent platform for teams")]
 pub struct Cli {
+    /// A TOML file of settings (flag names with underscores); flags and the environment win over it.
+    #[arg(long, global = true, env = "PINCER_CONFIG")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }

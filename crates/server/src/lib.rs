@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod cli;
+pub mod config_file;
 pub mod head_file;
 pub mod healthcheck;
 pub mod host_probe;

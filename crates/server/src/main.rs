@@ -7,7 +7,15 @@ use clap::{CommandFactory, FromArgMatches};
 use pincer_server::cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let matches = Cli::command().get_matches();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = match pincer_server::config_file::apply(Cli::command(), &args) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("pincer: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let matches = command.get_matches_from(args);
     if let Err(message) = pincer_server::secrets::refuse_flags(&matches) {
         eprintln!("pincer: {message}");
         return ExitCode::from(2);
