@@ -38,6 +38,7 @@ mod keys;
 mod login_throttle;
 mod loopback;
 mod memory;
+mod metrics;
 mod models_unavailable;
 mod nul_text;
 mod openapi;

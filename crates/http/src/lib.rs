@@ -21,6 +21,7 @@ use actix_web::{App, HttpServer, dev::Server, middleware::DefaultHeaders, web};
 pub use error::ApiError;
 pub use openapi::json as openapi_json;
 pub use state::{AppState, Draining, HttpConfig, Readiness};
+pub use trace::record_metrics;
 pub use ws::Connections;
 
 /// Largest accepted request body.

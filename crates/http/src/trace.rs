@@ -14,6 +14,28 @@ use actix_web::{Error, web};
 
 use crate::state::AppState;
 
+/// Whether a metrics recorder listens (`PINCER_METRICS_BIND`): without one, requests skip
+/// building the metrics' labels.
+static RECORDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns on the request metrics (the server calls it once it installed a recorder).
+pub fn record_metrics() {
+    RECORDING.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Counts a request and its latency by route pattern (`/api/agents/{id}`, never the path, so
+/// ids do not multiply the series), method and status.
+fn observe(route: Option<&str>, method: &actix_web::http::Method, status: u16, seconds: f64) {
+    if !RECORDING.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let route = route.unwrap_or("unmatched").to_string();
+    let method = method.as_str().to_string();
+    metrics::counter!("pincer_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status.to_string())
+        .increment(1);
+    metrics::histogram!("pincer_http_request_duration_seconds", "route" => route, "method" => method).record(seconds);
+}
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 tokio::task_local! {
@@ -72,6 +94,7 @@ pub async fn log_request(
             let mut res = match result {
                 Ok(res) => {
                     let status = res.status().as_u16();
+                    observe(res.request().match_pattern().as_deref(), &method, status, started.elapsed().as_secs_f64());
                     if status >= 500 {
                         tracing::warn!(%method, %path, status, micros, request_id = %id, "request failed");
                     } else {

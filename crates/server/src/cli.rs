@@ -158,6 +158,10 @@ pub struct ServeArgs {
     /// The `cloudflared` program for remote access (`/api/remote/start`); default: the one on PATH.
     #[arg(long, env = "PINCER_CLOUDFLARED")]
     pub cloudflared: Option<PathBuf>,
+    /// Where Prometheus scrapes `/metrics` (e.g. `127.0.0.1:9464`); off when unset. Never the
+    /// public address: the metrics name routes and providers.
+    #[arg(long, env = "PINCER_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
     /// Where backups are kept; the security self-audit reports the age of the newest file there.
     /// Default: `backups/` in the data directory.
     #[arg(long, env = "PINCER_BACKUP_DIR")]

@@ -8,6 +8,7 @@ pub mod head_file;
 pub mod healthcheck;
 pub mod host_probe;
 mod keys;
+pub mod metrics;
 pub mod secrets;
 pub mod services;
 mod telemetry;
@@ -304,6 +305,21 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     println!("pincer listening on http://{local}");
     tracing::info!(%local, "listening");
 
+    let metrics = match &args.metrics_bind {
+        Some(bind) => {
+            let sampled = metrics::Sampled {
+                runs: services.runs.clone(),
+                connections: services.connections.clone(),
+                audit: services.audit.clone(),
+            };
+            let (address, server) = metrics::start(bind, sampled)?;
+            println!("pincer metrics on http://{address}/metrics");
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            Some(handle)
+        }
+        None => None,
+    };
     let workers = Workers::start(
         vec![
             Arc::new(IntegrityCheck::new(audit, Duration::from_secs(args.audit_check_interval.max(1)))),
@@ -343,6 +359,9 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         handle.stop(true).await;
     });
     server.await.map_err(|e| e.to_string())?;
+    if let Some(metrics) = metrics {
+        metrics.stop(true).await;
+    }
     workers.stop().await;
     // Connections are closed by their own threads before the process exits, not cut by it.
     if !db.close(DATABASE_CLOSE_TIMEOUT).await {

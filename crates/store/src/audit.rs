@@ -257,9 +257,9 @@ fn find_pseudonym(conn: &mut AnyConn, user_id: &str) -> QueryResult<Option<Pseud
     Ok(found.map(|(pseudonym, mac)| PseudonymMapping { user_id: user_id.to_string(), pseudonym, mac }))
 }
 
-#[async_trait]
-impl AuditStore for Database {
-    async fn append(&self, entry: PendingEntry, key: Arc<ChainKey>) -> Result<AuditEntry, StoreError> {
+impl Database {
+    /// One entry sealed onto the chain under the audit guard.
+    async fn append_one(&self, entry: PendingEntry, key: Arc<ChainKey>) -> Result<AuditEntry, StoreError> {
         self.run_write("audit.append", move |conn| {
             backend::write(conn, Some(Guard::Audit), |conn| {
                 let last: Option<(i64, String)> = audit_log::table
@@ -275,42 +275,65 @@ impl AuditStore for Database {
         })
         .await
     }
+}
+
+/// The event the background verification records (its outcome is the chain's state).
+const INTEGRITY_CHECK: &str = "audit.integrity_check";
+
+#[async_trait]
+impl AuditStore for Database {
+    async fn append(&self, entry: PendingEntry, key: Arc<ChainKey>) -> Result<AuditEntry, StoreError> {
+        let integrity = (entry.event_type == INTEGRITY_CHECK).then(|| entry.outcome == "success");
+        let appended = self.append_one(entry, key).await;
+        if appended.is_ok() {
+            metrics::counter!("pincer_audit_appends_total").increment(1);
+            if let Some(valid) = integrity {
+                metrics::gauge!("pincer_audit_chain_valid").set(if valid { 1.0 } else { 0.0 });
+            }
+        }
+        appended
+    }
 
     async fn append_batch(&self, entries: Vec<PendingEntry>, key: Arc<ChainKey>) -> Result<Vec<i64>, StoreError> {
         if entries.is_empty() {
             return Ok(Vec::new());
         }
-        self.run_write("audit.append_batch", move |conn| {
-            backend::write(conn, Some(Guard::Audit), |conn| {
-                let mut last: Option<(i64, String)> = audit_log::table
-                    .order(audit_log::id.desc())
-                    .select((audit_log::id, audit_log::row_hmac))
-                    .first(conn)
-                    .optional()?;
-                let mut ids = Vec::with_capacity(entries.len());
-                let mut newest = None;
-                let mut chunk = Vec::with_capacity(INSERT_CHUNK.min(entries.len()));
-                for entry in entries {
-                    let sealed = key.seal(entry, last.as_ref().map(|(id, mac)| (*id, mac.as_str())));
-                    ids.push(sealed.id);
-                    last = Some((sealed.id, sealed.row_hmac.clone()));
-                    chunk.push(AuditLogRow::from(&sealed));
-                    newest = Some(sealed);
-                    if chunk.len() == INSERT_CHUNK {
-                        insert_rows(conn, &chunk)?;
-                        chunk.clear();
+        let appended = self
+            .run_write("audit.append_batch", move |conn| {
+                backend::write(conn, Some(Guard::Audit), |conn| {
+                    let mut last: Option<(i64, String)> = audit_log::table
+                        .order(audit_log::id.desc())
+                        .select((audit_log::id, audit_log::row_hmac))
+                        .first(conn)
+                        .optional()?;
+                    let mut ids = Vec::with_capacity(entries.len());
+                    let mut newest = None;
+                    let mut chunk = Vec::with_capacity(INSERT_CHUNK.min(entries.len()));
+                    for entry in entries {
+                        let sealed = key.seal(entry, last.as_ref().map(|(id, mac)| (*id, mac.as_str())));
+                        ids.push(sealed.id);
+                        last = Some((sealed.id, sealed.row_hmac.clone()));
+                        chunk.push(AuditLogRow::from(&sealed));
+                        newest = Some(sealed);
+                        if chunk.len() == INSERT_CHUNK {
+                            insert_rows(conn, &chunk)?;
+                            chunk.clear();
+                        }
                     }
-                }
-                if !chunk.is_empty() {
-                    insert_rows(conn, &chunk)?;
-                }
-                if let Some(newest) = &newest {
-                    write_head(conn, &key, newest)?;
-                }
-                Ok(ids)
+                    if !chunk.is_empty() {
+                        insert_rows(conn, &chunk)?;
+                    }
+                    if let Some(newest) = &newest {
+                        write_head(conn, &key, newest)?;
+                    }
+                    Ok(ids)
+                })
             })
-        })
-        .await
+            .await;
+        if let Ok(ids) = &appended {
+            metrics::counter!("pincer_audit_appends_total").increment(ids.len() as u64);
+        }
+        appended
     }
 
     async fn pseudonym(&self, user_id: &str, key: Arc<ChainKey>) -> Result<String, StoreError> {

@@ -113,6 +113,7 @@ impl Executor {
             if reply.is_closed() {
                 return;
             }
+            metrics::histogram!("pincer_store_queue_wait_seconds").record(queued.elapsed().as_secs_f64());
             if queued.elapsed() > QUEUE_TIMEOUT {
                 tracing::error!(op, waited_ms = queued.elapsed().as_millis() as u64, "database queue timeout");
                 let _ = reply.send(Err(StoreError::Unavailable));

@@ -95,7 +95,12 @@ impl TryFrom<UsageRow> for UsageRecord {
 impl UsageStore for Database {
     async fn record(&self, record: &UsageRecord) -> Result<bool, StoreError> {
         let row = UsageRow::from(record);
-        self.run_write("usage.record", move |conn| Ok(backend::insert_usage_if_absent(conn, &row)? == 1)).await
+        let inserted =
+            self.run_write("usage.record", move |conn| Ok(backend::insert_usage_if_absent(conn, &row)? == 1)).await;
+        if inserted == Ok(true) {
+            count_model_call(record);
+        }
+        inserted
     }
 
     async fn for_run(&self, run: RunId) -> Result<Vec<UsageRecord>, StoreError> {
@@ -109,6 +114,21 @@ impl UsageStore for Database {
             decode_all(rows)
         })
         .await
+    }
+}
+
+/// The metrics of a model call, once its record is stored (a retried record counts once).
+fn count_model_call(record: &UsageRecord) {
+    let provider = record.provider.clone();
+    metrics::counter!("pincer_model_calls_total", "provider" => provider.clone()).increment(1);
+    let t = &record.tokens;
+    for (kind, n) in
+        [("input", t.input), ("output", t.output), ("cache_read", t.cache_read), ("cache_write", t.cache_write)]
+    {
+        metrics::counter!("pincer_model_tokens_total", "provider" => provider.clone(), "kind" => kind).increment(n);
+    }
+    if let Some(nanos) = record.cost_nanos {
+        metrics::counter!("pincer_model_cost_nanodollars_total", "provider" => provider).increment(nanos);
     }
 }
 

@@ -48,6 +48,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Connections {
+    /// How many chat sockets are open on this node (the metrics' gauge).
+    pub fn open(&self) -> usize {
+        lock(&self.connections).values().map(Vec::len).sum()
+    }
+
     /// Shutdown: tells every socket to close.
     pub fn close_all(&self) {
         self.closing.send_replace(true);
