@@ -18,8 +18,20 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use serde_json::Value;
 
 /// Pure libraries a domain crate may depend on. The one place to extend the list.
-pub const PURE_LIBRARIES: &[&str] =
-    &["serde", "serde_json", "thiserror", "uuid", "time", "ring", "argon2", "async-trait", "futures", "hex", "base64"];
+pub const PURE_LIBRARIES: &[&str] = &[
+    "serde",
+    "serde_json",
+    "thiserror",
+    "uuid",
+    "time",
+    "ring",
+    "argon2",
+    "async-trait",
+    "futures",
+    "hex",
+    "base64",
+    "zeroize",
+];
 
 /// The domain crates: rules and ports, no I/O.
 pub const DOMAIN: &[&str] = &[

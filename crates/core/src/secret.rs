@@ -4,10 +4,17 @@
 pub const MASK: &str = "••••••••";
 
 /// A value that must never be printed. `Debug` shows a mask; read it with [`Secret::expose`].
+/// Its memory is overwritten when it is dropped, so a freed secret does not linger in the heap.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret<T>(T);
+pub struct Secret<T: zeroize::Zeroize>(T);
 
-impl<T> Secret<T> {
+impl<T: zeroize::Zeroize> Drop for Secret<T> {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl<T: zeroize::Zeroize> Secret<T> {
     /// Wraps a value so it never shows in logs.
     pub fn new(value: T) -> Self {
         Self(value)
@@ -19,7 +26,7 @@ impl<T> Secret<T> {
     }
 }
 
-impl<T> std::fmt::Debug for Secret<T> {
+impl<T: zeroize::Zeroize> std::fmt::Debug for Secret<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(MASK)
     }
@@ -50,6 +57,23 @@ mod tests {
         let s = Secret::new("sk-very-secret".to_string());
         assert_eq!(format!("{s:?}"), MASK);
         assert_eq!(s.expose(), "sk-very-secret");
+    }
+
+    #[test]
+    fn a_dropped_secret_is_overwritten() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        struct Probe(Arc<AtomicBool>);
+        impl zeroize::Zeroize for Probe {
+            fn zeroize(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let wiped = Arc::new(AtomicBool::new(false));
+        let secret = Secret::new(Probe(wiped.clone()));
+        assert!(!wiped.load(Ordering::SeqCst));
+        drop(secret);
+        assert!(wiped.load(Ordering::SeqCst), "dropping zeroised the value");
     }
 
     #[test]

@@ -10,8 +10,16 @@ use pincer_core::crypto::{parse_key_hex, random_bytes};
 
 pub struct Keys {
     pub encryption: [u8; 32],
-    #[allow(dead_code)] // used by the audit chain (next issue)
     pub audit: [u8; 32],
+}
+
+/// The keys are overwritten when the value holding them is dropped (the services keep their own
+/// derived keys).
+impl Drop for Keys {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.encryption);
+        zeroize::Zeroize::zeroize(&mut self.audit);
+    }
 }
 
 pub fn load(data_dir: &Path, encryption_env: Option<&str>, audit_env: Option<&str>) -> Result<Keys, String> {

@@ -1,7 +1,7 @@
 // Admin: the security report. The latest self-audit (or the one picked from the history), its
 // score and its checks grouped by severity — each with its status in words and, when it does not
 // pass, the fix; "Run self-audit now" files today's report. The checks run on the server.
-import { html, useEffect, useState } from '../../lib/html.js';
+import { html, useEffect, useRef, useState } from '../../lib/html.js';
 import { get, post } from '../../lib/api.js';
 import { ErrorLine, useAction } from '../../lib/form.js';
 
@@ -13,19 +13,37 @@ export function Security() {
   const [report, setReport] = useState(null);
   const [error, setError] = useState(null);
   const [state, run] = useAction();
+  // Only the last load's answers are shown (two quick clicks in the history can answer out of
+  // order); a day picked in the history takes the focus to its report, which is above the list.
+  const latest = useRef(0);
+  const focusReport = useRef(false);
 
   async function load(date) {
+    const mine = ++latest.current;
     setError(null);
     try {
       const list = await get('/api/self-audit/reports?limit=30');
-      setHistory(list);
       const day = date ?? list.reports[0]?.date;
-      setReport(day ? await get(`/api/self-audit/reports/${day}`) : null);
+      const shown = day ? await get(`/api/self-audit/reports/${day}`) : null;
+      if (mine !== latest.current) return;
+      setHistory(list);
+      setReport(shown);
     } catch (e) {
-      setError(e);
+      if (mine === latest.current) setError(e);
     }
   }
   useEffect(() => { load(); }, []);
+  useEffect(() => {
+    if (report && focusReport.current) {
+      focusReport.current = false;
+      document.getElementById('report-title')?.focus();
+    }
+  }, [report]);
+
+  function pick(date) {
+    focusReport.current = true;
+    load(date);
+  }
 
   async function runNow() {
     const filed = await run(() => post('/api/self-audit/run'));
@@ -44,7 +62,7 @@ export function Security() {
       ${history && !report && html`<p class="card">No report yet. Run a self-audit to see how this installation is set up.</p>`}
       ${report && html`<${Report} report=${report} />`}
       ${history && history.reports.length > 0 && html`
-        <${History} reports=${history.reports} shown=${report?.date} onPick=${(date) => load(date)} />`}
+        <${History} reports=${history.reports} shown=${report?.date} onPick=${pick} />`}
     </main>`;
 }
 
@@ -57,8 +75,8 @@ function Report({ report }) {
   const n = counts(report.checks);
   return html`
     <section class="card security-summary" aria-labelledby="report-title">
-      <h2 id="report-title">Report of ${report.date}</h2>
-      <p class="security-score"><span class="score-figure">${report.score}</span><span class="score-scale"> / 100</span></p>
+      <h2 id="report-title" tabindex="-1">Report of ${report.date}</h2>
+      <p class="security-score"><span class="visually-hidden">Score: </span><span class="score-figure">${report.score}</span><span class="score-scale"> / 100</span></p>
       <p>${n.fail} failed, ${n.warn} ${n.warn === 1 ? 'warning' : 'warnings'}, ${n.pass} passed · checked ${new Date(report.createdAt).toLocaleString()}</p>
     </section>
     ${SEVERITIES.map((severity) => {
