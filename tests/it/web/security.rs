@@ -56,6 +56,18 @@ async fn an_admin_runs_a_self_audit_and_reads_the_history() {
     browser.wait_for("#report-title", "Report of 2020-05-01").await;
     browser.wait_for(".check.fail .check-fix", "chmod 700 /old/secrets").await;
     browser.wait_for(".check.fail .badge", "Fail").await;
+    // The report is above the history: the picked day's report takes the focus (and the view).
+    let mut focused = serde_json::Value::Null;
+    for _ in 0..50 {
+        focused = browser.client.execute("return document.activeElement.id;", vec![]).await.unwrap();
+        if focused == "report-title" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(focused, "report-title");
+    browser.wait_for("#history-title + .table-wrap button", &today).await;
+    browser.screenshot("admin-security-desktop-dark-older-day").await;
     browser.close().await;
 
     let Some(phone) = Browser::open(&server, 390).await else { return };
