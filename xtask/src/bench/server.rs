@@ -111,12 +111,16 @@ impl BenchServer {
                 binary.display()
             ));
         }
-        let data_dir = tempfile::Builder::new()
-            .prefix("pincer-bench-data-")
+        // The data directory and the documents root side by side in one temporary folder: the
+        // server refuses a documents root that contains or lies in the data directory.
+        let root = tempfile::Builder::new()
+            .prefix("pincer-bench-")
             .tempdir()
             .map_err(|e| format!("cannot create a data directory: {e}"))?;
-        let documents = data_dir.path().join("documents");
-        std::fs::create_dir_all(&documents).map_err(|e| format!("cannot create {}: {e}", documents.display()))?;
+        let (data, documents) = (root.path().join("data"), root.path().join("documents"));
+        for dir in [&data, &documents] {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
 
         let mut cmd = Command::new(binary);
         // The server sees only the configuration given here, never the caller's PINCER_* variables
@@ -129,7 +133,7 @@ impl BenchServer {
         }
         cmd.arg("serve")
             .env("PINCER_BIND", format!("{LOOPBACK}:0"))
-            .env("PINCER_DATA_DIR", data_dir.path())
+            .env("PINCER_DATA_DIR", &data)
             .env("PINCER_DOCUMENTS_DIR", &documents)
             // The keys the harness loads audit rows with, so the server continues the same chain.
             .env("PINCER_AUDIT_KEY", hex(&BENCH_AUDIT_KEY))
@@ -180,7 +184,7 @@ impl BenchServer {
             ready_after: Duration::ZERO,
             output,
             readers,
-            _data_dir: data_dir,
+            _data_dir: root,
         };
         match ready_rx.recv_timeout(START_TIMEOUT) {
             Ok(url) => {
