@@ -13,6 +13,20 @@ pub fn assert_error(got: &(reqwest::StatusCode, Value), status: u16, code: &str)
     assert!(got.1["error"].as_str().is_some_and(|m| !m.is_empty()), "error message missing: {}", got.1);
 }
 
+/// An answer without its `requestId` (unique per request): for comparing two refusals that
+/// must look the same.
+pub fn without_request_id(got: &(reqwest::StatusCode, Value)) -> (reqwest::StatusCode, Value) {
+    let mut body = got.1.clone();
+    if let Some(fields) = body.as_object_mut() {
+        assert!(
+            fields.remove("requestId").is_some_and(|id| id.is_string()),
+            "an error carries its request id: {}",
+            got.1
+        );
+    }
+    (got.0, body)
+}
+
 #[derive(QueryableByName, Debug)]
 pub struct TextRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
