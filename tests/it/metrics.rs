@@ -80,6 +80,7 @@ async fn a_chat_turn_shows_in_the_metrics_on_their_own_address() {
     assert_eq!(value(&text, "pincer_runs_active"), Some(0.0), "{text}");
     assert_eq!(value(&text, "pincer_ws_sockets_open"), Some(1.0), "{text}");
     assert_eq!(value(&text, "pincer_audit_events_lost"), Some(0.0), "{text}");
+    assert_eq!(value(&text, "pincer_store_queue_depth{queue=\"reads\"}"), Some(0.0), "idle: {text}");
 
     let public = server.client().get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(!public.contains("pincer_http_requests_total"), "the public listener serves no metrics");

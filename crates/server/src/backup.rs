@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use pincer_store::Database;
 
-use crate::cli::{BackupArgs, RestoreArgs, StoreArgs};
+use crate::cli::{BackupArgs, RestoreArgs};
 
 /// The files of `secrets/` a backup carries: the two keys and the audit chain's sealed head
 /// (without it a restored chain would not verify).
@@ -22,10 +22,6 @@ fn secrets_of(file: &Path) -> PathBuf {
     let mut name = file.as_os_str().to_os_string();
     name.push(".secrets");
     PathBuf::from(name)
-}
-
-fn database_url(store: &StoreArgs) -> String {
-    store.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", store.data_dir.join("pincer.db").display()))
 }
 
 /// Takes the backup; returns what it did, line by line.
@@ -40,7 +36,7 @@ pub fn backup(args: BackupArgs) -> Result<Vec<String>, String> {
             return Err(format!("{} exists already: name a new backup file", taken.display()));
         }
     }
-    let url = database_url(&args.store);
+    let url = args.store.database_url();
     let sqlite = pincer_store::sqlite_file(&url).is_some();
     let mut said = Vec::new();
     // The keys first: the audit head copied before the database is never ahead of the copy.
@@ -109,7 +105,7 @@ fn private_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
 
 /// Restores a backup into a data directory without a database or keys; returns what it did.
 pub fn restore(args: RestoreArgs) -> Result<Vec<String>, String> {
-    let url = database_url(&args.store);
+    let url = args.store.database_url();
     let Some(database) = pincer_store::sqlite_file(&url) else {
         return Err("the database is PostgreSQL: restore it with pg_restore, then the keys into secrets/".into());
     };

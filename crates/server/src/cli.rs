@@ -115,7 +115,17 @@ pub struct StoreArgs {
     pub encryption_key: Option<String>,
 }
 
+/// `PINCER_DATABASE_URL`, or the SQLite file in the data directory.
+fn database_url_or_default(url: &Option<String>, data_dir: &std::path::Path) -> String {
+    url.clone().unwrap_or_else(|| format!("sqlite://{}", data_dir.join("pincer.db").display()))
+}
+
 impl StoreArgs {
+    /// The database these commands open: `PINCER_DATABASE_URL`, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        database_url_or_default(&self.database_url, &self.data_dir)
+    }
+
     /// Reads the secrets `PINCER_*_FILE` names.
     pub fn read_secret_files(&mut self) -> Result<(), String> {
         crate::secrets::from_file(&mut self.database_url, "PINCER_DATABASE_URL")?;
@@ -125,6 +135,11 @@ impl StoreArgs {
 }
 
 impl ServeArgs {
+    /// The database the server opens: `PINCER_DATABASE_URL`, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        database_url_or_default(&self.database_url, &self.data_dir)
+    }
+
     /// Reads the secrets `PINCER_*_FILE` names.
     pub fn read_secret_files(&mut self) -> Result<(), String> {
         crate::secrets::from_file(&mut self.database_url, "PINCER_DATABASE_URL")?;

@@ -64,8 +64,7 @@ pub fn unlock_domain(args: cli::StoreArgs) -> Result<(), String> {
         return Err(format!("{} is not a Pincer data directory (no secrets/ in it)", args.data_dir.display()));
     }
     let keys = keys::load(&args.data_dir, args.encryption_key.as_deref(), args.audit_key.as_deref())?;
-    let database_url =
-        args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("pincer.db").display()));
+    let database_url = args.database_url();
     actix_web::rt::System::new().block_on(async move {
         let db = Database::open(&database_url).await.map_err(|e| e.to_string())?;
         let store = Arc::new(db.clone());
@@ -140,11 +139,7 @@ pub fn reset_password(args: cli::ResetPasswordArgs) -> Result<String, String> {
         return Err(format!("{} is not a Pincer data directory (no secrets/ in it)", args.store.data_dir.display()));
     }
     let keys = keys::load(&args.store.data_dir, args.store.encryption_key.as_deref(), args.store.audit_key.as_deref())?;
-    let database_url = args
-        .store
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", args.store.data_dir.join("pincer.db").display()));
+    let database_url = args.store.database_url();
     let base = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.bind));
     actix_web::rt::System::new().block_on(async move {
         let db = Database::open(&database_url).await.map_err(|e| e.to_string())?;
@@ -196,11 +191,7 @@ fn offline_config(data_dir: &std::path::Path, database_url: &str, keys: keys::Ke
 /// `pincer migrate [--revert]`: applies the pending migrations (under the PostgreSQL migration
 /// lock, so a starting replica waits) or reverts the newest; returns what it did.
 pub fn migrate(args: cli::MigrateArgs) -> Result<String, String> {
-    let database_url = args
-        .store
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", args.store.data_dir.join("pincer.db").display()));
+    let database_url = args.store.database_url();
     if args.store.database_url.is_none() && !args.store.data_dir.is_dir() {
         return Err(format!(
             "{} does not exist (give --data-dir or PINCER_DATABASE_URL)",
@@ -237,8 +228,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot create data directory {}: {e}", args.data_dir.display()))?;
     refuse_overlap(&args.data_dir, &args.documents_dir)?;
     let keys = keys::load(&args.data_dir, args.encryption_key.as_deref(), args.audit_key.as_deref())?;
-    let database_url =
-        args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("pincer.db").display()));
+    let database_url = args.database_url();
 
     let db = Database::open(&database_url).await.map_err(|e| e.to_string())?;
     let applied = db.migrate().await.map_err(|e| e.to_string())?;
@@ -311,6 +301,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
                 runs: services.runs.clone(),
                 connections: services.connections.clone(),
                 audit: services.audit.clone(),
+                database: services.database.clone(),
             };
             let (address, server) = metrics::start(bind, sampled)?;
             println!("pincer metrics on http://{address}/metrics");

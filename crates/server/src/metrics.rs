@@ -2,7 +2,7 @@
 //! scrape endpoint is never on the public listener. The adapters record as things happen (HTTP
 //! requests, store queue waits, model calls and tokens, audit appends and the chain's state);
 //! a few gauges are read from the services at each scrape (active runs, open sockets, lost audit
-//! events).
+//! events, the store's queue depths).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,6 +22,7 @@ pub struct Sampled {
     pub runs: Arc<RunCoordinator>,
     pub connections: Arc<Connections>,
     pub audit: Arc<AuditService>,
+    pub database: pincer_store::Database,
 }
 
 /// Installs the recorder and serves `GET /metrics` on `bind`; returns the bound address and the
@@ -51,6 +52,9 @@ async fn render(state: web::Data<(PrometheusHandle, Sampled)>) -> HttpResponse {
     metrics::gauge!("pincer_runs_active").set(sampled.runs.active_runs() as f64);
     metrics::gauge!("pincer_ws_sockets_open").set(sampled.connections.open() as f64);
     metrics::gauge!("pincer_audit_events_lost").set(sampled.audit.lost_events() as f64);
+    let (reads, writes) = sampled.database.queued_calls();
+    metrics::gauge!("pincer_store_queue_depth", "queue" => "reads").set(reads as f64);
+    metrics::gauge!("pincer_store_queue_depth", "queue" => "writes").set(writes as f64);
     handle.run_upkeep();
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(handle.render())
 }

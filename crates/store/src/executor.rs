@@ -98,6 +98,11 @@ impl Executor {
         true
     }
 
+    /// Calls waiting for a thread now (the metrics' queue depth).
+    pub(crate) fn queued(&self) -> usize {
+        self.jobs.len()
+    }
+
     /// Runs `f` on one of the threads' connections and returns its result. `op` names the
     /// operation in logs; failures other than `NotFound` and `Conflict` are logged and become
     /// `Unavailable`. A call whose caller has gone away (a dropped future) before a thread took

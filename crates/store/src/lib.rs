@@ -210,6 +210,12 @@ impl Database {
         .await
     }
 
+    /// Store calls waiting for a thread now: `(reads, writes)`; on PostgreSQL every call is a
+    /// read's (one queue serves all).
+    pub fn queued_calls(&self) -> (usize, usize) {
+        (self.executor.queued(), self.writer.as_ref().map_or(0, Executor::queued))
+    }
+
     /// `SELECT 1` on one of the store's connections. Fails within the queue timeout when the
     /// database is unreachable.
     pub async fn ping(&self) -> Result<(), StoreError> {
