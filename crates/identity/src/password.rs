@@ -1,7 +1,8 @@
 //! Password policy and argon2id hashing. The hashing functions are synchronous and CPU-heavy;
 //! callers run them through the [`crate::PasswordHasher`] port, off the async executor.
 
-use argon2::password_hash::{self, Output, ParamsString, PasswordHash, SaltString};
+use argon2::password_hash;
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::IdentityError;
@@ -66,17 +67,15 @@ pub fn hash(password: &str) -> Result<String, password_hash::Error> {
 /// [`hash`] in `workspace`'s memory.
 pub fn hash_in(workspace: &mut Workspace, password: &str) -> Result<String, password_hash::Error> {
     let salt_bytes = pincer_core::crypto::random_bytes::<16>();
-    let salt = SaltString::encode_b64(&salt_bytes)?;
     let hasher = argon2();
-    let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
-        Ok(hasher.hash_password_into_with_memory(password.as_bytes(), &salt_bytes, out, &mut workspace.blocks)?)
-    })?;
+    let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    hasher.hash_password_into_with_memory(password.as_bytes(), &salt_bytes, &mut output, &mut workspace.blocks)?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
         params: ParamsString::try_from(hasher.params())?,
-        salt: Some(salt.as_salt()),
-        hash: Some(output),
+        salt: Some(Salt::new(&salt_bytes)?),
+        hash: Some(Output::new(&output)?),
     };
     Ok(phc.to_string())
 }
@@ -91,13 +90,11 @@ pub fn verify(password: &str, phc: &str) -> bool {
 /// they need more memory than the workspace has).
 pub fn verify_in(workspace: &mut Workspace, password: &str, phc: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else { return false };
-    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else { return false };
-    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(parsed.algorithm), Params::try_from(&parsed)) else {
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else { return false };
+    let (Ok(algorithm), Ok(params)) = (Algorithm::new(&*parsed.algorithm), Params::try_from(&parsed)) else {
         return false;
     };
     let Ok(version) = parsed.version.map_or(Ok(Version::default()), Version::try_from) else { return false };
-    let mut salt_buffer = [0u8; 64];
-    let Ok(salt_bytes) = salt.decode_b64(&mut salt_buffer) else { return false };
     let mut larger = Vec::new();
     let blocks: &mut [Block] = if params.block_count() <= workspace.blocks.len() {
         &mut workspace.blocks
@@ -106,11 +103,14 @@ pub fn verify_in(workspace: &mut Workspace, password: &str, phc: &str) -> bool {
         &mut larger
     };
     let hasher = Argon2::new(algorithm, version, params);
-    let computed = Output::init_with(expected.len(), |out| {
-        Ok(hasher.hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, &mut *blocks)?)
-    });
+    let mut buffer = [0u8; Output::MAX_LENGTH];
+    let Some(out) = buffer.get_mut(..expected.len()) else { return false };
+    let computed = hasher
+        .hash_password_into_with_memory(password.as_bytes(), salt, out, blocks)
+        .ok()
+        .and_then(|()| Output::new(out).ok());
     // `Output`'s equality is constant-time.
-    computed.is_ok_and(|computed| computed == expected)
+    computed.is_some_and(|computed| computed == *expected)
 }
 
 #[cfg(test)]
@@ -146,8 +146,8 @@ mod tests {
         let parsed = PasswordHash::new(&ours).unwrap();
         assert!(argon2().verify_password(b"correct horse battery", &parsed).is_ok());
         assert!(argon2().verify_password(b"wrong horse battery", &parsed).is_err());
-        let salt = SaltString::encode_b64(b"sixteen byte sal").unwrap();
-        let theirs = argon2().hash_password(b"correct horse battery", &salt).unwrap().to_string();
+        let theirs =
+            argon2().hash_password_with_salt(b"correct horse battery", b"sixteen byte sal").unwrap().to_string();
         // The workspace holds the previous computation's memory; answers do not depend on it.
         for _ in 0..2 {
             assert!(verify_in(&mut workspace, "correct horse battery", &theirs));
@@ -160,17 +160,17 @@ mod tests {
     fn hashes_with_other_parameters_still_verify() {
         use argon2::password_hash::PasswordHasher as _;
 
-        let salt = SaltString::encode_b64(b"sixteen byte sal").unwrap();
+        let salt = b"sixteen byte sal";
         let mut workspace = Workspace::new();
         for (m, t) in [(8 * 1024, 3), (32 * 1024, 1)] {
             let params = Params::new(m, t, 1, None).unwrap();
             let other = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-            let phc = other.hash_password(b"correct horse battery", &salt).unwrap().to_string();
+            let phc = other.hash_password_with_salt(b"correct horse battery", salt).unwrap().to_string();
             assert!(verify_in(&mut workspace, "correct horse battery", &phc), "m={m} t={t}");
             assert!(!verify_in(&mut workspace, "wrong horse battery", &phc), "m={m} t={t}");
         }
         let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, Params::new(8 * 1024, 2, 1, None).unwrap());
-        let phc = argon2i.hash_password(b"correct horse battery", &salt).unwrap().to_string();
+        let phc = argon2i.hash_password_with_salt(b"correct horse battery", salt).unwrap().to_string();
         assert!(verify_in(&mut workspace, "correct horse battery", &phc));
         assert!(!verify_in(&mut workspace, "correct horse battery", "$argon2id$v=19$m=19456,t=2,p=1$bad"));
     }
