@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use pincer_testkit::server::binary_path;
 use pincer_testkit::{TestDatabase, TestServer};
 
-fn pincer(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn pincer(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(binary_path());
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("PINCER_") {
@@ -17,7 +17,7 @@ fn pincer(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.args(args).envs(env.iter().copied()).output().unwrap()
 }
 
-fn said(out: &Output) -> String {
+pub(crate) fn said(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 

@@ -20,6 +20,7 @@ mod chat_ids;
 mod chat_providers;
 mod chat_ssrf;
 mod commands;
+mod config_check;
 mod domain_lock;
 mod enterprise;
 mod expiry;

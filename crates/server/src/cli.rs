@@ -43,6 +43,16 @@ pub enum Command {
     /// Ask a running server whether it is ready (exit 0) or not (exit 1): for container health
     /// checks.
     Healthcheck(HealthcheckArgs),
+    /// Commands on the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration (secrets masked) with where each setting comes from,
+    /// and every problem found; exit 1 when `pincer serve` would refuse to start with it.
+    Check(Box<ServeArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -98,7 +108,7 @@ pub struct HealthcheckArgs {
     pub bind: String,
 }
 
-/// Where an existing installation keeps its data: what commands other than `serve` open.
+/// Where an installation keeps its data and its keys: what every command that opens it reads.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
     /// Holds the SQLite file and the secrets/ folder.
@@ -107,37 +117,20 @@ pub struct StoreArgs {
     /// `sqlite://path` or `postgres://…`; default: SQLite in the data directory.
     #[arg(long, env = "PINCER_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// 64 hex characters; default: secrets/audit.key in the data directory.
+    /// 64 hex characters; default: secrets/audit.key in the data directory (`serve` generates it
+    /// at first start).
     #[arg(long, env = "PINCER_AUDIT_KEY", hide_env_values = true)]
     pub audit_key: Option<String>,
-    /// 64 hex characters; default: secrets/encryption.key in the data directory.
+    /// 64 hex characters; default: secrets/encryption.key in the data directory (`serve`
+    /// generates it at first start).
     #[arg(long, env = "PINCER_ENCRYPTION_KEY", hide_env_values = true)]
     pub encryption_key: Option<String>,
-}
-
-/// `PINCER_DATABASE_URL`, or the SQLite file in the data directory.
-fn database_url_or_default(url: &Option<String>, data_dir: &std::path::Path) -> String {
-    url.clone().unwrap_or_else(|| format!("sqlite://{}", data_dir.join("pincer.db").display()))
 }
 
 impl StoreArgs {
     /// The database these commands open: `PINCER_DATABASE_URL`, or SQLite in the data directory.
     pub fn database_url(&self) -> String {
-        database_url_or_default(&self.database_url, &self.data_dir)
-    }
-
-    /// Reads the secrets `PINCER_*_FILE` names.
-    pub fn read_secret_files(&mut self) -> Result<(), String> {
-        crate::secrets::from_file(&mut self.database_url, "PINCER_DATABASE_URL")?;
-        crate::secrets::from_file(&mut self.encryption_key, "PINCER_ENCRYPTION_KEY")?;
-        crate::secrets::from_file(&mut self.audit_key, "PINCER_AUDIT_KEY")
-    }
-}
-
-impl ServeArgs {
-    /// The database the server opens: `PINCER_DATABASE_URL`, or SQLite in the data directory.
-    pub fn database_url(&self) -> String {
-        database_url_or_default(&self.database_url, &self.data_dir)
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("pincer.db").display()))
     }
 
     /// Reads the secrets `PINCER_*_FILE` names.
@@ -153,18 +146,8 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "PINCER_BIND", default_value = "127.0.0.1:7777")]
     pub bind: String,
-    /// Holds the SQLite file and the secrets/ folder.
-    #[arg(long, env = "PINCER_DATA_DIR", default_value = "./pincer-data")]
-    pub data_dir: PathBuf,
-    /// `sqlite://path` or `postgres://…`; default: SQLite in the data directory.
-    #[arg(long, env = "PINCER_DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
-    /// 64 hex characters; default: generated into secrets/encryption.key in the data directory.
-    #[arg(long, env = "PINCER_ENCRYPTION_KEY", hide_env_values = true)]
-    pub encryption_key: Option<String>,
-    /// 64 hex characters; default: generated into secrets/audit.key in the data directory.
-    #[arg(long, env = "PINCER_AUDIT_KEY", hide_env_values = true)]
-    pub audit_key: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Tracing filter, e.g. `info` or `pincer_http=debug,info`.
     #[arg(long, env = "PINCER_LOG", default_value = "info")]
     pub log: String,

@@ -24,9 +24,17 @@ fn path(args: &[OsString]) -> Option<PathBuf> {
     std::env::var_os("PINCER_CONFIG").filter(|p| !p.is_empty()).map(PathBuf::from)
 }
 
+/// The command line's definition with a configuration file's settings in it.
+pub struct Configured {
+    pub command: Command,
+    /// The file read, if any, and the settings it gave (by argument id).
+    pub file: Option<PathBuf>,
+    pub settings: Vec<String>,
+}
+
 /// `cmd` with the file's settings as defaults; `Err` names the file and what is wrong in it.
-pub fn apply(cmd: Command, args: &[OsString]) -> Result<Command, String> {
-    let Some(path) = path(args) else { return Ok(cmd) };
+pub fn apply(cmd: Command, args: &[OsString]) -> Result<Configured, String> {
+    let Some(path) = path(args) else { return Ok(Configured { command: cmd, file: None, settings: Vec::new() }) };
     let text =
         std::fs::read_to_string(&path).map_err(|e| format!("cannot read the configuration {}: {e}", path.display()))?;
     let table: toml::Table = text.parse().map_err(|e| format!("{}: {e}", path.display()))?;
@@ -47,7 +55,8 @@ pub fn apply(cmd: Command, args: &[OsString]) -> Result<Command, String> {
             })?,
         ));
     }
-    Ok(with_defaults(cmd, &settings))
+    let command = with_defaults(cmd, &settings);
+    Ok(Configured { command, file: Some(path), settings: settings.into_iter().map(|(key, _)| key).collect() })
 }
 
 /// A TOML value as the command line would spell it (lists comma-separated).

@@ -54,19 +54,30 @@ impl HostProbe for SystemHostProbe {
         let tunnel = self.tunnel.active().then(|| {
             self.tunnel.status().url.unwrap_or_else(|| "an address cloudflared has not given yet".to_string())
         });
-        let config = &self.config;
+        HostFacts { locked_domain: self.domain_lock.cached(), tunnel, ..self.config.facts_from(files) }
+    }
+}
+
+impl HostConfig {
+    /// The facts the configuration and the file system give without a running server (so no
+    /// domain lock and no tunnel): for `pincer config check`. Reads files, so it blocks.
+    pub fn facts(&self) -> HostFacts {
+        self.facts_from(FileFacts::read(self))
+    }
+
+    fn facts_from(&self, files: FileFacts) -> HostFacts {
         HostFacts {
-            secrets_dir: files.secrets_dir.unwrap_or_else(|| missing(&config.data_dir.join("secrets"))),
+            secrets_dir: files.secrets_dir.unwrap_or_else(|| missing(&self.data_dir.join("secrets"))),
             keys: files.keys,
             exposed_secret_files: files.exposed_secret_files,
-            bind: config.bind.clone(),
-            bind_loopback: bind_is_loopback(&config.bind),
-            public_url: config.public_url.clone(),
-            behind_proxy: config.behind_proxy,
-            locked_domain: self.domain_lock.cached(),
-            tunnel,
+            bind: self.bind.clone(),
+            bind_loopback: bind_is_loopback(&self.bind),
+            public_url: self.public_url.clone(),
+            behind_proxy: self.behind_proxy,
+            locked_domain: None,
+            tunnel: None,
             database: files.database,
-            backup_dir: config.backup_dir.display().to_string(),
+            backup_dir: self.backup_dir.display().to_string(),
             newest_backup: files.newest_backup,
         }
     }

@@ -41,27 +41,56 @@ pub fn load(data_dir: &Path, encryption_env: Option<&str>, audit_env: Option<&st
 
 fn key(dir: &Path, file: &str, env_name: &str, from_env: Option<&str>) -> Result<[u8; 32], String> {
     if let Some(hex) = from_env {
-        return parse_key_hex(hex).ok_or_else(|| format!("{env_name} must be 64 hex characters"));
+        return key_from_env(hex, env_name);
     }
     let path = dir.join(file);
-    match fs::read_to_string(&path) {
-        Ok(contents) => {
-            parse_key_hex(&contents).ok_or_else(|| format!("{} is not a 64-hex-character key", path.display()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = random_bytes::<32>();
-            let mut f = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-            f.write_all(hex::encode(key).as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            tracing::info!(file = %path.display(), "generated a new key");
-            Ok(key)
-        }
+    if let Some(key) = read_key(&path)? {
+        return Ok(key);
+    }
+    let key = random_bytes::<32>();
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    f.write_all(hex::encode(key).as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    tracing::info!(file = %path.display(), "generated a new key");
+    Ok(key)
+}
+
+fn key_from_env(hex: &str, env_name: &str) -> Result<[u8; 32], String> {
+    parse_key_hex(hex).ok_or_else(|| format!("{env_name} must be 64 hex characters"))
+}
+
+/// The key in `path`; `None` when there is no such file yet.
+fn read_key(path: &Path) -> Result<Option<[u8; 32]>, String> {
+    match fs::read_to_string(path) {
+        Ok(contents) => parse_key_hex(&contents)
+            .map(Some)
+            .ok_or_else(|| format!("{} is not a 64-hex-character key", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(format!("cannot read {}: {e}", path.display())),
     }
+}
+
+/// What [`load`] would find, creating nothing: for each key where it comes from, or why the
+/// server would refuse to start with it.
+pub fn inspect(data_dir: &Path, encryption_env: Option<&str>, audit_env: Option<&str>) -> Vec<Result<String, String>> {
+    let dir = data_dir.join("secrets");
+    [("encryption.key", "PINCER_ENCRYPTION_KEY", encryption_env), ("audit.key", "PINCER_AUDIT_KEY", audit_env)]
+        .into_iter()
+        .map(|(file, env_name, from_env)| {
+            if let Some(hex) = from_env {
+                return key_from_env(hex, env_name).map(|_| format!("{env_name} holds the key"));
+            }
+            let path = dir.join(file);
+            Ok(match read_key(&path)? {
+                Some(_) => format!("{} holds the key", path.display()),
+                None => format!("{} does not exist yet: a new key is generated at first start", path.display()),
+            })
+        })
+        .collect()
 }
 
 /// The licence the environment manages: `PINCER_LICENSE`, or the file `PINCER_LICENSE_FILE` names.

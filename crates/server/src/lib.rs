@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod cli;
+pub mod config_check;
 pub mod config_file;
 pub mod head_file;
 pub mod healthcheck;
@@ -120,15 +121,15 @@ fn absolute(path: &std::path::Path) -> Result<std::path::PathBuf, String> {
 /// What the security self-audit reads of this process's configuration.
 fn host_config(args: &ServeArgs, database_url: &str) -> host_probe::HostConfig {
     host_probe::HostConfig {
-        data_dir: args.data_dir.clone(),
+        data_dir: args.store.data_dir.clone(),
         database_url: database_url.to_string(),
-        encryption_key_from_env: args.encryption_key.is_some(),
-        audit_key_from_env: args.audit_key.is_some(),
+        encryption_key_from_env: args.store.encryption_key.is_some(),
+        audit_key_from_env: args.store.audit_key.is_some(),
         secret_files: secrets::files_in_environment(),
         bind: args.bind.clone(),
         public_url: args.public_url.clone(),
         behind_proxy: !args.trusted_proxies.is_empty(),
-        backup_dir: args.backup_dir.clone().unwrap_or_else(|| args.data_dir.join("backups")),
+        backup_dir: args.backup_dir.clone().unwrap_or_else(|| args.store.data_dir.join("backups")),
     }
 }
 
@@ -224,11 +225,11 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
 }
 
 async fn run(args: ServeArgs) -> Result<(), String> {
-    std::fs::create_dir_all(&args.data_dir)
-        .map_err(|e| format!("cannot create data directory {}: {e}", args.data_dir.display()))?;
-    refuse_overlap(&args.data_dir, &args.documents_dir)?;
-    let keys = keys::load(&args.data_dir, args.encryption_key.as_deref(), args.audit_key.as_deref())?;
-    let database_url = args.database_url();
+    std::fs::create_dir_all(&args.store.data_dir)
+        .map_err(|e| format!("cannot create data directory {}: {e}", args.store.data_dir.display()))?;
+    refuse_overlap(&args.store.data_dir, &args.documents_dir)?;
+    let keys = keys::load(&args.store.data_dir, args.store.encryption_key.as_deref(), args.store.audit_key.as_deref())?;
+    let database_url = args.store.database_url();
 
     let db = Database::open(&database_url).await.map_err(|e| e.to_string())?;
     let applied = db.migrate().await.map_err(|e| e.to_string())?;
@@ -248,7 +249,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     let services = Services::build(
         &db,
         ServiceConfig {
-            secrets_dir: args.data_dir.join("secrets"),
+            secrets_dir: args.store.data_dir.join("secrets"),
             encryption_key: keys.encryption,
             audit_key: keys.audit,
             documents_dir: args.documents_dir.clone(),
@@ -302,6 +303,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
                 connections: services.connections.clone(),
                 audit: services.audit.clone(),
                 database: services.database.clone(),
+                channels: services.channels.supervisor().clone(),
             };
             let (address, server) = metrics::start(bind, sampled)?;
             println!("pincer metrics on http://{address}/metrics");

@@ -4,25 +4,30 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
-use pincer_server::cli::{Cli, Command};
+use pincer_server::cli::{Cli, Command, ConfigCommand};
+use pincer_server::config_check;
 
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let command = match pincer_server::config_file::apply(Cli::command(), &args) {
-        Ok(command) => command,
+    let configured = match pincer_server::config_file::apply(Cli::command(), &args) {
+        Ok(configured) => configured,
         Err(message) => {
             eprintln!("pincer: {message}");
             return ExitCode::from(2);
         }
     };
-    let matches = command.get_matches_from(args);
+    let matches = configured.command.get_matches_from(args);
     if let Err(message) = pincer_server::secrets::refuse_flags(&matches) {
         eprintln!("pincer: {message}");
         return ExitCode::from(2);
     }
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let mut command = cli.command;
-    if let Err(message) = read_secret_files(&mut command) {
+    let secret_files = read_secret_files(&mut command);
+    // `config check` reports an unreadable secret file among its problems; the rest stop here.
+    if !matches!(command, Command::Config(_))
+        && let Err(message) = &secret_files
+    {
         eprintln!("pincer: {message}");
         return ExitCode::FAILURE;
     }
@@ -68,6 +73,13 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Config(ConfigCommand::Check(args)) => {
+            let own = matches.subcommand_matches("config").and_then(|config| config.subcommand_matches("check"));
+            let settings = own.map(|own| config_check::settings(&args, own, &configured.settings)).unwrap_or_default();
+            let found = config_check::findings(&args, secret_files);
+            print!("{}", config_check::render(configured.file.as_deref(), &settings, &found));
+            if found.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
         Command::Openapi => {
             let mut out = std::io::stdout().lock();
             match out.write_all(pincer_http::openapi_json()).and_then(|()| out.write_all(b"\n")) {
@@ -100,7 +112,7 @@ fn report(outcome: Result<Vec<String>, String>) -> ExitCode {
 /// Fills the secrets of the command's arguments from the files `PINCER_*_FILE` name.
 fn read_secret_files(command: &mut Command) -> Result<(), String> {
     match command {
-        Command::Serve(args) => args.read_secret_files(),
+        Command::Serve(args) | Command::Config(ConfigCommand::Check(args)) => args.store.read_secret_files(),
         Command::UnlockDomain(store) => store.read_secret_files(),
         Command::Migrate(args) => args.store.read_secret_files(),
         Command::Backup(args) => args.store.read_secret_files(),

@@ -2,7 +2,7 @@
 //! scrape endpoint is never on the public listener. The adapters record as things happen (HTTP
 //! requests, store queue waits, model calls and tokens, audit appends and the chain's state);
 //! a few gauges are read from the services at each scrape (active runs, open sockets, lost audit
-//! events, the store's queue depths).
+//! events, the store's and the password hashing's queue depths, channel receivers by state).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +23,7 @@ pub struct Sampled {
     pub connections: Arc<Connections>,
     pub audit: Arc<AuditService>,
     pub database: pincer_store::Database,
+    pub channels: Arc<pincer_channels::supervisor::Supervisor>,
 }
 
 /// Installs the recorder and serves `GET /metrics` on `bind`; returns the bound address and the
@@ -55,6 +56,13 @@ async fn render(state: web::Data<(PrometheusHandle, Sampled)>) -> HttpResponse {
     let (reads, writes) = sampled.database.queued_calls();
     metrics::gauge!("pincer_store_queue_depth", "queue" => "reads").set(reads as f64);
     metrics::gauge!("pincer_store_queue_depth", "queue" => "writes").set(writes as f64);
+    metrics::gauge!("pincer_password_hash_queue_depth").set(pincer_store::BlockingPasswordHasher::queued() as f64);
+    // One read of the bindings per scrape; a failed read leaves the last values.
+    if let Ok(states) = sampled.channels.receiver_states().await {
+        for (state, count) in states {
+            metrics::gauge!("pincer_channel_receivers", "state" => state.as_str()).set(count as f64);
+        }
+    }
     handle.run_upkeep();
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(handle.render())
 }

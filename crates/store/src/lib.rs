@@ -43,7 +43,7 @@ mod webhooks;
 use diesel::connection::SimpleConnection;
 use pincer_core::StoreError;
 
-pub use conn::{AnyConn, Backend};
+pub use conn::{AnyConn, Backend, redact as redact_url};
 pub use hasher::BlockingPasswordHasher;
 
 /// The SQLite file a database URL names (`sqlite://path`, `sqlite:path`, a plain path); `None`
@@ -148,6 +148,11 @@ impl Database {
     /// an advisory lock, so replicas starting together migrate one at a time.
     pub async fn migrate(&self) -> Result<Vec<String>, OpenError> {
         self.migration_task(migrate::run_pending).await
+    }
+
+    /// The embedded migrations not yet applied, oldest first (nothing is changed).
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, OpenError> {
+        self.migration_task(migrate::pending).await
     }
 
     /// Reverts the newest applied migration; `None` when there is none.

@@ -32,6 +32,21 @@ pub fn evaluate(host: &HostFacts, stored: &StoredFacts, now: Timestamp) -> Vec<C
     ]
 }
 
+/// The checks a configuration answers before any server runs (`pincer config check`): files,
+/// addresses, the database connection, backups. The domain lock and the tunnel are a running
+/// server's state, the data checks need its database.
+pub fn configuration(host: &HostFacts, now: Timestamp) -> Vec<Check> {
+    vec![
+        host::key_files(host),
+        host::secrets_exposed(host),
+        host::bind_address(host),
+        host::https(host),
+        host::database_files(host),
+        host::database_tls(host),
+        host::backups(host, now),
+    ]
+}
+
 /// Whole days between two instants (0 when `then` is later).
 fn days_since(then: Timestamp, now: Timestamp) -> i64 {
     (now.millis() - then.millis()).max(0) / DAY_MS
