@@ -4,7 +4,7 @@
 //! and reads the active runs and open sockets — while the public listener never serves them.
 
 use pincer_testkit::TestServer;
-use pincer_testkit::fakes::{FakeKind, FakeProvider, FakeReply, FakeUsage};
+use pincer_testkit::fakes::{Behaviour, FakeKind, FakeProvider, FakeReply, FakeUsage};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -51,6 +51,14 @@ async fn a_chat_turn_shows_in_the_metrics_on_their_own_address() {
     ws.message(&agent, "Hi").await;
     let frames = ws.until("complete").await;
     assert!(frames.iter().any(|f| f["type"] == "done" && f["status"] == "complete"), "{frames:?}");
+    // A refused call and one whose stream breaks off count as model errors, by code.
+    fake.set_behaviour(Behaviour::Status(401));
+    ws.message(&agent, "Again").await;
+    ws.until("complete").await;
+    fake.set_behaviour(Behaviour::CutAfter(1));
+    fake.push_reply(FakeReply::text(&["Part ", "of ", "it"]));
+    ws.message(&agent, "Once more").await;
+    ws.until("complete").await;
 
     let url = metrics_url(&server);
     let res = server.client().get(&url).send().await.unwrap();
@@ -75,6 +83,20 @@ async fn a_chat_turn_shows_in_the_metrics_on_their_own_address() {
         ),
         "{text}"
     );
+    assert_eq!(
+        value(&text, "pincer_model_errors_total{provider=\"openai\",error=\"provider_unauthorized\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(&text, "pincer_model_errors_total{provider=\"openai\",error=\"provider_stream_broken\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    // The admin's login was hashed on a hashing thread.
+    assert!(value(&text, "pincer_password_hash_wait_seconds_count").is_some_and(|n| n >= 1.0), "{text}");
+    assert_eq!(value(&text, "pincer_password_hash_queue_depth"), Some(0.0), "{text}");
+    assert_eq!(value(&text, "pincer_channel_receivers{state=\"running\"}"), Some(0.0), "no channel yet: {text}");
     assert!(text.contains("pincer_store_queue_wait_seconds_count"), "{text}");
     assert!(value(&text, "pincer_audit_appends_total").is_some_and(|n| n >= 3.0), "{text}");
     assert_eq!(value(&text, "pincer_runs_active"), Some(0.0), "{text}");

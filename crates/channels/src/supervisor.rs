@@ -13,7 +13,7 @@ use std::time::Duration;
 use futures::future::{AbortHandle, Abortable};
 use pincer_audit::{Actor, AuditEvent, AuditSink};
 use pincer_core::crypto::Cipher;
-use pincer_core::{ChannelBindingId, Clock, HeldLease, Leases, Timestamp};
+use pincer_core::{ChannelBindingId, Clock, HeldLease, Leases, StoreError, Timestamp};
 use serde_json::json;
 
 use crate::bindings::{Binding, ChannelStore};
@@ -220,6 +220,20 @@ impl Supervisor {
             messages_in: counts.messages_in,
             messages_out: counts.messages_out,
         }
+    }
+
+    /// How many receivers are in each state, as this server sees them (for the metrics).
+    pub async fn receiver_states(&self) -> Result<[(ReceiverState, usize); 4], StoreError> {
+        let bindings = self.deps.store.bindings().await?;
+        let mut counts = [ReceiverState::Running, ReceiverState::Standby, ReceiverState::Stopped, ReceiverState::Error]
+            .map(|state| (state, 0));
+        for binding in &bindings {
+            let state = self.health(binding).state;
+            if let Some((_, n)) = counts.iter_mut().find(|(s, _)| *s == state) {
+                *n += 1;
+            }
+        }
+        Ok(counts)
     }
 
     /// Brings the receivers in line with the stored bindings: starts the missing ones, stops

@@ -29,8 +29,16 @@ type Job = Box<dyn FnOnce(&mut Workspace) + Send>;
 /// The queue of the hashing threads, started on first use. `None` if no thread could be
 /// started; hashing then fails with `Unavailable` rather than running unbounded.
 fn queue() -> Option<&'static Sender<Job>> {
-    static QUEUE: OnceLock<Option<Sender<Job>>> = OnceLock::new();
     QUEUE.get_or_init(start_threads).as_ref()
+}
+
+static QUEUE: OnceLock<Option<Sender<Job>>> = OnceLock::new();
+
+impl BlockingPasswordHasher {
+    /// Hashes and checks waiting for a hashing thread now (for the metrics; 0 before the first).
+    pub fn queued() -> usize {
+        QUEUE.get().and_then(Option::as_ref).map_or(0, Sender::len)
+    }
 }
 
 fn thread_count() -> usize {
@@ -68,7 +76,9 @@ where
 {
     let queue = queue().ok_or(StoreError::Unavailable)?;
     let (reply, answer) = tokio::sync::oneshot::channel();
+    let queued_at = std::time::Instant::now();
     let job: Job = Box::new(move |workspace: &mut Workspace| {
+        metrics::histogram!("pincer_password_hash_wait_seconds").record(queued_at.elapsed().as_secs_f64());
         // Nobody waits for a caller that went away (a dropped request): skip the work.
         if !reply.is_closed() {
             let _ = reply.send(f(workspace));

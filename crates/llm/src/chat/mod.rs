@@ -175,13 +175,18 @@ impl Default for HttpModelClient {
 #[async_trait]
 impl ModelClient for HttpModelClient {
     async fn stream(&self, request: ModelRequest) -> Result<ModelStream, ModelError> {
-        match tokio::time::timeout(self.timeouts.first_byte, self.open(&request)).await {
+        let kind = request.endpoint.kind.as_str();
+        let opened = match tokio::time::timeout(self.timeouts.first_byte, self.open(&request)).await {
             Ok(result) => result,
             Err(_) => {
-                tracing::info!(kind = request.endpoint.kind.as_str(), "model call timed out before its answer");
+                tracing::info!(kind, "model call timed out before its answer");
                 Err(ModelError::Timeout)
             }
+        };
+        if let Err(error) = &opened {
+            stream::count_error(kind, error);
         }
+        opened
     }
 }
 

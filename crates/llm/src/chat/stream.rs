@@ -190,6 +190,7 @@ pub(crate) fn drive<D: Decoder>(
                 // The queue is empty: what is left is the error, if any.
                 let error = error?;
                 tracing::info!(kind = d.origin.kind, host = %d.origin.host, error = %error, "model stream failed");
+                count_error(d.origin.kind, &error);
                 return Some((Err(error), None));
             }
             let flow = match d.frames.next().await {
@@ -224,6 +225,12 @@ pub(crate) fn drive<D: Decoder>(
         }
     })
     .boxed()
+}
+
+/// `pincer_model_errors_total{provider, error}`: a failed model call, before its answer began or
+/// in the middle of it (a no-op without the metrics endpoint).
+pub(crate) fn count_error(provider: &'static str, error: &ModelError) {
+    metrics::counter!("pincer_model_errors_total", "provider" => provider, "error" => error.code()).increment(1);
 }
 
 /// A frame's JSON as `T`. The message of a serde error can quote the input: only where and what
