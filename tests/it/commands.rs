@@ -98,7 +98,8 @@ async fn backup_then_restore_gives_a_server_whose_chain_verifies_and_secrets_dec
     assert_eq!(status, StatusCode::OK, "{saved}");
 
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("pincer-backup.db");
+    // The backups folder does not exist yet: the command makes it, private.
+    let file = dir.path().join("backups").join("pincer-backup.db");
     let (data_dir, url) = (server.data_dir().to_str().unwrap().to_string(), server.database().url().to_string());
     let store_env = |data: &str, url: &str| {
         vec![("PINCER_DATA_DIR".to_string(), data.to_string()), ("PINCER_DATABASE_URL".to_string(), url.to_string())]
@@ -115,8 +116,9 @@ async fn backup_then_restore_gives_a_server_whose_chain_verifies_and_secrets_dec
     let backup = run(vec!["backup".into(), file_arg.clone()], store_env(&data_dir, &url)).await.unwrap();
     assert!(backup.status.success(), "{}", said(&backup));
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    let keys = dir.path().join("pincer-backup.db.secrets");
+    let keys = dir.path().join("backups").join("pincer-backup.db.secrets");
     assert_eq!(mode(&keys), 0o700);
+    assert_eq!(mode(&dir.path().join("backups")), 0o700);
     for name in ["encryption.key", "audit.key"] {
         assert_eq!(mode(&keys.join(name)), 0o600, "{name}");
         assert_eq!(

@@ -42,6 +42,9 @@ fn a_broken_configuration_is_reported_whole_with_its_sources_and_no_secret() {
             ("PINCER_ENCRYPTION_KEY", "not-a-key"),
             ("PINCER_AUDIT_KEY_FILE", audit_key_file.to_str().unwrap()),
             ("PINCER_METRICS_BIND", "not an address"),
+            ("PINCER_LOG", "pincer_http=loud"),
+            ("PINCER_LICENSE", "a.b.c"),
+            ("PINCER_LICENSE_FILE", audit_key_file.to_str().unwrap()),
         ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", said(&out));
@@ -54,7 +57,7 @@ fn a_broken_configuration_is_reported_whole_with_its_sources_and_no_secret() {
     assert!(line(&report, "PINCER_AUDIT_KEY").ends_with("[PINCER_AUDIT_KEY_FILE]"), "{report}");
     let url = line(&report, "PINCER_DATABASE_URL");
     assert!(url.contains("postgres://pincer:***@127.0.0.1") && url.ends_with("[environment]"), "{report}");
-    assert!(line(&report, "PINCER_LOG").ends_with("[default]"), "{report}");
+    assert!(line(&report, "PINCER_LOG_FORMAT").ends_with("[default]"), "{report}");
 
     let problems = report.split("\nproblems:\n").nth(1).and_then(|rest| rest.split("\n\n").next()).unwrap_or_default();
     for expected in [
@@ -63,10 +66,12 @@ fn a_broken_configuration_is_reported_whole_with_its_sources_and_no_secret() {
         "PINCER_ENCRYPTION_KEY must be 64 hex characters",
         "PINCER_PUBLIC_URL",
         "cannot open the database",
+        "PINCER_LOG",
+        "PINCER_LICENSE or PINCER_LICENSE_FILE, not both",
     ] {
         assert!(problems.contains(expected), "{expected} missing from the problems: {report}");
     }
-    assert!(report.contains("5 problems"), "{report}");
+    assert!(report.contains("7 problems"), "{report}");
     assert!(!data.exists(), "the check created the data directory");
 }
 

@@ -36,6 +36,14 @@ pub fn backup(args: BackupArgs) -> Result<Vec<String>, String> {
             return Err(format!("{} exists already: name a new backup file", taken.display()));
         }
     }
+    // A backups folder that does not exist yet is made, private to this user.
+    if let Some(folder) = args.file.parent().filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(folder)
+            .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    }
     let url = args.store.database_url();
     let sqlite = pincer_store::sqlite_file(&url).is_some();
     let mut said = Vec::new();

@@ -118,6 +118,9 @@ pub fn findings(args: &ServeArgs, secret_files: Result<(), String>) -> Findings 
     if let Err(problem) = secret_files {
         found.problems.push(problem);
     }
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&args.log) {
+        found.problems.push(format!("PINCER_LOG: not a log filter: {e}"));
+    }
     address(&mut found, "PINCER_BIND", &args.bind);
     if let Some(bind) = &args.metrics_bind {
         address(&mut found, "PINCER_METRICS_BIND", bind);

@@ -96,6 +96,10 @@ pub fn inspect(data_dir: &Path, encryption_env: Option<&str>, audit_env: Option<
 /// The licence the environment manages: `PINCER_LICENSE`, or the file `PINCER_LICENSE_FILE` names.
 /// Read from the environment only, never from a flag (argv is world-readable in `ps`).
 pub fn licence_from_env() -> Result<Option<String>, String> {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    if set("PINCER_LICENSE") && set("PINCER_LICENSE_FILE") {
+        return Err("set PINCER_LICENSE or PINCER_LICENSE_FILE, not both".into());
+    }
     if let Some(token) = std::env::var("PINCER_LICENSE").ok().filter(|t| !t.trim().is_empty()) {
         return Ok(Some(token.trim().to_string()));
     }
