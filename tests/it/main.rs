@@ -35,6 +35,7 @@ mod integrity;
 mod invite_creator;
 mod invites;
 mod json_logs;
+mod key_rotation;
 mod keys;
 mod login_throttle;
 mod loopback;

@@ -12,7 +12,7 @@ use crate::support::{execute, query_text};
 use crate::ws::{ChatSocket, chunk_text};
 
 /// A server whose Anthropic provider is the fake (its key sealed in the database), and an agent.
-async fn with_provider(fake: &FakeProvider) -> (TestServer, Browser, String) {
+pub(crate) async fn with_provider(fake: &FakeProvider) -> (TestServer, Browser, String) {
     let server = TestServer::builder()
         .env(&FakeKind::Anthropic.base_url_variable(), &fake.origin())
         .env("PINCER_ALLOW_PRIVATE_URLS", "1")

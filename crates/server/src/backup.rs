@@ -100,8 +100,8 @@ fn copy_secrets(from: &Path, to: &Path) -> Result<Vec<String>, String> {
     Ok(said)
 }
 
-/// Writes a new file readable by this user only.
-fn private_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+/// Writes a new file readable by this user only, synced to disk.
+pub(crate) fn private_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -37,6 +37,9 @@ pub enum Command {
     Backup(BackupArgs),
     /// Restore a backup (and the keys beside it) into a data directory that holds none yet.
     Restore(RestoreArgs),
+    /// Move every secret sealed at rest (provider keys, secret settings, channel credentials,
+    /// webhook secrets) to a new encryption key. Stop every server that uses the database first.
+    RotateEncryptionKey(RotateKeyArgs),
     /// Operator commands on accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -97,6 +100,20 @@ pub struct BackupArgs {
 pub struct RestoreArgs {
     /// The backup file `pincer backup` wrote (its keys are read from `<file>.secrets/`).
     pub file: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateKeyArgs {
+    /// Where to write the new key when the current one comes from PINCER_ENCRYPTION_KEY (a new
+    /// file); give it to the server the way the old one was.
+    #[arg(long)]
+    pub new_key_file: Option<PathBuf>,
+    /// The server's listening address: something answering there is taken for a running server,
+    /// and the rotation refused.
+    #[arg(long, env = "PINCER_BIND", default_value = "127.0.0.1:7777")]
+    pub bind: String,
     #[command(flatten)]
     pub store: StoreArgs,
 }

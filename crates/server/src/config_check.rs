@@ -129,6 +129,9 @@ pub fn findings(args: &ServeArgs, secret_files: Result<(), String>) -> Findings 
     if let Err(problem) = crate::refuse_overlap(&args.store.data_dir, &args.documents_dir) {
         found.problems.push(problem);
     }
+    if let Some(problem) = crate::rotate_key::interrupted(&args.store.data_dir) {
+        found.problems.push(problem);
+    }
     for key in crate::keys::inspect(
         &args.store.data_dir,
         args.store.encryption_key.as_deref(),

@@ -10,6 +10,7 @@ pub mod healthcheck;
 pub mod host_probe;
 mod keys;
 pub mod metrics;
+pub mod rotate_key;
 pub mod secrets;
 pub mod services;
 mod telemetry;
@@ -228,6 +229,9 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     std::fs::create_dir_all(&args.store.data_dir)
         .map_err(|e| format!("cannot create data directory {}: {e}", args.store.data_dir.display()))?;
     refuse_overlap(&args.store.data_dir, &args.documents_dir)?;
+    if let Some(problem) = rotate_key::interrupted(&args.store.data_dir) {
+        return Err(problem);
+    }
     let keys = keys::load(&args.store.data_dir, args.store.encryption_key.as_deref(), args.store.audit_key.as_deref())?;
     let database_url = args.store.database_url();
 

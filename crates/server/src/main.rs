@@ -63,6 +63,7 @@ fn main() -> ExitCode {
             report(pincer_server::reset_password(args).map(|line| vec![line]))
         }
         Command::Backup(args) => report(pincer_server::backup::backup(args)),
+        Command::RotateEncryptionKey(args) => report(pincer_server::rotate_key::rotate(args)),
         Command::Restore(args) => report(pincer_server::backup::restore(args)),
         Command::Healthcheck(args) => {
             match pincer_server::healthcheck::probe_address(&args.bind).and_then(pincer_server::healthcheck::check) {
@@ -116,6 +117,7 @@ fn read_secret_files(command: &mut Command) -> Result<(), String> {
         Command::UnlockDomain(store) => store.read_secret_files(),
         Command::Migrate(args) => args.store.read_secret_files(),
         Command::Backup(args) => args.store.read_secret_files(),
+        Command::RotateEncryptionKey(args) => args.store.read_secret_files(),
         Command::Restore(args) => args.store.read_secret_files(),
         Command::Admin(pincer_server::cli::AdminCommand::ResetPassword(args)) => args.store.read_secret_files(),
         Command::Healthcheck(_) | Command::Openapi => Ok(()),

@@ -30,6 +30,7 @@ mod memories;
 mod migrate;
 mod pairings;
 mod providers;
+mod reseal;
 mod rows;
 mod schema;
 mod security;
@@ -45,6 +46,7 @@ use pincer_core::StoreError;
 
 pub use conn::{AnyConn, Backend, redact as redact_url};
 pub use hasher::BlockingPasswordHasher;
+pub use reseal::Resealed;
 
 /// The SQLite file a database URL names (`sqlite://path`, `sqlite:path`, a plain path); `None`
 /// for PostgreSQL or a URL [`Database::open`] would refuse.

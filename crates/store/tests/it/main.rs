@@ -19,6 +19,7 @@ mod lifecycle;
 mod memories;
 mod pairings;
 mod providers;
+mod reseal;
 mod security;
 mod sessions;
 mod settings;
