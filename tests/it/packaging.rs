@@ -3,7 +3,7 @@
 //! from it instead (the release profile it builds exists, dependencies locked, a non-root user, the
 //! health check is `pincer healthcheck`, the data directory is a volume), the compose file's health
 //! check is the same, and the systemd unit passes `systemd-analyze verify` (where systemd is
-//! installed) with the built binary as its program.
+//! installed) with the built binary as its program; the server speaks its `Type=notify` protocol.
 
 use std::path::Path;
 
@@ -37,9 +37,14 @@ fn the_dockerfile_builds_the_dist_profile_and_runs_unprivileged_with_a_health_ch
 #[test]
 fn the_systemd_unit_verifies() {
     let unit = repository_file("contrib/pincer.service");
-    for hardening in
-        ["NoNewPrivileges=yes", "ProtectSystem=strict", "StateDirectory=pincer", "DynamicUser=yes", "UMask=0077"]
-    {
+    for hardening in [
+        "Type=notify",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "StateDirectory=pincer",
+        "DynamicUser=yes",
+        "UMask=0077",
+    ] {
         assert!(unit.contains(hardening), "{hardening}");
     }
     assert!(!unit.contains("--audit-key") && !unit.contains("--encryption-key"), "no secret flags");
@@ -63,4 +68,27 @@ fn which(program: &str) -> Result<std::path::PathBuf, ()> {
         .map(|dir| dir.join(program))
         .find(|p| p.is_file())
         .ok_or(())
+}
+
+/// `Type=notify`: the server says `READY=1` on `NOTIFY_SOCKET` once it listens, and `STOPPING=1`
+/// when SIGTERM begins the shutdown.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_tells_the_service_manager_when_it_is_ready_and_when_it_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let mut server =
+        pincer_testkit::TestServer::builder().env("NOTIFY_SOCKET", socket_path.to_str().unwrap()).start().await;
+    let receive = |socket: &std::os::unix::net::UnixDatagram| {
+        let mut buffer = [0u8; 256];
+        let n = socket.recv(&mut buffer).expect("a notification");
+        String::from_utf8_lossy(&buffer[..n]).to_string()
+    };
+    let ready = receive(&socket);
+    assert!(ready.lines().any(|l| l == "READY=1"), "{ready}");
+    let res = server.client().get(server.url("/api/health/ready")).send().await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::OK, "ready means it answers");
+    assert!(server.stop().await.success());
+    assert_eq!(receive(&socket), "STOPPING=1");
 }

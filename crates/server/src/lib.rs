@@ -10,6 +10,7 @@ pub mod healthcheck;
 pub mod host_probe;
 mod keys;
 pub mod metrics;
+mod notify;
 pub mod rotate_key;
 pub mod secrets;
 pub mod services;
@@ -299,6 +300,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
     // Tests and operators read this line to learn the address (the port may be ephemeral).
     println!("pincer listening on http://{local}");
     tracing::info!(%local, "listening");
+    notify::ready();
 
     let metrics = match &args.metrics_bind {
         Some(bind) => {
@@ -337,6 +339,7 @@ async fn run(args: ServeArgs) -> Result<(), String> {
         // Readiness answers 503 from now on; the listener keeps serving for the drain period,
         // so load balancers that poll it stop sending requests before it closes.
         draining.begin();
+        notify::stopping();
         tracing::info!(drain_seconds, "shutdown signal received, draining connections");
         if drain_seconds > 0 {
             tokio::time::sleep(Duration::from_secs(drain_seconds)).await;
