@@ -43,6 +43,10 @@ pub const BIN_ENV: &str = "PINCER_BENCH_BIN";
 /// measuring what the per-request log line costs.
 pub const LOG_ENV: &str = "PINCER_BENCH_SERVER_LOG";
 
+/// Set (to anything): the servers also serve Prometheus metrics (`PINCER_METRICS_BIND` on a free
+/// loopback port), so every request is recorded, as an operator who scrapes them runs it.
+pub const METRICS_ENV: &str = "PINCER_BENCH_SERVER_METRICS";
+
 /// A plain client for single requests to a benchmark server (health probes, sanity checks):
 /// no cookie store, no proxy from the environment.
 pub fn client() -> Result<reqwest::Client, String> {
@@ -149,6 +153,9 @@ impl BenchServer {
             .stderr(Stdio::piped());
         if let Some(url) = &options.database_url {
             cmd.env("PINCER_DATABASE_URL", url);
+        }
+        if std::env::var_os(METRICS_ENV).is_some_and(|v| !v.is_empty()) {
+            cmd.env("PINCER_METRICS_BIND", format!("{LOOPBACK}:0"));
         }
         for (key, value) in &options.env {
             cmd.env(key, value);
