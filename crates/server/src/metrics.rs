@@ -13,6 +13,11 @@ use pincer_agents::chat::RunCoordinator;
 use pincer_audit::AuditService;
 use pincer_http::Connections;
 
+/// How often histogram samples are folded into their buckets. The recorder keeps every sample
+/// until then: at 70,000 requests a second, waiting for a 15-second scrape held ~24 MiB more
+/// (docs/PERFORMANCE.md, "Metrics").
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Latency buckets in seconds, from a cached read to a slow model call.
 const BUCKETS: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
@@ -35,6 +40,14 @@ pub fn start(bind: &str, sampled: Sampled) -> Result<(SocketAddr, actix_web::dev
         .install_recorder()
         .map_err(|e| format!("metrics: {e}"))?;
     pincer_http::record_metrics();
+    let upkeep = handle.clone();
+    actix_web::rt::spawn(async move {
+        let mut every = tokio::time::interval(UPKEEP_EVERY);
+        loop {
+            every.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
     let listener =
         std::net::TcpListener::bind(bind).map_err(|e| format!("cannot bind the metrics address {bind}: {e}"))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
